@@ -1,0 +1,586 @@
+"""Check: every semantic rule of a machine file, each with a stable diagnostic code.
+
+Runs on the validated `MachineConfig` and reports all findings at once, positioned at the
+YAML node they concern; lowering only starts when no error was found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+
+from pystator.generator import names
+from pystator.generator.diagnostics import Diagnostic, Severity, did_you_mean
+from pystator.generator.hierarchy import build_tree, find_cycle
+from pystator.generator.load import Document, Path
+from pystator.generator.schema import (
+    CheckGuardDef,
+    ExprGuardDef,
+    MachineConfig,
+    NamedActionDef,
+    NamedGuardDef,
+    VariableDef,
+)
+from pystator.runtime import expr
+from pystator.runtime.durations import parse_duration_ms
+
+HISTORY_DEST = re.compile(r"^H\*?\((?P<parent>[^()]*)\)$")
+
+
+@dataclass
+class Reporter:
+    """Collects diagnostics for one document."""
+
+    document: Document
+    found: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code: str, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
+        self._add(code, path, message, hint, Severity.ERROR, key)
+
+    def warning(
+        self, code: str, path: Path, message: str, hint: str = "", *, key: bool = False
+    ) -> None:
+        self._add(code, path, message, hint, Severity.WARNING, key)
+
+    def error_at(self, code: str, line: int, col: int, message: str, hint: str = "") -> None:
+        self.found.append(Diagnostic(code, message, self.document.file, line, col, hint=hint))
+
+    def _add(
+        self, code: str, path: Path, message: str, hint: str, severity: Severity, key: bool
+    ) -> None:
+        position = self.document.key_position(path) if key else self.document.position(path)
+        self.found.append(
+            Diagnostic(
+                code, message, self.document.file, position.line, position.col, severity, hint
+            )
+        )
+
+
+def machine_name(config: MachineConfig, document: Document) -> str:
+    """`meta.machine_name`, else the file's stem, else 'machine'."""
+    if config.meta.machine_name:
+        return config.meta.machine_name
+    stem = FilePath(document.file).stem if not document.file.startswith("<") else ""
+    return stem or "machine"
+
+
+def variables(config: MachineConfig) -> list[tuple[Path, VariableDef]]:
+    """State variables from the top level and from `meta`, with their paths."""
+    found: list[tuple[Path, VariableDef]] = []
+    for base, items in (
+        (("meta", "state_variables"), config.meta.state_variables),
+        (("state_variables",), config.state_variables),
+    ):
+        for index, item in enumerate(items or ()):
+            definition = VariableDef(key=item) if isinstance(item, str) else item
+            found.append(((*base, index), definition))
+    return found
+
+
+def check(config: MachineConfig, document: Document) -> list[Diagnostic]:
+    """All semantic findings for a machine, errors and warnings."""
+    report = Reporter(document)
+    state_names = _check_states(config, report)
+    _check_hierarchy(config, report, state_names)
+    _check_transitions(config, report, state_names)
+    _check_python_names(config, report, document)
+    _check_declarations(config, report)
+    return report.found
+
+
+# -- states -------------------------------------------------------------------------
+
+
+def _check_states(config: MachineConfig, report: Reporter) -> dict[str, int]:
+    first: dict[str, int] = {}
+    initial: list[int] = []
+    for index, state in enumerate(config.states):
+        path: Path = ("states", index, "name")
+        if not names.is_source_name(state.name):
+            report.error(
+                "PS207",
+                path,
+                f"state name {state.name!r} cannot become a Python identifier.",
+                "Use ASCII letters, digits, '_', '.' or '-', starting with a letter.",
+            )
+        if state.name in first:
+            line = report.document.position(("states", first[state.name], "name")).line
+            report.error(
+                "PS203",
+                path,
+                f"state {state.name!r} is defined twice (first on line {line}).",
+                "Rename or remove one of them.",
+            )
+        else:
+            first[state.name] = index
+        if state.type == "initial":
+            initial.append(index)
+        if state.type == "parallel" or state.regions:
+            report.error(
+                "PS213",
+                ("states", index, "type") if state.type == "parallel" else ("states", index),
+                f"state {state.name!r} is a parallel state, which this version cannot "
+                "compile yet.",
+                "Model the regions as separate machines for now.",
+            )
+    if not initial:
+        report.error(
+            "PS201",
+            ("states",),
+            "the machine has no initial state.",
+            "Give exactly one state `type: initial`.",
+            key=True,
+        )
+    for index in initial[1:]:
+        first_line = report.document.position(("states", initial[0], "type")).line
+        report.error(
+            "PS202",
+            ("states", index, "type"),
+            f"state {config.states[index].name!r} is a second initial state "
+            f"(the first is on line {first_line}).",
+            "Keep `type: initial` on one state only.",
+        )
+    return first
+
+
+def _unknown_state(
+    report: Reporter, path: Path, name: str, known: Iterable[str], what: str
+) -> None:
+    report.error(
+        "PS204",
+        path,
+        f"{what} {name!r} is not a state of this machine.",
+        did_you_mean(name, known) or "Define the state or correct the name.",
+    )
+
+
+def _check_hierarchy(config: MachineConfig, report: Reporter, known: dict[str, int]) -> None:
+    parents: dict[str, str | None] = {}
+    for index, state in enumerate(config.states):
+        if state.parent is not None:
+            if state.parent not in known:
+                _unknown_state(report, ("states", index, "parent"), state.parent, known, "parent")
+                continue
+            if state.parent == state.name:
+                report.error(
+                    "PS215",
+                    ("states", index, "parent"),
+                    f"state {state.name!r} is its own parent.",
+                    "Point `parent` at the enclosing compound state.",
+                )
+                continue
+        parents.setdefault(state.name, state.parent)
+    cycle = find_cycle(parents)
+    if cycle is not None:
+        index = known[cycle[0]]
+        report.error(
+            "PS215",
+            ("states", index, "parent"),
+            "parent links form a cycle: " + " -> ".join((*cycle, cycle[0])) + ".",
+            "Every chain of parents must end at a top-level state.",
+        )
+        return
+    initial_children = {s.name: s.initial_child for s in config.states}
+    tree = build_tree(list(known), parents, initial_children)
+    for index, state in enumerate(config.states):
+        if known.get(state.name) != index:
+            continue
+        children = tree.children.get(state.name, ())
+        if state.initial_child is not None:
+            if state.initial_child not in known:
+                _unknown_state(
+                    report,
+                    ("states", index, "initial_child"),
+                    state.initial_child,
+                    known,
+                    "initial_child",
+                )
+            elif not children:
+                report.error(
+                    "PS217",
+                    ("states", index, "initial_child"),
+                    f"state {state.name!r} has an initial_child but no child states.",
+                    f"Give {state.initial_child!r} `parent: {state.name}`, or remove "
+                    "initial_child.",
+                )
+            elif state.initial_child not in children:
+                report.error(
+                    "PS216",
+                    ("states", index, "initial_child"),
+                    f"initial_child {state.initial_child!r} is not a child of {state.name!r}.",
+                    did_you_mean(state.initial_child, children)
+                    or f"Choose one of: {', '.join(children)}.",
+                )
+        elif children and state.type != "parallel":
+            report.error(
+                "PS217",
+                ("states", index, "name"),
+                f"compound state {state.name!r} has children but no initial_child.",
+                f"Add `initial_child: {children[0]}` (or another child).",
+            )
+        if children and state.type == "terminal":
+            report.error(
+                "PS218",
+                ("states", index, "type"),
+                f"terminal state {state.name!r} has child states.",
+                "Make the terminal state a leaf, or give it another type.",
+            )
+
+
+# -- transitions ----------------------------------------------------------------------
+
+
+def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str, int]) -> None:
+    terminal = {s.name for s in config.states if s.type == "terminal"}
+    for index, transition in enumerate(config.transitions):
+        base: Path = ("transitions", index)
+        sources = [transition.source] if isinstance(transition.source, str) else transition.source
+        if not sources:
+            report.error(
+                "PS102", (*base, "source"), "the transition has an empty source list.",
+                "List at least one state.",
+            )
+        for position, source in enumerate(sources):
+            path = (*base, "source") if isinstance(transition.source, str) else (
+                *base, "source", position
+            )
+            if source not in known:
+                _unknown_state(report, path, source, known, "source state")
+            elif source in terminal:
+                report.error(
+                    "PS205",
+                    path,
+                    f"transition {transition.trigger or '(delayed)'!r} leaves terminal state "
+                    f"{source!r}.",
+                    "Terminal states accept no events: change the state's type or remove "
+                    "the transition.",
+                )
+        dest_path = (*base, "dest")
+        if HISTORY_DEST.match(transition.dest):
+            report.error(
+                "PS213",
+                dest_path,
+                f"history destination {transition.dest!r} cannot be compiled yet.",
+                "Target a state directly for now.",
+            )
+        elif transition.dest not in known:
+            _unknown_state(report, dest_path, transition.dest, known, "destination")
+        if transition.auto:
+            report.error(
+                "PS213",
+                (*base, "auto"),
+                "eventless `auto` transitions cannot be compiled yet.",
+                "Give the transition a trigger for now.",
+            )
+        if transition.region is not None:
+            report.error(
+                "PS213",
+                (*base, "region"),
+                "region-scoped transitions need parallel states, which cannot be compiled yet.",
+                "Remove `region:` or split the machine.",
+            )
+        if transition.after is not None:
+            try:
+                parse_duration_ms(transition.after)
+            except ValueError as exc:
+                report.error("PS214", (*base, "after"), f"{exc}.", "Write e.g. 5000, \"5s\" or \"30m\".")
+        if not transition.trigger and transition.after is None and not transition.auto:
+            report.error(
+                "PS103",
+                base,
+                "the transition has no trigger.",
+                "Add `trigger: <event name>` (or `after:` for a delayed transition).",
+            )
+        elif transition.trigger and not names.is_source_name(transition.trigger):
+            report.error(
+                "PS207",
+                (*base, "trigger"),
+                f"trigger {transition.trigger!r} cannot become a Python identifier.",
+                "Use ASCII letters, digits, '_', '.' or '-', starting with a letter.",
+            )
+        elif not transition.trigger and transition.after is not None and len(sources) != 1:
+            report.error(
+                "PS102",
+                (*base, "source"),
+                "a delayed transition without a trigger must have exactly one source state.",
+                "Add a `trigger:` or split it into one transition per source.",
+            )
+        if transition.internal and transition.dest not in sources:
+            report.error(
+                "PS102",
+                dest_path,
+                f"internal transition goes to {transition.dest!r}, outside its source.",
+                "An internal transition stays in its state: set `dest` to the source, or "
+                "remove `internal: true`.",
+            )
+        for guard_index, guard in enumerate(transition.guards):
+            _check_guard(report, (*base, "guards", guard_index), guard)
+    for index, state in enumerate(config.states):
+        if state.timeout is not None and state.timeout.destination not in known:
+            _unknown_state(
+                report,
+                ("states", index, "timeout", "destination"),
+                state.timeout.destination,
+                known,
+                "timeout destination",
+            )
+    policy = config.error_policy
+    if policy is not None and policy.default_fallback is not None:
+        if policy.default_fallback not in known:
+            _unknown_state(
+                report,
+                ("error_policy", "default_fallback"),
+                policy.default_fallback,
+                known,
+                "fallback state",
+            )
+
+
+def _check_guard(report: Reporter, path: Path, guard: object) -> None:
+    if isinstance(guard, ExprGuardDef):
+        try:
+            expr.parse_expression(guard.expr)
+        except expr.ExpressionError as exc:
+            value_path = (*path, "expr")
+            position = report.document.position(value_path)
+            offset = _quote_offset(report.document, position.line, position.col)
+            report.error_at(
+                "PS206",
+                position.line,
+                position.col + offset + exc.col - 1,
+                f"guard expression {guard.expr!r} is not allowed: {exc.message}.",
+                "Expressions may use context names, literals, comparisons, and/or/not, "
+                "+ - * /, in / not in and len/min/max/abs/sum.",
+            )
+    elif isinstance(guard, CheckGuardDef):
+        check = guard.check
+        value_path = (*path, "check")
+        if check.op in ("in", "not_in"):
+            if check.values is None and not isinstance(check.value, list):
+                report.error(
+                    "PS211",
+                    value_path,
+                    f"check {check.op!r} on {check.field!r} needs a list of values.",
+                    "Give `value: [a, b]` or `values: [a, b]`.",
+                )
+        elif check.op in ("is_set", "is_null"):
+            if check.value is not None or check.values is not None:
+                report.error(
+                    "PS211",
+                    value_path,
+                    f"check {check.op!r} takes no value.",
+                    "Remove `value:`.",
+                )
+        elif check.values is not None:
+            report.error(
+                "PS211",
+                value_path,
+                f"check {check.op!r} compares with one `value`, not `values`.",
+                "Use `value:`.",
+            )
+        elif check.value is None and check.op in ("lt", "lte", "gt", "gte"):
+            report.error(
+                "PS211",
+                value_path,
+                f"check {check.op!r} on {check.field!r} has no value to compare with.",
+                "Add `value:`.",
+            )
+        if check.value is not None and isinstance(check.value, dict):
+            report.error(
+                "PS211",
+                value_path,
+                "a check value must be a scalar or a list, not a mapping.",
+                "Compare against a string, number, boolean or list.",
+            )
+
+
+def _quote_offset(document: Document, line: int, col: int) -> int:
+    """1 if the scalar at (line, col) starts with a quote, so columns land inside it."""
+    try:
+        text = FilePath(document.file).read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, IndexError, UnicodeDecodeError, ValueError):
+        return 0
+    return 1 if text[col - 1 : col] in ("'", '"') else 0
+
+
+# -- Python names -----------------------------------------------------------------------
+
+
+def _check_python_names(config: MachineConfig, report: Reporter, document: Document) -> None:
+    name = machine_name(config, document)
+    if names.class_prefix(name) is None:
+        report.error(
+            "PS212",
+            ("meta", "machine_name") if config.meta.machine_name else (),
+            f"machine name {name!r} cannot become a Python class name.",
+            "Use letters, digits and '_' starting with a letter, e.g. order_management.",
+        )
+    members: dict[str, tuple[str, Path]] = {}
+    attributes: dict[str, tuple[str, Path]] = {}
+    for index, state in enumerate(config.states):
+        if not names.is_source_name(state.name):
+            continue
+        mapped = names.map_state(state.name)
+        path: Path = ("states", index, "name")
+        _claim(report, members, mapped.member, state.name, path, "state", "enum member")
+        _claim(report, attributes, mapped.attribute, state.name, path, "state", "property")
+    trigger_members: dict[str, tuple[str, Path]] = {}
+    seen_triggers: set[str] = set()
+    for index, transition in enumerate(config.transitions):
+        trigger = transition.trigger
+        if not trigger or not names.is_source_name(trigger):
+            continue
+        if config.meta.event_normalizer == "lower":
+            trigger = trigger.lower()
+        elif config.meta.event_normalizer == "upper":
+            trigger = trigger.upper()
+        if trigger in seen_triggers:
+            continue
+        seen_triggers.add(trigger)
+        mapped = names.map_trigger(trigger)
+        path = ("transitions", index, "trigger")
+        _claim(report, trigger_members, mapped.member, trigger, path, "trigger", "enum member")
+        _claim(report, attributes, mapped.attribute, trigger, path, "trigger", "method")
+    handlers: dict[str, tuple[str, Path]] = {}
+    for path, handler in _named_handlers(config):
+        if not names.is_identifier(handler):
+            report.error(
+                "PS207",
+                path,
+                f"guard or action name {handler!r} is not a Python identifier.",
+                "Name handlers like Python functions: letters, digits and '_'.",
+            )
+            continue
+        previous = handlers.get(handler)
+        if previous is None:
+            handlers[handler] = (handler, path)
+
+
+def _claim(
+    report: Reporter,
+    taken: dict[str, tuple[str, Path]],
+    identifier: str,
+    source: str,
+    path: Path,
+    kind: str,
+    role: str,
+) -> None:
+    if identifier in names.SESSION_MEMBERS:
+        report.error(
+            "PS209",
+            path,
+            f"{kind} {source!r} would generate the {role} {identifier!r}, which the "
+            "session already defines.",
+            f"Rename the {kind}.",
+        )
+        return
+    previous = taken.get(identifier)
+    if previous is None:
+        taken[identifier] = (source, path)
+        return
+    if previous[0] == source:
+        return
+    line = report.document.position(previous[1]).line
+    report.error(
+        "PS208",
+        path,
+        f"{kind} {source!r} and {previous[0]!r} (line {line}) both map to the {role} "
+        f"{identifier!r}.",
+        "Rename one of them.",
+    )
+
+
+def _named_handlers(config: MachineConfig) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    for index, state in enumerate(config.states):
+        for key in ("on_enter", "on_exit"):
+            for position, item in enumerate(getattr(state, key)):
+                name = _action_name(item)
+                if name is not None:
+                    found.append((("states", index, key, position), name))
+    for index, transition in enumerate(config.transitions):
+        for position, item in enumerate(transition.actions):
+            name = _action_name(item)
+            if name is not None:
+                found.append((("transitions", index, "actions", position), name))
+        for position, guard in enumerate(transition.guards):
+            if isinstance(guard, str):
+                found.append((("transitions", index, "guards", position), guard))
+            elif isinstance(guard, NamedGuardDef):
+                found.append((("transitions", index, "guards", position, "name"), guard.name))
+    return found
+
+
+def _action_name(item: object) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, NamedActionDef):
+        return item.name
+    return None
+
+
+# -- declarations -----------------------------------------------------------------------
+
+
+def _check_declarations(config: MachineConfig, report: Reporter) -> None:
+    seen: dict[str, Path] = {}
+    for path, variable in variables(config):
+        _unique(report, seen, variable.key, path, "state variable")
+    events: dict[str, Path] = {}
+    for index, event in enumerate(config.events or ()):
+        _unique(report, events, event.name, ("events", index, "name"), "event")
+        for field_name in event.payload:
+            if not names.is_identifier(field_name) or field_name.startswith("_"):
+                report.error(
+                    "PS207",
+                    ("events", index, "payload", field_name),
+                    f"payload field {field_name!r} cannot be a Python keyword argument.",
+                    "Use a lower-case identifier that does not start with '_'.",
+                    key=True,
+                )
+
+
+def _unique(report: Reporter, seen: dict[str, Path], name: str, path: Path, what: str) -> None:
+    if name in seen:
+        line = report.document.position(seen[name]).line
+        report.error(
+            "PS210",
+            path,
+            f"{what} {name!r} is declared twice (first on line {line}).",
+            "Remove one declaration.",
+        )
+    else:
+        seen[name] = path
+
+
+def warnings_for_spec(
+    report: Reporter,
+    unreachable: Sequence[tuple[Path, str]],
+    dead_ends: Sequence[tuple[Path, str]],
+    shadowed: Sequence[tuple[Path, str, str]],
+) -> None:
+    """Report the graph findings `lower` computed on the lowered tables."""
+    for path, state in unreachable:
+        report.warning(
+            "PS301",
+            path,
+            f"state {state!r} cannot be reached from the initial state.",
+            "Add a transition into it, or remove it.",
+        )
+    for path, state in dead_ends:
+        report.warning(
+            "PS303",
+            path,
+            f"state {state!r} is not terminal but has no way out.",
+            "Add a transition out of it, or make it `type: terminal`.",
+        )
+    for path, trigger, by in shadowed:
+        report.warning(
+            "PS302",
+            path,
+            f"transition {trigger!r} can never fire: an earlier unguarded transition "
+            f"({by}) always takes the event first.",
+            "Add a guard to the earlier transition, reorder them, or remove this one.",
+        )

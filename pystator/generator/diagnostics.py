@@ -1,0 +1,118 @@
+"""Diagnostics: the compiler's error and warning reports.
+
+Every stage of the front end (load, schema, check, lower) reports problems as
+`Diagnostic` values with a stable code and a source position; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# Stable codes. The number never changes meaning once released; new checks get new numbers.
+CODES: dict[str, str] = {
+    # load
+    "PS001": "invalid YAML or JSON syntax",
+    "PS002": "duplicate mapping key",
+    "PS003": "input too large",
+    "PS004": "input too deeply nested or too many aliases",
+    "PS005": "empty document",
+    "PS006": "document is not a mapping",
+    "PS007": "file cannot be read",
+    # schema
+    "PS101": "unknown key",
+    "PS102": "wrong type or invalid value",
+    "PS103": "missing required key",
+    # semantic checks
+    "PS201": "no initial state",
+    "PS202": "more than one initial state",
+    "PS203": "duplicate state name",
+    "PS204": "unknown state",
+    "PS205": "transition out of a terminal state",
+    "PS206": "invalid guard expression",
+    "PS207": "name cannot become a Python identifier",
+    "PS208": "names collide after mapping to Python identifiers",
+    "PS209": "name shadows a member of the generated class",
+    "PS210": "duplicate declaration",
+    "PS211": "invalid check guard",
+    "PS212": "invalid machine name",
+    "PS213": "unsupported feature",
+    "PS214": "invalid duration",
+    "PS215": "cycle in parent links",
+    "PS216": "initial_child is not a child",
+    "PS217": "compound state without initial_child, or initial_child on a leaf",
+    "PS218": "terminal state with children",
+    # warnings
+    "PS301": "unreachable state",
+    "PS302": "shadowed transition",
+    "PS303": "non-terminal dead end",
+    # internal
+    "PS900": "internal error",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding, positioned in a source file (line and column are 1-based)."""
+
+    code: str
+    message: str
+    file: str
+    line: int = 1
+    col: int = 1
+    severity: Severity = Severity.ERROR
+    hint: str = ""
+
+    def format(self) -> str:
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f" {self.hint}"
+        return text
+
+    def format_github(self) -> str:
+        level = "error" if self.severity is Severity.ERROR else "warning"
+        body = self.message + (f" {self.hint}" if self.hint else "")
+        body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return (
+            f"::{level} file={self.file},line={self.line},col={self.col},"
+            f"title={self.code}::{body}"
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class CompileError(Exception):
+    """Raised by a front-end stage when it found errors; carries every diagnostic."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A 'Did you mean ...?' sentence for the closest candidate, or ''."""
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    return f"Did you mean {matches[0]!r}?" if matches else ""
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:
+    return (diagnostic.file, diagnostic.line, diagnostic.col, diagnostic.code)

@@ -1,0 +1,535 @@
+"""Emit: render a MachineSpec as a typed Python module and format it with black.
+
+Python decides every name, literal and annotation here; the jinja2 template only lays them
+out. Every string from the YAML reaches the output through `repr()`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import black
+import jinja2
+
+from pystator import __version__
+from pystator.generator import names, typemap
+from pystator.runtime import expr
+from pystator.runtime.spec import (
+    ActionSpec,
+    Candidate,
+    GuardSpec,
+    MachineSpec,
+    StateSpec,
+    TransitionSpec,
+    TriggerSpec,
+)
+
+BLACK_MODE = black.Mode(
+    target_versions={black.TargetVersion.PY311},
+    line_length=88,
+    string_normalization=True,
+    magic_trailing_comma=True,
+)
+
+
+class EmitError(Exception):
+    """The rendered module is not valid Python: a defect of the compiler, not the input."""
+
+
+def jinja_env() -> jinja2.Environment:
+    """The one template environment, shared by production code and tests."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pystator", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+# -- literals --------------------------------------------------------------------------
+
+
+def py_literal(value: Any) -> str:
+    """Python source for a plain data value; strings always go through repr()."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 'float("nan")'
+        if math.isinf(value):
+            return 'float("inf")' if value > 0 else 'float("-inf")'
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(py_literal(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    raise TypeError(f"cannot render {type(value).__name__} as a literal")
+
+
+def _frozen(value: Mapping[str, Any]) -> str:
+    return f"frozen_mapping({py_literal(dict(value))})"
+
+
+def _call(callee: str, /, *args: str, **kwargs: str) -> str:
+    parts = [*args, *(f"{key}={val}" for key, val in kwargs.items())]
+    return f"{callee}({', '.join(parts)})"
+
+
+# -- the render model --------------------------------------------------------------------
+
+
+@dataclass
+class Constants:
+    """Shared ActionSpec/GuardSpec constants, so the tables stay readable."""
+
+    defined: dict[str, str] = field(default_factory=dict)
+    by_source: dict[str, str] = field(default_factory=dict)
+
+    def name_for(self, prefix: str, label: str, source: str) -> str:
+        existing = self.by_source.get(source)
+        if existing is not None:
+            return existing
+        base = f"_{prefix}_{names.member_name(label) or 'X'}"
+        candidate = base
+        counter = 2
+        while candidate in self.defined:
+            candidate = f"{base}_{counter}"
+            counter += 1
+        self.defined[candidate] = source
+        self.by_source[source] = candidate
+        return candidate
+
+
+def _action_source(spec: ActionSpec) -> str:
+    kwargs: dict[str, str] = {}
+    if spec.params:
+        kwargs["params"] = _frozen(spec.params)
+    if spec.effect is not None:
+        kwargs["effect"] = f"EffectType.{spec.effect.name}"
+    return _call("ActionSpec", py_literal(spec.name), **kwargs)
+
+
+def _guard_source(spec: GuardSpec) -> str:
+    kwargs: dict[str, str] = {}
+    if spec.name is not None:
+        kwargs["name"] = py_literal(spec.name)
+    if spec.expr is not None:
+        kwargs["expr"] = py_literal(spec.expr)
+    if spec.check is not None:
+        check = spec.check
+        kwargs["check"] = _call(
+            "CheckSpec",
+            py_literal(check.field),
+            f"CheckOp.{check.op.name}",
+            py_literal(check.value),
+        )
+    if spec.params:
+        kwargs["params"] = _frozen(spec.params)
+    return _call("GuardSpec", **kwargs)
+
+
+@dataclass
+class Renderer:
+    spec: MachineSpec
+    constants: Constants = field(default_factory=Constants)
+
+    def action(self, spec: ActionSpec) -> str:
+        label = spec.effect.value if spec.effect is not None else spec.name
+        prefix = "EFFECT" if spec.effect is not None else "ACTION"
+        return self.constants.name_for(prefix, label, _action_source(spec))
+
+    def actions(self, specs: tuple[ActionSpec, ...]) -> str:
+        return py_literal(()) if not specs else "(" + ", ".join(
+            self.action(spec) for spec in specs
+        ) + ("," if len(specs) == 1 else "") + ")"
+
+    def guard(self, spec: GuardSpec) -> str:
+        label = spec.name or ("expr" if spec.expr is not None else "check")
+        return self.constants.name_for("GUARD", label, _guard_source(spec))
+
+    def guards(self, specs: tuple[GuardSpec, ...]) -> str:
+        return "()" if not specs else "(" + ", ".join(
+            self.guard(spec) for spec in specs
+        ) + ("," if len(specs) == 1 else "") + ")"
+
+    def state(self, state: StateSpec) -> str:
+        kwargs: dict[str, str] = {
+            "name": py_literal(state.name),
+            "type": f"StateType.{state.type.name}",
+            "member": py_literal(state.member),
+            "prop": py_literal(state.prop),
+        }
+        if state.description:
+            kwargs["description"] = py_literal(state.description)
+        if state.parent is not None:
+            kwargs["parent"] = py_literal(state.parent)
+        if state.initial_child is not None:
+            kwargs["initial_child"] = py_literal(state.initial_child)
+        if state.on_enter:
+            kwargs["on_enter"] = self.actions(state.on_enter)
+        if state.on_exit:
+            kwargs["on_exit"] = self.actions(state.on_exit)
+        if state.timeout is not None:
+            kwargs["timeout"] = _call(
+                "TimeoutSpec",
+                py_literal(state.timeout.seconds),
+                py_literal(state.timeout.destination),
+            )
+        if state.group is not None:
+            kwargs["group"] = py_literal(state.group)
+        if state.metadata:
+            kwargs["metadata"] = _frozen(state.metadata)
+        return _call("StateSpec", **kwargs)
+
+    def trigger(self, trigger: TriggerSpec) -> str:
+        kwargs: dict[str, str] = {
+            "name": py_literal(trigger.name),
+            "member": py_literal(trigger.member),
+            "method": py_literal(trigger.method),
+        }
+        if trigger.payload:
+            kwargs["payload"] = (
+                "("
+                + ", ".join(
+                    _call(
+                        "PayloadField",
+                        py_literal(f.name),
+                        py_literal(f.type),
+                        py_literal(f.required),
+                    )
+                    for f in trigger.payload
+                )
+                + ",)"
+            )
+        if trigger.description:
+            kwargs["description"] = py_literal(trigger.description)
+        return _call("TriggerSpec", **kwargs)
+
+    def transition(self, transition: TransitionSpec) -> str:
+        kwargs: dict[str, str] = {
+            "index": py_literal(transition.index),
+            "trigger": py_literal(transition.trigger),
+            "source": py_literal(transition.source),
+            "dest": py_literal(transition.dest),
+        }
+        if transition.guards:
+            kwargs["guards"] = self.guards(transition.guards)
+        if transition.actions:
+            kwargs["actions"] = self.actions(transition.actions)
+        if transition.after_ms is not None:
+            kwargs["after_ms"] = py_literal(transition.after_ms)
+        if transition.internal:
+            kwargs["internal"] = "True"
+        if transition.auto:
+            kwargs["auto"] = "True"
+        if transition.region is not None:
+            kwargs["region"] = py_literal(transition.region)
+        if transition.description:
+            kwargs["description"] = py_literal(transition.description)
+        return _call("TransitionSpec", **kwargs)
+
+    def candidate(self, candidate: Candidate) -> str:
+        kwargs: dict[str, str] = {
+            "transition": py_literal(candidate.transition),
+            "target": py_literal(candidate.target),
+        }
+        if candidate.guards:
+            kwargs["guards"] = self.guards(candidate.guards)
+        if candidate.exit_actions:
+            kwargs["exit_actions"] = self.actions(candidate.exit_actions)
+        if candidate.actions:
+            kwargs["actions"] = self.actions(candidate.actions)
+        if candidate.enter_actions:
+            kwargs["enter_actions"] = self.actions(candidate.enter_actions)
+        if candidate.internal:
+            kwargs["internal"] = "True"
+        return _call("Candidate", **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+    value: str
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    name: str
+    trigger: str
+    signature: str
+    body: tuple[str, ...]
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    name: str
+    doc: str
+
+
+def _handler_names(spec: MachineSpec) -> tuple[list[str], list[str]]:
+    guards: dict[str, None] = {}
+    actions: dict[str, None] = {}
+    for transition in spec.transitions:
+        for guard in transition.guards:
+            if guard.name is not None:
+                guards.setdefault(guard.name, None)
+        for action in transition.actions:
+            if action.effect is None:
+                actions.setdefault(action.name, None)
+    for state in spec.states:
+        for action in (*state.on_exit, *state.on_enter):
+            if action.effect is None:
+                actions.setdefault(action.name, None)
+    return sorted(guards), sorted(actions)
+
+
+def _trigger_doc(spec: MachineSpec, trigger: str) -> str:
+    routes = [
+        f"{', '.join(t.source)} -> {t.dest}" for t in spec.transitions if t.trigger == trigger
+    ]
+    return "; ".join(routes)
+
+
+def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
+    doc = _trigger_doc(spec, trigger.name)
+    if not trigger.payload:
+        return Method(
+            trigger.method,
+            trigger.name,
+            "self, **payload: Any",
+            (f"return self.send({py_literal(trigger.name)}, **payload)",),
+            doc,
+        )
+    required = [f for f in trigger.payload if f.required]
+    optional = [f for f in trigger.payload if not f.required]
+    params = ["self", "*"]
+    params += [f"{f.name}: {typemap.annotation(f.type) or 'Any'}" for f in required]
+    params += [f"{f.name}: {_optional(f.type)} = None" for f in optional]
+    items = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
+    body = [f"payload: dict[str, Any] = {{{items}}}"]
+    for f in optional:
+        body.append(f"if {f.name} is not None:")
+        body.append(f"    payload[{py_literal(f.name)}] = {f.name}")
+    body.append(f"return self.send({py_literal(trigger.name)}, **payload)")
+    return Method(trigger.method, trigger.name, ", ".join(params), tuple(body), doc)
+
+
+def _optional(type_name: str) -> str:
+    annotation = typemap.annotation(type_name) or "Any"
+    return annotation if annotation in ("Any", "None") else f"{annotation} | None"
+
+
+def _context_fields(spec: MachineSpec) -> list[tuple[str, str]]:
+    fields: dict[str, tuple[str, bool]] = {}
+    for variable in spec.variables:
+        fields[variable.key] = (typemap.annotation(variable.type) or "Any", variable.required)
+    for trigger in spec.triggers:
+        for payload_field in trigger.payload:
+            annotation = typemap.annotation(payload_field.type) or "Any"
+            previous = fields.get(payload_field.name)
+            if previous is None:
+                fields[payload_field.name] = (annotation, False)
+            elif previous[0] != annotation:
+                fields[payload_field.name] = ("Any", previous[1])
+    return [
+        (py_literal(key), f"Required[{annotation}]" if required else annotation)
+        for key, (annotation, required) in fields.items()
+    ]
+
+
+def render(spec: MachineSpec, *, source_name: str, source_hash: str, class_name: str | None = None) -> str:
+    """The formatted module for `spec`; raises EmitError if the output would not parse."""
+    prefix = class_name or names.class_prefix(spec.name)
+    if prefix is None:
+        raise EmitError(f"machine name {spec.name!r} has no class name")
+    renderer = Renderer(spec)
+    expressions: list[tuple[str, str, str]] = []
+    seen_expr: set[str] = set()
+    for transition in spec.transitions:
+        for guard in transition.guards:
+            if guard.expr is not None and guard.expr not in seen_expr:
+                seen_expr.add(guard.expr)
+                parsed = expr.parse_expression(guard.expr)
+                function = f"_expr_{len(expressions)}"
+                expressions.append((function, py_literal(guard.expr), expr.to_python(parsed)))
+    states = [renderer.state(state) for state in spec.states]
+    transitions = [renderer.transition(t) for t in spec.transitions]
+    triggers = [renderer.trigger(t) for t in spec.triggers]
+    table = [
+        (
+            py_literal(state_name),
+            [
+                (py_literal(trigger), [renderer.candidate(c) for c in candidates])
+                for trigger, candidates in by_trigger.items()
+            ],
+        )
+        for state_name, by_trigger in spec.table.items()
+    ]
+    guards, actions = _handler_names(spec)
+    policy = spec.error_policy
+    context = {
+        "version": __version__,
+        "source_name": source_name,
+        "source_hash": source_hash,
+        "spec": spec,
+        "prefix": prefix,
+        "machine_name_literal": py_literal(spec.name),
+        "docstring": _docstring(spec),
+        "state_members": [
+            Member(state.member, py_literal(state.name), state.description) for state in spec.states
+        ],
+        "trigger_members": [
+            Member(trigger.member, py_literal(trigger.name), trigger.description)
+            for trigger in spec.triggers
+        ],
+        "state_literals": ", ".join(py_literal(state.name) for state in spec.states),
+        "trigger_literals": ", ".join(py_literal(trigger.name) for trigger in spec.triggers),
+        "context_fields": _context_fields(spec),
+        "guard_handlers": [Handler(names.attribute_name(g), g) for g in guards],
+        "action_handlers": [Handler(names.attribute_name(a), a) for a in actions],
+        "expressions": expressions,
+        "constants": list(renderer.constants.defined.items()),
+        "states": states,
+        "triggers": triggers,
+        "transitions": transitions,
+        "table": table,
+        "spec_fields": {
+            "name": py_literal(spec.name),
+            "version": py_literal(spec.version),
+            "description": py_literal(spec.description),
+            "initial_state": py_literal(spec.initial_state),
+            "strict_mode": py_literal(spec.strict_mode),
+            "event_normalizer": py_literal(spec.event_normalizer),
+            "validate_context": py_literal(spec.validate_context),
+            "fingerprint": py_literal(spec.fingerprint),
+            "error_policy": _call(
+                "ErrorPolicySpec",
+                default_fallback=py_literal(policy.default_fallback),
+                retry_attempts=py_literal(policy.retry_attempts),
+            ),
+        },
+        "variables": [
+            _call(
+                "VariableSpec",
+                key=py_literal(v.key),
+                type=py_literal(v.type),
+                required=py_literal(v.required),
+                default=py_literal(v.default),
+                description=py_literal(v.description),
+            )
+            for v in spec.variables
+        ],
+        "state_props": [
+            (state.prop, py_literal(state.name), state.name) for state in spec.states
+        ],
+        "methods": [_method(spec, t) for t in spec.triggers if not t.name.startswith("_")],
+    }
+    context["imports"] = _imports(context)
+    template = jinja_env().get_template("module.py.jinja")
+    text = template.render(**context)
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        raise EmitError(
+            f"template module.py.jinja rendered invalid Python at line {exc.lineno}: {exc.msg}"
+        ) from exc
+    return black.format_str(text, mode=BLACK_MODE)
+
+
+_SPEC_NAMES = (
+    "ActionSpec",
+    "Candidate",
+    "CheckOp",
+    "CheckSpec",
+    "EffectType",
+    "ErrorPolicySpec",
+    "GuardSpec",
+    "MachineSpec",
+    "PayloadField",
+    "StateSpec",
+    "StateType",
+    "TimeoutSpec",
+    "TransitionSpec",
+    "TriggerSpec",
+    "VariableSpec",
+    "frozen_mapping",
+)
+
+
+def _imports(context: Mapping[str, Any]) -> list[str]:
+    """Only the imports the module uses, so the output reads like hand-written code."""
+    data = "\n".join(
+        [
+            *context["states"],
+            *context["triggers"],
+            *context["transitions"],
+            *context["variables"],
+            *(source for _, source in context["constants"]),
+            *context["spec_fields"].values(),
+            *(c for _, rows in context["table"] for _, cs in rows for c in cs),
+            "MachineSpec(",
+            "frozen_mapping(",
+        ]
+    )
+    used = [name for name in _SPEC_NAMES if re.search(rf"\b{name}\b", data)]
+    abc = ["Mapping"]
+    if context["guard_handlers"]:
+        abc.insert(0, "Awaitable")
+    typing_names = ["Any", "Final", "Literal", "Protocol", "TypeAlias"]
+    fields = context["context_fields"]
+    if fields:
+        typing_names.append("TypedDict")
+    if any(annotation.startswith("Required[") for _, annotation in fields):
+        typing_names.append("Required")
+    lines = [
+        f"from collections.abc import {', '.join(abc)}",
+        "from enum import StrEnum",
+        f"from typing import {', '.join(sorted(typing_names))}",
+        "",
+        "from pystator.runtime.guards import Predicate",
+        "from pystator.runtime.machine import StateMachine",
+        "from pystator.runtime.results import TransitionResult",
+        "from pystator.runtime.session import EntitySession",
+        f"from pystator.runtime.spec import ({', '.join(used)},)",
+    ]
+    return lines
+
+
+def _docstring(spec: MachineSpec) -> str:
+    lines = [f"State machine {spec.name!r}, version {spec.version}."]
+    if spec.description:
+        lines += ["", spec.description]
+    lines += ["", f"Initial state: {spec.initial_state}."]
+    return _docstring_text("\n".join(lines))
+
+
+def _docstring_text(text: str) -> str:
+    """Escape text for a triple-quoted docstring: it is the one place YAML is not repr()'d."""
+    out = []
+    for char in text:
+        if char == "\n":
+            out.append(char)
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\\" or not char.isprintable():
+            out.append(repr(char)[1:-1] if char != "\\" else "\\\\")
+        else:
+            out.append(char)
+    return "".join(out)

@@ -1,0 +1,380 @@
+"""Lower: turn a checked MachineConfig into the frozen MachineSpec the engine runs.
+
+All the thinking happens here, once: names are chosen, the hierarchy is flattened, and
+every (state, trigger) pair gets its ordered candidates with exit/enter actions resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pystator.generator import names
+from pystator.generator.check import Reporter, machine_name, variables, warnings_for_spec
+from pystator.generator.diagnostics import Diagnostic
+from pystator.generator.hierarchy import Tree, build_tree
+from pystator.generator.load import Document, Path
+from pystator.generator.schema import (
+    ActionItem,
+    CheckGuardDef,
+    EffectDef,
+    ExprGuardDef,
+    GuardItem,
+    MachineConfig,
+    NamedActionDef,
+    NamedGuardDef,
+    PayloadFieldDef,
+)
+from pystator.runtime.durations import parse_duration_ms
+from pystator.runtime.spec import (
+    ActionSpec,
+    Candidate,
+    CheckOp,
+    CheckSpec,
+    EffectType,
+    ErrorPolicySpec,
+    GuardSpec,
+    MachineSpec,
+    PayloadField,
+    StateSpec,
+    StateType,
+    TimeoutSpec,
+    TransitionSpec,
+    TriggerSpec,
+    VariableSpec,
+    frozen_mapping,
+)
+
+DEFAULT_VERSION = "0.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    spec: MachineSpec
+    warnings: tuple[Diagnostic, ...]
+
+
+def lower(config: MachineConfig, document: Document) -> Lowered:
+    """The MachineSpec of a machine that passed `check`, plus graph warnings."""
+    normalize = _normalizer(config.meta.event_normalizer)
+    states = tuple(_state(state_def) for state_def in config.states)
+    transitions = tuple(
+        _transition(index, transition_def, normalize)
+        for index, transition_def in enumerate(config.transitions)
+    )
+    tree = build_tree(
+        [state.name for state in states],
+        {state.name: state.parent for state in states},
+        {state.name: state.initial_child for state in states},
+    )
+    initial = next(state.name for state in states if state.type is StateType.INITIAL)
+    table = _table(states, transitions, tree)
+    spec = MachineSpec(
+        name=machine_name(config, document),
+        version=config.meta.version or DEFAULT_VERSION,
+        description=config.meta.description or config.description or "",
+        states=states,
+        triggers=_triggers(config, transitions, normalize),
+        transitions=transitions,
+        initial_state=tree.leaf_of(initial),
+        table=table,
+        strict_mode=config.meta.strict_mode,
+        event_normalizer=config.meta.event_normalizer,
+        error_policy=ErrorPolicySpec(
+            default_fallback=config.error_policy.default_fallback,
+            retry_attempts=config.error_policy.retry_attempts,
+        )
+        if config.error_policy is not None
+        else ErrorPolicySpec(),
+        variables=tuple(
+            VariableSpec(
+                key=variable.key,
+                type=variable.type or "any",
+                required=variable.required,
+                default=variable.default,
+                description=variable.description,
+            )
+            for _, variable in variables(config)
+        ),
+        validate_context=config.meta.validate_context,
+    )
+    spec = _with_fingerprint(spec)
+    report = Reporter(document)
+    _graph_warnings(report, config, spec, tree)
+    return Lowered(spec, tuple(report.found))
+
+
+# -- pieces ---------------------------------------------------------------------------------
+
+
+def _normalizer(kind: str | None) -> Callable[[str], str]:
+    if kind == "lower":
+        return str.lower
+    if kind == "upper":
+        return str.upper
+    return str
+
+
+def _action(item: ActionItem) -> ActionSpec:
+    if isinstance(item, str):
+        return ActionSpec(item)
+    if isinstance(item, NamedActionDef):
+        return ActionSpec(item.name, frozen_mapping(item.params))
+    return _effect(item)
+
+
+def _effect(item: EffectDef) -> ActionSpec:
+    params: dict[str, Any]
+    if item.set is not None:
+        kind, params = EffectType.SET, dict(item.set)
+    elif item.timestamp is not None:
+        kind, params = EffectType.TIMESTAMP, {"field": item.timestamp}
+    elif item.increment is not None:
+        kind, params = EffectType.INCREMENT, {"field": item.increment}
+    elif item.decrement is not None:
+        kind, params = EffectType.DECREMENT, {"field": item.decrement}
+    elif item.append is not None:
+        kind, params = EffectType.APPEND, {"field": item.append.field, "value": item.append.value}
+    else:
+        cleared = item.clear
+        fields = [cleared] if isinstance(cleared, str) else list(cleared or ())
+        kind, params = EffectType.CLEAR, {"fields": tuple(fields)}
+    return ActionSpec(f"_effect.{kind}", frozen_mapping(params), kind)
+
+
+def _guard(item: GuardItem) -> GuardSpec:
+    if isinstance(item, str):
+        return GuardSpec(name=item)
+    if isinstance(item, NamedGuardDef):
+        return GuardSpec(name=item.name, params=frozen_mapping(item.params))
+    if isinstance(item, ExprGuardDef):
+        return GuardSpec(expr=item.expr)
+    assert isinstance(item, CheckGuardDef)
+    check = item.check
+    value = check.value
+    if check.values is not None:
+        value = tuple(check.values)
+    elif isinstance(value, list):
+        value = tuple(value)
+    return GuardSpec(check=CheckSpec(check.field, CheckOp(check.op), value))
+
+
+def _state(state_def: Any) -> StateSpec:
+    mapped = names.map_state(state_def.name)
+    timeout = state_def.timeout
+    return StateSpec(
+        name=state_def.name,
+        type=StateType(state_def.type),
+        member=mapped.member,
+        prop=mapped.attribute,
+        description=state_def.description,
+        parent=state_def.parent,
+        initial_child=state_def.initial_child,
+        on_enter=tuple(_action(item) for item in state_def.on_enter),
+        on_exit=tuple(_action(item) for item in state_def.on_exit),
+        timeout=TimeoutSpec(timeout.seconds, timeout.destination) if timeout else None,
+        group=state_def.group,
+        metadata=frozen_mapping(state_def.metadata),
+    )
+
+
+def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]) -> TransitionSpec:
+    sources = (
+        (transition_def.source,)
+        if isinstance(transition_def.source, str)
+        else tuple(transition_def.source)
+    )
+    after_ms = parse_duration_ms(transition_def.after) if transition_def.after is not None else None
+    if transition_def.trigger:
+        trigger = normalize(transition_def.trigger)
+    else:
+        # The scheduler fires delayed transitions by this synthetic trigger.
+        trigger = f"_after_{sources[0]}_{after_ms}_ms"
+    return TransitionSpec(
+        index=index,
+        trigger=trigger,
+        source=sources,
+        dest=transition_def.dest,
+        guards=tuple(_guard(item) for item in transition_def.guards),
+        actions=tuple(_action(item) for item in transition_def.actions),
+        after_ms=after_ms,
+        internal=transition_def.internal,
+        auto=transition_def.auto,
+        region=transition_def.region,
+        description=transition_def.description,
+    )
+
+
+def _triggers(
+    config: MachineConfig, transitions: tuple[TransitionSpec, ...], normalize: Callable[[str], str]
+) -> tuple[TriggerSpec, ...]:
+    payloads: dict[str, tuple[tuple[PayloadField, ...], str]] = {}
+    for event in config.events or ():
+        fields = []
+        for field_name, hint in event.payload.items():
+            if isinstance(hint, PayloadFieldDef):
+                fields.append(PayloadField(field_name, hint.type, hint.required))
+            else:
+                fields.append(PayloadField(field_name, hint, True))
+        payloads[normalize(event.name)] = (tuple(fields), event.description)
+    ordered: dict[str, None] = {}
+    for transition in transitions:
+        ordered.setdefault(transition.trigger, None)
+    triggers = []
+    for name in ordered:
+        mapped = names.map_trigger(name)
+        payload, description = payloads.get(name, ((), ""))
+        triggers.append(
+            TriggerSpec(
+                name=name,
+                member=mapped.member,
+                method=mapped.attribute,
+                payload=payload,
+                description=description,
+            )
+        )
+    return tuple(triggers)
+
+
+def _table(
+    states: tuple[StateSpec, ...], transitions: tuple[TransitionSpec, ...], tree: Tree
+) -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
+    by_source: dict[str, list[TransitionSpec]] = {}
+    for transition in transitions:
+        for source in transition.source:
+            by_source.setdefault(source, []).append(transition)
+    by_name = {state.name: state for state in states}
+    table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
+    for state in states:
+        if state.is_terminal:
+            table[state.name] = frozen_mapping({})
+            continue
+        rows: dict[str, list[Candidate]] = {}
+        # Innermost state first, then document order: descendants take priority.
+        for declared in tree.ancestors(state.name):
+            for transition in by_source.get(declared, ()):
+                rows.setdefault(transition.trigger, []).append(
+                    _candidate(state.name, transition, tree, by_name)
+                )
+        table[state.name] = frozen_mapping(
+            {trigger: tuple(candidates) for trigger, candidates in rows.items()}
+        )
+    return frozen_mapping(table)
+
+
+def _candidate(
+    current: str, transition: TransitionSpec, tree: Tree, states: Mapping[str, StateSpec]
+) -> Candidate:
+    if transition.internal:
+        return Candidate(
+            transition=transition.index,
+            target=current,
+            guards=transition.guards,
+            actions=transition.actions,
+            internal=True,
+        )
+    dest = transition.dest
+    target = tree.leaf_of(dest)
+    if dest in tree.ancestors(current):
+        # A transition back into an active state is external: leave it and enter it again.
+        top = tree.parent.get(dest)
+    else:
+        top = tree.lca(current, target)
+    exits = tree.path_up(current, top)
+    enters = tree.path_down(top, target)
+    return Candidate(
+        transition=transition.index,
+        target=target,
+        guards=transition.guards,
+        exit_actions=tuple(action for name in exits for action in states[name].on_exit),
+        actions=transition.actions,
+        enter_actions=tuple(action for name in enters for action in states[name].on_enter),
+    )
+
+
+def _with_fingerprint(spec: MachineSpec) -> MachineSpec:
+    """A hash of the structure that persisted entities depend on (states and events)."""
+    structure = {
+        "states": [[s.name, s.type.value, s.parent] for s in spec.states],
+        "transitions": [[t.trigger, list(t.source), t.dest] for t in spec.transitions],
+    }
+    digest = hashlib.sha256(json.dumps(structure, sort_keys=True).encode()).hexdigest()
+    from dataclasses import replace
+
+    return replace(spec, fingerprint=digest[:16])
+
+
+# -- graph warnings -----------------------------------------------------------------------
+
+
+def _graph_warnings(
+    report: Reporter, config: MachineConfig, spec: MachineSpec, tree: Tree
+) -> None:
+    index_of = {state.name: index for index, state in enumerate(config.states)}
+    reachable = _reachable(spec, tree)
+    unreachable: list[tuple[Path, str]] = [
+        (("states", index_of[state.name], "name"), state.name)
+        for state in spec.states
+        if state.name not in reachable
+    ]
+    dead_ends: list[tuple[Path, str]] = [
+        (("states", index_of[state.name], "name"), state.name)
+        for state in spec.states
+        if tree.is_leaf(state.name)
+        and state.type not in (StateType.TERMINAL, StateType.ERROR)
+        and not spec.table.get(state.name)
+        and state.timeout is None
+        and state.name in reachable
+    ]
+    warnings_for_spec(report, unreachable, dead_ends, _shadowed(spec, tree))
+
+
+def _reachable(spec: MachineSpec, tree: Tree) -> set[str]:
+    seen: set[str] = set()
+    pending = [spec.initial_state]
+    fallback = spec.error_policy.default_fallback
+    if fallback is not None:
+        pending.append(tree.leaf_of(fallback))
+    while pending:
+        state = pending.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        pending.extend(tree.ancestors(state)[1:])
+        for candidates in spec.table.get(state, {}).values():
+            pending.extend(candidate.target for candidate in candidates)
+        timeout = next((s.timeout for s in spec.states if s.name == state), None)
+        if timeout is not None:
+            pending.append(tree.leaf_of(timeout.destination))
+    return seen
+
+
+def _shadowed(spec: MachineSpec, tree: Tree) -> list[tuple[Path, str, str]]:
+    appearances: dict[int, list[bool]] = {}
+    blocker: dict[int, int] = {}
+    for state in tree.leaves():
+        for candidates in spec.table.get(state, {}).values():
+            open_before: int | None = None
+            for candidate in candidates:
+                shadowed = open_before is not None
+                appearances.setdefault(candidate.transition, []).append(shadowed)
+                if shadowed and open_before is not None:
+                    blocker.setdefault(candidate.transition, open_before)
+                if open_before is None and not candidate.guards:
+                    open_before = candidate.transition
+    found = []
+    for index, flags in sorted(appearances.items()):
+        if flags and all(flags):
+            transition = spec.transitions[index]
+            by = spec.transitions[blocker[index]]
+            found.append(
+                (
+                    ("transitions", index),
+                    transition.trigger,
+                    f"{by.trigger}: {', '.join(by.source)} -> {by.dest}",
+                )
+            )
+    return found

@@ -1,0 +1,107 @@
+"""Names: every Python identifier the compiler emits is decided here.
+
+State `in-progress` becomes member `IN_PROGRESS` and property `is_in_progress`; trigger
+`class` becomes method `class_`. Names that cannot map, or collide, are reported.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+# What a state or trigger name may look like in YAML: ASCII letters first, then letters,
+# digits, '_', '.', '-'. Anything else could not become a readable identifier.
+SOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_SEPARATORS = re.compile(r"[.\-]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Members of EntitySession (and its generated subclasses) that a trigger method or an
+# `is_<state>` property must not shadow.
+SESSION_MEMBERS = frozenset(
+    {
+        "allowed_triggers",
+        "asend",
+        "can_send",
+        "context",
+        "current_state",
+        "from_snapshot",
+        "history",
+        "is_final",
+        "machine",
+        "matches",
+        "parallel_config",
+        "pending_timers",
+        "send",
+        "snapshot",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """The identifiers chosen for one YAML name."""
+
+    source: str
+    member: str
+    attribute: str
+
+
+def is_source_name(name: str) -> bool:
+    return bool(SOURCE_NAME.match(name))
+
+
+def is_identifier(name: str) -> bool:
+    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+
+
+def _words(name: str) -> str:
+    text = _SEPARATORS.sub("_", name)
+    if not text.isupper():
+        text = _CAMEL.sub("_", text)
+    return re.sub(r"_+", "_", text).strip("_")
+
+
+def member_name(name: str) -> str:
+    """The enum member for a state or trigger: `active.scanning` -> `ACTIVE_SCANNING`."""
+    return _words(name).upper()
+
+
+def attribute_name(name: str) -> str:
+    """The method or attribute for a name: `exchangeAck` -> `exchange_ack`, `class` -> `class_`."""
+    text = _words(name).lower()
+    if keyword.iskeyword(text):
+        text += "_"
+    return text
+
+
+def state_property(name: str) -> str:
+    return "is_" + _words(name).lower()
+
+
+def map_state(name: str) -> Mapped:
+    return Mapped(name, member_name(name), state_property(name))
+
+
+def map_trigger(name: str) -> Mapped:
+    return Mapped(name, member_name(name), attribute_name(name))
+
+
+def class_prefix(machine_name: str) -> str | None:
+    """CamelCase prefix for generated classes: `order_management` -> `OrderManagement`."""
+    parts = [part for part in re.split(r"[^A-Za-z0-9]+", machine_name) if part]
+    if not parts:
+        return None
+    prefix = "".join(part[:1].upper() + part[1:] for part in parts)
+    if not prefix[0].isalpha() or not prefix.isascii():
+        return None
+    return prefix
+
+
+def module_name(machine_name: str) -> str | None:
+    """snake_case module name for a machine: `OrderManagement` -> `order_management`."""
+    prefix = class_prefix(machine_name)
+    if prefix is None:
+        return None
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()

@@ -1,0 +1,96 @@
+"""Pipeline: load -> schema -> check -> lower, the one front end every caller uses.
+
+The CLI, the build hook and `StateMachine.from_yaml` all come through here, so a machine
+means the same thing however it is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pystator.generator.check import check
+from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
+from pystator.generator.load import Document, load_data, load_file
+from pystator.generator.lower import lower
+from pystator.generator.schema import validate_document
+from pystator.runtime.spec import MachineSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A machine that compiled, with the warnings found on the way."""
+
+    document: Document
+    spec: MachineSpec
+    warnings: tuple[Diagnostic, ...]
+
+
+def compile_document(document: Document) -> Compiled:
+    """Run the front end on a loaded document; raises CompileError with every finding."""
+    config = validate_document(document)
+    findings = check(config, document)
+    if has_errors(findings):
+        raise CompileError(sorted(findings, key=sort_key))
+    lowered = lower(config, document)
+    warnings = sorted([*findings, *lowered.warnings], key=sort_key)
+    return Compiled(document, lowered.spec, tuple(warnings))
+
+
+def compile_path(path: str | os.PathLike[str], display_name: str | None = None) -> Compiled:
+    return compile_document(load_file(path, display_name))
+
+
+def spec_from_file(path: str | os.PathLike[str]) -> MachineSpec:
+    return compile_path(path).spec
+
+
+def spec_from_data(data: Mapping[str, Any]) -> MachineSpec:
+    return compile_document(load_data(data)).spec
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """One generated module: where it goes, what it holds, what was found on the way."""
+
+    module_name: str
+    text: str
+    compiled: Compiled
+
+
+def generate(
+    path: str | os.PathLike[str],
+    *,
+    class_name: str | None = None,
+    display_name: str | None = None,
+) -> Generated:
+    """Compile a machine file to module text; a pure function of the file and options."""
+    from pystator.generator.emit import render
+    from pystator.generator.names import module_name
+
+    compiled = compile_path(path, display_name)
+    spec = compiled.spec
+    prefix = None
+    if class_name is not None:
+        prefix = class_name.removesuffix("Machine") or class_name
+        if not (prefix.isidentifier() and prefix.isascii() and prefix[0].isupper()):
+            raise CompileError(
+                [
+                    Diagnostic(
+                        "PS212",
+                        f"class name {class_name!r} is not a CamelCase Python identifier.",
+                        compiled.document.file,
+                        hint="Pass a name like OrderMachine or Order.",
+                    )
+                ]
+            )
+    text = render(
+        spec,
+        source_name=compiled.document.file,
+        source_hash=compiled.document.source_hash,
+        class_name=prefix,
+    )
+    module = module_name(prefix or spec.name) or "machine"
+    return Generated(module, text, compiled)

@@ -1,0 +1,480 @@
+"""Schema: pydantic models that mirror the YAML format, and nothing else.
+
+`validate_document` turns a loaded document into a `MachineConfig` or diagnostics that
+point at the offending key; the same models publish the format's JSON Schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+
+from pystator.generator.diagnostics import CompileError, Diagnostic, did_you_mean
+from pystator.generator.load import Document, Path
+
+STATE_TYPES = ("initial", "stable", "terminal", "error", "parallel")
+EFFECT_KEYS = ("set", "timestamp", "increment", "decrement", "append", "clear")
+CHECK_OPS = (
+    "eq",
+    "ne",
+    "neq",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "not_in",
+    "is_set",
+    "is_null",
+)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _as_list(value: Any) -> Any:
+    """YAML lets a single item stand for a one-item list (`on_enter: log`)."""
+    if value is None:
+        return []
+    if isinstance(value, str | dict):
+        return [value]
+    return value
+
+
+# -- actions ------------------------------------------------------------------
+
+
+class NamedActionDef(Model):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+
+class AppendDef(Model):
+    field: str
+    value: Any
+
+
+class EffectDef(Model):
+    """A declarative effect: exactly one of the keys below."""
+
+    set: dict[str, Any] | None = None
+    timestamp: str | None = None
+    increment: str | None = None
+    decrement: str | None = None
+    append: AppendDef | None = None
+    clear: str | list[str] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EffectDef:
+        given = [key for key in EFFECT_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "an effect needs exactly one of " + ", ".join(EFFECT_KEYS)
+                + (f"; got {', '.join(given)}" if given else "")
+            )
+        return self
+
+
+def _action_tag(value: Any) -> str:
+    if isinstance(value, str):
+        return "ref"
+    if isinstance(value, dict) and "name" in value:
+        return "named"
+    if isinstance(value, dict):
+        return "effect"
+    return "ref"
+
+
+ActionItem = Annotated[
+    Annotated[str, Tag("ref")]
+    | Annotated[NamedActionDef, Tag("named")]
+    | Annotated[EffectDef, Tag("effect")],
+    Discriminator(_action_tag),
+]
+
+
+# -- guards ---------------------------------------------------------------------
+
+
+class NamedGuardDef(Model):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+
+class ExprGuardDef(Model):
+    expr: str
+    description: str = ""
+
+
+class CheckDef(Model):
+    field: str
+    op: Literal[
+        "eq", "ne", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_null"
+    ]
+    value: Any = None
+    values: list[Any] | None = None
+
+
+class CheckGuardDef(Model):
+    check: CheckDef
+    description: str = ""
+
+
+def _guard_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        if "expr" in value:
+            return "expr"
+        if "check" in value:
+            return "check"
+        return "named"
+    return "ref"
+
+
+GuardItem = Annotated[
+    Annotated[str, Tag("ref")]
+    | Annotated[NamedGuardDef, Tag("named")]
+    | Annotated[ExprGuardDef, Tag("expr")]
+    | Annotated[CheckGuardDef, Tag("check")],
+    Discriminator(_guard_tag),
+]
+
+
+# -- states ---------------------------------------------------------------------
+
+
+class TimeoutDef(Model):
+    seconds: float = Field(gt=0)
+    destination: str
+
+
+class RegionDef(Model):
+    name: str
+    initial: str
+    states: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class InvokeDef(Model):
+    id: str
+    src: str
+    on_done: str | None = None
+
+
+class StateDef(Model):
+    name: str
+    type: Literal["initial", "stable", "terminal", "error", "parallel"] = "stable"
+    description: str = ""
+    parent: str | None = None
+    initial_child: str | None = None
+    regions: list[RegionDef] = Field(default_factory=list)
+    on_enter: list[ActionItem] = Field(default_factory=list)
+    on_exit: list[ActionItem] = Field(default_factory=list)
+    invoke: list[InvokeDef] = Field(default_factory=list)
+    timeout: TimeoutDef | None = None
+    group: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("on_enter", "on_exit"):
+                if key in data:
+                    data[key] = _as_list(data[key])
+        return data
+
+
+# -- transitions ----------------------------------------------------------------
+
+
+class TransitionDef(Model):
+    trigger: str | None = None
+    source: str | list[str]
+    dest: str
+    region: str | None = None
+    guards: list[GuardItem] = Field(default_factory=list)
+    actions: list[ActionItem] = Field(default_factory=list)
+    after: int | str | None = None
+    internal: bool = False
+    auto: bool = False
+    priority: int | None = None
+    description: str = ""
+    ref: str | None = None
+    refs: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("guards", "actions"):
+                if key in data:
+                    data[key] = _as_list(data[key])
+        return data
+
+
+# -- declarations -----------------------------------------------------------------
+
+
+class VariableDef(Model):
+    key: str
+    type: str | None = None
+    description: str = ""
+    default: Any = None
+    required: bool = False
+
+
+def _variable_tag(value: Any) -> str:
+    return "key" if isinstance(value, str) else "full"
+
+
+VariableItem = Annotated[
+    Annotated[str, Tag("key")] | Annotated[VariableDef, Tag("full")],
+    Discriminator(_variable_tag),
+]
+
+
+class PayloadFieldDef(Model):
+    type: str = "any"
+    required: bool = True
+    description: str = ""
+
+
+def _payload_tag(value: Any) -> str:
+    return "type" if isinstance(value, str) else "full"
+
+
+PayloadItem = Annotated[
+    Annotated[str, Tag("type")] | Annotated[PayloadFieldDef, Tag("full")],
+    Discriminator(_payload_tag),
+]
+
+
+class EventDef(Model):
+    name: str
+    description: str = ""
+    payload: dict[str, PayloadItem] = Field(default_factory=dict)
+
+
+class HandlerDef(Model):
+    """An entry of `action_definitions` / `guard_definitions` (documentation)."""
+
+    name: str
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    is_async: bool = Field(default=False, alias="async")
+
+
+class MetaDef(Model):
+    version: str | None = None
+    machine_name: str | None = None
+    strict_mode: bool = True
+    event_normalizer: Literal["lower", "upper"] | None = None
+    description: str | None = None
+    validate_context: bool = False
+    state_variables: list[VariableItem] | None = None
+
+
+class ErrorPolicyDef(Model):
+    default_fallback: str | None = None
+    retry_attempts: int = Field(default=0, ge=0, le=100)
+
+
+class MachineConfig(Model):
+    """The root of a machine file."""
+
+    meta: MetaDef = Field(default_factory=MetaDef)
+    description: str | None = None
+    groups: dict[str, Any] | None = None
+    states: list[StateDef]
+    transitions: list[TransitionDef] = Field(default_factory=list)
+    error_policy: ErrorPolicyDef | None = None
+    state_variables: list[VariableItem] | None = None
+    events: list[EventDef] | None = None
+    action_definitions: list[HandlerDef] | None = None
+    guard_definitions: list[HandlerDef] | None = None
+
+
+# Every key the format knows, for did-you-mean suggestions in any position.
+_MODELS: tuple[type[BaseModel], ...] = (
+    MachineConfig,
+    MetaDef,
+    StateDef,
+    TransitionDef,
+    RegionDef,
+    TimeoutDef,
+    InvokeDef,
+    NamedActionDef,
+    EffectDef,
+    AppendDef,
+    NamedGuardDef,
+    ExprGuardDef,
+    CheckGuardDef,
+    CheckDef,
+    VariableDef,
+    PayloadFieldDef,
+    EventDef,
+    HandlerDef,
+    ErrorPolicyDef,
+)
+
+
+def _keys_of(model: type[BaseModel]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+_ALL_KEYS = set().union(*(_keys_of(model) for model in _MODELS))
+
+
+def validate_document(document: Document) -> MachineConfig:
+    """The document as a MachineConfig; raises CompileError listing every schema problem."""
+    try:
+        return MachineConfig.model_validate(document.data)
+    except ValidationError as exc:
+        diagnostics = [_diagnostic(document, error) for error in exc.errors()]
+        raise CompileError(_unique(diagnostics)) from None
+
+
+def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[int, int, str]] = set()
+    kept = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.line, diagnostic.col, diagnostic.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(diagnostic)
+    return kept
+
+
+def _data_path(loc: Sequence[int | str], data: Any) -> tuple[Path, Any]:
+    """Map a pydantic error location onto the data, dropping union tags it inserted."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part not in _ALL_KEYS:
+            continue  # a discriminator tag such as 'named' or 'effect'
+        elif isinstance(node, dict | list):
+            return tuple(path), _Missing(str(part))
+        else:
+            continue
+    return tuple(path), node
+
+
+class _Missing:
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _dotted(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "document"
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "a list", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _diagnostic(document: Document, error: Any) -> Diagnostic:
+    loc: tuple[int | str, ...] = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    path, node = _data_path(loc, document.data)
+    where = _dotted(path)
+    if kind == "extra_forbidden" or (kind and isinstance(node, _Missing) and kind != "missing"):
+        key = str(loc[-1]) if loc else "?"
+        parent = _dotted(path[:-1]) if path and path[-1] == key else where
+        known = _known_keys_for(document.data, path[:-1] if path and path[-1] == key else path)
+        hint = did_you_mean(key, known) or (
+            f"Known keys here: {', '.join(sorted(known))}." if known else ""
+        )
+        position = document.key_position(path)
+        return Diagnostic(
+            "PS101",
+            f"unknown key {key!r} in {parent}.",
+            document.file,
+            position.line,
+            position.col,
+            hint=hint or "Remove it.",
+        )
+    if kind == "missing" or isinstance(node, _Missing):
+        key = node.key if isinstance(node, _Missing) else (str(loc[-1]) if loc else "?")
+        position = document.key_position(path) if path else document.position(())
+        return Diagnostic(
+            "PS103",
+            f"{where} is missing the required key {key!r}.",
+            document.file,
+            position.line,
+            position.col,
+            hint=f"Add `{key}:` to it.",
+        )
+    position = document.position(path)
+    message = str(error.get("msg", "invalid value"))
+    if kind.endswith("_type") or kind in ("literal_error", "union_tag_invalid"):
+        message = f"{message[0].lower()}{message[1:]}, got {_describe(node)}"
+    hint = "Correct the value; `pystator-gen schema` prints the full format."
+    if kind == "string_type" and isinstance(node, int | float) and not isinstance(node, bool):
+        hint = "Quote it to make it a string."
+    return Diagnostic(
+        "PS102",
+        f"{where}: {message}.",
+        document.file,
+        position.line,
+        position.col,
+        hint=hint,
+    )
+
+
+def _known_keys_for(data: Any, path: Path) -> set[str]:
+    """The keys valid in the mapping at `path`, guessed from where it sits in the format."""
+    names = [part for part in path if isinstance(part, str)]
+    last = names[-1] if names else ""
+    models: dict[str, type[BaseModel]] = {
+        "": MachineConfig,
+        "meta": MetaDef,
+        "states": StateDef,
+        "transitions": TransitionDef,
+        "regions": RegionDef,
+        "timeout": TimeoutDef,
+        "invoke": InvokeDef,
+        "error_policy": ErrorPolicyDef,
+        "state_variables": VariableDef,
+        "events": EventDef,
+        "check": CheckDef,
+        "action_definitions": HandlerDef,
+        "guard_definitions": HandlerDef,
+        "append": AppendDef,
+    }
+    if last in ("on_enter", "on_exit", "actions"):
+        return _keys_of(NamedActionDef) | set(EFFECT_KEYS)
+    if last == "guards":
+        return {"name", "params", "expr", "check", "description"}
+    if len(path) >= 2 and names and names[-1] == "payload":
+        return _keys_of(PayloadFieldDef)
+    model = models.get(last)
+    return _keys_of(model) if model is not None else set()

@@ -1,0 +1,60 @@
+"""The runtime: what generated modules import, and all that runs at event time.
+
+Standard library only; the compiler front end is imported lazily by `from_yaml`.
+"""
+
+from pystator.runtime.actions import (
+    ACTION_PARAMS_KEY,
+    ActionExecutor,
+    ActionRegistry,
+    ExecutionMode,
+    ExecutionResult,
+)
+from pystator.runtime.errors import (
+    ActionNotFoundError,
+    ConfigurationError,
+    ErrorCode,
+    FSMError,
+    GuardNotFoundError,
+    GuardRejectedError,
+    InvalidTransitionError,
+    StaleVersionError,
+    TerminalStateError,
+    TimeoutExpiredError,
+    UndefinedStateError,
+    UndefinedTriggerError,
+    ValidationError,
+)
+from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry
+from pystator.runtime.machine import StateMachine
+from pystator.runtime.results import TransitionResult
+from pystator.runtime.session import EntitySession
+from pystator.runtime.spec import MachineSpec, StateType
+
+__all__ = [
+    "ACTION_PARAMS_KEY",
+    "GUARD_PARAMS_KEY",
+    "ActionExecutor",
+    "ActionNotFoundError",
+    "ActionRegistry",
+    "ConfigurationError",
+    "EntitySession",
+    "ErrorCode",
+    "ExecutionMode",
+    "ExecutionResult",
+    "FSMError",
+    "GuardNotFoundError",
+    "GuardRegistry",
+    "GuardRejectedError",
+    "InvalidTransitionError",
+    "MachineSpec",
+    "StaleVersionError",
+    "StateMachine",
+    "StateType",
+    "TerminalStateError",
+    "TimeoutExpiredError",
+    "TransitionResult",
+    "UndefinedStateError",
+    "UndefinedTriggerError",
+    "ValidationError",
+]

@@ -1,0 +1,315 @@
+"""Actions: side effects run after a transition has been committed.
+
+`ActionRegistry` holds callables by name, `ActionExecutor` runs a result's actions in one
+of three modes, and `apply_effect` performs the declarative context effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pystator.runtime.errors import ActionNotFoundError, ErrorCode, FSMError
+from pystator.runtime.results import TransitionResult
+from pystator.runtime.spec import ActionSpec, EffectType
+
+ACTION_PARAMS_KEY = "_action_params"
+
+ActionFn = Callable[[Any], Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ExecutionMode(StrEnum):
+    SEQUENTIAL = "sequential"
+    PARALLEL = "parallel"
+    PHASED = "phased"
+
+
+class ActionRegistry:
+    """Actions by name. An action takes the context dict; it may be async."""
+
+    def __init__(self) -> None:
+        self._actions: dict[str, ActionFn] = {}
+
+    def register(self, name: str, fn: ActionFn) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"action name must be a non-empty string, got {name!r}")
+        if not callable(fn):
+            raise TypeError(f"action {name!r} must be callable, got {type(fn).__name__}")
+        self._actions[name] = fn
+
+    def decorator(self, name: str | None = None) -> Callable[[F], F]:
+        """Register the decorated function under `name` (default: its own name)."""
+
+        def wrap(fn: F) -> F:
+            self.register(name or fn.__name__, fn)
+            return fn
+
+        return wrap
+
+    def get(self, name: str) -> ActionFn:
+        try:
+            return self._actions[name]
+        except KeyError:
+            raise ActionNotFoundError(
+                f"Action {name!r} is not registered", action_name=name
+            ) from None
+
+    def unregister(self, name: str) -> None:
+        self._actions.pop(name, None)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._actions)
+
+    def update(self, other: ActionRegistry) -> None:
+        self._actions.update(other._actions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._actions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._actions)
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+
+def apply_effect(spec: ActionSpec, context: MutableMapping[str, Any]) -> None:
+    """Apply one declarative effect (`set`, `timestamp`, ...) to `context` in place."""
+    params = spec.params
+    effect = spec.effect
+    if effect is EffectType.SET:
+        context.update(params)
+    elif effect is EffectType.TIMESTAMP:
+        context[params["field"]] = datetime.now(UTC).isoformat()
+    elif effect is EffectType.INCREMENT:
+        context[params["field"]] = context.get(params["field"], 0) + 1
+    elif effect is EffectType.DECREMENT:
+        context[params["field"]] = context.get(params["field"], 0) - 1
+    elif effect is EffectType.APPEND:
+        current = context.get(params["field"])
+        items = list(current) if isinstance(current, list | tuple) else []
+        items.append(params["value"])
+        context[params["field"]] = items
+    elif effect is EffectType.CLEAR:
+        for key in params["fields"]:
+            context.pop(key, None)
+    else:
+        raise ValueError(f"{spec.name!r} is not a declarative effect")
+
+
+def apply_effects(specs: Sequence[ActionSpec], context: MutableMapping[str, Any]) -> None:
+    for spec in specs:
+        if spec.effect is not None:
+            apply_effect(spec, context)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """What happened to one action."""
+
+    name: str
+    success: bool
+    phase: str
+    duration_ms: float
+    error: FSMError | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """Every action's outcome; a failed action never undoes the transition itself."""
+
+    outcomes: tuple[ActionOutcome, ...] = ()
+    mode: ExecutionMode = ExecutionMode.SEQUENTIAL
+    errors: tuple[FSMError, ...] = field(default=())
+
+    @property
+    def success(self) -> bool:
+        return all(outcome.success for outcome in self.outcomes)
+
+    @property
+    def executed(self) -> tuple[str, ...]:
+        return tuple(outcome.name for outcome in self.outcomes if outcome.success)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(outcome.name for outcome in self.outcomes if not outcome.success)
+
+
+def _phases(result: TransitionResult) -> tuple[tuple[str, tuple[ActionSpec, ...]], ...]:
+    return (
+        ("exit", result.on_exit_actions),
+        ("transition", result.actions_to_execute),
+        ("enter", result.on_enter_actions),
+    )
+
+
+def _action_context(spec: ActionSpec, context: Mapping[str, Any]) -> dict[str, Any]:
+    ctx = dict(context)
+    ctx[ACTION_PARAMS_KEY] = dict(spec.params)
+    return ctx
+
+
+def _failure(spec: ActionSpec, phase: str, started: float, exc: BaseException) -> ActionOutcome:
+    if isinstance(exc, FSMError):
+        error = exc
+    else:
+        error = FSMError(
+            f"Action {spec.name!r} failed: {type(exc).__name__}: {exc}",
+            {"action_name": spec.name, "phase": phase},
+            code=ErrorCode.ACTION_FAILED,
+        )
+        error.__cause__ = exc
+    return ActionOutcome(spec.name, False, phase, _elapsed(started), error)
+
+
+def _elapsed(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+class ActionExecutor:
+    """Runs a transition's actions after the new state has been persisted.
+
+    Declarative effects are skipped here: sessions and the orchestrator apply them to the
+    context as part of the transition.
+    """
+
+    def __init__(
+        self,
+        registry: ActionRegistry,
+        default_mode: ExecutionMode = ExecutionMode.SEQUENTIAL,
+        *,
+        stop_on_error: bool = False,
+    ) -> None:
+        self.registry = registry
+        self.default_mode = ExecutionMode(default_mode)
+        self.stop_on_error = stop_on_error
+
+    def execute(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        """Run every action in order (exit, transition, enter); async actions are refused."""
+        context = context or {}
+        outcomes: list[ActionOutcome] = []
+        if not result.success:
+            return ExecutionResult((), ExecutionMode.SEQUENTIAL)
+        for phase, specs in _phases(result):
+            for spec in specs:
+                if spec.effect is not None:
+                    continue
+                outcome = self._run_sync(spec, phase, context)
+                outcomes.append(outcome)
+                if not outcome.success and self.stop_on_error:
+                    return _collect(outcomes, ExecutionMode.SEQUENTIAL)
+        return _collect(outcomes, ExecutionMode.SEQUENTIAL)
+
+    def _run_sync(
+        self, spec: ActionSpec, phase: str, context: Mapping[str, Any]
+    ) -> ActionOutcome:
+        started = time.perf_counter()
+        try:
+            fn = self.registry.get(spec.name)
+            value = fn(_action_context(spec, context))
+            if inspect.isawaitable(value):
+                if inspect.iscoroutine(value):
+                    value.close()
+                raise FSMError(
+                    f"Action {spec.name!r} is asynchronous; run it with an async_execute_* "
+                    "method",
+                    {"action_name": spec.name},
+                    code=ErrorCode.ACTION_FAILED,
+                )
+        except Exception as exc:  # reported in the outcome, never raised
+            return _failure(spec, phase, started, exc)
+        return ActionOutcome(spec.name, True, phase, _elapsed(started), value=value)
+
+    async def _run_async(
+        self, spec: ActionSpec, phase: str, context: Mapping[str, Any]
+    ) -> ActionOutcome:
+        started = time.perf_counter()
+        try:
+            fn = self.registry.get(spec.name)
+            value = fn(_action_context(spec, context))
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception as exc:  # reported in the outcome, never raised
+            return _failure(spec, phase, started, exc)
+        return ActionOutcome(spec.name, True, phase, _elapsed(started), value=value)
+
+    async def async_execute_sequential(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        context = context or {}
+        outcomes: list[ActionOutcome] = []
+        if not result.success:
+            return ExecutionResult((), ExecutionMode.SEQUENTIAL)
+        for phase, specs in _phases(result):
+            for spec in specs:
+                if spec.effect is not None:
+                    continue
+                outcome = await self._run_async(spec, phase, context)
+                outcomes.append(outcome)
+                if not outcome.success and self.stop_on_error:
+                    return _collect(outcomes, ExecutionMode.SEQUENTIAL)
+        return _collect(outcomes, ExecutionMode.SEQUENTIAL)
+
+    async def async_execute_parallel(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        context = context or {}
+        if not result.success:
+            return ExecutionResult((), ExecutionMode.PARALLEL)
+        jobs: list[Awaitable[ActionOutcome]] = [
+            self._run_async(spec, phase, context)
+            for phase, specs in _phases(result)
+            for spec in specs
+            if spec.effect is None
+        ]
+        outcomes = await asyncio.gather(*jobs)
+        return _collect(list(outcomes), ExecutionMode.PARALLEL)
+
+    async def async_execute_phased(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        context = context or {}
+        outcomes: list[ActionOutcome] = []
+        if not result.success:
+            return ExecutionResult((), ExecutionMode.PHASED)
+        for phase, specs in _phases(result):
+            batch = await asyncio.gather(
+                *(self._run_async(spec, phase, context) for spec in specs if spec.effect is None)
+            )
+            outcomes.extend(batch)
+            if self.stop_on_error and not all(outcome.success for outcome in batch):
+                break
+        return _collect(outcomes, ExecutionMode.PHASED)
+
+    async def async_execute_with_mode(
+        self,
+        result: TransitionResult,
+        context: Mapping[str, Any] | None = None,
+        mode: ExecutionMode | None = None,
+    ) -> ExecutionResult:
+        chosen = ExecutionMode(mode) if mode is not None else self.default_mode
+        if chosen is ExecutionMode.PARALLEL:
+            return await self.async_execute_parallel(result, context)
+        if chosen is ExecutionMode.PHASED:
+            return await self.async_execute_phased(result, context)
+        return await self.async_execute_sequential(result, context)
+
+    async def async_execute(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        return await self.async_execute_with_mode(result, context)
+
+
+def _collect(outcomes: list[ActionOutcome], mode: ExecutionMode) -> ExecutionResult:
+    errors = tuple(outcome.error for outcome in outcomes if outcome.error is not None)
+    return ExecutionResult(tuple(outcomes), mode, errors)

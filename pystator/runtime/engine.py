@@ -1,0 +1,315 @@
+"""The engine: per-event transition computation over a MachineSpec.
+
+It turns the spec's candidate table into routes with prebuilt results once, so that an
+event costs one table lookup, the guards of its candidates, and nothing else.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pystator.runtime import expr
+from pystator.runtime.errors import (
+    ConfigurationError,
+    GuardRejectedError,
+    InvalidTransitionError,
+    TerminalStateError,
+    UndefinedStateError,
+    UndefinedTriggerError,
+)
+from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry, Predicate, check_predicate
+from pystator.runtime.results import TransitionResult
+from pystator.runtime.spec import ActionSpec, Candidate, GuardSpec, MachineSpec
+
+_EMPTY_CONTEXT: Mapping[str, Any] = {}
+
+
+class BoundGuard:
+    """A guard ready to call: a fixed predicate, or a name resolved in the registry."""
+
+    __slots__ = ("label", "name", "params", "predicate")
+
+    def __init__(self, spec: GuardSpec, predicate: Predicate | None) -> None:
+        self.label = spec.label
+        self.name = spec.name
+        self.params = dict(spec.params) if spec.params else None
+        self.predicate = predicate
+
+
+class Route:
+    """One candidate transition for a (state, trigger) pair, with its success result."""
+
+    __slots__ = ("effects", "guards", "result", "target")
+
+    def __init__(
+        self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
+    ) -> None:
+        self.guards = guards
+        self.result = result
+        self.target = target
+        self.effects: tuple[ActionSpec, ...] = tuple(
+            spec for spec in result.all_action_specs if spec.effect is not None
+        )
+
+
+class Engine:
+    """Decides transitions for one machine; holds no entity state."""
+
+    __slots__ = ("_normalize", "_strict", "_table", "_terminal", "_triggers", "spec")
+
+    def __init__(
+        self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None
+    ) -> None:
+        self.spec = spec
+        self._strict = spec.strict_mode
+        self._normalize: Callable[[str], str] | None = None
+        if spec.event_normalizer == "lower":
+            self._normalize = str.lower
+        elif spec.event_normalizer == "upper":
+            self._normalize = str.upper
+        self._triggers = frozenset(trigger.name for trigger in spec.triggers)
+        self._terminal = frozenset(state.name for state in spec.states if state.is_terminal)
+        predicates: dict[str, Predicate] = {}
+        transitions = spec.transitions
+        table: dict[str, dict[str, tuple[Route, ...]]] = {}
+        for state_name, by_trigger in spec.table.items():
+            table[state_name] = {
+                trigger: tuple(
+                    self._route(
+                        state_name,
+                        trigger,
+                        candidate,
+                        transitions[candidate.transition].description,
+                        predicates,
+                        compiled or {},
+                    )
+                    for candidate in candidates
+                )
+                for trigger, candidates in by_trigger.items()
+            }
+        for state in spec.states:
+            table.setdefault(state.name, {})
+        self._table = table
+
+    @staticmethod
+    def _route(
+        state: str,
+        trigger: str,
+        candidate: Candidate,
+        description: str,
+        predicates: dict[str, Predicate],
+        compiled: Mapping[str, Predicate],
+    ) -> Route:
+        guards = []
+        for guard in candidate.guards:
+            predicate: Predicate | None = None
+            if guard.name is None:
+                key = guard.label
+                predicate = predicates.get(key)
+                if predicate is None:
+                    predicate = _predicate_for(guard, compiled)
+                    predicates[key] = predicate
+            guards.append(BoundGuard(guard, predicate))
+        metadata: dict[str, Any] = {}
+        if description:
+            metadata["transition_description"] = description
+        if candidate.internal:
+            metadata["internal"] = True
+        result = TransitionResult.success_result(
+            source_state=state,
+            target_state=candidate.target,
+            trigger=trigger,
+            actions=candidate.actions,
+            on_exit=candidate.exit_actions,
+            on_enter=candidate.enter_actions,
+            metadata=metadata,
+        )
+        return Route(tuple(guards), result, candidate.target)
+
+    # -- deciding -----------------------------------------------------------------
+
+    def decide(
+        self,
+        state: str,
+        trigger: str,
+        context: Mapping[str, Any] | None,
+        registry: GuardRegistry,
+    ) -> Route | TransitionResult:
+        """The route that fires, or a failure result saying why none does."""
+        if self._normalize is not None and trigger.__class__ is str:
+            trigger = self._normalize(trigger)
+        try:
+            routes = self._table[state][trigger]
+        except (KeyError, TypeError):
+            return self._no_route(state, trigger)
+        if context is None:
+            context = _EMPTY_CONTEXT
+        rejection: tuple[str, Any] | None = None
+        for route in routes:
+            if not route.guards:
+                return route
+            rejected = _run_guards(route.guards, context, registry)
+            if rejected is None:
+                return route
+            if rejection is None:
+                rejection = rejected
+        assert rejection is not None
+        return self._rejected(state, trigger, rejection)
+
+    async def adecide(
+        self,
+        state: str,
+        trigger: str,
+        context: Mapping[str, Any] | None,
+        registry: GuardRegistry,
+    ) -> Route | TransitionResult:
+        """Like `decide`, awaiting guards that return awaitables."""
+        if self._normalize is not None and trigger.__class__ is str:
+            trigger = self._normalize(trigger)
+        try:
+            routes = self._table[state][trigger]
+        except (KeyError, TypeError):
+            return self._no_route(state, trigger)
+        if context is None:
+            context = _EMPTY_CONTEXT
+        rejection: tuple[str, Any] | None = None
+        for route in routes:
+            if not route.guards:
+                return route
+            rejected = await _arun_guards(route.guards, context, registry)
+            if rejected is None:
+                return route
+            if rejection is None:
+                rejection = rejected
+        assert rejection is not None
+        return self._rejected(state, trigger, rejection)
+
+    def routes(self, state: str, trigger: str) -> tuple[Route, ...]:
+        if self._normalize is not None:
+            trigger = self._normalize(trigger)
+        return self._table.get(state, {}).get(trigger, ())
+
+    def triggers_from(self, state: str) -> tuple[str, ...]:
+        """Triggers with at least one transition out of `state`, in table order."""
+        return tuple(self._table.get(state, {}))
+
+    def normalize(self, trigger: str) -> str:
+        return self._normalize(trigger) if self._normalize is not None else trigger
+
+    def has_state(self, state: str) -> bool:
+        return isinstance(state, str) and state in self._table
+
+    # -- failures -----------------------------------------------------------------
+
+    def _no_route(self, state: Any, trigger: Any) -> TransitionResult:
+        if not isinstance(state, str):
+            raise TypeError(f"current state must be a state name (str), got {type(state).__name__}")
+        if not isinstance(trigger, str):
+            raise TypeError(f"trigger must be a trigger name (str), got {type(trigger).__name__}")
+        if state not in self._table:
+            raise UndefinedStateError(
+                f"State {state!r} is not defined in machine {self.spec.name!r}",
+                state_name=state,
+            )
+        if state in self._terminal:
+            return TransitionResult.failure_result(
+                state,
+                trigger,
+                TerminalStateError(state, trigger),
+                {"reason": "terminal_state"},
+            )
+        if not self._strict:
+            return TransitionResult.no_op_result(state, trigger)
+        if trigger not in self._triggers:
+            return TransitionResult.failure_result(
+                state,
+                trigger,
+                UndefinedTriggerError(
+                    f"Trigger {trigger!r} is not defined in machine {self.spec.name!r}",
+                    trigger=trigger,
+                    available_triggers=sorted(self._triggers),
+                ),
+                {"reason": "undefined_trigger"},
+            )
+        return TransitionResult.failure_result(
+            state,
+            trigger,
+            InvalidTransitionError(
+                f"No transition for trigger {trigger!r} from state {state!r}",
+                current_state=state,
+                trigger=trigger,
+            ),
+            {"reason": "invalid_transition"},
+        )
+
+    @staticmethod
+    def _rejected(state: str, trigger: str, rejection: tuple[str, Any]) -> TransitionResult:
+        label, outcome = rejection
+        metadata: dict[str, Any] = {"reason": "guard_rejected", "guard_name": label}
+        if isinstance(outcome, BaseException):
+            metadata["guard_error"] = f"{type(outcome).__name__}: {outcome}"
+            outcome = None
+        error = GuardRejectedError(
+            f"Guard {label!r} rejected trigger {trigger!r} from state {state!r}",
+            current_state=state,
+            trigger=trigger,
+            guard_name=label,
+            guard_result=outcome,
+        )
+        return TransitionResult.failure_result(state, trigger, error, metadata)
+
+
+def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predicate:
+    if guard.expr is not None:
+        predicate = compiled.get(guard.expr)
+        if predicate is not None:
+            return predicate
+        return expr.compile_predicate(expr.parse_expression(guard.expr))
+    assert guard.check is not None
+    return check_predicate(guard.check)
+
+
+def _call_arg(guard: BoundGuard, context: Mapping[str, Any]) -> Mapping[str, Any]:
+    if guard.params is None:
+        return context
+    return {**context, GUARD_PARAMS_KEY: guard.params}
+
+
+def _run_guards(
+    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
+) -> tuple[str, Any] | None:
+    """None if every guard passes, else (label, outcome) of the first that does not."""
+    for guard in guards:
+        fn = guard.predicate if guard.predicate is not None else registry.get(guard.name or "")
+        try:
+            outcome = fn(_call_arg(guard, context))
+        except Exception as exc:  # a guard that raises rejects its transition
+            return guard.label, exc
+        if inspect.isawaitable(outcome):
+            if inspect.iscoroutine(outcome):
+                outcome.close()
+            raise ConfigurationError(
+                f"Guard {guard.label!r} is asynchronous; use aprocess() or asend() "
+                "so that it can be awaited"
+            )
+        if not outcome:
+            return guard.label, outcome
+    return None
+
+
+async def _arun_guards(
+    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
+) -> tuple[str, Any] | None:
+    for guard in guards:
+        fn = guard.predicate if guard.predicate is not None else registry.get(guard.name or "")
+        try:
+            outcome = fn(_call_arg(guard, context))
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+        except Exception as exc:  # a guard that raises rejects its transition
+            return guard.label, exc
+        if not outcome:
+            return guard.label, outcome
+    return None

@@ -1,0 +1,265 @@
+"""Errors raised or reported by the runtime.
+
+Every exception derives from `FSMError` and carries a machine-readable `ErrorCode`;
+soft failures travel inside `TransitionResult.error` instead of being raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    GUARD_REJECTED = "guard_rejected"
+    VALIDATION_FAILED = "validation_failed"
+    INVALID_STATE = "invalid_state"
+    INVALID_TRIGGER = "invalid_trigger"
+    TERMINAL_STATE = "terminal_state"
+    TIMEOUT = "timeout"
+    CONFIG = "config"
+    ACTION_FAILED = "action_failed"
+    STALE_VERSION = "stale_version"
+    GUARD_NOT_FOUND = "guard_not_found"
+    ACTION_NOT_FOUND = "action_not_found"
+    UNDEFINED_STATE = "undefined_state"
+
+
+class FSMError(Exception):
+    """Base of every pystator error."""
+
+    code: ErrorCode | None = None
+
+    def __init__(
+        self,
+        message: str,
+        context: dict[str, Any] | None = None,
+        *,
+        code: ErrorCode | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context: dict[str, Any] = dict(context or {})
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        if self.context:
+            details = ", ".join(f"{key}={value!r}" for key, value in self.context.items())
+            return f"{self.message} ({details})"
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "message": self.message,
+            "code": self.code.value if self.code else None,
+            "context": self.context,
+        }
+
+
+class ConfigurationError(FSMError):
+    """The machine definition is invalid; `diagnostics` holds the compiler's findings."""
+
+    code = ErrorCode.CONFIG
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        context: dict[str, Any] | None = None,
+        *,
+        diagnostics: Sequence[Any] = (),
+    ) -> None:
+        ctx = dict(context or {})
+        if path:
+            ctx["path"] = path
+        super().__init__(message, ctx)
+        self.path = path
+        self.diagnostics = tuple(diagnostics)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidTransitionError(FSMError):
+    """No transition can fire for this trigger from this state."""
+
+    code = ErrorCode.INVALID_TRIGGER
+
+    def __init__(
+        self,
+        message: str,
+        current_state: str,
+        trigger: str,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        ctx = dict(context or {})
+        ctx.update(current_state=current_state, trigger=trigger)
+        super().__init__(message, ctx)
+        self.current_state = current_state
+        self.trigger = trigger
+
+
+class GuardRejectedError(InvalidTransitionError):
+    """Every candidate transition was rejected by a guard; `guard_name` names the last one."""
+
+    code = ErrorCode.GUARD_REJECTED
+
+    def __init__(
+        self,
+        message: str,
+        current_state: str,
+        trigger: str,
+        guard_name: str,
+        guard_result: Any = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        ctx = dict(context or {})
+        ctx.update(guard_name=guard_name, guard_result=guard_result)
+        super().__init__(message, current_state, trigger, ctx)
+        self.guard_name = guard_name
+        self.guard_result = guard_result
+
+
+class TerminalStateError(InvalidTransitionError):
+    """The entity is in a terminal state and accepts no further events."""
+
+    code = ErrorCode.TERMINAL_STATE
+
+    def __init__(
+        self, current_state: str, trigger: str, context: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(
+            f"Cannot transition from terminal state {current_state!r}",
+            current_state,
+            trigger,
+            context,
+        )
+
+
+class UndefinedStateError(FSMError):
+    """A state name that the machine does not define."""
+
+    code = ErrorCode.UNDEFINED_STATE
+
+    def __init__(
+        self, message: str, state_name: str, context: dict[str, Any] | None = None
+    ) -> None:
+        ctx = dict(context or {})
+        ctx["state_name"] = state_name
+        super().__init__(message, ctx)
+        self.state_name = state_name
+
+
+class UndefinedTriggerError(FSMError):
+    """A trigger name that no transition of the machine uses."""
+
+    code = ErrorCode.INVALID_TRIGGER
+
+    def __init__(
+        self,
+        message: str,
+        trigger: str,
+        available_triggers: Sequence[str] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        ctx = dict(context or {})
+        ctx["trigger"] = trigger
+        if available_triggers:
+            ctx["available_triggers"] = list(available_triggers)
+        super().__init__(message, ctx)
+        self.trigger = trigger
+        self.available_triggers = list(available_triggers or ())
+
+
+class GuardNotFoundError(FSMError):
+    """A guard named in the machine has no implementation bound."""
+
+    code = ErrorCode.GUARD_NOT_FOUND
+
+    def __init__(
+        self, message: str, guard_name: str, context: dict[str, Any] | None = None
+    ) -> None:
+        ctx = dict(context or {})
+        ctx["guard_name"] = guard_name
+        super().__init__(message, ctx)
+        self.guard_name = guard_name
+
+
+class ActionNotFoundError(FSMError):
+    """An action named in the machine has no implementation bound."""
+
+    code = ErrorCode.ACTION_NOT_FOUND
+
+    def __init__(
+        self, message: str, action_name: str, context: dict[str, Any] | None = None
+    ) -> None:
+        ctx = dict(context or {})
+        ctx["action_name"] = action_name
+        super().__init__(message, ctx)
+        self.action_name = action_name
+
+
+class TimeoutExpiredError(FSMError):
+    code = ErrorCode.TIMEOUT
+
+    def __init__(
+        self,
+        message: str,
+        state_name: str,
+        timeout_seconds: float,
+        elapsed_seconds: float,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        ctx = dict(context or {})
+        ctx.update(
+            state_name=state_name,
+            timeout_seconds=timeout_seconds,
+            elapsed_seconds=elapsed_seconds,
+        )
+        super().__init__(message, ctx)
+        self.state_name = state_name
+        self.timeout_seconds = timeout_seconds
+        self.elapsed_seconds = elapsed_seconds
+
+
+class StaleVersionError(FSMError):
+    """Another writer changed the entity since it was read (optimistic locking)."""
+
+    code = ErrorCode.STALE_VERSION
+
+    def __init__(
+        self,
+        message: str,
+        entity_id: str,
+        expected_version: int | None = None,
+        actual_version: int | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        ctx = dict(context or {})
+        ctx.update(
+            entity_id=entity_id,
+            expected_version=expected_version,
+            actual_version=actual_version,
+        )
+        super().__init__(message, ctx)
+        self.entity_id = entity_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class ValidationError(FSMError):
+    """The context failed validation before guards ran."""
+
+    code = ErrorCode.VALIDATION_FAILED
+
+    def __init__(
+        self, message: str, errors: Sequence[str] = (), context: dict[str, Any] | None = None
+    ) -> None:
+        ctx = dict(context or {})
+        if errors:
+            ctx["errors"] = list(errors)
+        super().__init__(message, ctx)
+        self.errors = list(errors)

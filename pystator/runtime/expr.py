@@ -1,0 +1,315 @@
+"""Expr: the one definition of the inline guard expression language (`expr:` in YAML).
+
+The compiler validates expressions and renders them as Python for generated modules;
+the dynamic runtime evaluates the same validated tree. Both give the same answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+ALLOWED_FUNCTIONS: Final = ("abs", "len", "max", "min", "sum")
+MAX_SOURCE_LENGTH: Final = 1000
+MAX_DEPTH: Final = 50
+MAX_ITEMS: Final = 100_000
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": abs,
+    "len": len,
+    "max": max,
+    "min": min,
+    "sum": sum,
+}
+_BINARY: dict[type[ast.operator], tuple[Callable[[Any, Any], Any], str]] = {
+    ast.Add: (operator.add, "+"),
+    ast.Sub: (operator.sub, "-"),
+    ast.Mult: (operator.mul, "*"),
+    ast.Div: (operator.truediv, "/"),
+}
+_COMPARE: dict[type[ast.cmpop], tuple[Callable[[Any, Any], Any], str]] = {
+    ast.Eq: (operator.eq, "=="),
+    ast.NotEq: (operator.ne, "!="),
+    ast.Lt: (operator.lt, "<"),
+    ast.LtE: (operator.le, "<="),
+    ast.Gt: (operator.gt, ">"),
+    ast.GtE: (operator.ge, ">="),
+    ast.In: (lambda a, b: a in b, "in"),
+    ast.NotIn: (lambda a, b: a not in b, "not in"),
+}
+_DESCRIPTIONS: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.JoinedStr: "f-strings",
+    ast.NamedExpr: "assignment expressions",
+    ast.IfExp: "conditional expressions",
+    ast.Dict: "dict displays",
+    ast.Set: "set displays",
+    ast.Starred: "starred expressions",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slices",
+}
+
+
+class ExpressionError(ValueError):
+    """The expression is not in the language; `col` is the 1-based offending column."""
+
+    def __init__(self, message: str, col: int) -> None:
+        super().__init__(f"{message} (column {col})")
+        self.message = message
+        self.col = col
+
+
+class ExpressionEvalError(Exception):
+    """Evaluation failed at run time: missing name, type error, zero division, oversize."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A validated expression and the context names it reads."""
+
+    source: str
+    names: tuple[str, ...]
+    tree: ast.expr = field(compare=False, repr=False)
+
+
+def parse_expression(source: str) -> Expression:
+    """Validate `source` against the allowlist; raises ExpressionError."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"an expression must be a string, got {type(source).__name__}", 1)
+    if len(source) > MAX_SOURCE_LENGTH:
+        raise ExpressionError(
+            f"the expression is longer than {MAX_SOURCE_LENGTH} characters", MAX_SOURCE_LENGTH
+        )
+    if not source.strip():
+        raise ExpressionError("the expression is empty", 1)
+    try:
+        module = ast.parse(source.strip("\n"), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"invalid syntax: {exc.msg}", max(exc.offset or 1, 1)) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExpressionError("the expression cannot be parsed", 1) from None
+    names: dict[str, None] = {}
+    _validate(module.body, 1, names)
+    return Expression(source, tuple(names), module.body)
+
+
+def _col(node: ast.AST) -> int:
+    return getattr(node, "col_offset", 0) + 1
+
+
+def _validate(node: ast.AST, depth: int, names: dict[str, None]) -> None:
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"the expression is nested deeper than {MAX_DEPTH} levels", _col(node))
+    deeper = depth + 1
+    if isinstance(node, ast.Constant):
+        if node.value is None or isinstance(node.value, bool | int | float | str):
+            return
+        raise ExpressionError(f"{type(node.value).__name__} literals are not allowed", _col(node))
+    if isinstance(node, ast.Name):
+        if node.id.startswith("_"):
+            raise ExpressionError(f"names starting with '_' are not allowed ({node.id})", _col(node))
+        if node.id in _FUNCTIONS:
+            raise ExpressionError(f"{node.id} can only be called", _col(node))
+        names.setdefault(node.id, None)
+        return
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _validate(value, deeper, names)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
+            raise ExpressionError("bitwise operators are not allowed", _col(node))
+        _validate(node.operand, deeper, names)
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            raise ExpressionError(
+                "only the arithmetic operators + - * / are allowed", _operator_col(node)
+            )
+        _validate(node.left, deeper, names)
+        _validate(node.right, deeper, names)
+        return
+    if isinstance(node, ast.Compare):
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise ExpressionError("'is' and 'is not' are not allowed; use == and !=", _col(node))
+        _validate(node.left, deeper, names)
+        for comparator in node.comparators:
+            _validate(comparator, deeper, names)
+        return
+    if isinstance(node, ast.List | ast.Tuple):
+        for element in node.elts:
+            _validate(element, deeper, names)
+        return
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+            raise ExpressionError(
+                "only len, min, max, abs and sum may be called", _col(node.func)
+            )
+        if node.keywords:
+            raise ExpressionError("keyword arguments are not allowed", _col(node.keywords[0]))
+        for argument in node.args:
+            if isinstance(argument, ast.Starred):
+                raise ExpressionError("starred arguments are not allowed", _col(argument))
+            _validate(argument, deeper, names)
+        return
+    if isinstance(node, ast.Attribute):
+        # Point at the attribute itself, the part after the dot.
+        raise ExpressionError("attribute access is not allowed", _col(node))
+    description = _DESCRIPTIONS.get(type(node), f"{type(node).__name__} expressions")
+    raise ExpressionError(f"{description} are not allowed", _col(node))
+
+
+def _operator_col(node: ast.BinOp) -> int:
+    end = getattr(node.left, "end_col_offset", None)
+    return (end + 1) if end is not None else _col(node)
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+_MISSING = object()
+
+
+def evaluate(expression: Expression, context: Mapping[str, Any]) -> bool:
+    """The truth of `expression` over `context`; raises ExpressionEvalError on any failure."""
+    try:
+        return bool(_eval(expression.tree, context))
+    except ExpressionEvalError:
+        raise
+    except Exception as exc:
+        raise ExpressionEvalError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_ITEMS:
+        raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
+    return value
+
+
+def _eval(node: ast.expr, ctx: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        value = ctx.get(node.id, _MISSING) if isinstance(ctx, Mapping) else _MISSING
+        if value is _MISSING:
+            raise ExpressionEvalError(f"name {node.id!r} is not in the context")
+        return value
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            result: Any = True
+            for value_node in node.values:
+                result = _eval(value_node, ctx)
+                if not result:
+                    return result
+            return result
+        result = False
+        for value_node in node.values:
+            result = _eval(value_node, ctx)
+            if result:
+                return result
+        return result
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, ctx)
+        if isinstance(node.op, ast.Not):
+            return not operand
+        if isinstance(node.op, ast.USub):
+            return -operand
+        return +operand
+    if isinstance(node, ast.BinOp):
+        left = _eval(node.left, ctx)
+        right = _eval(node.right, ctx)
+        if isinstance(node.op, ast.Mult):
+            _check_repeat(left, right)
+        return _sized(_BINARY[type(node.op)][0](left, right))
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, ctx)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _eval(comparator, ctx)
+            if not _COMPARE[type(op)][0](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.List):
+        return [_eval(element, ctx) for element in node.elts]
+    if isinstance(node, ast.Tuple):
+        return tuple(_eval(element, ctx) for element in node.elts)
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        arguments = [_eval(argument, ctx) for argument in node.args]
+        if node.func.id in ("sum", "min", "max"):
+            for argument in arguments:
+                if hasattr(argument, "__len__") and len(argument) > MAX_ITEMS:
+                    raise ExpressionEvalError(f"{node.func.id}() over more than {MAX_ITEMS} items")
+        return _FUNCTIONS[node.func.id](*arguments)
+    raise ExpressionEvalError(f"cannot evaluate {type(node).__name__}")
+
+
+def _check_repeat(left: Any, right: Any) -> None:
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, str | list | tuple) and isinstance(count, int):
+            if len(sequence) * max(count, 0) > MAX_ITEMS:
+                raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
+
+
+def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], bool]:
+    """A guard predicate for the dynamic path."""
+
+    def predicate(context: Mapping[str, Any]) -> bool:
+        return evaluate(expression, context)
+
+    predicate.__name__ = "expr_guard"
+    predicate.__doc__ = expression.source
+    return predicate
+
+
+# -- rendering as Python ---------------------------------------------------------------------
+
+
+def to_python(expression: Expression, context_var: str = "ctx") -> str:
+    """Python source equivalent to `expression`, reading names from `context_var`."""
+    if not context_var.isidentifier():
+        raise ValueError(f"{context_var!r} is not an identifier")
+    return _render(expression.tree, context_var)
+
+
+def _render(node: ast.expr, ctx: str) -> str:
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
+    if isinstance(node, ast.Name):
+        return f"{ctx}[{node.id!r}]"
+    if isinstance(node, ast.BoolOp):
+        word = " and " if isinstance(node.op, ast.And) else " or "
+        return "(" + word.join(_render(value, ctx) for value in node.values) + ")"
+    if isinstance(node, ast.UnaryOp):
+        symbol = "not " if isinstance(node.op, ast.Not) else ("-" if isinstance(node.op, ast.USub) else "+")
+        return f"({symbol}{_render(node.operand, ctx)})"
+    if isinstance(node, ast.BinOp):
+        symbol = _BINARY[type(node.op)][1]
+        return f"({_render(node.left, ctx)} {symbol} {_render(node.right, ctx)})"
+    if isinstance(node, ast.Compare):
+        parts = [_render(node.left, ctx)]
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            parts.append(_COMPARE[type(op)][1])
+            parts.append(_render(comparator, ctx))
+        return "(" + " ".join(parts) + ")"
+    if isinstance(node, ast.List):
+        return "[" + ", ".join(_render(element, ctx) for element in node.elts) + "]"
+    if isinstance(node, ast.Tuple):
+        inner = ", ".join(_render(element, ctx) for element in node.elts)
+        return f"({inner},)" if len(node.elts) == 1 else f"({inner})"
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
+        return f"{node.func.id}(" + ", ".join(_render(arg, ctx) for arg in node.args) + ")"
+    raise ValueError(f"cannot render {type(node).__name__}")

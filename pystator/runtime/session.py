@@ -1,0 +1,203 @@
+"""EntitySession: one entity's current state and context, driven by events.
+
+Sessions hold the only mutable state in the runtime; the machine and engine they use are
+shared by every entity of that machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from pystator.runtime.actions import apply_effects
+from pystator.runtime.engine import Route
+from pystator.runtime.errors import FSMError, UndefinedStateError
+from pystator.runtime.machine import StateMachine
+from pystator.runtime.results import TransitionResult
+
+S = TypeVar("S", bound=str)
+T = TypeVar("T", bound=str)
+C = TypeVar("C", bound=Mapping[str, Any])
+SessionT = TypeVar("SessionT", bound="EntitySession[Any, Any, Any]")
+
+SNAPSHOT_KEYS = ("current_state", "context", "machine_name", "machine_version")
+
+
+class EntitySession(Generic[S, T, C]):
+    """The stateful wrapper around one entity: `send` events, read `current_state`.
+
+    A payload given to `send` is merged into the context when the transition succeeds;
+    guards see the merged view either way, and a failed event leaves the context as it was.
+    """
+
+    __slots__ = ("_context", "_machine", "_state")
+
+    def __init__(
+        self,
+        machine: StateMachine[S, T, C],
+        state: str,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(machine, StateMachine):
+            raise TypeError(f"machine must be a StateMachine, got {type(machine).__name__}")
+        if not machine._engine.has_state(state):
+            raise UndefinedStateError(
+                f"State {state!r} is not defined in machine {machine.name!r} "
+                f"(version {machine.version})",
+                state_name=str(state),
+            )
+        self._machine = machine
+        self._state: str = str(state)
+        self._context: dict[str, Any] = context if context is not None else {}
+
+    @classmethod
+    def _start(
+        cls: type[SessionT],
+        machine: StateMachine[Any, Any, Any],
+        context: Mapping[str, Any] | None,
+        initial_state: str | None,
+    ) -> SessionT:
+        if context is not None and not isinstance(context, Mapping):
+            raise TypeError(f"context must be a mapping, got {type(context).__name__}")
+        data = dict(context) if context else {}
+        for variable in machine.spec.variables:
+            if variable.key not in data and variable.default is not None:
+                data[variable.key] = copy.deepcopy(variable.default)
+        state = initial_state if initial_state is not None else machine.spec.initial_state
+        return cls(machine, state, data)
+
+    # -- events ---------------------------------------------------------------
+
+    def send(self, trigger: T, /, **payload: Any) -> TransitionResult:
+        """Process one event; on success the state and context are updated."""
+        machine = self._machine
+        context = {**self._context, **payload} if payload else self._context
+        decision = machine._engine.decide(self._state, trigger, context, machine._guards)
+        if isinstance(decision, Route):
+            self._state = decision.target
+            if payload:
+                self._context = context
+            if decision.effects:
+                apply_effects(decision.effects, self._context)
+            return decision.result
+        return decision
+
+    async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
+        """Like `send`, awaiting asynchronous guards."""
+        machine = self._machine
+        context = {**self._context, **payload} if payload else self._context
+        decision = await machine._engine.adecide(self._state, trigger, context, machine._guards)
+        if isinstance(decision, Route):
+            self._state = decision.target
+            if payload:
+                self._context = context
+            if decision.effects:
+                apply_effects(decision.effects, self._context)
+            return decision.result
+        return decision
+
+    # -- state ----------------------------------------------------------------
+
+    @property
+    def machine(self) -> StateMachine[S, T, C]:
+        return self._machine
+
+    @property
+    def current_state(self) -> str:
+        return self._state
+
+    @property
+    def context(self) -> C:
+        return cast(C, self._context)
+
+    @property
+    def is_final(self) -> bool:
+        """True when the entity is in a terminal state."""
+        return self._machine.get_state(self._state).is_terminal
+
+    @property
+    def allowed_triggers(self) -> list[str]:
+        """Triggers with a transition out of the current state (guards not evaluated)."""
+        return sorted(self._machine._engine.triggers_from(self._state))
+
+    def can_send(self, trigger: str) -> bool:
+        """True if `trigger` has a transition from the current state (guards not evaluated)."""
+        return bool(self._machine._engine.routes(self._state, trigger))
+
+    # -- persistence ------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data to persist; restore with `from_snapshot`."""
+        return {
+            "current_state": self._state,
+            "context": copy.deepcopy(self._context),
+            "machine_name": self._machine.name,
+            "machine_version": self._machine.version,
+        }
+
+    @classmethod
+    def from_snapshot(
+        cls: type[SessionT], machine: StateMachine[Any, Any, Any], snapshot: Mapping[str, Any]
+    ) -> SessionT:
+        """Rebuild a session from `snapshot()` data; a state the machine lacks is an error."""
+        if not isinstance(snapshot, Mapping):
+            raise TypeError(f"snapshot must be a mapping, got {type(snapshot).__name__}")
+        state = snapshot.get("current_state")
+        if not isinstance(state, str):
+            raise FSMError(
+                "snapshot has no 'current_state' string; it was not made by snapshot()",
+                {"keys": sorted(map(str, snapshot))},
+            )
+        context = snapshot.get("context", {})
+        if not isinstance(context, Mapping):
+            raise FSMError(
+                f"snapshot 'context' must be a mapping, got {type(context).__name__}"
+            )
+        if not machine._engine.has_state(state):
+            raise UndefinedStateError(
+                f"Snapshot state {state!r} is not defined in machine {machine.name!r} "
+                f"version {machine.version} (snapshot from version "
+                f"{snapshot.get('machine_version', 'unknown')})",
+                state_name=state,
+            )
+        target = cls
+        preferred = getattr(machine, "session_class", None)
+        if cls is EntitySession and preferred is not None:
+            target = preferred
+        return target(machine, state, copy.deepcopy(dict(context)))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._machine.name!r} state={self._state!r}>"
+
+    if not TYPE_CHECKING:
+        # Dynamic sessions answer `is_<state>` and `<trigger>()` by name; generated sessions
+        # define them as real, typed members, so type checkers never see this fallback.
+        def __getattr__(self, name: str) -> Any:
+            members = _dynamic_members(self._machine)
+            kind = members.get(name)
+            if kind is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}"
+                ) from None
+            if kind[0] == "state":
+                return self._state == kind[1]
+            trigger = kind[1]
+
+            def fire(**payload: Any) -> TransitionResult:
+                return self.send(trigger, **payload)
+
+            return fire
+
+
+def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[str, str]]:
+    members: dict[str, tuple[str, str]] | None = machine.__dict__.get("_dynamic_members")
+    if members is None:
+        members = {}
+        for trigger in machine.spec.triggers:
+            members[trigger.method] = ("trigger", trigger.name)
+        for state in machine.spec.states:
+            members[state.prop] = ("state", state.name)
+        machine.__dict__["_dynamic_members"] = members
+    return members
+

@@ -1,0 +1,232 @@
+"""MachineSpec: the compiled, frozen description of one state machine.
+
+The generator's `lower` stage builds it; generated modules embed it as a literal and the
+engine runs on it. Plain data only: no callables, no references to the front end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def empty_mapping() -> Mapping[str, Any]:
+    return EMPTY
+
+
+def frozen_mapping(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only view of a copy of `data`, so specs cannot be mutated through it."""
+    if not data:
+        return EMPTY
+    return MappingProxyType(dict(data))
+
+
+class StateType(StrEnum):
+    INITIAL = "initial"
+    STABLE = "stable"
+    TERMINAL = "terminal"
+    ERROR = "error"
+    PARALLEL = "parallel"
+
+
+class EffectType(StrEnum):
+    SET = "set"
+    TIMESTAMP = "timestamp"
+    INCREMENT = "increment"
+    DECREMENT = "decrement"
+    APPEND = "append"
+    CLEAR = "clear"
+
+
+class CheckOp(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    NEQ = "neq"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    IN = "in"
+    NOT_IN = "not_in"
+    IS_SET = "is_set"
+    IS_NULL = "is_null"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """A named action (looked up in a registry) or a declarative effect on the context."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=empty_mapping)
+    effect: EffectType | None = None
+
+    @property
+    def is_effect(self) -> bool:
+        return self.effect is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """A declarative comparison of one context field against a constant."""
+
+    field: str
+    op: CheckOp
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSpec:
+    """Exactly one of: a named guard, an inline expression, a declarative check."""
+
+    name: str | None = None
+    expr: str | None = None
+    check: CheckSpec | None = None
+    params: Mapping[str, Any] = field(default_factory=empty_mapping)
+
+    @property
+    def label(self) -> str:
+        """How the guard is named in results and errors."""
+        if self.name is not None:
+            return self.name
+        if self.expr is not None:
+            return f"expr: {self.expr}"
+        assert self.check is not None
+        check = self.check
+        if check.op in (CheckOp.IS_SET, CheckOp.IS_NULL):
+            return f"check: {check.field} {check.op}"
+        return f"check: {check.field} {check.op} {check.value!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutSpec:
+    seconds: float
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionSpec:
+    name: str
+    initial: str
+    states: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    """One state, with the Python names the generator chose for it."""
+
+    name: str
+    type: StateType
+    member: str
+    prop: str
+    description: str = ""
+    parent: str | None = None
+    initial_child: str | None = None
+    on_enter: tuple[ActionSpec, ...] = ()
+    on_exit: tuple[ActionSpec, ...] = ()
+    timeout: TimeoutSpec | None = None
+    regions: tuple[RegionSpec, ...] = ()
+    group: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.type is StateType.TERMINAL
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSpec:
+    """One trigger (event name) and its declared payload, if any."""
+
+    name: str
+    member: str
+    method: str
+    payload: tuple[PayloadField, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadField:
+    name: str
+    type: str = "any"
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VariableSpec:
+    """A declared context variable (`state_variables`)."""
+
+    key: str
+    type: str = "any"
+    required: bool = False
+    default: Any = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """A transition as written in the source, normalised (index = document order)."""
+
+    index: int
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    guards: tuple[GuardSpec, ...] = ()
+    actions: tuple[ActionSpec, ...] = ()
+    after_ms: int | None = None
+    internal: bool = False
+    auto: bool = False
+    region: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One transition that may fire for a (state, trigger) pair, with its actions resolved.
+
+    Candidates for a pair are stored in priority order; the first whose guards pass wins.
+    """
+
+    transition: int
+    target: str
+    guards: tuple[GuardSpec, ...] = ()
+    exit_actions: tuple[ActionSpec, ...] = ()
+    actions: tuple[ActionSpec, ...] = ()
+    enter_actions: tuple[ActionSpec, ...] = ()
+    internal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPolicySpec:
+    default_fallback: str | None = None
+    retry_attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MachineSpec:
+    """Everything the engine needs to run one machine, decided at build time."""
+
+    name: str
+    version: str
+    states: tuple[StateSpec, ...]
+    triggers: tuple[TriggerSpec, ...]
+    transitions: tuple[TransitionSpec, ...]
+    initial_state: str
+    table: Mapping[str, Mapping[str, tuple[Candidate, ...]]]
+    description: str = ""
+    strict_mode: bool = True
+    event_normalizer: str | None = None
+    error_policy: ErrorPolicySpec = field(default_factory=ErrorPolicySpec)
+    variables: tuple[VariableSpec, ...] = ()
+    validate_context: bool = False
+    fingerprint: str = ""
+
+    def state(self, name: str) -> StateSpec | None:
+        for state in self.states:
+            if state.name == name:
+                return state
+        return None
