@@ -199,8 +199,9 @@ class _TooComplex(Exception):
 
 
 def _compose(text: str, file: str) -> yaml.Node:
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
     except _TooComplex as exc:
         raise _fail(
@@ -213,7 +214,7 @@ def _compose(text: str, file: str) -> yaml.Node:
         ) from None
     except yaml.composer.ComposerError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.problem and "single document" in exc.problem:
+        if "another document" in (exc.problem or "") or "single document" in (exc.context or ""):
             message = "the file holds more than one YAML document."
             hint = "Keep one machine per file (remove the extra `---`)."
         else:
@@ -226,6 +227,16 @@ def _compose(text: str, file: str) -> yaml.Node:
         raise _fail(
             file, "PS001", f"invalid YAML: {problem}.", "Fix the YAML syntax at this position.", *_mark(mark)
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _offset_position(text, exc.position)
+        raise _fail(
+            file,
+            "PS001",
+            f"the input contains the unprintable character {chr(exc.character)!r}.",
+            "Remove it or write it as an escape inside a double-quoted string.",
+            line,
+            col,
+        ) from None
     except yaml.YAMLError as exc:
         raise _fail(file, "PS001", f"invalid YAML: {exc}.", "Fix the YAML syntax.") from None
     except RecursionError:
@@ -233,12 +244,18 @@ def _compose(text: str, file: str) -> yaml.Node:
             file, "PS004", "the input is nested too deeply.", "Flatten the structure."
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise _fail(
             file, "PS005", "the file is empty.", "Write a machine with `states:` and `transitions:`."
         )
     return node
+
+
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _mark(mark: Any) -> tuple[int, int]:

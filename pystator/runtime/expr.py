@@ -100,7 +100,7 @@ def parse_expression(source: str) -> Expression:
     except (ValueError, RecursionError, MemoryError):
         raise ExpressionError("the expression cannot be parsed", 1) from None
     names: dict[str, None] = {}
-    _validate(module.body, 1, names)
+    _validate(module.body, 1, names, source)
     return Expression(source, tuple(names), module.body)
 
 
@@ -108,7 +108,7 @@ def _col(node: ast.AST) -> int:
     return getattr(node, "col_offset", 0) + 1
 
 
-def _validate(node: ast.AST, depth: int, names: dict[str, None]) -> None:
+def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) -> None:
     if depth > MAX_DEPTH:
         raise ExpressionError(f"the expression is nested deeper than {MAX_DEPTH} levels", _col(node))
     deeper = depth + 1
@@ -125,32 +125,32 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None]) -> None:
         return
     if isinstance(node, ast.BoolOp):
         for value in node.values:
-            _validate(value, deeper, names)
+            _validate(value, deeper, names, source)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
             raise ExpressionError("bitwise operators are not allowed", _col(node))
-        _validate(node.operand, deeper, names)
+        _validate(node.operand, deeper, names, source)
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             raise ExpressionError(
-                "only the arithmetic operators + - * / are allowed", _operator_col(node)
+                "only the arithmetic operators + - * / are allowed", _operator_col(node, source)
             )
-        _validate(node.left, deeper, names)
-        _validate(node.right, deeper, names)
+        _validate(node.left, deeper, names, source)
+        _validate(node.right, deeper, names, source)
         return
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _COMPARE:
                 raise ExpressionError("'is' and 'is not' are not allowed; use == and !=", _col(node))
-        _validate(node.left, deeper, names)
+        _validate(node.left, deeper, names, source)
         for comparator in node.comparators:
-            _validate(comparator, deeper, names)
+            _validate(comparator, deeper, names, source)
         return
     if isinstance(node, ast.List | ast.Tuple):
         for element in node.elts:
-            _validate(element, deeper, names)
+            _validate(element, deeper, names, source)
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
@@ -162,7 +162,7 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None]) -> None:
         for argument in node.args:
             if isinstance(argument, ast.Starred):
                 raise ExpressionError("starred arguments are not allowed", _col(argument))
-            _validate(argument, deeper, names)
+            _validate(argument, deeper, names, source)
         return
     if isinstance(node, ast.Attribute):
         # Point at the attribute itself, the part after the dot.
@@ -171,9 +171,15 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None]) -> None:
     raise ExpressionError(f"{description} are not allowed", _col(node))
 
 
-def _operator_col(node: ast.BinOp) -> int:
+def _operator_col(node: ast.BinOp, source: str) -> int:
+    """The column of a binary operator: the first non-blank after its left operand."""
     end = getattr(node.left, "end_col_offset", None)
-    return (end + 1) if end is not None else _col(node)
+    if end is None or getattr(node.left, "end_lineno", 1) != 1:
+        return _col(node)
+    index = end
+    while index < len(source) and source[index] in " )\t":
+        index += 1
+    return index + 1
 
 
 # -- evaluation -------------------------------------------------------------------------------

@@ -50,10 +50,10 @@ transitions:
 """
     )
     found = only(errors_of(path), "PS101")
-    assert (found.line, found.col) == (9, 5)
+    assert (found.line, found.col) == (10, 5)
     assert "unknown key 'gaurds'" in found.message
     assert found.hint == "Did you mean 'guards'?"
-    assert found.format().startswith(f"{path}:9:5: error[PS101]: ")
+    assert found.format().startswith(f"{path}:10:5: error[PS101]: ")
 
 
 def test_unknown_top_level_key(write_yaml: Write) -> None:
@@ -84,7 +84,7 @@ transitions:
 """
     )
     found = only(errors_of(path), "PS103")
-    assert found.line == 6
+    assert found.line == 7
     assert "'dest'" in found.message
 
 
@@ -119,7 +119,7 @@ transitions:
 """
     )
     found = only(errors_of(path), "PS204")
-    assert (found.line, found.col) == (5, 45)
+    assert (found.line, found.col) == (5, 42)
     assert found.message == "destination 'FILED' is not a state of this machine."
     assert found.hint == "Did you mean 'FILLED'?"
 
@@ -160,10 +160,8 @@ def test_disallowed_expression_points_at_the_offending_column(write_yaml: Write)
     )
     found = only(errors_of(path), "PS206")
     line = path.read_text().splitlines()[found.line - 1]
-    assert found.line == 12
-    assert line[found.col - 1 :].startswith("order.total") or line[found.col - 1 :].startswith(
-        ".total"
-    ) or line[found.col - 1 :].startswith("total")
+    assert found.line == 11
+    assert line[found.col - 1 :].startswith("order.total")
     assert "is not allowed" in found.message
 
 
@@ -211,7 +209,7 @@ def test_check_guard_with_membership_needs_a_list(write_yaml: Write) -> None:
         + "    guards:\n      - check: {field: tier, op: in, value: gold}\n"
     )
     found = only(errors_of(path), "PS211")
-    assert found.line == 12
+    assert found.line == 11
     assert "needs a list of values" in found.message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,20 +70,20 @@ def test_hostile_strings_stay_data(
         f"""
         meta:
           machine_name: safe
-          description: {py_literal(hostile)}
+          description: {json.dumps(hostile)}
         states:
           - name: A
             type: initial
-            description: {py_literal(hostile)}
-            metadata: {{note: {py_literal(hostile)}}}
+            description: {json.dumps(hostile)}
+            metadata: {{note: {json.dumps(hostile)}}}
           - {{name: B, type: terminal}}
         transitions:
           - trigger: go
             source: A
             dest: B
-            description: {py_literal(hostile)}
-            actions: [{{name: act, params: {{text: {py_literal(hostile)}}}}}]
-            guards: [{{expr: {py_literal("x == " + repr(hostile))}}}]
+            description: {json.dumps(hostile)}
+            actions: [{{name: act, params: {{text: {json.dumps(hostile)}}}}}]
+            guards: [{{expr: {json.dumps("x == " + repr(hostile))}}}]
         """
     )
     module = generated(path)
