@@ -32,7 +32,9 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def machine_from(write_yaml: Callable[..., Path]) -> Callable[[str], StateMachine[str, str, dict[str, Any]]]:
+def machine_from(
+    write_yaml: Callable[..., Path],
+) -> Callable[[str], StateMachine[str, str, dict[str, Any]]]:
     def build(text: str) -> StateMachine[str, str, dict[str, Any]]:
         return StateMachine.from_yaml(write_yaml(text))
 

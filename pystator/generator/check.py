@@ -36,7 +36,9 @@ class Reporter:
     document: Document
     found: list[Diagnostic] = field(default_factory=list)
 
-    def error(self, code: str, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
+    def error(
+        self, code: str, path: Path, message: str, hint: str = "", *, key: bool = False
+    ) -> None:
         self._add(code, path, message, hint, Severity.ERROR, key)
 
     def warning(
@@ -121,8 +123,7 @@ def _check_states(config: MachineConfig, report: Reporter) -> dict[str, int]:
             report.error(
                 "PS213",
                 ("states", index, "type") if state.type == "parallel" else ("states", index),
-                f"state {state.name!r} is a parallel state, which this version cannot "
-                "compile yet.",
+                f"state {state.name!r} is a parallel state, which this version cannot compile yet.",
                 "Model the regions as separate machines for now.",
             )
     if not initial:
@@ -239,12 +240,16 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
         sources = [transition.source] if isinstance(transition.source, str) else transition.source
         if not sources:
             report.error(
-                "PS102", (*base, "source"), "the transition has an empty source list.",
+                "PS102",
+                (*base, "source"),
+                "the transition has an empty source list.",
                 "List at least one state.",
             )
         for position, source in enumerate(sources):
-            path = (*base, "source") if isinstance(transition.source, str) else (
-                *base, "source", position
+            path = (
+                (*base, "source")
+                if isinstance(transition.source, str)
+                else (*base, "source", position)
             )
             if source not in known:
                 _unknown_state(report, path, source, known, "source state")
@@ -285,7 +290,9 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
             try:
                 parse_duration_ms(transition.after)
             except ValueError as exc:
-                report.error("PS214", (*base, "after"), f"{exc}.", "Write e.g. 5000, \"5s\" or \"30m\".")
+                report.error(
+                    "PS214", (*base, "after"), f"{exc}.", 'Write e.g. 5000, "5s" or "30m".'
+                )
         if not transition.trigger and transition.after is None and not transition.auto:
             report.error(
                 "PS103",
@@ -327,15 +334,11 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                 "timeout destination",
             )
     policy = config.error_policy
-    if policy is not None and policy.default_fallback is not None:
-        if policy.default_fallback not in known:
-            _unknown_state(
-                report,
-                ("error_policy", "default_fallback"),
-                policy.default_fallback,
-                known,
-                "fallback state",
-            )
+    fallback = policy.default_fallback if policy is not None else None
+    if fallback is not None and fallback not in known:
+        _unknown_state(
+            report, ("error_policy", "default_fallback"), fallback, known, "fallback state"
+        )
 
 
 def _check_guard(report: Reporter, path: Path, guard: object) -> None:

@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -98,9 +99,7 @@ def compile_command(
     for file in files:
         try:
             generated = _run(
-                lambda file=file: generate(
-                    file, class_name=class_name, display_name=_display_name(file)
-                )
+                partial(generate, file, class_name=class_name, display_name=_display_name(file))
             )
         except CompileError as exc:
             _emit(exc.diagnostics, output_format)
@@ -153,7 +152,7 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
     failed = False
     for file in files:
         try:
-            compiled = _run(lambda file=file: compile_path(file, _display_name(file)))
+            compiled = _run(partial(compile_path, file, _display_name(file)))
         except CompileError as exc:
             _emit(exc.diagnostics, output_format)
             failed = True

@@ -82,8 +82,7 @@ class Diagnostic:
         body = self.message + (f" {self.hint}" if self.hint else "")
         body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return (
-            f"::{level} file={self.file},line={self.line},col={self.col},"
-            f"title={self.code}::{body}"
+            f"::{level} file={self.file},line={self.line},col={self.col},title={self.code}::{body}"
         )
 
     @property

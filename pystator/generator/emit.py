@@ -30,7 +30,7 @@ from pystator.runtime.spec import (
 )
 
 BLACK_MODE = black.Mode(
-    target_versions={black.TargetVersion.PY311},
+    target_versions={black.mode.TargetVersion.PY311},
     line_length=88,
     string_normalization=True,
     magic_trailing_comma=True,
@@ -154,18 +154,28 @@ class Renderer:
         return self.constants.name_for(prefix, label, _action_source(spec))
 
     def actions(self, specs: tuple[ActionSpec, ...]) -> str:
-        return py_literal(()) if not specs else "(" + ", ".join(
-            self.action(spec) for spec in specs
-        ) + ("," if len(specs) == 1 else "") + ")"
+        return (
+            py_literal(())
+            if not specs
+            else "("
+            + ", ".join(self.action(spec) for spec in specs)
+            + ("," if len(specs) == 1 else "")
+            + ")"
+        )
 
     def guard(self, spec: GuardSpec) -> str:
         label = spec.name or ("expr" if spec.expr is not None else "check")
         return self.constants.name_for("GUARD", label, _guard_source(spec))
 
     def guards(self, specs: tuple[GuardSpec, ...]) -> str:
-        return "()" if not specs else "(" + ", ".join(
-            self.guard(spec) for spec in specs
-        ) + ("," if len(specs) == 1 else "") + ")"
+        return (
+            "()"
+            if not specs
+            else "("
+            + ", ".join(self.guard(spec) for spec in specs)
+            + ("," if len(specs) == 1 else "")
+            + ")"
+        )
 
     def state(self, state: StateSpec) -> str:
         kwargs: dict[str, str] = {
@@ -354,7 +364,9 @@ def _context_fields(spec: MachineSpec) -> list[tuple[str, str]]:
     ]
 
 
-def render(spec: MachineSpec, *, source_name: str, source_hash: str, class_name: str | None = None) -> str:
+def render(
+    spec: MachineSpec, *, source_name: str, source_hash: str, class_name: str | None = None
+) -> str:
     """The formatted module for `spec`; raises EmitError if the output would not parse."""
     prefix = class_name or names.class_prefix(spec.name)
     if prefix is None:
@@ -436,9 +448,7 @@ def render(spec: MachineSpec, *, source_name: str, source_hash: str, class_name:
             )
             for v in spec.variables
         ],
-        "state_props": [
-            (state.prop, py_literal(state.name), state.name) for state in spec.states
-        ],
+        "state_props": [(state.prop, py_literal(state.name), state.name) for state in spec.states],
         "methods": [_method(spec, t) for t in spec.triggers if not t.name.startswith("_")],
     }
     context["imports"] = _imports(context)

@@ -61,7 +61,9 @@ class Document:
         return found if found is not None else self.position(path)
 
 
-def _fail(file: str, code: str, message: str, hint: str, line: int = 1, col: int = 1) -> CompileError:
+def _fail(
+    file: str, code: str, message: str, hint: str, line: int = 1, col: int = 1
+) -> CompileError:
     return CompileError([Diagnostic(code, message, file, line, col, hint=hint)])
 
 
@@ -82,12 +84,17 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> 
     except CompileError:
         raise
     except IsADirectoryError:
-        raise _fail(name, "PS007", f"{name} is a directory, not a file.", "Pass a YAML file.") from None
+        raise _fail(
+            name, "PS007", f"{name} is a directory, not a file.", "Pass a YAML file."
+        ) from None
     except FileNotFoundError:
         raise _fail(name, "PS007", f"{name} does not exist.", "Check the path.") from None
     except OSError as exc:
         raise _fail(
-            name, "PS007", f"{name} cannot be read: {exc.strerror or exc}.", "Check the path and its permissions."
+            name,
+            "PS007",
+            f"{name} cannot be read: {exc.strerror or exc}.",
+            "Check the path and its permissions.",
         ) from None
     return load_text(raw, name)
 
@@ -123,7 +130,9 @@ def load_text(text: str | bytes, file: str = "<string>") -> Document:
                 "Split the machine into several files.",
             )
     if "\x00" in decoded:
-        raise _fail(file, "PS001", "the input contains a NUL character.", "Remove it; YAML is text.")
+        raise _fail(
+            file, "PS001", "the input contains a NUL character.", "Remove it; YAML is text."
+        )
     digest = hashlib.sha256(raw).hexdigest()
     node = _compose(decoded, file)
     builder = _Builder(file)
@@ -152,7 +161,9 @@ def load_data(data: Mapping[str, Any], file: str = "<dict>") -> Document:
     try:
         copied = copy.deepcopy(dict(data))
     except RecursionError:
-        raise _fail(file, "PS004", "the configuration is nested too deeply.", "Flatten it.") from None
+        raise _fail(
+            file, "PS004", "the configuration is nested too deeply.", "Flatten it."
+        ) from None
     return Document(file, copied)
 
 
@@ -175,16 +186,16 @@ class _Loader(yaml.SafeLoader):
         self.alias_count = 0
         self.depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _TooComplex(f"the input uses more than {MAX_ALIASES} aliases", mark)
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _TooComplex(f"the input is nested deeper than {MAX_DEPTH} levels", mark)
             return super().compose_node(parent, index)
         finally:
@@ -225,7 +236,11 @@ def _compose(text: str, file: str) -> yaml.Node:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise _fail(
-            file, "PS001", f"invalid YAML: {problem}.", "Fix the YAML syntax at this position.", *_mark(mark)
+            file,
+            "PS001",
+            f"invalid YAML: {problem}.",
+            "Fix the YAML syntax at this position.",
+            *_mark(mark),
         ) from None
     except yaml.reader.ReaderError as exc:
         line, col = _offset_position(text, exc.position)
@@ -248,7 +263,10 @@ def _compose(text: str, file: str) -> yaml.Node:
             loader.dispose()
     if node is None:
         raise _fail(
-            file, "PS005", "the file is empty.", "Write a machine with `states:` and `transitions:`."
+            file,
+            "PS005",
+            "the file is empty.",
+            "Write a machine with `states:` and `transitions:`.",
         )
     return node
 
@@ -301,14 +319,18 @@ class _Builder:
 
     def _node(self, node: yaml.Node, path: Path) -> Any:
         self._count(node)
-        self.positions.setdefault(path, Position(node.start_mark.line + 1, node.start_mark.column + 1))
+        self.positions.setdefault(
+            path, Position(node.start_mark.line + 1, node.start_mark.column + 1)
+        )
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self._node(item, (*path, index)) for index, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        raise _fail(self.file, "PS001", "unsupported YAML node.", "Use plain mappings, lists and scalars.")
+        raise _fail(
+            self.file, "PS001", "unsupported YAML node.", "Use plain mappings, lists and scalars."
+        )
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}

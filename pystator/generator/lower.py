@@ -278,11 +278,8 @@ def _candidate(
         )
     dest = transition.dest
     target = tree.leaf_of(dest)
-    if dest in tree.ancestors(current):
-        # A transition back into an active state is external: leave it and enter it again.
-        top = tree.parent.get(dest)
-    else:
-        top = tree.lca(current, target)
+    # A transition back into an active state is external: leave it and enter it again.
+    top = tree.parent.get(dest) if dest in tree.ancestors(current) else tree.lca(current, target)
     exits = tree.path_up(current, top)
     enters = tree.path_down(top, target)
     return Candidate(
@@ -310,9 +307,7 @@ def _with_fingerprint(spec: MachineSpec) -> MachineSpec:
 # -- graph warnings -----------------------------------------------------------------------
 
 
-def _graph_warnings(
-    report: Reporter, config: MachineConfig, spec: MachineSpec, tree: Tree
-) -> None:
+def _graph_warnings(report: Reporter, config: MachineConfig, spec: MachineSpec, tree: Tree) -> None:
     index_of = {state.name: index for index, state in enumerate(config.states)}
     reachable = _reachable(spec, tree)
     unreachable: list[tuple[Path, str]] = [
@@ -365,7 +360,7 @@ def _shadowed(spec: MachineSpec, tree: Tree) -> list[tuple[Path, str, str]]:
                     blocker.setdefault(candidate.transition, open_before)
                 if open_before is None and not candidate.guards:
                     open_before = candidate.transition
-    found = []
+    found: list[tuple[Path, str, str]] = []
     for index, flags in sorted(appearances.items()):
         if flags and all(flags):
             transition = spec.transitions[index]

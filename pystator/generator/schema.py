@@ -81,7 +81,8 @@ class EffectDef(Model):
         given = [key for key in EFFECT_KEYS if getattr(self, key) is not None]
         if len(given) != 1:
             raise ValueError(
-                "an effect needs exactly one of " + ", ".join(EFFECT_KEYS)
+                "an effect needs exactly one of "
+                + ", ".join(EFFECT_KEYS)
                 + (f"; got {', '.join(given)}" if given else "")
             )
         return self
@@ -121,9 +122,7 @@ class ExprGuardDef(Model):
 
 class CheckDef(Model):
     field: str
-    op: Literal[
-        "eq", "ne", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_null"
-    ]
+    op: Literal["eq", "ne", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_null"]
     value: Any = None
     values: list[Any] | None = None
 
@@ -361,17 +360,26 @@ def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     return kept
 
 
+_NO_CHILD = object()
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _NO_CHILD
+
+
 def _data_path(loc: Sequence[int | str], data: Any) -> tuple[Path, Any]:
     """Map a pydantic error location onto the data, dropping union tags it inserted."""
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        child = _child(node, part)
+        if child is not _NO_CHILD:
             path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
+            node = child
         elif isinstance(node, dict) and isinstance(part, str) and part not in _ALL_KEYS:
             continue  # a discriminator tag such as 'named' or 'effect'
         elif isinstance(node, dict | list):
@@ -396,8 +404,14 @@ def _dotted(path: Path) -> str:
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "a mapping"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -210,9 +210,7 @@ class ActionExecutor:
                     return _collect(outcomes, ExecutionMode.SEQUENTIAL)
         return _collect(outcomes, ExecutionMode.SEQUENTIAL)
 
-    def _run_sync(
-        self, spec: ActionSpec, phase: str, context: Mapping[str, Any]
-    ) -> ActionOutcome:
+    def _run_sync(self, spec: ActionSpec, phase: str, context: Mapping[str, Any]) -> ActionOutcome:
         started = time.perf_counter()
         try:
             fn = self.registry.get(spec.name)
@@ -221,8 +219,7 @@ class ActionExecutor:
                 if inspect.iscoroutine(value):
                     value.close()
                 raise FSMError(
-                    f"Action {spec.name!r} is asynchronous; run it with an async_execute_* "
-                    "method",
+                    f"Action {spec.name!r} is asynchronous; run it with an async_execute_* method",
                     {"action_name": spec.name},
                     code=ErrorCode.ACTION_FAILED,
                 )

@@ -31,7 +31,7 @@ def parse_duration_ms(value: object) -> int:
         if match is None:
             raise ValueError(
                 f"{value!r} is not a duration; write milliseconds as an integer or a number "
-                "with a unit: ms, s, m, h or d (e.g. \"500ms\", \"1.5s\", \"30m\")"
+                'with a unit: ms, s, m, h or d (e.g. "500ms", "1.5s", "30m")'
             )
         number, unit = match.groups()
         milliseconds = float(number) * _UNITS_MS[unit or "ms"]

@@ -59,9 +59,7 @@ class Engine:
 
     __slots__ = ("_normalize", "_strict", "_table", "_terminal", "_triggers", "spec")
 
-    def __init__(
-        self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None
-    ) -> None:
+    def __init__(self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None) -> None:
         self.spec = spec
         self._strict = spec.strict_mode
         self._normalize: Callable[[str], str] | None = None

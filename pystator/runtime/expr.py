@@ -110,7 +110,9 @@ def _col(node: ast.AST) -> int:
 
 def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) -> None:
     if depth > MAX_DEPTH:
-        raise ExpressionError(f"the expression is nested deeper than {MAX_DEPTH} levels", _col(node))
+        raise ExpressionError(
+            f"the expression is nested deeper than {MAX_DEPTH} levels", _col(node)
+        )
     deeper = depth + 1
     if isinstance(node, ast.Constant):
         if node.value is None or isinstance(node.value, bool | int | float | str):
@@ -118,7 +120,9 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
         raise ExpressionError(f"{type(node.value).__name__} literals are not allowed", _col(node))
     if isinstance(node, ast.Name):
         if node.id.startswith("_"):
-            raise ExpressionError(f"names starting with '_' are not allowed ({node.id})", _col(node))
+            raise ExpressionError(
+                f"names starting with '_' are not allowed ({node.id})", _col(node)
+            )
         if node.id in _FUNCTIONS:
             raise ExpressionError(f"{node.id} can only be called", _col(node))
         names.setdefault(node.id, None)
@@ -143,7 +147,9 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _COMPARE:
-                raise ExpressionError("'is' and 'is not' are not allowed; use == and !=", _col(node))
+                raise ExpressionError(
+                    "'is' and 'is not' are not allowed; use == and !=", _col(node)
+                )
         _validate(node.left, deeper, names, source)
         for comparator in node.comparators:
             _validate(comparator, deeper, names, source)
@@ -154,9 +160,7 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
-            raise ExpressionError(
-                "only len, min, max, abs and sum may be called", _col(node.func)
-            )
+            raise ExpressionError("only len, min, max, abs and sum may be called", _col(node.func))
         if node.keywords:
             raise ExpressionError("keyword arguments are not allowed", _col(node.keywords[0]))
         for argument in node.args:
@@ -176,7 +180,7 @@ def _operator_col(node: ast.BinOp, source: str) -> int:
     end = getattr(node.left, "end_col_offset", None)
     if end is None or getattr(node.left, "end_lineno", 1) != 1:
         return _col(node)
-    index = end
+    index: int = end
     while index < len(source) and source[index] in " )\t":
         index += 1
     return index + 1
@@ -264,9 +268,12 @@ def _eval(node: ast.expr, ctx: Mapping[str, Any]) -> Any:
 
 def _check_repeat(left: Any, right: Any) -> None:
     for sequence, count in ((left, right), (right, left)):
-        if isinstance(sequence, str | list | tuple) and isinstance(count, int):
-            if len(sequence) * max(count, 0) > MAX_ITEMS:
-                raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
+        if (
+            isinstance(sequence, str | list | tuple)
+            and isinstance(count, int)
+            and len(sequence) * max(count, 0) > MAX_ITEMS
+        ):
+            raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
 
 
 def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], bool]:
@@ -299,7 +306,11 @@ def _render(node: ast.expr, ctx: str) -> str:
         word = " and " if isinstance(node.op, ast.And) else " or "
         return "(" + word.join(_render(value, ctx) for value in node.values) + ")"
     if isinstance(node, ast.UnaryOp):
-        symbol = "not " if isinstance(node.op, ast.Not) else ("-" if isinstance(node.op, ast.USub) else "+")
+        symbol = (
+            "not "
+            if isinstance(node.op, ast.Not)
+            else ("-" if isinstance(node.op, ast.USub) else "+")
+        )
         return f"({symbol}{_render(node.operand, ctx)})"
     if isinstance(node, ast.BinOp):
         symbol = _BINARY[type(node.op)][1]

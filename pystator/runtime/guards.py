@@ -47,9 +47,7 @@ class GuardRegistry:
         try:
             return self._guards[name]
         except KeyError:
-            raise GuardNotFoundError(
-                f"Guard {name!r} is not registered", guard_name=name
-            ) from None
+            raise GuardNotFoundError(f"Guard {name!r} is not registered", guard_name=name) from None
 
     def unregister(self, name: str) -> None:
         self._guards.pop(name, None)

@@ -151,9 +151,7 @@ class EntitySession(Generic[S, T, C]):
             )
         context = snapshot.get("context", {})
         if not isinstance(context, Mapping):
-            raise FSMError(
-                f"snapshot 'context' must be a mapping, got {type(context).__name__}"
-            )
+            raise FSMError(f"snapshot 'context' must be a mapping, got {type(context).__name__}")
         if not machine._engine.has_state(state):
             raise UndefinedStateError(
                 f"Snapshot state {state!r} is not defined in machine {machine.name!r} "
@@ -200,4 +198,3 @@ def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[st
             members[state.prop] = ("state", state.name)
         machine.__dict__["_dynamic_members"] = members
     return members
-

@@ -131,7 +131,9 @@ transitions:
         ("error_policy:\n  default_fallback: NOPE\n", "fallback state"),
     ],
 )
-def test_unknown_state_everywhere_a_state_is_named(write_yaml: Write, snippet: str, what: str) -> None:
+def test_unknown_state_everywhere_a_state_is_named(
+    write_yaml: Write, snippet: str, what: str
+) -> None:
     found = only(errors_of(write_yaml(BASE_STATES + snippet)), "PS204")
     assert found.message.startswith(what)
 
@@ -155,7 +157,7 @@ def test_transition_out_of_terminal_state(write_yaml: Write) -> None:
 def test_disallowed_expression_points_at_the_offending_column(write_yaml: Write) -> None:
     path = write_yaml(
         BASE_STATES
-        + 'transitions:\n  - trigger: go\n    source: A\n    dest: B\n'
+        + "transitions:\n  - trigger: go\n    source: A\n    dest: B\n"
         + '    guards:\n      - expr: "qty > 0 and order.total > 1"\n'
     )
     found = only(errors_of(path), "PS206")
@@ -304,8 +306,6 @@ def test_non_terminal_dead_end_is_a_warning(write_yaml: Write) -> None:
 
 
 def test_every_code_in_the_catalogue_has_a_test() -> None:
-    text = "\n".join(
-        p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py")
-    )
+    text = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     untested = [code for code in CODES if code != "PS900" and code not in text]
     assert not untested, untested
