@@ -57,7 +57,15 @@ class Route:
 class Engine:
     """Decides transitions for one machine; holds no entity state."""
 
-    __slots__ = ("_normalize", "_strict", "_table", "_terminal", "_triggers", "spec")
+    __slots__ = (
+        "_entry_effects",
+        "_normalize",
+        "_strict",
+        "_table",
+        "_terminal",
+        "_triggers",
+        "spec",
+    )
 
     def __init__(self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None) -> None:
         self.spec = spec
@@ -90,6 +98,7 @@ class Engine:
         for state in spec.states:
             table.setdefault(state.name, {})
         self._table = table
+        self._entry_effects = _entry_effects(spec)
 
     @staticmethod
     def _route(
@@ -193,6 +202,10 @@ class Engine:
         """Triggers with at least one transition out of `state`, in table order."""
         return tuple(self._table.get(state, {}))
 
+    def entry_effects(self, state: str) -> tuple[ActionSpec, ...]:
+        """Effects of entering `state` from outside (outermost ancestor first)."""
+        return self._entry_effects.get(state, ())
+
     def normalize(self, trigger: str) -> str:
         return self._normalize(trigger) if self._normalize is not None else trigger
 
@@ -257,6 +270,24 @@ class Engine:
             guard_result=outcome,
         )
         return TransitionResult.failure_result(state, trigger, error, metadata)
+
+
+def _entry_effects(spec: MachineSpec) -> dict[str, tuple[ActionSpec, ...]]:
+    by_name = {state.name: state for state in spec.states}
+    found: dict[str, tuple[ActionSpec, ...]] = {}
+    for state in spec.states:
+        chain = []
+        current: str | None = state.name
+        while current is not None and current in by_name and current not in chain:
+            chain.append(current)
+            current = by_name[current].parent
+        found[state.name] = tuple(
+            action
+            for name in reversed(chain)
+            for action in by_name[name].on_enter
+            if action.effect is not None
+        )
+    return found
 
 
 def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predicate:

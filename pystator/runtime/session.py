@@ -65,7 +65,11 @@ class EntitySession(Generic[S, T, C]):
             if variable.key not in data and variable.default is not None:
                 data[variable.key] = copy.deepcopy(variable.default)
         state = initial_state if initial_state is not None else machine.spec.initial_state
-        return cls(machine, state, data)
+        session = cls(machine, state, data)
+        # Creating an entity enters its first state, so that state's declarative effects
+        # apply (the reference 0.0.10 applies none); named entry actions stay the caller's.
+        apply_effects(machine._engine.entry_effects(session._state), session._context)
+        return session
 
     # -- events ---------------------------------------------------------------
 

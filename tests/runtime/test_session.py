@@ -147,3 +147,21 @@ def test_create_in_unknown_state_is_an_error(machine: Machine) -> None:
 def test_create_rejects_a_non_mapping_context(machine: Machine) -> None:
     with pytest.raises(TypeError, match="mapping"):
         machine.create(context=[("a", 1)])  # type: ignore[arg-type]
+
+
+def test_create_applies_the_initial_states_entry_effects(
+    machine_from: Callable[[str], Machine],
+) -> None:
+    # The reference 0.0.10 applies no effects at all; entering the first state applies its own.
+    machine = machine_from(
+        """
+        states:
+          - name: DRAFT
+            type: initial
+            on_enter: [notify, {set: {status: draft}}]
+          - {name: DONE, type: terminal}
+        transitions:
+          - {trigger: finish, source: DRAFT, dest: DONE}
+        """
+    )
+    assert machine.create().context == {"status": "draft"}
