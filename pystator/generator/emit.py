@@ -332,6 +332,10 @@ def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
     params = ["self", "*"]
     params += [f"{f.name}: {typemap.annotation(f.type) or 'Any'}" for f in required]
     params += [f"{f.name}: {_optional(f.type)} = None" for f in optional]
+    if not optional:
+        arguments = ", ".join(f"{f.name}={f.name}" for f in required)
+        call = f"return self.send({py_literal(trigger.name)}, {arguments})"
+        return Method(trigger.method, trigger.name, ", ".join(params), (call,), doc)
     items = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
     body = [f"payload: dict[str, Any] = {{{items}}}"]
     for f in optional:

@@ -7,6 +7,7 @@ of three modes, and `apply_effect` performs the declarative context effects.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -85,7 +86,7 @@ def apply_effect(spec: ActionSpec, context: MutableMapping[str, Any]) -> None:
     params = spec.params
     effect = spec.effect
     if effect is EffectType.SET:
-        context.update(params)
+        context.update(copy.deepcopy(dict(params)) if _mutable(params) else params)
     elif effect is EffectType.TIMESTAMP:
         context[params["field"]] = datetime.now(UTC).isoformat()
     elif effect is EffectType.INCREMENT:
@@ -108,6 +109,65 @@ def apply_effects(specs: Sequence[ActionSpec], context: MutableMapping[str, Any]
     for spec in specs:
         if spec.effect is not None:
             apply_effect(spec, context)
+
+
+EffectsFn = Callable[[dict[str, Any]], None]
+
+
+def compile_effects(specs: Sequence[ActionSpec]) -> EffectsFn | None:
+    """One function applying every effect in `specs`, or None when there are none.
+
+    Built once per route so that an event pays for the effects it has and nothing else.
+    """
+    effects = [spec for spec in specs if spec.effect is not None]
+    if not effects:
+        return None
+    if all(spec.effect is EffectType.SET for spec in effects):
+        merged: dict[str, Any] = {}
+        for spec in effects:
+            merged.update(spec.params)
+        if not _mutable(merged):
+            return merged_set(merged)
+    steps = tuple(_effect_step(spec) for spec in effects)
+    if len(steps) == 1:
+        return steps[0]
+
+    def apply(context: dict[str, Any]) -> None:
+        for step in steps:
+            step(context)
+
+    return apply
+
+
+def _effect_step(spec: ActionSpec) -> EffectsFn:
+    """A function for one effect, specialised so that applying it does no dispatch."""
+    params = spec.params
+    if spec.effect is EffectType.SET and not _mutable(params):
+        return merged_set(dict(params))
+    if spec.effect is EffectType.TIMESTAMP:
+        key = params["field"]
+
+        def stamp(context: dict[str, Any]) -> None:
+            context[key] = datetime.now(UTC).isoformat()
+
+        return stamp
+
+    def generic(context: dict[str, Any]) -> None:
+        apply_effect(spec, context)
+
+    return generic
+
+
+def _mutable(values: Mapping[str, Any]) -> bool:
+    """True if a value could be changed in place, so each context needs its own copy."""
+    return any(not isinstance(v, str | int | float | bool | type(None)) for v in values.values())
+
+
+def merged_set(values: dict[str, Any]) -> EffectsFn:
+    def apply(context: dict[str, Any]) -> None:
+        context.update(values)
+
+    return apply
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystator.runtime import expr
+from pystator.runtime.actions import EffectsFn, compile_effects
 from pystator.runtime.errors import (
     ConfigurationError,
     GuardRejectedError,
@@ -21,27 +22,24 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry, Predicate, check_predicate
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import ActionSpec, Candidate, GuardSpec, MachineSpec
+from pystator.runtime.spec import Candidate, GuardSpec, MachineSpec
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
 
-class BoundGuard:
-    """A guard ready to call: a fixed predicate, or a name resolved in the registry."""
+# A guard ready to call: (fixed predicate or None, registry name, params or None, label).
+# A plain tuple because the engine unpacks it on every event.
+BoundGuard = tuple[Predicate | None, str, dict[str, Any] | None, str]
 
-    __slots__ = ("label", "name", "params", "predicate")
 
-    def __init__(self, spec: GuardSpec, predicate: Predicate | None) -> None:
-        self.label = spec.label
-        self.name = spec.name
-        self.params = dict(spec.params) if spec.params else None
-        self.predicate = predicate
+def bind_guard(spec: GuardSpec, predicate: Predicate | None) -> BoundGuard:
+    return (predicate, spec.name or "", dict(spec.params) if spec.params else None, spec.label)
 
 
 class Route:
     """One candidate transition for a (state, trigger) pair, with its success result."""
 
-    __slots__ = ("effects", "guards", "result", "target")
+    __slots__ = ("apply_effects", "guards", "result", "target")
 
     def __init__(
         self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
@@ -49,9 +47,7 @@ class Route:
         self.guards = guards
         self.result = result
         self.target = target
-        self.effects: tuple[ActionSpec, ...] = tuple(
-            spec for spec in result.all_action_specs if spec.effect is not None
-        )
+        self.apply_effects = compile_effects(result.all_action_specs)
 
 
 class Engine:
@@ -64,6 +60,7 @@ class Engine:
         "_table",
         "_terminal",
         "_triggers",
+        "defaults",
         "spec",
     )
 
@@ -99,6 +96,11 @@ class Engine:
             table.setdefault(state.name, {})
         self._table = table
         self._entry_effects = _entry_effects(spec)
+        self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
+            (v.key, v.default, not isinstance(v.default, str | int | float | bool))
+            for v in spec.variables
+            if v.default is not None
+        )
 
     @staticmethod
     def _route(
@@ -118,7 +120,7 @@ class Engine:
                 if predicate is None:
                     predicate = _predicate_for(guard, compiled)
                     predicates[key] = predicate
-            guards.append(BoundGuard(guard, predicate))
+            guards.append(bind_guard(guard, predicate))
         metadata: dict[str, Any] = {}
         if description:
             metadata["transition_description"] = description
@@ -155,10 +157,25 @@ class Engine:
             context = _EMPTY_CONTEXT
         rejection: tuple[str, Any] | None = None
         for route in routes:
-            if not route.guards:
+            guards = route.guards
+            if not guards:
                 return route
-            rejected = _run_guards(route.guards, context, registry)
-            if rejected is None:
+            # The guard loop is inlined: this is the per-event hot path.
+            for predicate, name, params, label in guards:
+                fn = predicate if predicate is not None else registry.get(name)
+                try:
+                    outcome = fn(
+                        context if params is None else {**context, GUARD_PARAMS_KEY: params}
+                    )
+                except Exception as exc:  # a guard that raises rejects its transition
+                    rejected: tuple[str, Any] = (label, exc)
+                    break
+                if outcome.__class__ is not bool and inspect.isawaitable(outcome):
+                    _refuse_awaitable(label, outcome)
+                if not outcome:
+                    rejected = (label, outcome)
+                    break
+            else:
                 return route
             if rejection is None:
                 rejection = rejected
@@ -202,9 +219,9 @@ class Engine:
         """Triggers with at least one transition out of `state`, in table order."""
         return tuple(self._table.get(state, {}))
 
-    def entry_effects(self, state: str) -> tuple[ActionSpec, ...]:
-        """Effects of entering `state` from outside (outermost ancestor first)."""
-        return self._entry_effects.get(state, ())
+    def entry_effects(self, state: str) -> EffectsFn | None:
+        """The effects of entering `state` from outside (outermost ancestor first)."""
+        return self._entry_effects.get(state)
 
     def normalize(self, trigger: str) -> str:
         return self._normalize(trigger) if self._normalize is not None else trigger
@@ -272,20 +289,17 @@ class Engine:
         return TransitionResult.failure_result(state, trigger, error, metadata)
 
 
-def _entry_effects(spec: MachineSpec) -> dict[str, tuple[ActionSpec, ...]]:
+def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
     by_name = {state.name: state for state in spec.states}
-    found: dict[str, tuple[ActionSpec, ...]] = {}
+    found: dict[str, EffectsFn | None] = {}
     for state in spec.states:
         chain = []
         current: str | None = state.name
         while current is not None and current in by_name and current not in chain:
             chain.append(current)
             current = by_name[current].parent
-        found[state.name] = tuple(
-            action
-            for name in reversed(chain)
-            for action in by_name[name].on_enter
-            if action.effect is not None
+        found[state.name] = compile_effects(
+            [action for name in reversed(chain) for action in by_name[name].on_enter]
         )
     return found
 
@@ -300,45 +314,25 @@ def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predi
     return check_predicate(guard.check)
 
 
-def _call_arg(guard: BoundGuard, context: Mapping[str, Any]) -> Mapping[str, Any]:
-    if guard.params is None:
-        return context
-    return {**context, GUARD_PARAMS_KEY: guard.params}
-
-
-def _run_guards(
-    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
-) -> tuple[str, Any] | None:
-    """None if every guard passes, else (label, outcome) of the first that does not."""
-    for guard in guards:
-        fn = guard.predicate if guard.predicate is not None else registry.get(guard.name or "")
-        try:
-            outcome = fn(_call_arg(guard, context))
-        except Exception as exc:  # a guard that raises rejects its transition
-            return guard.label, exc
-        if inspect.isawaitable(outcome):
-            if inspect.iscoroutine(outcome):
-                outcome.close()
-            raise ConfigurationError(
-                f"Guard {guard.label!r} is asynchronous; use aprocess() or asend() "
-                "so that it can be awaited"
-            )
-        if not outcome:
-            return guard.label, outcome
-    return None
+def _refuse_awaitable(label: str, outcome: Any) -> None:
+    if inspect.iscoroutine(outcome):
+        outcome.close()
+    raise ConfigurationError(
+        f"Guard {label!r} is asynchronous; use aprocess() or asend() so that it can be awaited"
+    )
 
 
 async def _arun_guards(
     guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
 ) -> tuple[str, Any] | None:
-    for guard in guards:
-        fn = guard.predicate if guard.predicate is not None else registry.get(guard.name or "")
+    for predicate, name, params, label in guards:
+        fn = predicate if predicate is not None else registry.get(name)
         try:
-            outcome = fn(_call_arg(guard, context))
+            outcome = fn(context if params is None else {**context, GUARD_PARAMS_KEY: params})
             if inspect.isawaitable(outcome):
                 outcome = await outcome
         except Exception as exc:  # a guard that raises rejects its transition
-            return guard.label, exc
+            return label, exc
         if not outcome:
-            return guard.label, outcome
+            return label, outcome
     return None

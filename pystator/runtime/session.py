@@ -10,7 +10,6 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from pystator.runtime.actions import apply_effects
 from pystator.runtime.engine import Route
 from pystator.runtime.errors import FSMError, UndefinedStateError
 from pystator.runtime.machine import StateMachine
@@ -58,17 +57,37 @@ class EntitySession(Generic[S, T, C]):
         context: Mapping[str, Any] | None,
         initial_state: str | None,
     ) -> SessionT:
-        if context is not None and not isinstance(context, Mapping):
+        engine = machine._engine
+        if context is None:
+            data: dict[str, Any] = {}
+        elif type(context) is dict:
+            data = context.copy()
+        elif isinstance(context, Mapping):
+            data = dict(context)
+        else:
             raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-        data = dict(context) if context else {}
-        for variable in machine.spec.variables:
-            if variable.key not in data and variable.default is not None:
-                data[variable.key] = copy.deepcopy(variable.default)
-        state = initial_state if initial_state is not None else machine.spec.initial_state
-        session = cls(machine, state, data)
+        for key, value, mutable in engine.defaults:
+            if key not in data:
+                data[key] = copy.deepcopy(value) if mutable else value
+        if initial_state is None:
+            state = engine.spec.initial_state
+        elif engine.has_state(initial_state):
+            state = str(initial_state)
+        else:
+            raise UndefinedStateError(
+                f"State {initial_state!r} is not defined in machine {machine.name!r} "
+                f"(version {machine.version})",
+                state_name=str(initial_state),
+            )
+        session = cls.__new__(cls)
+        session._machine = machine
+        session._state = state
+        session._context = data
         # Creating an entity enters its first state, so that state's declarative effects
         # apply (the reference 0.0.10 applies none); named entry actions stay the caller's.
-        apply_effects(machine._engine.entry_effects(session._state), session._context)
+        enter = engine.entry_effects(state)
+        if enter is not None:
+            enter(data)
         return session
 
     # -- events ---------------------------------------------------------------
@@ -82,8 +101,8 @@ class EntitySession(Generic[S, T, C]):
             self._state = decision.target
             if payload:
                 self._context = context
-            if decision.effects:
-                apply_effects(decision.effects, self._context)
+            if decision.apply_effects is not None:
+                decision.apply_effects(context)
             return decision.result
         return decision
 
@@ -96,8 +115,8 @@ class EntitySession(Generic[S, T, C]):
             self._state = decision.target
             if payload:
                 self._context = context
-            if decision.effects:
-                apply_effects(decision.effects, self._context)
+            if decision.apply_effects is not None:
+                decision.apply_effects(context)
             return decision.result
         return decision
 

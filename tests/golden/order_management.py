@@ -455,8 +455,7 @@ class OrderManagementSession(
 
     def execution_report(self, *, fill_qty: float) -> TransitionResult:
         """Send execution_report: OPEN, PARTIALLY_FILLED -> FILLED; OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED."""
-        payload: dict[str, Any] = {"fill_qty": fill_qty}
-        return self.send("execution_report", **payload)
+        return self.send("execution_report", fill_qty=fill_qty)
 
     def cancel(self, *, reason: str | None = None) -> TransitionResult:
         """Send cancel: PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED."""

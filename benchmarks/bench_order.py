@@ -1,0 +1,205 @@
+"""Per-event cost of a generated order machine against a hand-written dict-dispatch one.
+
+Both do the same work per event: look up the (state, trigger) pair, evaluate the same
+guards, switch state, apply the same context effects. Run:
+
+    python benchmarks/bench_order.py            # full run
+    python benchmarks/bench_order.py --quick    # smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+import timeit
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pystator.generator.pipeline import generate  # noqa: E402
+
+
+def load_generated() -> Any:
+    result = generate(ROOT / "examples" / "order_fsm.yaml")
+    directory = Path(tempfile.mkdtemp())
+    path = directory / "bench_order_module.py"
+    path.write_text(result.text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("bench_order_module", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_order_module"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- the hand-written baseline ------------------------------------------------------------
+
+
+def _complete(ctx: Mapping[str, Any]) -> bool:
+    return bool(ctx["filled_qty"] + ctx["fill_qty"] >= ctx["order_qty"])
+
+
+def _partial(ctx: Mapping[str, Any]) -> bool:
+    return bool(ctx["fill_qty"] > 0)
+
+
+def _can_cancel(ctx: Mapping[str, Any]) -> bool:
+    return True
+
+
+Route = tuple[Callable[[Mapping[str, Any]], bool] | None, str, tuple[str, ...]]
+_FILL: tuple[Route, ...] = (
+    (_complete, "FILLED", ("record_fill", "release_buying_power")),
+    (_partial, "PARTIALLY_FILLED", ("record_fill",)),
+)
+TABLE: dict[tuple[str, str], tuple[Route, ...]] = {
+    ("PENDING_NEW", "exchange_ack"): ((None, "OPEN", ("notify_open",)),),
+    ("PENDING_NEW", "exchange_reject"): ((None, "REJECTED", ()),),
+    ("OPEN", "execution_report"): _FILL,
+    ("PARTIALLY_FILLED", "execution_report"): _FILL,
+    ("PENDING_NEW", "cancel"): ((_can_cancel, "CANCELLED", ("send_cancel",)),),
+    ("OPEN", "cancel"): ((_can_cancel, "CANCELLED", ("send_cancel",)),),
+    ("PARTIALLY_FILLED", "cancel"): ((_can_cancel, "CANCELLED", ("send_cancel",)),),
+}
+STATUS = {
+    "PENDING_NEW": "pending_new",
+    "OPEN": "open",
+    "PARTIALLY_FILLED": "partially_filled",
+    "FILLED": "filled",
+    "CANCELLED": "cancelled",
+    "REJECTED": "rejected",
+}
+
+
+class HandOrder:
+    """What a careful person would write by hand for the same machine."""
+
+    __slots__ = ("context", "state")
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.state = "PENDING_NEW"
+        self.context = {"filled_qty": 0, **context, "status": "pending_new"}
+
+    def send(self, trigger: str, **payload: Any) -> tuple[str, tuple[str, ...]] | None:
+        routes = TABLE.get((self.state, trigger))
+        if routes is None:
+            return None
+        ctx = {**self.context, **payload} if payload else self.context
+        for guard, target, actions in routes:
+            if guard is None or guard(ctx):
+                self.state = target
+                self.context = ctx
+                ctx["status"] = STATUS[target]
+                if target == "FILLED":
+                    ctx["filled_at"] = datetime.now(UTC).isoformat()
+                return target, actions
+        return None
+
+
+def hand_process(
+    state: str, trigger: str, ctx: Mapping[str, Any]
+) -> tuple[str, tuple[str, ...]] | None:
+    for guard, target, actions in TABLE.get((state, trigger), ()):
+        if guard is None or guard(ctx):
+            return target, actions
+    return None
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def paired(
+    first: Callable[[], object], second: Callable[[], object], number: int, repeat: int
+) -> tuple[list[float], list[float]]:
+    """Per-call ns of both, measured alternately so that machine noise hits both alike."""
+    a_times, b_times = [], []
+    for _ in range(repeat):
+        a_times.append(timeit.timeit(first, number=number) / number * 1e9)
+        b_times.append(timeit.timeit(second, number=number) / number * 1e9)
+    return a_times, b_times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few iterations (smoke test)")
+    args = parser.parse_args()
+    number, repeat = (200, 3) if args.quick else (20_000, 15)
+
+    module = load_generated()
+    machine = module.OrderManagementMachine()
+    machine.guard("can_cancel")(_can_cancel)
+    start = {"order_id": "A-1", "order_qty": 100}
+
+    def generated_walk() -> None:
+        order = machine.create(context=start)
+        order.exchange_ack()
+        order.execution_report(fill_qty=40)
+        order.execution_report(fill_qty=100)
+
+    def hand_walk() -> None:
+        order = HandOrder(start)
+        order.send("exchange_ack")
+        order.send("execution_report", fill_qty=40)
+        order.send("execution_report", fill_qty=100)
+
+    def generated_create() -> None:
+        machine.create(context=start)
+
+    def hand_create() -> None:
+        HandOrder(start)
+
+    partial_ctx = {"filled_qty": 0, "fill_qty": 40, "order_qty": 100}
+    full_ctx = {"filled_qty": 40, "fill_qty": 100, "order_qty": 100}
+    process = machine.process
+
+    def generated_process() -> None:
+        process("PENDING_NEW", "exchange_ack")
+        process("OPEN", "execution_report", partial_ctx)
+        process("PARTIALLY_FILLED", "execution_report", full_ctx)
+
+    def hand_process_walk() -> None:
+        hand_process("PENDING_NEW", "exchange_ack", {})
+        hand_process("OPEN", "execution_report", partial_ctx)
+        hand_process("PARTIALLY_FILLED", "execution_report", full_ctx)
+
+    # Sanity: both machines end in the same place.
+    check = machine.create(context=start)
+    check.exchange_ack()
+    check.execution_report(fill_qty=40)
+    check.execution_report(fill_qty=100)
+    hand = HandOrder(start)
+    hand.send("exchange_ack")
+    hand.send("execution_report", fill_qty=40)
+    hand.send("execution_report", fill_qty=100)
+    assert check.current_state == hand.state == "FILLED", (check.current_state, hand.state)
+
+    g_create, h_create = paired(generated_create, hand_create, number, repeat)
+    g_walk, h_walk = paired(generated_walk, hand_walk, number, repeat)
+    g_process, h_process = paired(generated_process, hand_process_walk, number, repeat)
+    median = statistics.median
+    rows = [
+        (
+            "session send, per event",
+            [(w - c) / 3 for w, c in zip(g_walk, g_create, strict=True)],
+            [(w - c) / 3 for w, c in zip(h_walk, h_create, strict=True)],
+        ),
+        ("process(), per event", [t / 3 for t in g_process], [t / 3 for t in h_process]),
+        ("session creation", g_create, h_create),
+    ]
+
+    print(f"order walk, medians of {repeat} paired runs x {number} iterations (ns)")
+    print(f"{'measure':<26}{'generated':>12}{'hand-written':>14}{'ratio':>8}")
+    for label, generated_ns, hand_ns in rows:
+        ratio = median([g / h for g, h in zip(generated_ns, hand_ns, strict=True)])
+        print(f"{label:<26}{median(generated_ns):>12.0f}{median(hand_ns):>14.0f}{ratio:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()
