@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
-from pystator.generator import names
+from pystator.generator import names, typemap
 from pystator.generator.diagnostics import Diagnostic, Severity, did_you_mean
 from pystator.generator.hierarchy import build_tree, find_cycle
 from pystator.generator.load import Document, Path
@@ -413,7 +413,7 @@ def _quote_offset(document: Document, line: int, col: int) -> int:
 
 def _check_python_names(config: MachineConfig, report: Reporter, document: Document) -> None:
     name = machine_name(config, document)
-    if names.class_prefix(name) is None:
+    if names.class_prefix(name) is None or not names.MACHINE_NAME.match(name):
         report.error(
             "PS212",
             ("meta", "machine_name") if config.meta.machine_name else (),
@@ -531,10 +531,21 @@ def _check_declarations(config: MachineConfig, report: Reporter) -> None:
     seen: dict[str, Path] = {}
     for path, variable in variables(config):
         _unique(report, seen, variable.key, path, "state variable")
+        if variable.type is not None:
+            _check_type(report, (*path, "type"), variable.type)
+            if not typemap.python_type_matches(variable.type, variable.default):
+                report.error(
+                    "PS102",
+                    (*path, "default"),
+                    f"default {variable.default!r} of {variable.key!r} is not a {variable.type}.",
+                    "Make the default match the declared type.",
+                )
     events: dict[str, Path] = {}
     for index, event in enumerate(config.events or ()):
         _unique(report, events, event.name, ("events", index, "name"), "event")
-        for field_name in event.payload:
+        for field_name, hint in event.payload.items():
+            type_name = hint if isinstance(hint, str) else hint.type
+            _check_type(report, ("events", index, "payload", field_name), type_name)
             if not names.is_identifier(field_name) or field_name.startswith("_"):
                 report.error(
                     "PS207",
@@ -543,6 +554,17 @@ def _check_declarations(config: MachineConfig, report: Reporter) -> None:
                     "Use a lower-case identifier that does not start with '_'.",
                     key=True,
                 )
+
+
+def _check_type(report: Reporter, path: Path, type_name: str) -> None:
+    if typemap.annotation(type_name) is None:
+        report.error(
+            "PS102",
+            path,
+            f"{type_name!r} is not a type this format knows.",
+            did_you_mean(type_name, typemap.ANNOTATIONS)
+            or f"Use one of: {', '.join(sorted(typemap.ANNOTATIONS))}.",
+        )
 
 
 def _unique(report: Reporter, seen: dict[str, Path], name: str, path: Path, what: str) -> None:

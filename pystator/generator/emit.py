@@ -384,7 +384,8 @@ def render(
                 seen_expr.add(guard.expr)
                 parsed = expr.parse_expression(guard.expr)
                 function = f"_expr_{len(expressions)}"
-                expressions.append((function, py_literal(guard.expr), expr.to_python(parsed)))
+                body = _strip_outer_parens(expr.to_python(parsed))
+                expressions.append((function, py_literal(guard.expr), body))
     states = [renderer.state(state) for state in spec.states]
     transitions = [renderer.transition(t) for t in spec.transitions]
     triggers = [renderer.trigger(t) for t in spec.triggers]
@@ -406,7 +407,7 @@ def render(
         "source_hash": source_hash,
         "spec": spec,
         "prefix": prefix,
-        "machine_name_literal": py_literal(spec.name),
+        "machine_name_literal": _docstring_text(py_literal(spec.name)),
         "docstring": _docstring(spec),
         "state_members": [
             Member(state.member, py_literal(state.name), state.description) for state in spec.states
@@ -524,6 +525,20 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
         f"from pystator.runtime.spec import ({', '.join(used)},)",
     ]
     return lines
+
+
+def _strip_outer_parens(text: str) -> str:
+    """Drop one pair of parentheses around the whole text, if they enclose all of it."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    inner = text[1:-1]
+    try:
+        ast.parse(inner, mode="eval")
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return text
+    # A one-item tuple "(x,)" must keep its parentheses.
+    return text if isinstance(tree, ast.Tuple) else inner
 
 
 def _docstring(spec: MachineSpec) -> str:

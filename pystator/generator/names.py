@@ -13,6 +13,7 @@ from dataclasses import dataclass
 # What a state or trigger name may look like in YAML: ASCII letters first, then letters,
 # digits, '_', '.', '-'. Anything else could not become a readable identifier.
 SOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+MACHINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\- ]*$")
 _SEPARATORS = re.compile(r"[.\-]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

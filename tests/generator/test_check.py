@@ -309,3 +309,31 @@ def test_every_code_in_the_catalogue_has_a_test() -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     untested = [code for code in CODES if code != "PS900" and code not in text]
     assert not untested, untested
+
+
+def test_unknown_variable_type_suggests_a_known_one(write_yaml: Write) -> None:
+    path = write_yaml("state_variables:\n  - {key: qty, type: nubmer}\n" + BASE_STATES)
+    found = only(errors_of(path), "PS102")
+    assert found.line == 2
+    assert "'nubmer' is not a type" in found.message
+    assert found.hint == "Did you mean 'number'?"
+
+
+def test_default_of_the_wrong_type(write_yaml: Write) -> None:
+    path = write_yaml(
+        "state_variables:\n  - {key: qty, type: number, default: lots}\n" + BASE_STATES
+    )
+    found = only(errors_of(path), "PS102")
+    assert "default 'lots' of 'qty' is not a number" in found.message
+
+
+def test_machine_name_with_quotes_is_refused(write_yaml: Write) -> None:
+    path = write_yaml('meta: {machine_name: \'order"""x\'}\n' + BASE_STATES)
+    assert only(errors_of(path), "PS212").line == 1
+
+
+def test_machine_without_meta_is_named_after_its_file(write_yaml: Write) -> None:
+    path = write_yaml(
+        BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B}\n", "my-order.yaml"
+    )
+    assert compile_path(path).spec.name == "my-order"

@@ -115,12 +115,12 @@ class OrderManagementActions(Protocol):
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
     # expr: 'filled_qty + fill_qty >= order_qty'
-    return bool(((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"]))
+    return bool((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"])
 
 
 def _expr_1(ctx: Mapping[str, Any]) -> bool:
     # expr: 'fill_qty > 0'
-    return bool((ctx["fill_qty"] > 0))
+    return bool(ctx["fill_qty"] > 0)
 
 
 _EFFECT_SET: Final = ActionSpec(
