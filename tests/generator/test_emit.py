@@ -98,3 +98,33 @@ def test_hostile_strings_stay_data(
 def test_py_literal_round_trips_plain_data() -> None:
     value = {"a": [1, 2.5, None, True, "x'\"\n"], "b": (float("inf"),), "c": {"d": -3}}
     assert eval(py_literal(value)) == value
+
+
+def test_upper_lower_dotted_and_keyword_names_map_to_identifiers(
+    write_yaml: Callable[..., Path], generated: Callable[[Path], ModuleType]
+) -> None:
+    path = write_yaml(
+        """
+        meta: {machine_name: naming}
+        states:
+          - {name: idle, type: initial}
+          - {name: in-progress}
+          - {name: review.waiting}
+          - {name: DONE, type: terminal}
+        transitions:
+          - {trigger: class, source: idle, dest: in-progress}
+          - {trigger: submitForReview, source: in-progress, dest: review.waiting}
+          - {trigger: FINISH, source: review.waiting, dest: DONE}
+        """
+    )
+    module = generated(path)
+    state = module.NamingState
+    assert [m.name for m in state] == ["IDLE", "IN_PROGRESS", "REVIEW_WAITING", "DONE"]
+    assert state.REVIEW_WAITING == "review.waiting"
+    session = module.NamingMachine().create()
+    session.class_()
+    assert session.is_in_progress
+    session.submit_for_review()
+    assert session.current_state is state.REVIEW_WAITING and session.is_review_waiting
+    session.finish()
+    assert session.is_done and session.is_final
