@@ -26,6 +26,13 @@ from pystator.runtime.errors import (
     ValidationError,
 )
 from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry
+from pystator.runtime.hooks import (
+    LoggingHook,
+    MetricsCollector,
+    TransitionHook,
+    TransitionMetrics,
+    TransitionObserver,
+)
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
@@ -47,12 +54,17 @@ __all__ = [
     "GuardRegistry",
     "GuardRejectedError",
     "InvalidTransitionError",
+    "LoggingHook",
     "MachineSpec",
+    "MetricsCollector",
     "StaleVersionError",
     "StateMachine",
     "StateType",
     "TerminalStateError",
     "TimeoutExpiredError",
+    "TransitionHook",
+    "TransitionMetrics",
+    "TransitionObserver",
     "TransitionResult",
     "UndefinedStateError",
     "UndefinedTriggerError",

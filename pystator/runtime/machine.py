@@ -12,8 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.engine import Engine, Route
-from pystator.runtime.errors import ConfigurationError, UndefinedStateError
+from pystator.runtime.errors import (
+    ActionNotFoundError,
+    ConfigurationError,
+    GuardNotFoundError,
+    UndefinedStateError,
+)
 from pystator.runtime.guards import GuardRegistry, Predicate
+from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec
 
@@ -43,8 +49,9 @@ class StateMachine(Generic[S, T, C]):
         self,
         spec: MachineSpec | None = None,
         *,
-        guards: GuardRegistry | None = None,
-        actions: ActionRegistry | None = None,
+        guards: GuardRegistry | object | None = None,
+        actions: ActionRegistry | object | None = None,
+        observer: TransitionObserver | None = None,
     ) -> None:
         chosen = spec if spec is not None else type(self)._spec
         if chosen is None:
@@ -56,9 +63,13 @@ class StateMachine(Generic[S, T, C]):
             raise TypeError(f"spec must be a MachineSpec, got {type(chosen).__name__}")
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
-        self._guards = guards if guards is not None else GuardRegistry()
-        self._actions = actions if actions is not None else ActionRegistry()
         self._states_by_name = {state.name: state for state in chosen.states}
+        self._guards = GuardRegistry()
+        self._actions = ActionRegistry()
+        self._observer: TransitionObserver | None = None
+        self.observer = observer
+        if guards is not None or actions is not None:
+            self.bind(guards=guards, actions=actions)
 
     # -- construction ---------------------------------------------------------
 
@@ -86,19 +97,46 @@ class StateMachine(Generic[S, T, C]):
         self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
     ) -> TransitionResult:
         """Compute the transition for `trigger` from `current_state`; pure, no side effects."""
+        if self._observer is not None:
+            return self._observed(current_state, trigger, context)
         decision = self._engine.decide(current_state, trigger, context, self._guards)
         if isinstance(decision, Route):
             return decision.result
         return decision
 
+    def _observed(
+        self, state: str, trigger: str, context: Mapping[str, Any] | None
+    ) -> TransitionResult:
+        observer = self._observer
+        assert observer is not None
+        ctx = dict(context) if context else {}
+        started = observer.before_transition(state, trigger, ctx)
+        try:
+            decision = self._engine.decide(state, trigger, context, self._guards)
+        except Exception as exc:
+            observer.on_error(exc, state, trigger, ctx)
+            raise
+        result = decision.result if isinstance(decision, Route) else decision
+        observer.after_transition(result, ctx, started)
+        return result
+
     async def aprocess(
         self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
     ) -> TransitionResult:
         """Like `process`, awaiting asynchronous guards."""
-        decision = await self._engine.adecide(current_state, trigger, context, self._guards)
-        if isinstance(decision, Route):
-            return decision.result
-        return decision
+        observer = self._observer
+        ctx = dict(context) if observer is not None and context else {}
+        started = observer.before_transition(current_state, trigger, ctx) if observer else 0.0
+        try:
+            decision = await self._engine.adecide(current_state, trigger, context, self._guards)
+        except Exception as exc:
+            if observer is not None:
+                observer.on_error(exc, current_state, trigger, ctx)
+            raise
+        result = decision.result if isinstance(decision, Route) else decision
+        if observer is not None:
+            observer.after_transition(result, ctx, started)
+        return result
 
     async def async_process(
         self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
@@ -124,15 +162,70 @@ class StateMachine(Generic[S, T, C]):
         """Decorator registering an action on this machine."""
         return self._actions.decorator(name)
 
-    def bind_guards(self, registry: GuardRegistry) -> None:
-        if not isinstance(registry, GuardRegistry):
-            raise TypeError(f"expected a GuardRegistry, got {type(registry).__name__}")
-        self._guards = registry
+    def bind_guards(self, guards: GuardRegistry | object) -> None:
+        """Use `guards`: a GuardRegistry, or an object with one method per named guard."""
+        self.bind(guards=guards)
 
-    def bind_actions(self, registry: ActionRegistry) -> None:
-        if not isinstance(registry, ActionRegistry):
-            raise TypeError(f"expected an ActionRegistry, got {type(registry).__name__}")
-        self._actions = registry
+    def bind_actions(self, actions: ActionRegistry | object) -> None:
+        """Use `actions`: an ActionRegistry, or an object with one method per named action."""
+        self.bind(actions=actions)
+
+    def bind(
+        self,
+        *,
+        guards: GuardRegistry | object | None = None,
+        actions: ActionRegistry | object | None = None,
+    ) -> None:
+        """Bind handlers. Objects (e.g. implementing the generated Guards/Actions Protocols)
+        must supply every name the machine uses; all missing names are reported at once."""
+        missing_guards: list[str] = []
+        missing_actions: list[str] = []
+        guard_registry = _as_registry(guards, GuardRegistry, self.guard_names, missing_guards)
+        action_registry = _as_registry(actions, ActionRegistry, self.action_names, missing_actions)
+        if missing_guards or missing_actions:
+            parts = []
+            if missing_guards:
+                parts.append("guards " + ", ".join(missing_guards))
+            if missing_actions:
+                parts.append("actions " + ", ".join(missing_actions))
+            message = f"Handlers for machine {self.name!r} are missing " + " and ".join(parts)
+            context = {"missing_guards": missing_guards, "missing_actions": missing_actions}
+            if missing_guards:
+                raise GuardNotFoundError(message, missing_guards[0], context)
+            raise ActionNotFoundError(message, missing_actions[0], context)
+        if guard_registry is not None:
+            self._guards = guard_registry
+        if action_registry is not None:
+            self._actions = action_registry
+
+    @property
+    def guard_names(self) -> tuple[str, ...]:
+        """Every named guard the machine calls, sorted."""
+        found = {
+            guard.name
+            for transition in self._machine_spec.transitions
+            for guard in transition.guards
+            if guard.name is not None
+        }
+        return tuple(sorted(found))
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """Every named action the machine's transitions and states run, sorted."""
+        specs = [a for t in self._machine_spec.transitions for a in t.actions]
+        specs += [a for s in self._machine_spec.states for a in (*s.on_enter, *s.on_exit)]
+        return tuple(sorted({a.name for a in specs if a.effect is None}))
+
+    @property
+    def observer(self) -> TransitionObserver | None:
+        """The observer whose hooks see every transition this machine computes."""
+        return self._observer
+
+    @observer.setter
+    def observer(self, observer: TransitionObserver | None) -> None:
+        if observer is not None and not isinstance(observer, TransitionObserver):
+            raise TypeError(f"expected a TransitionObserver, got {type(observer).__name__}")
+        self._observer = observer
 
     @property
     def guard_registry(self) -> GuardRegistry:
@@ -226,6 +319,32 @@ class StateMachine(Generic[S, T, C]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} v{self.version}>"
+
+
+RegistryT = TypeVar("RegistryT", GuardRegistry, ActionRegistry)
+
+
+def _as_registry(
+    handlers: object | None,
+    kind: type[RegistryT],
+    required: tuple[str, ...],
+    missing: list[str],
+) -> RegistryT | None:
+    """`handlers` as a registry of `kind`; names an object lacks are appended to `missing`."""
+    if handlers is None:
+        return None
+    if isinstance(handlers, kind):
+        return handlers
+    if isinstance(handlers, GuardRegistry | ActionRegistry):
+        raise TypeError(f"expected a {kind.__name__}, got {type(handlers).__name__}")
+    registry = kind()
+    for name in required:
+        method = getattr(handlers, name, None)
+        if callable(method):
+            registry.register(name, method)
+        else:
+            missing.append(name)
+    return registry
 
 
 def _compile(build: Callable[[Any], MachineSpec], source: Any) -> MachineSpec:

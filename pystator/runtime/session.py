@@ -96,6 +96,8 @@ class EntitySession(Generic[S, T, C]):
         """Process one event; on success the state and context are updated."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
+        if machine._observer is not None:
+            return self._send_observed(trigger, context, bool(payload))
         decision = machine._engine.decide(self._state, trigger, context, machine._guards)
         if isinstance(decision, Route):
             self._state = decision.target
@@ -106,19 +108,54 @@ class EntitySession(Generic[S, T, C]):
             return decision.result
         return decision
 
+    def _send_observed(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
+        machine = self._machine
+        observer = machine._observer
+        assert observer is not None
+        state = self._state
+        started = observer.before_transition(state, trigger, context)
+        try:
+            decision = machine._engine.decide(state, trigger, context, machine._guards)
+        except Exception as exc:
+            observer.on_error(exc, state, trigger, context)
+            raise
+        if isinstance(decision, Route):
+            self._state = decision.target
+            if merged:
+                self._context = context
+            if decision.apply_effects is not None:
+                decision.apply_effects(context)
+            result = decision.result
+        else:
+            result = decision
+        observer.after_transition(result, context, started)
+        return result
+
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
         """Like `send`, awaiting asynchronous guards."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
-        decision = await machine._engine.adecide(self._state, trigger, context, machine._guards)
+        observer = machine._observer
+        state = self._state
+        started = observer.before_transition(state, trigger, context) if observer else 0.0
+        try:
+            decision = await machine._engine.adecide(state, trigger, context, machine._guards)
+        except Exception as exc:
+            if observer is not None:
+                observer.on_error(exc, state, trigger, context)
+            raise
         if isinstance(decision, Route):
             self._state = decision.target
             if payload:
                 self._context = context
             if decision.apply_effects is not None:
                 decision.apply_effects(context)
-            return decision.result
-        return decision
+            result = decision.result
+        else:
+            result = decision
+        if observer is not None:
+            observer.after_transition(result, context, started)
+        return result
 
     # -- state ----------------------------------------------------------------
 

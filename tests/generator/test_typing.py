@@ -21,6 +21,9 @@ from order_management import (
     OrderManagementState,
     OrderManagementTrigger,
 )
+from collections.abc import Mapping
+from typing import Any
+
 from pystator import TransitionResult
 
 machine = OrderManagementMachine()
@@ -35,6 +38,26 @@ flag: bool = session.is_open
 machine.process("OPEN", "cancel", {})
 machine.process(OrderManagementState.OPEN, OrderManagementTrigger.CANCEL)
 session.send("exchange_ack")
+
+
+class Handlers:
+    def can_cancel(self, ctx: Mapping[str, Any], /) -> bool:
+        return True
+
+    def notify_open(self, ctx: Mapping[str, Any], /) -> None: ...
+
+    def record_fill(self, ctx: Mapping[str, Any], /) -> None: ...
+
+    def release_buying_power(self, ctx: Mapping[str, Any], /) -> None: ...
+
+    def send_cancel(self, ctx: Mapping[str, Any], /) -> None: ...
+
+
+class NoGuards:
+    pass
+
+
+bound = OrderManagementMachine(guards=Handlers(), actions=Handlers())
 """
 
 BAD_USE = {
@@ -46,6 +69,7 @@ BAD_USE = {
     "unknown payload": "session.execution_report(fill_qty=1, qty=2)",
     "misspelt state property": "session.is_opne",
     "missing required context key": 'machine.create(context={"order_id": "1"})',
+    "handlers lacking a guard": "OrderManagementMachine(guards=NoGuards())",
 }
 
 

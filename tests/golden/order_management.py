@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Mapping
 from enum import StrEnum
 from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict
 
-from pystator.runtime.guards import Predicate
+from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.guards import GuardRegistry, Predicate
+from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
@@ -475,6 +477,16 @@ class OrderManagementMachine(
     _spec = SPEC
     _predicates = _PREDICATES
     session_class = OrderManagementSession
+
+    def __init__(
+        self,
+        *,
+        guards: OrderManagementGuards | GuardRegistry | None = None,
+        actions: OrderManagementActions | ActionRegistry | None = None,
+        observer: TransitionObserver | None = None,
+    ) -> None:
+        """Bind handlers now (all names checked at once) or later with bind()."""
+        super().__init__(guards=guards, actions=actions, observer=observer)
 
     def create(
         self,
