@@ -6,6 +6,7 @@ YAML node they concern; lowering only starts when no error was found.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -233,8 +234,20 @@ def _check_hierarchy(config: MachineConfig, report: Reporter, known: dict[str, i
 # -- transitions ----------------------------------------------------------------------
 
 
+def declared_types(config: MachineConfig) -> dict[str, str]:
+    """Context names the machine declares (state variables, event payloads) and their types."""
+    types: dict[str, str] = {}
+    for event in config.events or ():
+        for field_name, hint in event.payload.items():
+            types[field_name] = hint if isinstance(hint, str) else hint.type
+    for _, variable in variables(config):
+        types[variable.key] = variable.type or "any"
+    return types
+
+
 def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str, int]) -> None:
     terminal = {s.name for s in config.states if s.type == "terminal"}
+    declared = declared_types(config)
     for index, transition in enumerate(config.transitions):
         base: Path = ("transitions", index)
         sources = [transition.source] if isinstance(transition.source, str) else transition.source
@@ -323,7 +336,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                 "remove `internal: true`.",
             )
         for guard_index, guard in enumerate(transition.guards):
-            _check_guard(report, (*base, "guards", guard_index), guard)
+            _check_guard(report, (*base, "guards", guard_index), guard, declared)
     for index, state in enumerate(config.states):
         if state.timeout is not None and state.timeout.destination not in known:
             _unknown_state(
@@ -341,10 +354,12 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
         )
 
 
-def _check_guard(report: Reporter, path: Path, guard: object) -> None:
+def _check_guard(report: Reporter, path: Path, guard: object, declared: dict[str, str]) -> None:
     if isinstance(guard, ExprGuardDef):
         try:
-            expr.parse_expression(guard.expr)
+            parsed = expr.parse_expression(guard.expr)
+            if declared:
+                _check_expression_names(report, (*path, "expr"), parsed, declared)
         except expr.ExpressionError as exc:
             value_path = (*path, "expr")
             position = report.document.position(value_path)
@@ -360,6 +375,25 @@ def _check_guard(report: Reporter, path: Path, guard: object) -> None:
     elif isinstance(guard, CheckGuardDef):
         check = guard.check
         value_path = (*path, "check")
+        if declared and check.field not in declared:
+            report.warning(
+                "PS304",
+                (*value_path, "field"),
+                f"check field {check.field!r} is not a declared state variable or payload.",
+                did_you_mean(check.field, declared) or "Declare it under state_variables.",
+            )
+        declared_type = declared.get(check.field)
+        if declared_type is not None and check.op not in ("is_set", "is_null"):
+            options = check.values if check.values is not None else check.value
+            values = options if isinstance(options, list) else [options]
+            wrong = [v for v in values if not typemap.python_type_matches(declared_type, v)]
+            if wrong:
+                report.error(
+                    "PS211",
+                    value_path,
+                    f"check compares {check.field!r} (declared {declared_type}) with {wrong[0]!r}.",
+                    f"Use a {declared_type} value.",
+                )
         if check.op in ("in", "not_in"):
             if check.values is None and not isinstance(check.value, list):
                 report.error(
@@ -397,6 +431,44 @@ def _check_guard(report: Reporter, path: Path, guard: object) -> None:
                 "a check value must be a scalar or a list, not a mapping.",
                 "Compare against a string, number, boolean or list.",
             )
+
+
+_NUMERIC = ("number", "float", "integer", "int")
+_TEXT = ("string", "str")
+
+
+def _check_expression_names(
+    report: Reporter, path: Path, parsed: expr.Expression, declared: dict[str, str]
+) -> None:
+    """Warn about undeclared names and about comparing declared text with numbers."""
+    for name in parsed.names:
+        if name not in declared:
+            report.warning(
+                "PS304",
+                path,
+                f"expression name {name!r} is not a declared state variable or payload.",
+                did_you_mean(name, declared) or "Declare it under state_variables.",
+            )
+    for node in ast.walk(parsed.tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for left, right in zip(operands, operands[1:], strict=False):
+            for name_node, other in ((left, right), (right, left)):
+                if not isinstance(name_node, ast.Name) or not isinstance(other, ast.Constant):
+                    continue
+                kind = declared.get(name_node.id, "any").lower()
+                value = other.value
+                text_vs_number = kind in _TEXT and isinstance(value, int | float)
+                number_vs_text = kind in _NUMERIC and isinstance(value, str)
+                if (text_vs_number or number_vs_text) and not isinstance(value, bool):
+                    report.warning(
+                        "PS305",
+                        path,
+                        f"expression compares {name_node.id!r} (declared {kind}) with "
+                        f"{value!r}; the comparison is never true or fails at run time.",
+                        f"Compare with a {kind} value.",
+                    )
 
 
 def _quote_offset(document: Document, line: int, col: int) -> int:

@@ -54,6 +54,8 @@ CODES: dict[str, str] = {
     "PS301": "unreachable state",
     "PS302": "shadowed transition",
     "PS303": "non-terminal dead end",
+    "PS304": "undeclared context name in a guard",
+    "PS305": "comparison of a declared string with a number, or the reverse",
     # internal
     "PS900": "internal error",
 }

@@ -337,3 +337,49 @@ def test_machine_without_meta_is_named_after_its_file(write_yaml: Write) -> None
         BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B}\n", "my-order.yaml"
     )
     assert compile_path(path).spec.name == "my-order"
+
+
+DECLARED = """\
+state_variables:
+  - {key: status, type: string}
+  - {key: qty, type: number}
+states:
+  - {name: A, type: initial}
+  - {name: B, type: terminal}
+transitions:
+  - trigger: go
+    source: A
+    dest: B
+    guards:
+"""
+
+
+def test_undeclared_expression_name_is_a_warning_with_did_you_mean(write_yaml: Write) -> None:
+    found = only(warnings_of(write_yaml(DECLARED + "      - expr: 'qtty > 1'\n")), "PS304")
+    assert found.line == 12
+    assert "'qtty' is not a declared state variable" in found.message
+    assert found.hint == "Did you mean 'qty'?"
+
+
+def test_undeclared_check_field_is_a_warning(write_yaml: Write) -> None:
+    text = DECLARED + "      - check: {field: stauts, op: eq, value: ok}\n"
+    assert only(warnings_of(write_yaml(text)), "PS304").hint == "Did you mean 'status'?"
+
+
+def test_undeclared_names_are_not_reported_when_nothing_is_declared(write_yaml: Write) -> None:
+    path = write_yaml(
+        BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B, "
+        "guards: [{expr: 'anything > 1'}]}\n"
+    )
+    assert not [d for d in warnings_of(path) if d.code == "PS304"]
+
+
+def test_comparing_a_declared_string_with_a_number_is_a_warning(write_yaml: Write) -> None:
+    found = only(warnings_of(write_yaml(DECLARED + "      - expr: 'status == 3'\n")), "PS305")
+    assert "compares 'status' (declared string) with 3" in found.message
+
+
+def test_check_value_of_the_wrong_type_for_a_declared_variable(write_yaml: Write) -> None:
+    text = DECLARED + "      - check: {field: qty, op: gt, value: many}\n"
+    found = only(errors_of(write_yaml(text)), "PS211")
+    assert "check compares 'qty' (declared number) with 'many'" in found.message
