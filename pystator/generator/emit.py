@@ -22,6 +22,7 @@ from pystator.runtime import expr
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
+    CheckOp,
     GuardSpec,
     MachineSpec,
     StateSpec,
@@ -272,6 +273,71 @@ class Renderer:
 
 
 @dataclass(frozen=True, slots=True)
+class PredicateFunction:
+    """A compiled `expr:` or `check:` guard; `key` is the guard's label, as a literal."""
+
+    name: str
+    key: str
+    body: tuple[str, ...]
+
+
+_CHECK_OPERATORS = {
+    CheckOp.EQ: "==",
+    CheckOp.NE: "!=",
+    CheckOp.NEQ: "!=",
+    CheckOp.LT: "<",
+    CheckOp.LTE: "<=",
+    CheckOp.GT: ">",
+    CheckOp.GTE: ">=",
+}
+
+
+def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
+    """One function per distinct expression or check guard, in document order.
+
+    The checks mirror `pystator.runtime.guards.check_predicate` exactly.
+    """
+    functions: list[PredicateFunction] = []
+    seen: set[str] = set()
+    for transition in spec.transitions:
+        for guard in transition.guards:
+            if guard.name is not None or guard.label in seen:
+                continue
+            seen.add(guard.label)
+            key = py_literal(guard.label)
+            if guard.expr is not None:
+                parsed = expr.parse_expression(guard.expr)
+                body: tuple[str, ...] = (
+                    f"return bool({_strip_outer_parens(expr.to_python(parsed))})",
+                )
+                functions.append(PredicateFunction(f"_expr_{len(functions)}", key, body))
+                continue
+            assert guard.check is not None
+            check = guard.check
+            field_value = f"ctx.get({py_literal(check.field)})"
+            value = check.value
+            if check.op is CheckOp.IS_SET:
+                body = (f"return {field_value} is not None",)
+            elif check.op is CheckOp.IS_NULL:
+                body = (f"return {field_value} is None",)
+            elif check.op in (CheckOp.IN, CheckOp.NOT_IN):
+                options = tuple(value) if isinstance(value, list | tuple) else (value,)
+                word = "in" if check.op is CheckOp.IN else "not in"
+                body = (f"return {field_value} {word} {py_literal(options)}",)
+            elif check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
+                symbol = _CHECK_OPERATORS[check.op]
+                body = (f"return bool({field_value} {symbol} {py_literal(value)})",)
+            else:
+                symbol = _CHECK_OPERATORS[check.op]
+                body = (
+                    f"value = {field_value}",
+                    f"return value is not None and bool(value {symbol} {py_literal(value)})",
+                )
+            functions.append(PredicateFunction(f"_check_{len(functions)}", key, body))
+    return functions
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     name: str
     value: str
@@ -376,16 +442,7 @@ def render(
     if prefix is None:
         raise EmitError(f"machine name {spec.name!r} has no class name")
     renderer = Renderer(spec)
-    expressions: list[tuple[str, str, str]] = []
-    seen_expr: set[str] = set()
-    for transition in spec.transitions:
-        for guard in transition.guards:
-            if guard.expr is not None and guard.expr not in seen_expr:
-                seen_expr.add(guard.expr)
-                parsed = expr.parse_expression(guard.expr)
-                function = f"_expr_{len(expressions)}"
-                body = _strip_outer_parens(expr.to_python(parsed))
-                expressions.append((function, py_literal(guard.expr), body))
+    expressions = _predicate_functions(spec)
     states = [renderer.state(state) for state in spec.states]
     transitions = [renderer.transition(t) for t in spec.transitions]
     triggers = [renderer.trigger(t) for t in spec.triggers]

@@ -305,10 +305,11 @@ def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
 
 
 def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predicate:
+    # Generated modules supply compiled predicates keyed by guard label.
+    predicate = compiled.get(guard.label)
+    if predicate is not None:
+        return predicate
     if guard.expr is not None:
-        predicate = compiled.get(guard.expr)
-        if predicate is not None:
-            return predicate
         return expr.compile_predicate(expr.parse_expression(guard.expr))
     assert guard.check is not None
     return check_predicate(guard.check)

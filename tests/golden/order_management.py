@@ -116,12 +116,12 @@ class OrderManagementActions(Protocol):
 
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
-    # expr: 'filled_qty + fill_qty >= order_qty'
+    # 'expr: filled_qty + fill_qty >= order_qty'
     return bool((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"])
 
 
 def _expr_1(ctx: Mapping[str, Any]) -> bool:
-    # expr: 'fill_qty > 0'
+    # 'expr: fill_qty > 0'
     return bool(ctx["fill_qty"] > 0)
 
 
@@ -399,8 +399,8 @@ SPEC: Final = MachineSpec(
 )
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {
-    "filled_qty + fill_qty >= order_qty": _expr_0,
-    "fill_qty > 0": _expr_1,
+    "expr: filled_qty + fill_qty >= order_qty": _expr_0,
+    "expr: fill_qty > 0": _expr_1,
 }
 
 
