@@ -7,6 +7,7 @@ YAML node they concern; lowering only starts when no error was found.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -453,7 +454,7 @@ def _check_expression_names(
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
-        for left, right in zip(operands, operands[1:], strict=False):
+        for left, right in itertools.pairwise(operands):
             for name_node, other in ((left, right), (right, left)):
                 if not isinstance(name_node, ast.Name) or not isinstance(other, ast.Constant):
                     continue
