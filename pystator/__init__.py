@@ -34,6 +34,8 @@ from pystator.runtime import (
     UndefinedStateError,
     UndefinedTriggerError,
     ValidationError,
+    to_dot,
+    to_mermaid,
 )
 
 __version__ = "0.1.0"
@@ -70,4 +72,6 @@ __all__ = [
     "UndefinedTriggerError",
     "ValidationError",
     "__version__",
+    "to_dot",
+    "to_mermaid",
 ]

@@ -168,5 +168,31 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
         sys.exit(EXIT_ERRORS)
 
 
+@main.command("diagram")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "diagram_format",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def diagram_command(file: str, diagram_format: str, output: str | None) -> None:
+    """Print a Mermaid or Graphviz DOT diagram of FILE."""
+    from pystator.runtime.visualization import to_dot, to_mermaid
+
+    try:
+        compiled = _run(partial(compile_path, file, _display_name(file)))
+    except CompileError as exc:
+        _emit(exc.diagnostics, "text")
+        sys.exit(EXIT_ERRORS)
+    text = to_mermaid(compiled.spec) if diagram_format == "mermaid" else to_dot(compiled.spec)
+    if output:
+        Path(output).write_text(text, encoding="utf-8", newline="\n")
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -29,6 +29,7 @@ from pystator.runtime.spec import (
     TransitionSpec,
     TriggerSpec,
 )
+from pystator.runtime.visualization import to_mermaid
 
 BLACK_MODE = black.Mode(
     target_versions={black.mode.TargetVersion.PY311},
@@ -605,7 +606,9 @@ def _docstring(spec: MachineSpec) -> str:
     lines = [f"State machine {spec.name!r}, version {spec.version}."]
     if spec.description:
         lines += ["", spec.description]
-    lines += ["", f"Initial state: {spec.initial_state}."]
+    lines += ["", f"Initial state: {spec.initial_state}.", "", "```mermaid"]
+    lines += to_mermaid(spec).rstrip("\n").splitlines()
+    lines += ["```"]
     return _docstring_text("\n".join(lines))
 
 

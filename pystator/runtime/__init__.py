@@ -37,6 +37,7 @@ from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, StateType
+from pystator.runtime.visualization import to_dot, to_mermaid
 
 __all__ = [
     "ACTION_PARAMS_KEY",
@@ -69,4 +70,6 @@ __all__ = [
     "UndefinedStateError",
     "UndefinedTriggerError",
     "ValidationError",
+    "to_dot",
+    "to_mermaid",
 ]

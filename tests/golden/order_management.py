@@ -5,6 +5,29 @@
 Order lifecycle from submission to a final fill, cancel or rejection.
 
 Initial state: PENDING_NEW.
+
+```mermaid
+stateDiagram-v2
+    state \"PENDING_NEW\" as PENDING_NEW
+    state \"OPEN\" as OPEN
+    state \"PARTIALLY_FILLED\" as PARTIALLY_FILLED
+    state \"FILLED\" as FILLED
+    state \"CANCELLED\" as CANCELLED
+    state \"REJECTED\" as REJECTED
+    [*] --> PENDING_NEW
+    PENDING_NEW --> OPEN : exchange_ack
+    PENDING_NEW --> REJECTED : exchange_reject
+    OPEN --> FILLED : execution_report [expr#58; filled_qty + fill_qty #gt;= order_qty]
+    PARTIALLY_FILLED --> FILLED : execution_report [expr#58; filled_qty + fill_qty #gt;= order_qty]
+    OPEN --> PARTIALLY_FILLED : execution_report [expr#58; fill_qty #gt; 0]
+    PARTIALLY_FILLED --> PARTIALLY_FILLED : execution_report [expr#58; fill_qty #gt; 0]
+    PENDING_NEW --> CANCELLED : cancel [can_cancel]
+    OPEN --> CANCELLED : cancel [can_cancel]
+    PARTIALLY_FILLED --> CANCELLED : cancel [can_cancel]
+    FILLED --> [*]
+    CANCELLED --> [*]
+    REJECTED --> [*]
+```
 """
 
 from __future__ import annotations

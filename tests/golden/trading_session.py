@@ -5,6 +5,33 @@
 Hierarchical states: the active session and its phases.
 
 Initial state: idle.
+
+```mermaid
+stateDiagram-v2
+    state \"idle\" as idle
+    state \"active\" as active {
+        [*] --> active_scanning
+        state \"active.scanning\" as active_scanning
+        state \"active.analyzing\" as active_analyzing
+        state \"active.trading\" as active_trading {
+            [*] --> active_trading_placing
+            state \"active.trading.placing\" as active_trading_placing
+            state \"active.trading.monitoring\" as active_trading_monitoring
+        }
+    }
+    state \"halted\" as halted
+    [*] --> idle
+    idle --> active : start
+    active_scanning --> active_analyzing : signal_detected
+    active_analyzing --> active_trading : signal_confirmed
+    active_analyzing --> active_scanning : signal_rejected
+    active_trading_placing --> active_trading_monitoring : order_placed
+    active_trading --> active_scanning : position_closed
+    active --> active : restart_scan
+    active --> idle : pause
+    active --> halted : emergency_stop
+    halted --> [*]
+```
 """
 
 from __future__ import annotations
