@@ -286,12 +286,13 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
             )
         elif transition.dest not in known:
             _unknown_state(report, dest_path, transition.dest, known, "destination")
-        if transition.auto:
+        if transition.auto and (transition.trigger or transition.after is not None):
             report.error(
-                "PS213",
+                "PS102",
                 (*base, "auto"),
-                "eventless `auto` transitions cannot be compiled yet.",
-                "Give the transition a trigger for now.",
+                "an `auto` transition fires on entering its source; it takes no trigger or "
+                "`after`.",
+                "Remove `trigger:`/`after:`, or remove `auto: true`.",
             )
         if transition.region is not None:
             report.error(

@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "PS216": "initial_child is not a child",
     "PS217": "compound state without initial_child, or initial_child on a leaf",
     "PS218": "terminal state with children",
+    "PS219": "unguarded auto transitions form a loop",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",

@@ -30,6 +30,7 @@ from pystator.generator.schema import (
 )
 from pystator.runtime.durations import parse_duration_ms
 from pystator.runtime.spec import (
+    AUTO_TRIGGER,
     ActionSpec,
     Candidate,
     CheckOp,
@@ -104,6 +105,7 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
     spec = _with_fingerprint(spec)
     report = Reporter(document)
     _graph_warnings(report, config, spec, tree)
+    _auto_cycles(report, spec, tree)
     return Lowered(spec, tuple(report.found))
 
 
@@ -188,7 +190,9 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         else tuple(transition_def.source)
     )
     after_ms = parse_duration_ms(transition_def.after) if transition_def.after is not None else None
-    if transition_def.trigger:
+    if transition_def.auto:
+        trigger = AUTO_TRIGGER
+    elif transition_def.trigger:
         trigger = normalize(transition_def.trigger)
     else:
         # The scheduler fires delayed transitions by this synthetic trigger.
@@ -222,7 +226,8 @@ def _triggers(
         payloads[normalize(event.name)] = (tuple(fields), event.description)
     ordered: dict[str, None] = {}
     for transition in transitions:
-        ordered.setdefault(transition.trigger, None)
+        if not transition.auto:
+            ordered.setdefault(transition.trigger, None)
     triggers = []
     for name in ordered:
         mapped = names.map_trigger(name)
@@ -325,6 +330,38 @@ def _graph_warnings(report: Reporter, config: MachineConfig, spec: MachineSpec, 
         and state.name in reachable
     ]
     warnings_for_spec(report, unreachable, dead_ends, _shadowed(spec, tree))
+
+
+def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
+    """Unguarded eventless transitions that lead back to where they started never settle."""
+    step: dict[str, int] = {}
+    for state in tree.leaves():
+        candidates = spec.table.get(state, {}).get(AUTO_TRIGGER, ())
+        if candidates and not candidates[0].guards:
+            step[state] = candidates[0].transition
+    reported: set[int] = set()
+    for start in step:
+        seen: list[str] = []
+        current: str | None = start
+        while current is not None and current in step and current not in seen:
+            seen.append(current)
+            current = spec.transitions[step[current]].dest
+            current = tree.leaf_of(current) if current is not None else None
+        if current is None or current not in seen:
+            continue
+        cycle = seen[seen.index(current) :]
+        index = step[cycle[0]]
+        if index in reported:
+            continue
+        reported.update(step[state] for state in cycle)
+        report.error(
+            "PS219",
+            ("transitions", index),
+            "unguarded auto transitions loop forever: "
+            + " -> ".join((*cycle, cycle[0]))
+            + ".",
+            "Give one of them a guard that becomes false, or break the loop.",
+        )
 
 
 def _reachable(spec: MachineSpec, tree: Tree) -> set[str]:

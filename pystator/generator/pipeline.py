@@ -35,6 +35,8 @@ def compile_document(document: Document) -> Compiled:
     if has_errors(findings):
         raise CompileError(sorted(findings, key=sort_key))
     lowered = lower(config, document)
+    if has_errors(lowered.warnings):
+        raise CompileError(sorted([*findings, *lowered.warnings], key=sort_key))
     warnings = sorted([*findings, *lowered.warnings], key=sort_key)
     return Compiled(document, lowered.spec, tuple(warnings))
 

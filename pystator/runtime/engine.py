@@ -14,6 +14,7 @@ from pystator.runtime import expr
 from pystator.runtime.actions import EffectsFn, compile_effects
 from pystator.runtime.errors import (
     ConfigurationError,
+    FSMError,
     GuardRejectedError,
     InvalidTransitionError,
     TerminalStateError,
@@ -22,7 +23,14 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry, Predicate, check_predicate
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import Candidate, GuardSpec, MachineSpec
+from pystator.runtime.spec import (
+    AUTO_TRIGGER,
+    MAX_AUTO_CHAIN,
+    Candidate,
+    GuardSpec,
+    MachineSpec,
+    frozen_mapping,
+)
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
@@ -39,7 +47,7 @@ def bind_guard(spec: GuardSpec, predicate: Predicate | None) -> BoundGuard:
 class Route:
     """One candidate transition for a (state, trigger) pair, with its success result."""
 
-    __slots__ = ("apply_effects", "guards", "result", "target")
+    __slots__ = ("apply_effects", "autos", "guards", "result", "target")
 
     def __init__(
         self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
@@ -48,12 +56,15 @@ class Route:
         self.result = result
         self.target = target
         self.apply_effects = compile_effects(result.all_action_specs)
+        # Eventless transitions out of `target`, which fire as soon as it is entered.
+        self.autos: tuple[Route, ...] | None = None
 
 
 class Engine:
     """Decides transitions for one machine; holds no entity state."""
 
     __slots__ = (
+        "_autos",
         "_entry_effects",
         "_normalize",
         "_strict",
@@ -95,6 +106,13 @@ class Engine:
         for state in spec.states:
             table.setdefault(state.name, {})
         self._table = table
+        self._autos = {
+            state: rows[AUTO_TRIGGER] for state, rows in table.items() if AUTO_TRIGGER in rows
+        }
+        for rows in table.values():
+            for routes in rows.values():
+                for route in routes:
+                    route.autos = self._autos.get(route.target)
         self._entry_effects = _entry_effects(spec)
         self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (v.key, v.default, not isinstance(v.default, str | int | float | bool))
@@ -157,30 +175,95 @@ class Engine:
             context = _EMPTY_CONTEXT
         rejection: tuple[str, Any] | None = None
         for route in routes:
-            guards = route.guards
-            if not guards:
+            if route.guards:
+                rejected: tuple[str, Any] | None = None
+                # The guard loop is inlined: this is the per-event hot path.
+                for predicate, name, params, label in route.guards:
+                    fn = predicate if predicate is not None else registry.get(name)
+                    try:
+                        outcome = fn(
+                            context if params is None else {**context, GUARD_PARAMS_KEY: params}
+                        )
+                    except Exception as exc:  # a guard that raises rejects its transition
+                        rejected = (label, exc)
+                        break
+                    if outcome.__class__ is not bool and inspect.isawaitable(outcome):
+                        _refuse_awaitable(label, outcome)
+                    if not outcome:
+                        rejected = (label, outcome)
+                        break
+                if rejected is not None:
+                    if rejection is None:
+                        rejection = rejected
+                    continue
+            if route.autos is None:
                 return route
-            # The guard loop is inlined: this is the per-event hot path.
-            for predicate, name, params, label in guards:
-                fn = predicate if predicate is not None else registry.get(name)
-                try:
-                    outcome = fn(
-                        context if params is None else {**context, GUARD_PARAMS_KEY: params}
-                    )
-                except Exception as exc:  # a guard that raises rejects its transition
-                    rejected: tuple[str, Any] = (label, exc)
-                    break
-                if outcome.__class__ is not bool and inspect.isawaitable(outcome):
-                    _refuse_awaitable(label, outcome)
-                if not outcome:
-                    rejected = (label, outcome)
-                    break
-            else:
-                return route
-            if rejection is None:
-                rejection = rejected
+            return self._follow(route, context, registry)
         assert rejection is not None
         return self._rejected(state, trigger, rejection)
+
+    def _follow(
+        self, route: Route, context: Mapping[str, Any], registry: GuardRegistry
+    ) -> Route:
+        """Fire the eventless transitions that `route`'s target (and theirs) lead to."""
+        chain = [route]
+        autos = route.autos
+        for _ in range(MAX_AUTO_CHAIN):
+            if autos is None:
+                break
+            step = None
+            for candidate in autos:
+                if _run_guards(candidate.guards, context, registry) is None:
+                    step = candidate
+                    break
+            if step is None:
+                break
+            chain.append(step)
+            autos = step.autos
+        else:
+            self._too_long(chain)
+        return route if len(chain) == 1 else _chained(chain)
+
+    async def _afollow(
+        self, route: Route, context: Mapping[str, Any], registry: GuardRegistry
+    ) -> Route:
+        chain = [route]
+        autos = route.autos
+        for _ in range(MAX_AUTO_CHAIN):
+            if autos is None:
+                break
+            step = None
+            for candidate in autos:
+                if await _arun_guards(candidate.guards, context, registry) is None:
+                    step = candidate
+                    break
+            if step is None:
+                break
+            chain.append(step)
+            autos = step.autos
+        else:
+            self._too_long(chain)
+        return route if len(chain) == 1 else _chained(chain)
+
+    def _too_long(self, chain: list[Route]) -> None:
+        states = " -> ".join(route.target for route in chain[-6:])
+        raise FSMError(
+            f"Eventless transitions of machine {self.spec.name!r} did not settle after "
+            f"{MAX_AUTO_CHAIN} steps (last: {states}); their guards never become false",
+            {"chain": [route.target for route in chain]},
+        )
+
+    def settle(
+        self, state: str, context: Mapping[str, Any], registry: GuardRegistry
+    ) -> Route | None:
+        """The eventless chain that fires on entering `state` (e.g. at create), if any."""
+        autos = self._autos.get(state)
+        if autos is None:
+            return None
+        entry = Route((), TransitionResult.success_result(state, state, AUTO_TRIGGER), state)
+        entry.autos = autos
+        chained = self._follow(entry, context, registry)
+        return None if chained is entry else chained
 
     async def adecide(
         self,
@@ -200,13 +283,15 @@ class Engine:
             context = _EMPTY_CONTEXT
         rejection: tuple[str, Any] | None = None
         for route in routes:
-            if not route.guards:
+            if route.guards:
+                rejected = await _arun_guards(route.guards, context, registry)
+                if rejected is not None:
+                    if rejection is None:
+                        rejection = rejected
+                    continue
+            if route.autos is None:
                 return route
-            rejected = await _arun_guards(route.guards, context, registry)
-            if rejected is None:
-                return route
-            if rejection is None:
-                rejection = rejected
+            return await self._afollow(route, context, registry)
         assert rejection is not None
         return self._rejected(state, trigger, rejection)
 
@@ -217,7 +302,7 @@ class Engine:
 
     def triggers_from(self, state: str) -> tuple[str, ...]:
         """Triggers with at least one transition out of `state`, in table order."""
-        return tuple(self._table.get(state, {}))
+        return tuple(t for t in self._table.get(state, {}) if t != AUTO_TRIGGER)
 
     def entry_effects(self, state: str) -> EffectsFn | None:
         """The effects of entering `state` from outside (outermost ancestor first)."""
@@ -287,6 +372,44 @@ class Engine:
             guard_result=outcome,
         )
         return TransitionResult.failure_result(state, trigger, error, metadata)
+
+
+def _chained(chain: list[Route]) -> Route:
+    """One route standing for a transition and the eventless ones that followed it."""
+    first = chain[0].result
+    later = tuple(spec for route in chain[1:] for spec in route.result.all_action_specs)
+    metadata = dict(first.metadata)
+    metadata["auto_chain"] = tuple(route.target for route in chain[1:])
+    # The later steps happen after the first target was entered, so they extend the enter
+    # phase; all_actions keeps the exact order exit, transition, enter, exit, ...
+    result = TransitionResult(
+        success=True,
+        source_state=first.source_state,
+        target_state=chain[-1].target,
+        trigger=first.trigger,
+        actions_to_execute=first.actions_to_execute,
+        on_exit_actions=first.on_exit_actions,
+        on_enter_actions=first.on_enter_actions + later,
+        metadata=frozen_mapping(metadata),
+    )
+    return Route((), result, chain[-1].target)
+
+
+def _run_guards(
+    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
+) -> tuple[str, Any] | None:
+    """None if every guard passes, else (label, outcome) of the first that does not."""
+    for predicate, name, params, label in guards:
+        fn = predicate if predicate is not None else registry.get(name)
+        try:
+            outcome = fn(context if params is None else {**context, GUARD_PARAMS_KEY: params})
+        except Exception as exc:  # a guard that raises rejects its transition
+            return label, exc
+        if outcome.__class__ is not bool and inspect.isawaitable(outcome):
+            _refuse_awaitable(label, outcome)
+        if not outcome:
+            return label, outcome
+    return None
 
 
 def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:

@@ -88,6 +88,11 @@ class EntitySession(Generic[S, T, C]):
         enter = engine.entry_effects(state)
         if enter is not None:
             enter(data)
+        settled = engine.settle(state, data, machine._guards)
+        if settled is not None:
+            session._state = settled.target
+            if settled.apply_effects is not None:
+                settled.apply_effects(data)
         return session
 
     # -- events ---------------------------------------------------------------

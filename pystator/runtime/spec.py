@@ -14,6 +14,12 @@ from typing import Any
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
+#: The table key under which a state's eventless (`auto: true`) transitions are listed.
+AUTO_TRIGGER = "_auto"
+
+#: How many eventless transitions may follow one another before the engine gives up.
+MAX_AUTO_CHAIN = 32
+
 
 def empty_mapping() -> Mapping[str, Any]:
     return EMPTY

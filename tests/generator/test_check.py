@@ -383,3 +383,21 @@ def test_check_value_of_the_wrong_type_for_a_declared_variable(write_yaml: Write
     text = DECLARED + "      - check: {field: qty, op: gt, value: many}\n"
     found = only(errors_of(write_yaml(text)), "PS211")
     assert "check compares 'qty' (declared number) with 'many'" in found.message
+
+
+def test_unguarded_auto_loop_is_an_error(write_yaml: Write) -> None:
+    path = write_yaml(
+        "states:\n  - {name: A, type: initial}\n  - {name: B}\n  - {name: C}\n"
+        "transitions:\n  - {trigger: go, source: A, dest: B}\n"
+        "  - {source: B, dest: C, auto: true}\n  - {source: C, dest: B, auto: true}\n"
+    )
+    found = only(errors_of(path), "PS219")
+    assert found.line == 7
+    assert "loop forever: B -> C -> B" in found.message
+
+
+def test_auto_transition_with_a_trigger_is_an_error(write_yaml: Write) -> None:
+    path = write_yaml(
+        BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B, auto: true}\n"
+    )
+    assert "takes no trigger" in only(errors_of(path), "PS102").message
