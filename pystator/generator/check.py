@@ -277,13 +277,18 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                     "the transition.",
                 )
         dest_path = (*base, "dest")
-        if HISTORY_DEST.match(transition.dest):
-            report.error(
-                "PS213",
-                dest_path,
-                f"history destination {transition.dest!r} cannot be compiled yet.",
-                "Target a state directly for now.",
-            )
+        history = HISTORY_DEST.match(transition.dest)
+        if history:
+            parent = history.group("parent")
+            if parent not in known:
+                _unknown_state(report, dest_path, parent, known, "history state")
+            elif not any(s.parent == parent for s in config.states):
+                report.error(
+                    "PS220",
+                    dest_path,
+                    f"{transition.dest!r} remembers the children of {parent!r}, which has none.",
+                    "Use history only on compound states, or target the state directly.",
+                )
         elif transition.dest not in known:
             _unknown_state(report, dest_path, transition.dest, known, "destination")
         if transition.auto and (transition.trigger or transition.after is not None):

@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "PS217": "compound state without initial_child, or initial_child on a leaf",
     "PS218": "terminal state with children",
     "PS219": "unguarded auto transitions form a loop",
+    "PS220": "history destination of a state without children",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",

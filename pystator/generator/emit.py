@@ -270,6 +270,15 @@ class Renderer:
             kwargs["enter_actions"] = self.actions(candidate.enter_actions)
         if candidate.internal:
             kwargs["internal"] = "True"
+        if candidate.remembers:
+            kwargs["remembers"] = py_literal(candidate.remembers)
+        if candidate.history_of is not None:
+            kwargs["history_of"] = py_literal(candidate.history_of)
+            alternatives = ", ".join(
+                f"{py_literal(leaf)}: {self.candidate(alternative)}"
+                for leaf, alternative in candidate.by_history.items()
+            )
+            kwargs["by_history"] = f"frozen_mapping({{{alternatives}}})"
         return _call("Candidate", **kwargs)
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pystator.generator import names
-from pystator.generator.check import Reporter, machine_name, variables, warnings_for_spec
+from pystator.generator.check import (
+    HISTORY_DEST,
+    Reporter,
+    machine_name,
+    variables,
+    warnings_for_spec,
+)
 from pystator.generator.diagnostics import Diagnostic
 from pystator.generator.hierarchy import Tree, build_tree
 from pystator.generator.load import Document, Path
@@ -252,6 +258,8 @@ def _table(
         for source in transition.source:
             by_source.setdefault(source, []).append(transition)
     by_name = {state.name: state for state in states}
+    # Histories are recorded only by machines that read them back.
+    remember = any(HISTORY_DEST.match(t.dest) for t in transitions)
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
     for state in states:
         if state.is_terminal:
@@ -262,7 +270,7 @@ def _table(
         for declared in tree.ancestors(state.name):
             for transition in by_source.get(declared, ()):
                 rows.setdefault(transition.trigger, []).append(
-                    _candidate(state.name, transition, tree, by_name)
+                    _candidate(state.name, transition, tree, by_name, remember)
                 )
         table[state.name] = frozen_mapping(
             {trigger: tuple(candidates) for trigger, candidates in rows.items()}
@@ -271,7 +279,11 @@ def _table(
 
 
 def _candidate(
-    current: str, transition: TransitionSpec, tree: Tree, states: Mapping[str, StateSpec]
+    current: str,
+    transition: TransitionSpec,
+    tree: Tree,
+    states: Mapping[str, StateSpec],
+    remember: bool,
 ) -> Candidate:
     if transition.internal:
         return Candidate(
@@ -281,12 +293,42 @@ def _candidate(
             actions=transition.actions,
             internal=True,
         )
-    dest = transition.dest
-    target = tree.leaf_of(dest)
+    history = HISTORY_DEST.match(transition.dest)
+    if history is None:
+        dest = transition.dest
+        return _external(current, transition, dest, tree.leaf_of(dest), tree, states, remember)
+    parent = history.group("parent")
+    deep = transition.dest.startswith("H*")
+    default = _external(current, transition, parent, tree.leaf_of(parent), tree, states, remember)
+    alternatives: dict[str, Candidate] = {}
+    for leaf in tree.leaves():
+        chain = tree.ancestors(leaf)
+        if leaf == parent or parent not in chain:
+            continue
+        # Shallow history re-enters the remembered child of `parent` through its initial
+        # children; deep history returns to the remembered leaf itself.
+        child = chain[chain.index(parent) - 1]
+        target = leaf if deep else tree.leaf_of(child)
+        alternatives[leaf] = _external(current, transition, parent, target, tree, states, remember)
+    return replace(default, history_of=parent, by_history=frozen_mapping(alternatives))
+
+
+def _external(
+    current: str,
+    transition: TransitionSpec,
+    dest: str,
+    target: str,
+    tree: Tree,
+    states: Mapping[str, StateSpec],
+    remember: bool,
+) -> Candidate:
     # A transition back into an active state is external: leave it and enter it again.
     top = tree.parent.get(dest) if dest in tree.ancestors(current) else tree.lca(current, target)
     exits = tree.path_up(current, top)
     enters = tree.path_down(top, target)
+    remembers = (
+        tuple((name, current) for name in exits if not tree.is_leaf(name)) if remember else ()
+    )
     return Candidate(
         transition=transition.index,
         target=target,
@@ -294,6 +336,7 @@ def _candidate(
         exit_actions=tuple(action for name in exits for action in states[name].on_exit),
         actions=transition.actions,
         enter_actions=tuple(action for name in enters for action in states[name].on_enter),
+        remembers=remembers,
     )
 
 
@@ -304,8 +347,6 @@ def _with_fingerprint(spec: MachineSpec) -> MachineSpec:
         "transitions": [[t.trigger, list(t.source), t.dest] for t in spec.transitions],
     }
     digest = hashlib.sha256(json.dumps(structure, sort_keys=True).encode()).hexdigest()
-    from dataclasses import replace
-
     return replace(spec, fingerprint=digest[:16])
 
 
@@ -335,18 +376,19 @@ def _graph_warnings(report: Reporter, config: MachineConfig, spec: MachineSpec, 
 def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
     """Unguarded eventless transitions that lead back to where they started never settle."""
     step: dict[str, int] = {}
+    goes_to: dict[str, str] = {}
     for state in tree.leaves():
         candidates = spec.table.get(state, {}).get(AUTO_TRIGGER, ())
         if candidates and not candidates[0].guards:
             step[state] = candidates[0].transition
+            goes_to[state] = candidates[0].target
     reported: set[int] = set()
     for start in step:
         seen: list[str] = []
         current: str | None = start
         while current is not None and current in step and current not in seen:
             seen.append(current)
-            current = spec.transitions[step[current]].dest
-            current = tree.leaf_of(current) if current is not None else None
+            current = goes_to[current]
         if current is None or current not in seen:
             continue
         cycle = seen[seen.index(current) :]
@@ -357,9 +399,7 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
         report.error(
             "PS219",
             ("transitions", index),
-            "unguarded auto transitions loop forever: "
-            + " -> ".join((*cycle, cycle[0]))
-            + ".",
+            "unguarded auto transitions loop forever: " + " -> ".join((*cycle, cycle[0])) + ".",
             "Give one of them a guard that becomes false, or break the loop.",
         )
 

@@ -47,7 +47,17 @@ def bind_guard(spec: GuardSpec, predicate: Predicate | None) -> BoundGuard:
 class Route:
     """One candidate transition for a (state, trigger) pair, with its success result."""
 
-    __slots__ = ("apply_effects", "autos", "guards", "result", "target")
+    __slots__ = (
+        "apply_effects",
+        "autos",
+        "by_history",
+        "guards",
+        "history_of",
+        "plain",
+        "remembers",
+        "result",
+        "target",
+    )
 
     def __init__(
         self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
@@ -58,6 +68,11 @@ class Route:
         self.apply_effects = compile_effects(result.all_action_specs)
         # Eventless transitions out of `target`, which fire as soon as it is entered.
         self.autos: tuple[Route, ...] | None = None
+        self.remembers: tuple[tuple[str, str], ...] = ()
+        self.history_of: str | None = None
+        self.by_history: dict[str, Route] | None = None
+        # True when the route needs no history lookup and starts no eventless chain.
+        self.plain = True
 
 
 class Engine:
@@ -112,7 +127,9 @@ class Engine:
         for rows in table.values():
             for routes in rows.values():
                 for route in routes:
-                    route.autos = self._autos.get(route.target)
+                    for each in (route, *(route.by_history or {}).values()):
+                        each.autos = self._autos.get(each.target)
+                        each.plain = each.autos is None and each.by_history is None
         self._entry_effects = _entry_effects(spec)
         self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (v.key, v.default, not isinstance(v.default, str | int | float | bool))
@@ -153,7 +170,15 @@ class Engine:
             on_enter=candidate.enter_actions,
             metadata=metadata,
         )
-        return Route(tuple(guards), result, candidate.target)
+        route = Route(tuple(guards), result, candidate.target)
+        route.remembers = candidate.remembers
+        if candidate.history_of is not None:
+            route.history_of = candidate.history_of
+            route.by_history = {
+                leaf: Engine._route(state, trigger, alternative, description, predicates, compiled)
+                for leaf, alternative in candidate.by_history.items()
+            }
+        return route
 
     # -- deciding -----------------------------------------------------------------
 
@@ -163,8 +188,12 @@ class Engine:
         trigger: str,
         context: Mapping[str, Any] | None,
         registry: GuardRegistry,
+        history: Mapping[str, str] | None = None,
     ) -> Route | TransitionResult:
-        """The route that fires, or a failure result saying why none does."""
+        """The route that fires, or a failure result saying why none does.
+
+        `history` is the entity's record of the last active leaf of each compound state
+        it left, which `H(p)` / `H*(p)` destinations read."""
         if self._normalize is not None and trigger.__class__ is str:
             trigger = self._normalize(trigger)
         try:
@@ -196,14 +225,18 @@ class Engine:
                     if rejection is None:
                         rejection = rejected
                     continue
-            if route.autos is None:
+            if route.plain:
                 return route
-            return self._follow(route, context, registry)
+            return self._follow(_recall(route, history), context, registry, history)
         assert rejection is not None
         return self._rejected(state, trigger, rejection)
 
     def _follow(
-        self, route: Route, context: Mapping[str, Any], registry: GuardRegistry
+        self,
+        route: Route,
+        context: Mapping[str, Any],
+        registry: GuardRegistry,
+        history: Mapping[str, str] | None = None,
     ) -> Route:
         """Fire the eventless transitions that `route`'s target (and theirs) lead to."""
         chain = [route]
@@ -214,7 +247,7 @@ class Engine:
             step = None
             for candidate in autos:
                 if _run_guards(candidate.guards, context, registry) is None:
-                    step = candidate
+                    step = _recall(candidate, history)
                     break
             if step is None:
                 break
@@ -225,7 +258,11 @@ class Engine:
         return route if len(chain) == 1 else _chained(chain)
 
     async def _afollow(
-        self, route: Route, context: Mapping[str, Any], registry: GuardRegistry
+        self,
+        route: Route,
+        context: Mapping[str, Any],
+        registry: GuardRegistry,
+        history: Mapping[str, str] | None = None,
     ) -> Route:
         chain = [route]
         autos = route.autos
@@ -235,7 +272,7 @@ class Engine:
             step = None
             for candidate in autos:
                 if await _arun_guards(candidate.guards, context, registry) is None:
-                    step = candidate
+                    step = _recall(candidate, history)
                     break
             if step is None:
                 break
@@ -254,7 +291,11 @@ class Engine:
         )
 
     def settle(
-        self, state: str, context: Mapping[str, Any], registry: GuardRegistry
+        self,
+        state: str,
+        context: Mapping[str, Any],
+        registry: GuardRegistry,
+        history: Mapping[str, str] | None = None,
     ) -> Route | None:
         """The eventless chain that fires on entering `state` (e.g. at create), if any."""
         autos = self._autos.get(state)
@@ -262,7 +303,7 @@ class Engine:
             return None
         entry = Route((), TransitionResult.success_result(state, state, AUTO_TRIGGER), state)
         entry.autos = autos
-        chained = self._follow(entry, context, registry)
+        chained = self._follow(entry, context, registry, history)
         return None if chained is entry else chained
 
     async def adecide(
@@ -271,6 +312,7 @@ class Engine:
         trigger: str,
         context: Mapping[str, Any] | None,
         registry: GuardRegistry,
+        history: Mapping[str, str] | None = None,
     ) -> Route | TransitionResult:
         """Like `decide`, awaiting guards that return awaitables."""
         if self._normalize is not None and trigger.__class__ is str:
@@ -289,9 +331,9 @@ class Engine:
                     if rejection is None:
                         rejection = rejected
                     continue
-            if route.autos is None:
+            if route.plain:
                 return route
-            return await self._afollow(route, context, registry)
+            return await self._afollow(_recall(route, history), context, registry, history)
         assert rejection is not None
         return self._rejected(state, trigger, rejection)
 
@@ -392,7 +434,19 @@ def _chained(chain: list[Route]) -> Route:
         on_enter_actions=first.on_enter_actions + later,
         metadata=frozen_mapping(metadata),
     )
-    return Route((), result, chain[-1].target)
+    route = Route((), result, chain[-1].target)
+    route.remembers = tuple(pair for step in chain for pair in step.remembers)
+    return route
+
+
+def _recall(route: Route, history: Mapping[str, str] | None) -> Route:
+    """The variant of a history route that the entity's record selects."""
+    if route.by_history is None or not history or route.history_of is None:
+        return route
+    remembered = history.get(route.history_of)
+    if remembered is None:
+        return route
+    return route.by_history.get(remembered, route)
 
 
 def _run_guards(

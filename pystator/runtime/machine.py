@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pystator.runtime.actions import ActionRegistry
@@ -21,7 +22,7 @@ from pystator.runtime.errors import (
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec
+from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec, frozen_mapping
 
 if TYPE_CHECKING:
     from pystator.runtime.session import EntitySession
@@ -94,15 +95,41 @@ class StateMachine(Generic[S, T, C]):
     # -- processing -----------------------------------------------------------
 
     def process(
-        self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
+        self,
+        current_state: S,
+        trigger: T,
+        context: Mapping[str, Any] | None = None,
+        history: Mapping[str, str] | None = None,
     ) -> TransitionResult:
-        """Compute the transition for `trigger` from `current_state`; pure, no side effects."""
+        """Compute the transition for `trigger` from `current_state`; pure, no side effects.
+
+        Machines with `H(p)` destinations read the entity's `history`; when it is given,
+        `result.metadata["history"]` holds the record updated by this transition.
+        """
+        if history is not None:
+            return self._with_history(current_state, trigger, context, history)
         if self._observer is not None:
             return self._observed(current_state, trigger, context)
         decision = self._engine.decide(current_state, trigger, context, self._guards)
         if isinstance(decision, Route):
             return decision.result
         return decision
+
+    def _with_history(
+        self,
+        state: str,
+        trigger: str,
+        context: Mapping[str, Any] | None,
+        history: Mapping[str, str],
+    ) -> TransitionResult:
+        if not isinstance(history, Mapping):
+            raise TypeError(f"history must be a mapping, got {type(history).__name__}")
+        decision = self._engine.decide(state, trigger, context, self._guards, history)
+        if not isinstance(decision, Route):
+            return decision
+        updated = {**history, **dict(decision.remembers)}
+        metadata = {**decision.result.metadata, "history": updated}
+        return replace(decision.result, metadata=frozen_mapping(metadata))
 
     def _observed(
         self, state: str, trigger: str, context: Mapping[str, Any] | None

@@ -30,7 +30,7 @@ class EntitySession(Generic[S, T, C]):
     guards see the merged view either way, and a failed event leaves the context as it was.
     """
 
-    __slots__ = ("_context", "_machine", "_state")
+    __slots__ = ("_context", "_history", "_machine", "_state")
 
     def __init__(
         self,
@@ -49,6 +49,7 @@ class EntitySession(Generic[S, T, C]):
         self._machine = machine
         self._state: str = str(state)
         self._context: dict[str, Any] = context if context is not None else {}
+        self._history: dict[str, str] = {}
 
     @classmethod
     def _start(
@@ -83,14 +84,17 @@ class EntitySession(Generic[S, T, C]):
         session._machine = machine
         session._state = state
         session._context = data
+        session._history = {}
         # Creating an entity enters its first state, so that state's declarative effects
         # apply (the reference 0.0.10 applies none); named entry actions stay the caller's.
         enter = engine.entry_effects(state)
         if enter is not None:
             enter(data)
-        settled = engine.settle(state, data, machine._guards)
+        settled = engine.settle(state, data, machine._guards, session._history)
         if settled is not None:
             session._state = settled.target
+            if settled.remembers:
+                session._history.update(settled.remembers)
             if settled.apply_effects is not None:
                 settled.apply_effects(data)
         return session
@@ -103,9 +107,13 @@ class EntitySession(Generic[S, T, C]):
         context = {**self._context, **payload} if payload else self._context
         if machine._observer is not None:
             return self._send_observed(trigger, context, bool(payload))
-        decision = machine._engine.decide(self._state, trigger, context, machine._guards)
+        decision = machine._engine.decide(
+            self._state, trigger, context, machine._guards, self._history
+        )
         if isinstance(decision, Route):
             self._state = decision.target
+            if decision.remembers:
+                self._history.update(decision.remembers)
             if payload:
                 self._context = context
             if decision.apply_effects is not None:
@@ -120,12 +128,16 @@ class EntitySession(Generic[S, T, C]):
         state = self._state
         started = observer.before_transition(state, trigger, context)
         try:
-            decision = machine._engine.decide(state, trigger, context, machine._guards)
+            decision = machine._engine.decide(
+                state, trigger, context, machine._guards, self._history
+            )
         except Exception as exc:
             observer.on_error(exc, state, trigger, context)
             raise
         if isinstance(decision, Route):
             self._state = decision.target
+            if decision.remembers:
+                self._history.update(decision.remembers)
             if merged:
                 self._context = context
             if decision.apply_effects is not None:
@@ -144,13 +156,17 @@ class EntitySession(Generic[S, T, C]):
         state = self._state
         started = observer.before_transition(state, trigger, context) if observer else 0.0
         try:
-            decision = await machine._engine.adecide(state, trigger, context, machine._guards)
+            decision = await machine._engine.adecide(
+                state, trigger, context, machine._guards, self._history
+            )
         except Exception as exc:
             if observer is not None:
                 observer.on_error(exc, state, trigger, context)
             raise
         if isinstance(decision, Route):
             self._state = decision.target
+            if decision.remembers:
+                self._history.update(decision.remembers)
             if payload:
                 self._context = context
             if decision.apply_effects is not None:
@@ -177,6 +193,11 @@ class EntitySession(Generic[S, T, C]):
         return cast(C, self._context)
 
     @property
+    def history(self) -> dict[str, str]:
+        """For each compound state the entity has left, the leaf it was in (a copy)."""
+        return dict(self._history)
+
+    @property
     def is_final(self) -> bool:
         """True when the entity is in a terminal state."""
         return self._machine.get_state(self._state).is_terminal
@@ -197,6 +218,7 @@ class EntitySession(Generic[S, T, C]):
         return {
             "current_state": self._state,
             "context": copy.deepcopy(self._context),
+            "history": dict(self._history),
             "machine_name": self._machine.name,
             "machine_version": self._machine.version,
         }
@@ -224,11 +246,22 @@ class EntitySession(Generic[S, T, C]):
                 f"{snapshot.get('machine_version', 'unknown')})",
                 state_name=state,
             )
+        history = snapshot.get("history") or {}
+        if not isinstance(history, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and machine._engine.has_state(v)
+            for k, v in history.items()
+        ):
+            raise FSMError(
+                "snapshot 'history' must map compound states to leaf states of machine "
+                f"{machine.name!r}"
+            )
         target = cls
         preferred = getattr(machine, "session_class", None)
         if cls is EntitySession and preferred is not None:
             target = preferred
-        return target(machine, state, copy.deepcopy(dict(context)))
+        session = target(machine, state, copy.deepcopy(dict(context)))
+        session._history = dict(history)
+        return session
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._machine.name!r} state={self._state!r}>"

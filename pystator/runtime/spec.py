@@ -204,6 +204,12 @@ class Candidate:
     actions: tuple[ActionSpec, ...] = ()
     enter_actions: tuple[ActionSpec, ...] = ()
     internal: bool = False
+    #: (compound state, leaf) pairs the entity's history records when this fires.
+    remembers: tuple[tuple[str, str], ...] = ()
+    #: For a `H(p)` / `H*(p)` destination: p, and the candidate to use for each leaf that
+    #: the entity's history may remember for p (this candidate itself when none is).
+    history_of: str | None = None
+    by_history: Mapping[str, Candidate] = field(default_factory=empty_mapping)
 
 
 @dataclass(frozen=True, slots=True)

@@ -401,3 +401,14 @@ def test_auto_transition_with_a_trigger_is_an_error(write_yaml: Write) -> None:
         BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B, auto: true}\n"
     )
     assert "takes no trigger" in only(errors_of(path), "PS102").message
+
+
+def test_history_of_a_state_without_children(write_yaml: Write) -> None:
+    path = write_yaml(BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: 'H(B)'}\n")
+    found = only(errors_of(path), "PS220")
+    assert "'H(B)' remembers the children of 'B', which has none" in found.message
+
+
+def test_history_of_an_unknown_state(write_yaml: Write) -> None:
+    path = write_yaml(BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: 'H*(Q)'}\n")
+    assert only(errors_of(path), "PS204").message.startswith("history state 'Q'")
