@@ -524,6 +524,7 @@ def render(
         "state_props": [(state.prop, py_literal(state.name), state.name) for state in spec.states],
         "methods": [_method(spec, t) for t in spec.triggers if not t.name.startswith("_")],
     }
+    context["hierarchy"] = _hierarchy(spec)
     context["imports"] = _imports(context)
     template = jinja_env().get_template("module.py.jinja")
     text = template.render(**context)
@@ -609,6 +610,37 @@ def _strip_outer_parens(text: str) -> str:
         return text
     # A one-item tuple "(x,)" must keep its parentheses.
     return text if isinstance(tree, ast.Tuple) else inner
+
+
+@dataclass(frozen=True, slots=True)
+class HierarchyTables:
+    parents: list[tuple[str, str]]
+    children: list[tuple[str, str]]
+    ancestors: list[tuple[str, str]]
+
+
+def _hierarchy(spec: MachineSpec) -> HierarchyTables | None:
+    """Literal tables for the state enum's hierarchy helpers; None for flat machines."""
+    if all(state.parent is None for state in spec.states):
+        return None
+    parents = {state.name: state.parent for state in spec.states}
+    children = {
+        state.name: tuple(s.name for s in spec.states if s.parent == state.name)
+        for state in spec.states
+    }
+    ancestors = {}
+    for name in parents:
+        chain: list[str] = []
+        current = parents[name]
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        ancestors[name] = tuple(chain)
+    return HierarchyTables(
+        parents=[(py_literal(k), py_literal(v)) for k, v in parents.items()],
+        children=[(py_literal(k), py_literal(v)) for k, v in children.items()],
+        ancestors=[(py_literal(k), py_literal(v)) for k, v in ancestors.items()],
+    )
 
 
 def _docstring(spec: MachineSpec) -> str:

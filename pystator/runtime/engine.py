@@ -79,6 +79,7 @@ class Engine:
     """Decides transitions for one machine; holds no entity state."""
 
     __slots__ = (
+        "_ancestors",
         "_autos",
         "_entry_effects",
         "_normalize",
@@ -131,6 +132,15 @@ class Engine:
                         each.autos = self._autos.get(each.target)
                         each.plain = each.autos is None and each.by_history is None
         self._entry_effects = _entry_effects(spec)
+        parents = {state.name: state.parent for state in spec.states}
+        self._ancestors: dict[str, frozenset[str]] = {}
+        for name in parents:
+            chain: list[str] = []
+            current: str | None = name
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = parents.get(current)
+            self._ancestors[name] = frozenset(chain)
         self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (v.key, v.default, not isinstance(v.default, str | int | float | bool))
             for v in spec.variables
@@ -341,6 +351,10 @@ class Engine:
         if self._normalize is not None:
             trigger = self._normalize(trigger)
         return self._table.get(state, {}).get(trigger, ())
+
+    def within(self, leaf: str, state: str) -> bool:
+        """True if `state` is `leaf` or one of its ancestors."""
+        return state in self._ancestors.get(leaf, ())
 
     def triggers_from(self, state: str) -> tuple[str, ...]:
         """Triggers with at least one transition out of `state`, in table order."""

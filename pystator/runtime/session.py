@@ -207,6 +207,15 @@ class EntitySession(Generic[S, T, C]):
         """Triggers with a transition out of the current state (guards not evaluated)."""
         return sorted(self._machine._engine.triggers_from(self._state))
 
+    def matches(self, state: S) -> bool:
+        """True if the entity is in `state`: the active leaf or any of its ancestors."""
+        if not self._machine._engine.has_state(state):
+            raise UndefinedStateError(
+                f"State {state!r} is not defined in machine {self._machine.name!r}",
+                state_name=str(state),
+            )
+        return self._machine._engine.within(self._state, state)
+
     def can_send(self, trigger: str) -> bool:
         """True if `trigger` has a transition from the current state (guards not evaluated)."""
         return bool(self._machine._engine.routes(self._state, trigger))

@@ -86,6 +86,20 @@ class TradingSessionState(StrEnum):
     ACTIVE_TRADING_MONITORING = "active.trading.monitoring"
     HALTED = "halted"
 
+    @property
+    def parent(self) -> TradingSessionState | None:
+        """The compound state that contains this one, if any."""
+        parent = _PARENTS[self.value]
+        return None if parent is None else TradingSessionState(parent)
+
+    def children(self) -> tuple[TradingSessionState, ...]:
+        """The states directly inside this one, in YAML order."""
+        return tuple(TradingSessionState(name) for name in _CHILDREN[self.value])
+
+    def is_ancestor_of(self, other: TradingSessionStateLike) -> bool:
+        """True if `other` is nested (at any depth) inside this state."""
+        return self.value in _ANCESTORS[str(other)]
+
 
 class TradingSessionTrigger(StrEnum):
     """The triggers (event names) of 'trading_session'."""
@@ -533,6 +547,37 @@ SPEC: Final = MachineSpec(
     validate_context=False,
     fingerprint="6419d9b6b22b450f",
 )
+
+_PARENTS: Final[Mapping[str, str | None]] = {
+    "idle": None,
+    "active": None,
+    "active.scanning": "active",
+    "active.analyzing": "active",
+    "active.trading": "active",
+    "active.trading.placing": "active.trading",
+    "active.trading.monitoring": "active.trading",
+    "halted": None,
+}
+_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
+    "idle": (),
+    "active": ("active.scanning", "active.analyzing", "active.trading"),
+    "active.scanning": (),
+    "active.analyzing": (),
+    "active.trading": ("active.trading.placing", "active.trading.monitoring"),
+    "active.trading.placing": (),
+    "active.trading.monitoring": (),
+    "halted": (),
+}
+_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
+    "idle": frozenset(()),
+    "active": frozenset(()),
+    "active.scanning": frozenset(("active",)),
+    "active.analyzing": frozenset(("active",)),
+    "active.trading": frozenset(("active",)),
+    "active.trading.placing": frozenset(("active.trading", "active")),
+    "active.trading.monitoring": frozenset(("active.trading", "active")),
+    "halted": frozenset(()),
+}
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {}
 

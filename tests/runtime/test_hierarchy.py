@@ -112,3 +112,39 @@ def test_session_walks_the_hierarchy(trading: StateMachine[Any, Any, Any]) -> No
     assert session.current_state == "active.trading.monitoring"
     assert session.send("emergency_stop").target_state == "halted"
     assert session.is_final
+
+
+def test_matches_is_true_for_the_leaf_and_its_ancestors(
+    trading: StateMachine[Any, Any, Any],
+) -> None:
+    session = trading.create()
+    session.send("start")
+    session.send("signal_detected")
+    session.send("signal_confirmed")
+    assert session.matches("active.trading.placing")
+    assert session.matches("active.trading") and session.matches("active")
+    assert not session.matches("active.scanning") and not session.matches("idle")
+
+
+def test_matches_refuses_unknown_states(trading: StateMachine[Any, Any, Any]) -> None:
+    from pystator import UndefinedStateError
+
+    with pytest.raises(UndefinedStateError):
+        trading.create().matches("nowhere")
+
+
+def test_generated_state_enum_carries_the_hierarchy(
+    generated: Callable[[Path], ModuleType],
+) -> None:
+    state = generated(TRADING).TradingSessionState
+    assert state.ACTIVE.children() == (
+        state.ACTIVE_SCANNING,
+        state.ACTIVE_ANALYZING,
+        state.ACTIVE_TRADING,
+    )
+    assert state.ACTIVE_TRADING_MONITORING.parent is state.ACTIVE_TRADING
+    assert state.IDLE.parent is None
+    assert state.ACTIVE.is_ancestor_of("active.trading.monitoring")
+    assert state.ACTIVE.is_ancestor_of(state.ACTIVE_SCANNING)
+    assert not state.ACTIVE.is_ancestor_of(state.ACTIVE)
+    assert not state.IDLE.is_ancestor_of(state.ACTIVE)
