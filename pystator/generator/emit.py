@@ -39,6 +39,10 @@ BLACK_MODE = black.Mode(
 )
 
 
+# Larger machines get no diagram in the module docstring: it would not help a reader.
+MAX_DIAGRAM_STATES = 60
+
+
 class EmitError(Exception):
     """The rendered module is not valid Python: a defect of the compiler, not the input."""
 
@@ -101,6 +105,18 @@ class Constants:
 
     defined: dict[str, str] = field(default_factory=dict)
     by_source: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def numbered(self, prefix: str, source: str) -> str:
+        """`_PREFIX_<n>` for `source`, the same name for the same source."""
+        existing = self.by_source.get(source)
+        if existing is not None:
+            return existing
+        self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        name = f"_{prefix}_{self.counts[prefix]}"
+        self.defined[name] = source
+        self.by_source[source] = name
+        return name
 
     def name_for(self, prefix: str, label: str, source: str) -> str:
         existing = self.by_source.get(source)
@@ -156,14 +172,13 @@ class Renderer:
         return self.constants.name_for(prefix, label, _action_source(spec))
 
     def actions(self, specs: tuple[ActionSpec, ...]) -> str:
-        return (
-            py_literal(())
-            if not specs
-            else "("
-            + ", ".join(self.action(spec) for spec in specs)
-            + ("," if len(specs) == 1 else "")
-            + ")"
-        )
+        if not specs:
+            return "()"
+        if len(specs) == 1:
+            return f"({self.action(specs[0])},)"
+        # Longer tuples repeat across the tables of nested machines: share them.
+        text = "(" + ", ".join(self.action(spec) for spec in specs) + ")"
+        return self.constants.numbered("ACTIONS", text)
 
     def guard(self, spec: GuardSpec) -> str:
         label = spec.name or ("expr" if spec.expr is not None else "check")
@@ -254,6 +269,10 @@ class Renderer:
         if transition.description:
             kwargs["description"] = py_literal(transition.description)
         return _call("TransitionSpec", **kwargs)
+
+    def candidate_ref(self, candidate: Candidate) -> str:
+        """A shared constant for the candidate: tables repeat them across states."""
+        return self.constants.numbered("CANDIDATE", self.candidate(candidate))
 
     def candidate(self, candidate: Candidate) -> str:
         kwargs: dict[str, str] = {
@@ -456,13 +475,17 @@ def render(
     states = [renderer.state(state) for state in spec.states]
     transitions = [renderer.transition(t) for t in spec.transitions]
     triggers = [renderer.trigger(t) for t in spec.triggers]
+    # Rows are written on one line; black splits only those that do not fit.
     table = [
         (
             py_literal(state_name),
-            [
-                (py_literal(trigger), [renderer.candidate(c) for c in candidates])
+            "{"
+            + ", ".join(
+                f"{py_literal(trigger)}: "
+                + _tuple_text([renderer.candidate_ref(c) for c in candidates])
                 for trigger, candidates in by_trigger.items()
-            ],
+            )
+            + "}",
         )
         for state_name, by_trigger in spec.table.items()
     ]
@@ -567,7 +590,7 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
             *context["variables"],
             *(source for _, source in context["constants"]),
             *context["spec_fields"].values(),
-            *(c for _, rows in context["table"] for _, cs in rows for c in cs),
+            *(row for _, row in context["table"]),
             "MachineSpec(",
             "frozen_mapping(",
         ]
@@ -596,6 +619,10 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
         f"from pystator.runtime.spec import ({', '.join(used)},)",
     ]
     return lines
+
+
+def _tuple_text(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
 def _strip_outer_parens(text: str) -> str:
@@ -647,9 +674,11 @@ def _docstring(spec: MachineSpec) -> str:
     lines = [f"State machine {spec.name!r}, version {spec.version}."]
     if spec.description:
         lines += ["", spec.description]
-    lines += ["", f"Initial state: {spec.initial_state}.", "", "```mermaid"]
-    lines += to_mermaid(spec).rstrip("\n").splitlines()
-    lines += ["```"]
+    lines += ["", f"Initial state: {spec.initial_state}."]
+    if len(spec.states) <= MAX_DIAGRAM_STATES:
+        lines += ["", "```mermaid", *to_mermaid(spec).rstrip("\n").splitlines(), "```"]
+    else:
+        lines += ["", f"{len(spec.states)} states: `pystator-gen diagram` draws them."]
     return _docstring_text("\n".join(lines))
 
 

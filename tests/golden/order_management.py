@@ -157,6 +157,7 @@ _ACTION_NOTIFY_OPEN: Final = ActionSpec("notify_open")
 _EFFECT_SET_2: Final = ActionSpec(
     "_effect.set", params=frozen_mapping({"status": "open"}), effect=EffectType.SET
 )
+_ACTIONS_1: Final = (_ACTION_NOTIFY_OPEN, _EFFECT_SET_2)
 _EFFECT_SET_3: Final = ActionSpec(
     "_effect.set",
     params=frozen_mapping({"status": "partially_filled"}),
@@ -171,9 +172,11 @@ _EFFECT_TIMESTAMP: Final = ActionSpec(
     params=frozen_mapping({"field": "filled_at"}),
     effect=EffectType.TIMESTAMP,
 )
+_ACTIONS_2: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_4, _EFFECT_TIMESTAMP)
 _EFFECT_SET_5: Final = ActionSpec(
     "_effect.set", params=frozen_mapping({"status": "cancelled"}), effect=EffectType.SET
 )
+_ACTIONS_3: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5)
 _EFFECT_SET_6: Final = ActionSpec(
     "_effect.set", params=frozen_mapping({"status": "rejected"}), effect=EffectType.SET
 )
@@ -187,6 +190,31 @@ _ACTION_RECORD_FILL_2: Final = ActionSpec(
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
 _ACTION_SEND_CANCEL: Final = ActionSpec("send_cancel")
+_CANDIDATE_1: Final = Candidate(transition=0, target="OPEN", enter_actions=_ACTIONS_1)
+_CANDIDATE_2: Final = Candidate(
+    transition=1, target="REJECTED", enter_actions=(_EFFECT_SET_6,)
+)
+_CANDIDATE_3: Final = Candidate(
+    transition=4,
+    target="CANCELLED",
+    guards=(_GUARD_CAN_CANCEL,),
+    actions=(_ACTION_SEND_CANCEL,),
+    enter_actions=_ACTIONS_3,
+)
+_CANDIDATE_4: Final = Candidate(
+    transition=2,
+    target="FILLED",
+    guards=(_GUARD_EXPR,),
+    actions=(_ACTION_RECORD_FILL,),
+    enter_actions=_ACTIONS_2,
+)
+_CANDIDATE_5: Final = Candidate(
+    transition=3,
+    target="PARTIALLY_FILLED",
+    guards=(_GUARD_EXPR_2,),
+    actions=(_ACTION_RECORD_FILL_2,),
+    enter_actions=(_EFFECT_SET_3,),
+)
 
 SPEC: Final = MachineSpec(
     name="order_management",
@@ -208,7 +236,7 @@ SPEC: Final = MachineSpec(
             member="OPEN",
             prop="is_open",
             description="Live on the book.",
-            on_enter=(_ACTION_NOTIFY_OPEN, _EFFECT_SET_2),
+            on_enter=_ACTIONS_1,
         ),
         StateSpec(
             name="PARTIALLY_FILLED",
@@ -223,14 +251,14 @@ SPEC: Final = MachineSpec(
             type=StateType.TERMINAL,
             member="FILLED",
             prop="is_filled",
-            on_enter=(_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_4, _EFFECT_TIMESTAMP),
+            on_enter=_ACTIONS_2,
         ),
         StateSpec(
             name="CANCELLED",
             type=StateType.TERMINAL,
             member="CANCELLED",
             prop="is_cancelled",
-            on_enter=(_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5),
+            on_enter=_ACTIONS_3,
         ),
         StateSpec(
             name="REJECTED",
@@ -304,95 +332,21 @@ SPEC: Final = MachineSpec(
         {
             "PENDING_NEW": frozen_mapping(
                 {
-                    "exchange_ack": (
-                        Candidate(
-                            transition=0,
-                            target="OPEN",
-                            enter_actions=(_ACTION_NOTIFY_OPEN, _EFFECT_SET_2),
-                        ),
-                    ),
-                    "exchange_reject": (
-                        Candidate(
-                            transition=1,
-                            target="REJECTED",
-                            enter_actions=(_EFFECT_SET_6,),
-                        ),
-                    ),
-                    "cancel": (
-                        Candidate(
-                            transition=4,
-                            target="CANCELLED",
-                            guards=(_GUARD_CAN_CANCEL,),
-                            actions=(_ACTION_SEND_CANCEL,),
-                            enter_actions=(_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5),
-                        ),
-                    ),
+                    "exchange_ack": (_CANDIDATE_1,),
+                    "exchange_reject": (_CANDIDATE_2,),
+                    "cancel": (_CANDIDATE_3,),
                 }
             ),
             "OPEN": frozen_mapping(
                 {
-                    "execution_report": (
-                        Candidate(
-                            transition=2,
-                            target="FILLED",
-                            guards=(_GUARD_EXPR,),
-                            actions=(_ACTION_RECORD_FILL,),
-                            enter_actions=(
-                                _ACTION_RELEASE_BUYING_POWER,
-                                _EFFECT_SET_4,
-                                _EFFECT_TIMESTAMP,
-                            ),
-                        ),
-                        Candidate(
-                            transition=3,
-                            target="PARTIALLY_FILLED",
-                            guards=(_GUARD_EXPR_2,),
-                            actions=(_ACTION_RECORD_FILL_2,),
-                            enter_actions=(_EFFECT_SET_3,),
-                        ),
-                    ),
-                    "cancel": (
-                        Candidate(
-                            transition=4,
-                            target="CANCELLED",
-                            guards=(_GUARD_CAN_CANCEL,),
-                            actions=(_ACTION_SEND_CANCEL,),
-                            enter_actions=(_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5),
-                        ),
-                    ),
+                    "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
+                    "cancel": (_CANDIDATE_3,),
                 }
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
-                    "execution_report": (
-                        Candidate(
-                            transition=2,
-                            target="FILLED",
-                            guards=(_GUARD_EXPR,),
-                            actions=(_ACTION_RECORD_FILL,),
-                            enter_actions=(
-                                _ACTION_RELEASE_BUYING_POWER,
-                                _EFFECT_SET_4,
-                                _EFFECT_TIMESTAMP,
-                            ),
-                        ),
-                        Candidate(
-                            transition=3,
-                            target="PARTIALLY_FILLED",
-                            guards=(_GUARD_EXPR_2,),
-                            actions=(_ACTION_RECORD_FILL_2,),
-                            enter_actions=(_EFFECT_SET_3,),
-                        ),
-                    ),
-                    "cancel": (
-                        Candidate(
-                            transition=4,
-                            target="CANCELLED",
-                            guards=(_GUARD_CAN_CANCEL,),
-                            actions=(_ACTION_SEND_CANCEL,),
-                            enter_actions=(_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5),
-                        ),
-                    ),
+                    "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
+                    "cancel": (_CANDIDATE_3,),
                 }
             ),
             "FILLED": frozen_mapping({}),

@@ -174,6 +174,72 @@ _ACTION_LOAD_MODEL: Final = ActionSpec("load_model")
 _ACTION_FLUSH_ORDERS: Final = ActionSpec("flush_orders")
 _ACTION_NOTIFY_RISK: Final = ActionSpec("notify_risk")
 _ACTION_SIZE_POSITION: Final = ActionSpec("size_position")
+_ACTIONS_1: Final = (_ACTION_START_FEED, _ACTION_START_SCANNERS)
+_CANDIDATE_1: Final = Candidate(
+    transition=0, target="active.scanning", enter_actions=_ACTIONS_1
+)
+_CANDIDATE_2: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=(_ACTION_STOP_FEED,),
+    enter_actions=_ACTIONS_1,
+)
+_CANDIDATE_3: Final = Candidate(
+    transition=7, target="idle", exit_actions=(_ACTION_STOP_FEED,)
+)
+_CANDIDATE_4: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=(_ACTION_STOP_FEED,),
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+)
+_CANDIDATE_5: Final = Candidate(
+    transition=1,
+    target="active.analyzing",
+    exit_actions=(_ACTION_STOP_SCANNERS,),
+    enter_actions=(_ACTION_LOAD_MODEL,),
+)
+_ACTIONS_2: Final = (_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
+_CANDIDATE_6: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=_ACTIONS_2,
+    enter_actions=_ACTIONS_1,
+)
+_CANDIDATE_7: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_2)
+_CANDIDATE_8: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=_ACTIONS_2,
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+)
+_CANDIDATE_9: Final = Candidate(
+    transition=2, target="active.trading.placing", actions=(_ACTION_SIZE_POSITION,)
+)
+_CANDIDATE_10: Final = Candidate(
+    transition=3, target="active.scanning", enter_actions=(_ACTION_START_SCANNERS,)
+)
+_CANDIDATE_11: Final = Candidate(
+    transition=5,
+    target="active.scanning",
+    exit_actions=(_ACTION_FLUSH_ORDERS,),
+    enter_actions=(_ACTION_START_SCANNERS,),
+)
+_ACTIONS_3: Final = (_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
+_CANDIDATE_12: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=_ACTIONS_3,
+    enter_actions=_ACTIONS_1,
+)
+_CANDIDATE_13: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_3)
+_CANDIDATE_14: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+)
+_CANDIDATE_15: Final = Candidate(transition=4, target="active.trading.monitoring")
 
 SPEC: Final = MachineSpec(
     name="trading_session",
@@ -315,226 +381,54 @@ SPEC: Final = MachineSpec(
     initial_state="idle",
     table=frozen_mapping(
         {
-            "idle": frozen_mapping(
-                {
-                    "start": (
-                        Candidate(
-                            transition=0,
-                            target="active.scanning",
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                }
-            ),
+            "idle": frozen_mapping({"start": (_CANDIDATE_1,)}),
             "active": frozen_mapping(
                 {
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "restart_scan": (_CANDIDATE_2,),
+                    "pause": (_CANDIDATE_3,),
+                    "emergency_stop": (_CANDIDATE_4,),
                 }
             ),
             "active.scanning": frozen_mapping(
                 {
-                    "signal_detected": (
-                        Candidate(
-                            transition=1,
-                            target="active.analyzing",
-                            exit_actions=(_ACTION_STOP_SCANNERS,),
-                            enter_actions=(_ACTION_LOAD_MODEL,),
-                        ),
-                    ),
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "signal_detected": (_CANDIDATE_5,),
+                    "restart_scan": (_CANDIDATE_6,),
+                    "pause": (_CANDIDATE_7,),
+                    "emergency_stop": (_CANDIDATE_8,),
                 }
             ),
             "active.analyzing": frozen_mapping(
                 {
-                    "signal_confirmed": (
-                        Candidate(
-                            transition=2,
-                            target="active.trading.placing",
-                            actions=(_ACTION_SIZE_POSITION,),
-                        ),
-                    ),
-                    "signal_rejected": (
-                        Candidate(
-                            transition=3,
-                            target="active.scanning",
-                            enter_actions=(_ACTION_START_SCANNERS,),
-                        ),
-                    ),
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_STOP_FEED,),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "signal_confirmed": (_CANDIDATE_9,),
+                    "signal_rejected": (_CANDIDATE_10,),
+                    "restart_scan": (_CANDIDATE_2,),
+                    "pause": (_CANDIDATE_3,),
+                    "emergency_stop": (_CANDIDATE_4,),
                 }
             ),
             "active.trading": frozen_mapping(
                 {
-                    "position_closed": (
-                        Candidate(
-                            transition=5,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS,),
-                            enter_actions=(_ACTION_START_SCANNERS,),
-                        ),
-                    ),
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "position_closed": (_CANDIDATE_11,),
+                    "restart_scan": (_CANDIDATE_12,),
+                    "pause": (_CANDIDATE_13,),
+                    "emergency_stop": (_CANDIDATE_14,),
                 }
             ),
             "active.trading.placing": frozen_mapping(
                 {
-                    "order_placed": (
-                        Candidate(transition=4, target="active.trading.monitoring"),
-                    ),
-                    "position_closed": (
-                        Candidate(
-                            transition=5,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS,),
-                            enter_actions=(_ACTION_START_SCANNERS,),
-                        ),
-                    ),
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "order_placed": (_CANDIDATE_15,),
+                    "position_closed": (_CANDIDATE_11,),
+                    "restart_scan": (_CANDIDATE_12,),
+                    "pause": (_CANDIDATE_13,),
+                    "emergency_stop": (_CANDIDATE_14,),
                 }
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
-                    "position_closed": (
-                        Candidate(
-                            transition=5,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS,),
-                            enter_actions=(_ACTION_START_SCANNERS,),
-                        ),
-                    ),
-                    "restart_scan": (
-                        Candidate(
-                            transition=6,
-                            target="active.scanning",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-                        ),
-                    ),
-                    "pause": (
-                        Candidate(
-                            transition=7,
-                            target="idle",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                        ),
-                    ),
-                    "emergency_stop": (
-                        Candidate(
-                            transition=8,
-                            target="halted",
-                            exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-                            enter_actions=(_ACTION_NOTIFY_RISK,),
-                        ),
-                    ),
+                    "position_closed": (_CANDIDATE_11,),
+                    "restart_scan": (_CANDIDATE_12,),
+                    "pause": (_CANDIDATE_13,),
+                    "emergency_stop": (_CANDIDATE_14,),
                 }
             ),
             "halted": frozen_mapping({}),
