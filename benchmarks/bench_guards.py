@@ -8,17 +8,17 @@ the expression. Run `python benchmarks/bench_guards.py [--quick]`.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
-import timeit
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import import_path, paired  # noqa: E402
 
 from pystator import StateMachine  # noqa: E402
 from pystator.generator.pipeline import generate  # noqa: E402
@@ -42,21 +42,7 @@ def build(name: str, guard: str, directory: Path) -> tuple[Any, Path]:
     result = generate(source)
     path = directory / f"{name}_module.py"
     path.write_text(result.text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"{name}_module", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, source
-
-
-def paired(
-    first: Callable[[], object], second: Callable[[], object], number: int, repeat: int
-) -> tuple[list[float], list[float]]:
-    a_times, b_times = [], []
-    for _ in range(repeat):
-        a_times.append(timeit.timeit(first, number=number) / number * 1e9)
-        b_times.append(timeit.timeit(second, number=number) / number * 1e9)
-    return a_times, b_times
+    return import_path(path, f"{name}_module"), source
 
 
 def main() -> None:

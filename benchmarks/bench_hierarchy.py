@@ -7,7 +7,6 @@ Run `python benchmarks/bench_hierarchy.py [--quick]`.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import import_path  # noqa: E402
 
 from pystator.generator.pipeline import generate  # noqa: E402
 
@@ -70,11 +71,7 @@ def load(config: dict[str, Any], directory: Path) -> tuple[Any, float]:
     elapsed = time.perf_counter() - started
     path = directory / f"{name}_bench.py"
     path.write_text(result.text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"{name}_bench", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, elapsed
+    return import_path(path, f"{name}_bench"), elapsed
 
 
 def main() -> None:

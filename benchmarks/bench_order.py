@@ -10,11 +10,9 @@ guards, switch state, apply the same context effects. Run:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
-import timeit
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import import_path, paired  # noqa: E402
 
 from pystator.generator.pipeline import generate  # noqa: E402
 
@@ -31,12 +31,7 @@ def load_generated() -> Any:
     directory = Path(tempfile.mkdtemp())
     path = directory / "bench_order_module.py"
     path.write_text(result.text, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("bench_order_module", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_order_module"] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_path(path, "bench_order_module")
 
 
 # -- the hand-written baseline ------------------------------------------------------------
@@ -113,17 +108,6 @@ def hand_process(
 
 
 # -- measuring ----------------------------------------------------------------------------
-
-
-def paired(
-    first: Callable[[], object], second: Callable[[], object], number: int, repeat: int
-) -> tuple[list[float], list[float]]:
-    """Per-call ns of both, measured alternately so that machine noise hits both alike."""
-    a_times, b_times = [], []
-    for _ in range(repeat):
-        a_times.append(timeit.timeit(first, number=number) / number * 1e9)
-        b_times.append(timeit.timeit(second, number=number) / number * 1e9)
-    return a_times, b_times
 
 
 def main() -> None:

@@ -134,19 +134,24 @@ class EntitySession(Generic[S, T, C]):
         except Exception as exc:
             observer.on_error(exc, state, trigger, context)
             raise
-        if isinstance(decision, Route):
-            self._state = decision.target
-            if decision.remembers:
-                self._history.update(decision.remembers)
-            if merged:
-                self._context = context
-            if decision.apply_effects is not None:
-                decision.apply_effects(context)
-            result = decision.result
-        else:
-            result = decision
+        result = self._commit(decision, context, merged)
         observer.after_transition(result, context, started)
         return result
+
+    def _commit(
+        self, decision: Route | TransitionResult, context: dict[str, Any], merged: bool
+    ) -> TransitionResult:
+        """Apply a decision to this entity (`send` inlines the same steps for speed)."""
+        if not isinstance(decision, Route):
+            return decision
+        self._state = decision.target
+        if decision.remembers:
+            self._history.update(decision.remembers)
+        if merged:
+            self._context = context
+        if decision.apply_effects is not None:
+            decision.apply_effects(context)
+        return decision.result
 
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
         """Like `send`, awaiting asynchronous guards."""
@@ -163,17 +168,7 @@ class EntitySession(Generic[S, T, C]):
             if observer is not None:
                 observer.on_error(exc, state, trigger, context)
             raise
-        if isinstance(decision, Route):
-            self._state = decision.target
-            if decision.remembers:
-                self._history.update(decision.remembers)
-            if payload:
-                self._context = context
-            if decision.apply_effects is not None:
-                decision.apply_effects(context)
-            result = decision.result
-        else:
-            result = decision
+        result = self._commit(decision, context, bool(payload))
         if observer is not None:
             observer.after_transition(result, context, started)
         return result

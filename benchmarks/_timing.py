@@ -1,0 +1,34 @@
+"""Shared by the benchmark scripts: import generated modules, time two callables fairly.
+
+Not a benchmark itself (no `bench_` prefix).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+
+def import_path(path: Path, name: str) -> ModuleType:
+    """Import the module file at `path` under `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def paired(
+    first: Callable[[], object], second: Callable[[], object], number: int, repeat: int
+) -> tuple[list[float], list[float]]:
+    """Per-call ns of both, measured alternately so that machine noise hits both alike."""
+    a_times, b_times = [], []
+    for _ in range(repeat):
+        a_times.append(timeit.timeit(first, number=number) / number * 1e9)
+        b_times.append(timeit.timeit(second, number=number) / number * 1e9)
+    return a_times, b_times
