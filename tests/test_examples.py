@@ -12,7 +12,11 @@ import pytest
 from pystator.generator.pipeline import generate
 from tests.conftest import EXAMPLES
 
-DEMOS = {"order_demo.py": "order_fsm.yaml", "trading_demo.py": "trading_fsm.yaml"}
+DEMOS = {
+    "order_demo.py": "order_fsm.yaml",
+    "trading_demo.py": "trading_fsm.yaml",
+    "day_trading_demo.py": "day_trading_fsm.yaml",
+}
 
 
 def test_every_example_machine_has_a_demo() -> None:

@@ -23,6 +23,8 @@ from pystator.generator.schema import (
     MachineConfig,
     NamedActionDef,
     NamedGuardDef,
+    StateDef,
+    TransitionDef,
     VariableDef,
 )
 from pystator.runtime import expr
@@ -121,13 +123,15 @@ def _check_states(config: MachineConfig, report: Reporter) -> dict[str, int]:
             first[state.name] = index
         if state.type == "initial":
             initial.append(index)
-        if state.type == "parallel" or state.regions:
+        if state.regions and state.type != "parallel":
             report.error(
-                "PS213",
-                ("states", index, "type") if state.type == "parallel" else ("states", index),
-                f"state {state.name!r} is a parallel state, which this version cannot compile yet.",
-                "Model the regions as separate machines for now.",
+                "PS221",
+                ("states", index, "regions"),
+                f"state {state.name!r} has regions but is not `type: parallel`.",
+                "Add `type: parallel`, or remove `regions:`.",
             )
+        elif state.type == "parallel":
+            _check_regions(report, index, state)
     if not initial:
         report.error(
             "PS201",
@@ -146,6 +150,77 @@ def _check_states(config: MachineConfig, report: Reporter) -> dict[str, int]:
             "Keep `type: initial` on one state only.",
         )
     return first
+
+
+def region_of(config: MachineConfig) -> dict[str, tuple[str, str]]:
+    """For every state listed in a parallel state's regions: (parallel state, region)."""
+    found: dict[str, tuple[str, str]] = {}
+    for state in config.states:
+        if state.type == "parallel":
+            for region in state.regions:
+                for name in region.states:
+                    found.setdefault(name, (state.name, region.name))
+    return found
+
+
+def expand_regions(config: MachineConfig) -> MachineConfig:
+    """Region states listed under `regions:` need no entry of their own; add one for each
+    (a child of its parallel state) so that every later stage sees ordinary states."""
+    declared = {state.name for state in config.states}
+    added = [
+        StateDef(name=name, parent=parallel)
+        for name, (parallel, _) in region_of(config).items()
+        if name not in declared
+    ]
+    states = [
+        state.model_copy(update={"parent": region_of(config)[state.name][0]})
+        if state.name in region_of(config) and state.parent is None
+        else state
+        for state in config.states
+    ]
+    if not added and states == list(config.states):
+        return config
+    return config.model_copy(update={"states": [*states, *added]})
+
+
+def _check_regions(report: Reporter, index: int, state: StateDef) -> None:
+    base: Path = ("states", index)
+    if not state.regions:
+        report.error(
+            "PS221",
+            (*base, "type"),
+            f"parallel state {state.name!r} has no regions.",
+            "List its regions under `regions:` (name, initial, states).",
+        )
+    seen: dict[str, str] = {}
+    names_seen: set[str] = set()
+    for position, region in enumerate(state.regions):
+        path: Path = (*base, "regions", position)
+        if region.name in names_seen:
+            report.error(
+                "PS221",
+                (*path, "name"),
+                f"region {region.name!r} is defined twice.",
+                "Rename one of them.",
+            )
+        names_seen.add(region.name)
+        if region.initial not in region.states:
+            report.error(
+                "PS221",
+                (*path, "initial"),
+                f"initial state {region.initial!r} of region {region.name!r} is not among its "
+                "states.",
+                did_you_mean(region.initial, region.states) or "Add it to the region's states.",
+            )
+        for name in region.states:
+            if name in seen:
+                report.error(
+                    "PS221",
+                    (*path, "states"),
+                    f"state {name!r} is in regions {seen[name]!r} and {region.name!r}.",
+                    "A state belongs to one region only.",
+                )
+            seen[name] = region.name
 
 
 def _unknown_state(
@@ -249,6 +324,7 @@ def declared_types(config: MachineConfig) -> dict[str, str]:
 def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str, int]) -> None:
     terminal = {s.name for s in config.states if s.type == "terminal"}
     declared = declared_types(config)
+    regions = region_of(config)
     for index, transition in enumerate(config.transitions):
         base: Path = ("transitions", index)
         sources = [transition.source] if isinstance(transition.source, str) else transition.source
@@ -299,13 +375,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                 "`after`.",
                 "Remove `trigger:`/`after:`, or remove `auto: true`.",
             )
-        if transition.region is not None:
-            report.error(
-                "PS213",
-                (*base, "region"),
-                "region-scoped transitions need parallel states, which cannot be compiled yet.",
-                "Remove `region:` or split the machine.",
-            )
+        _check_region_transition(report, base, transition, sources, regions)
         if transition.after is not None:
             try:
                 parse_duration_ms(transition.after)
@@ -358,6 +428,46 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
     if fallback is not None and fallback not in known:
         _unknown_state(
             report, ("error_policy", "default_fallback"), fallback, known, "fallback state"
+        )
+
+
+def _check_region_transition(
+    report: Reporter,
+    base: Path,
+    transition: TransitionDef,
+    sources: list[str],
+    regions: dict[str, tuple[str, str]],
+) -> None:
+    """Region transitions move one region: sources and destination in that region."""
+    in_regions = {regions[s][1] for s in sources if s in regions}
+    named = transition.region
+    known_regions = {region for _, region in regions.values()}
+    if named is not None and named not in known_regions:
+        report.error(
+            "PS221",
+            (*base, "region"),
+            f"region {named!r} is not a region of any parallel state.",
+            did_you_mean(named, known_regions) or "Name a region listed under `regions:`.",
+        )
+        return
+    if named is None and not in_regions:
+        return
+    region = named if named is not None else sorted(in_regions)[0]
+    outside = [s for s in sources if regions.get(s, ("", ""))[1] != region]
+    if outside or len(in_regions) > 1:
+        report.error(
+            "PS221",
+            (*base, "source"),
+            f"a transition in region {region!r} has sources outside it: "
+            f"{', '.join(outside or sorted(in_regions))}.",
+            "Give each region its own transitions.",
+        )
+    if regions.get(transition.dest, ("", ""))[1] != region:
+        report.error(
+            "PS221",
+            (*base, "dest"),
+            f"a transition in region {region!r} goes to {transition.dest!r}, outside the region.",
+            "Leave a parallel state with a transition from the parallel state itself.",
         )
 
 

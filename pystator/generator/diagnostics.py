@@ -44,7 +44,6 @@ CODES: dict[str, str] = {
     "PS210": "duplicate declaration",
     "PS211": "invalid check guard",
     "PS212": "invalid machine name",
-    "PS213": "unsupported feature",
     "PS214": "invalid duration",
     "PS215": "cycle in parent links",
     "PS216": "initial_child is not a child",
@@ -52,6 +51,7 @@ CODES: dict[str, str] = {
     "PS218": "terminal state with children",
     "PS219": "unguarded auto transitions form a loop",
     "PS220": "history destination of a state without children",
+    "PS221": "invalid parallel state or region",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",

@@ -217,6 +217,20 @@ class Renderer:
                 py_literal(state.timeout.seconds),
                 py_literal(state.timeout.destination),
             )
+        if state.regions:
+            kwargs["regions"] = _tuple_text(
+                [
+                    _call(
+                        "RegionSpec",
+                        py_literal(region.name),
+                        py_literal(region.initial),
+                        py_literal(region.states),
+                    )
+                    for region in state.regions
+                ]
+            )
+        if state.region is not None:
+            kwargs["region"] = py_literal(state.region)
         if state.group is not None:
             kwargs["group"] = py_literal(state.group)
         if state.metadata:
@@ -570,6 +584,7 @@ _SPEC_NAMES = (
     "GuardSpec",
     "MachineSpec",
     "PayloadField",
+    "RegionSpec",
     "StateSpec",
     "StateType",
     "TimeoutSpec",

@@ -17,6 +17,7 @@ from pystator.generator.check import (
     HISTORY_DEST,
     Reporter,
     machine_name,
+    region_of,
     variables,
     warnings_for_spec,
 )
@@ -46,6 +47,7 @@ from pystator.runtime.spec import (
     GuardSpec,
     MachineSpec,
     PayloadField,
+    RegionSpec,
     StateSpec,
     StateType,
     TimeoutSpec,
@@ -67,7 +69,11 @@ class Lowered:
 def lower(config: MachineConfig, document: Document) -> Lowered:
     """The MachineSpec of a machine that passed `check`, plus graph warnings."""
     normalize = _normalizer(config.meta.event_normalizer)
-    states = tuple(_state(state_def) for state_def in config.states)
+    regions = region_of(config)
+    states = tuple(
+        _state(state_def, regions.get(state_def.name, (None, None))[1])
+        for state_def in config.states
+    )
     transitions = tuple(
         _transition(index, transition_def, normalize)
         for index, transition_def in enumerate(config.transitions)
@@ -170,7 +176,7 @@ def _guard(item: GuardItem) -> GuardSpec:
     return GuardSpec(check=CheckSpec(check.field, CheckOp(check.op), value))
 
 
-def _state(state_def: Any) -> StateSpec:
+def _state(state_def: Any, region: str | None) -> StateSpec:
     mapped = names.map_state(state_def.name)
     timeout = state_def.timeout
     return StateSpec(
@@ -184,6 +190,11 @@ def _state(state_def: Any) -> StateSpec:
         on_enter=tuple(_action(item) for item in state_def.on_enter),
         on_exit=tuple(_action(item) for item in state_def.on_exit),
         timeout=TimeoutSpec(timeout.seconds, timeout.destination) if timeout else None,
+        regions=tuple(
+            RegionSpec(region_def.name, region_def.initial, tuple(region_def.states))
+            for region_def in state_def.regions
+        ),
+        region=region,
         group=state_def.group,
         metadata=frozen_mapping(state_def.metadata),
     )
@@ -266,8 +277,11 @@ def _table(
             table[state.name] = frozen_mapping({})
             continue
         rows: dict[str, list[Candidate]] = {}
-        # Innermost state first, then document order: descendants take priority.
-        for declared in tree.ancestors(state.name):
+        # Innermost state first, then document order: descendants take priority. A region
+        # state answers only its own transitions: leaving the parallel state is decided
+        # for the whole configuration.
+        lineage = (state.name,) if state.region is not None else tree.ancestors(state.name)
+        for declared in lineage:
             for transition in by_source.get(declared, ()):
                 rows.setdefault(transition.trigger, []).append(
                     _candidate(state.name, transition, tree, by_name, remember)
@@ -326,6 +340,9 @@ def _external(
     top = tree.parent.get(dest) if dest in tree.ancestors(current) else tree.lca(current, target)
     exits = tree.path_up(current, top)
     enters = tree.path_down(top, target)
+    if states[target].is_parallel:
+        # Entering a parallel state enters the initial state of each region, in order.
+        enters = (*enters, *(region.initial for region in states[target].regions))
     remembers = (
         tuple((name, current) for name in exits if not tree.is_leaf(name)) if remember else ()
     )
@@ -366,6 +383,7 @@ def _graph_warnings(report: Reporter, config: MachineConfig, spec: MachineSpec, 
         for state in spec.states
         if tree.is_leaf(state.name)
         and state.type not in (StateType.TERMINAL, StateType.ERROR)
+        and state.region is None
         and not spec.table.get(state.name)
         and state.timeout is None
         and state.name in reachable
@@ -406,6 +424,7 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
 
 def _reachable(spec: MachineSpec, tree: Tree) -> set[str]:
     seen: set[str] = set()
+    parallel = {s.name: s.is_parallel for s in spec.states}
     pending = [spec.initial_state]
     fallback = spec.error_policy.default_fallback
     if fallback is not None:
@@ -416,6 +435,7 @@ def _reachable(spec: MachineSpec, tree: Tree) -> set[str]:
             continue
         seen.add(state)
         pending.extend(tree.ancestors(state)[1:])
+        pending.extend(tree.children.get(state, ()) if parallel.get(state) else ())
         for candidates in spec.table.get(state, {}).values():
             pending.extend(candidate.target for candidate in candidates)
         timeout = next((s.timeout for s in spec.states if s.name == state), None)

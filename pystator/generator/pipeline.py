@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pystator.generator.check import check
+from pystator.generator.check import check, expand_regions
 from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
 from pystator.generator.load import Document, load_data, load_file
 from pystator.generator.lower import lower
@@ -30,7 +30,7 @@ class Compiled:
 
 def compile_document(document: Document) -> Compiled:
     """Run the front end on a loaded document; raises CompileError with every finding."""
-    config = validate_document(document)
+    config = expand_regions(validate_document(document))
     findings = check(config, document)
     if has_errors(findings):
         raise CompileError(sorted(findings, key=sort_key))

@@ -51,6 +51,7 @@ class Route:
         "apply_effects",
         "autos",
         "by_history",
+        "enters_parallel",
         "guards",
         "history_of",
         "plain",
@@ -73,6 +74,7 @@ class Route:
         self.by_history: dict[str, Route] | None = None
         # True when the route needs no history lookup and starts no eventless chain.
         self.plain = True
+        self.enters_parallel = False
 
 
 class Engine:
@@ -88,6 +90,7 @@ class Engine:
         "_terminal",
         "_triggers",
         "defaults",
+        "parallel_states",
         "spec",
     )
 
@@ -122,6 +125,8 @@ class Engine:
         for state in spec.states:
             table.setdefault(state.name, {})
         self._table = table
+        parallel = {state.name for state in spec.states if state.is_parallel}
+        self.parallel_states = frozenset(parallel)
         self._autos = {
             state: rows[AUTO_TRIGGER] for state, rows in table.items() if AUTO_TRIGGER in rows
         }
@@ -130,6 +135,7 @@ class Engine:
                 for route in routes:
                     for each in (route, *(route.by_history or {}).values()):
                         each.autos = self._autos.get(each.target)
+                        each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
         self._entry_effects = _entry_effects(spec)
         parents = {state.name: state.parent for state in spec.states}
@@ -449,6 +455,7 @@ def _chained(chain: list[Route]) -> Route:
         metadata=frozen_mapping(metadata),
     )
     route = Route((), result, chain[-1].target)
+    route.enters_parallel = chain[-1].enters_parallel
     route.remembers = tuple(pair for step in chain for pair in step.remembers)
     return route
 

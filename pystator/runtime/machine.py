@@ -11,16 +11,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from pystator.runtime import parallel
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.engine import Engine, Route
 from pystator.runtime.errors import (
     ActionNotFoundError,
     ConfigurationError,
+    FSMError,
     GuardNotFoundError,
     UndefinedStateError,
 )
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
+from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec, frozen_mapping
 
@@ -319,6 +322,51 @@ class StateMachine(Generic[S, T, C]):
             raise UndefinedStateError(
                 f"State {name!r} is not defined in machine {self.name!r}", state_name=str(name)
             ) from None
+
+    # -- parallel states --------------------------------------------------------
+
+    def is_parallel_state(self, name: str) -> bool:
+        return self.get_state(name).is_parallel
+
+    def enter_parallel_state(self, name: str) -> ParallelStateConfig:
+        """The configuration on entering parallel state `name`: each region at its initial."""
+        state = self.get_state(name)
+        if not state.is_parallel:
+            raise FSMError(f"{name!r} is not a parallel state of machine {self.name!r}")
+        return parallel.enter(state)
+
+    def validate_parallel_config(self, config: ParallelStateConfig) -> bool:
+        """True if `config` names a parallel state of this machine and a state per region."""
+        return not parallel.problems(self._states_by_name, config)
+
+    def get_parallel_exit_actions(self, config: ParallelStateConfig) -> tuple[str, ...]:
+        """Exit actions of leaving the parallel state now: regions first, then its own."""
+        invalid = parallel.problems(self._states_by_name, config)
+        if invalid:
+            raise FSMError("invalid parallel configuration: " + "; ".join(invalid))
+        own = self._states_by_name[config.parallel_state].on_exit
+        return tuple(a.name for a in (*parallel.exit_actions(self._states_by_name, config), *own))
+
+    def process_parallel(
+        self, config: ParallelStateConfig, event: T, context: Mapping[str, Any] | None = None
+    ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
+        """Process `event` in every region of `config`; see `pystator.runtime.parallel.step`."""
+        decide = parallel.sync_decider(self._engine, event, context, self._guards)
+        following, results, _ = parallel.step(self._engine, self._states_by_name, config, decide)
+        return following, results
+
+    async def async_process_parallel(
+        self, config: ParallelStateConfig, event: T, context: Mapping[str, Any] | None = None
+    ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
+        """Like `process_parallel`, awaiting asynchronous guards."""
+
+        async def decide(state: str) -> Route | TransitionResult:
+            return await self._engine.adecide(state, event, context, self._guards)
+
+        following, results, _ = await parallel.astep(
+            self._engine, self._states_by_name, config, decide
+        )
+        return following, results
 
     def get_initial_state(self) -> str:
         return self._machine_spec.initial_state

@@ -10,9 +10,11 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+from pystator.runtime import parallel
 from pystator.runtime.engine import Route
 from pystator.runtime.errors import FSMError, UndefinedStateError
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 
 S = TypeVar("S", bound=str)
@@ -30,7 +32,7 @@ class EntitySession(Generic[S, T, C]):
     guards see the merged view either way, and a failed event leaves the context as it was.
     """
 
-    __slots__ = ("_context", "_history", "_machine", "_state")
+    __slots__ = ("_context", "_history", "_machine", "_parallel", "_state")
 
     def __init__(
         self,
@@ -50,6 +52,10 @@ class EntitySession(Generic[S, T, C]):
         self._state: str = str(state)
         self._context: dict[str, Any] = context if context is not None else {}
         self._history: dict[str, str] = {}
+        self._parallel: ParallelStateConfig | None = None
+        spec_state = machine.states.get(self._state)
+        if spec_state is not None and spec_state.is_parallel:
+            self._parallel = parallel.enter(spec_state)
 
     @classmethod
     def _start(
@@ -85,6 +91,9 @@ class EntitySession(Generic[S, T, C]):
         session._state = state
         session._context = data
         session._history = {}
+        session._parallel = None
+        if state in engine.parallel_states:
+            session._parallel = parallel.enter(machine._states_by_name[state])
         # Creating an entity enters its first state, so that state's declarative effects
         # apply (the reference 0.0.10 applies none); named entry actions stay the caller's.
         enter = engine.entry_effects(state)
@@ -93,6 +102,8 @@ class EntitySession(Generic[S, T, C]):
         settled = engine.settle(state, data, machine._guards, session._history)
         if settled is not None:
             session._state = settled.target
+            if settled.enters_parallel:
+                session._parallel = parallel.enter(machine._states_by_name[settled.target])
             if settled.remembers:
                 session._history.update(settled.remembers)
             if settled.apply_effects is not None:
@@ -105,6 +116,8 @@ class EntitySession(Generic[S, T, C]):
         """Process one event; on success the state and context are updated."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
+        if self._parallel is not None:
+            return self._send_parallel(trigger, context, bool(payload))
         if machine._observer is not None:
             return self._send_observed(trigger, context, bool(payload))
         decision = machine._engine.decide(
@@ -118,8 +131,65 @@ class EntitySession(Generic[S, T, C]):
                 self._context = context
             if decision.apply_effects is not None:
                 decision.apply_effects(context)
+            if decision.enters_parallel:
+                self._parallel = parallel.enter(machine._states_by_name[decision.target])
             return decision.result
         return decision
+
+    def _send_parallel(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
+        """An event for an entity inside a parallel state: every region that can moves."""
+        machine = self._machine
+        engine = machine._engine
+        config = self._parallel
+        assert config is not None
+        observer = machine._observer
+        started = observer.before_transition(self._state, trigger, context) if observer else 0.0
+
+        def decide(state: str) -> Route | TransitionResult:
+            return engine.decide(state, trigger, context, machine._guards, self._history)
+
+        following, results, routes = parallel.step(engine, machine._states_by_name, config, decide)
+        if routes:
+            if merged:
+                self._context = context
+            for route in routes:
+                if route.remembers:
+                    self._history.update(route.remembers)
+                if route.apply_effects is not None:
+                    route.apply_effects(self._context)
+            self._parallel = following
+            self._state = following.parallel_state if following else routes[0].target
+        result = results[0] if len(results) == 1 else parallel.combine(config, following, results)
+        if observer is not None:
+            observer.after_transition(result, context, started)
+        return result
+
+    async def _asend_parallel(
+        self, trigger: T, context: dict[str, Any], merged: bool
+    ) -> TransitionResult:
+        machine = self._machine
+        config = self._parallel
+        assert config is not None
+
+        async def decide(state: str) -> Route | TransitionResult:
+            return await machine._engine.adecide(
+                state, trigger, context, machine._guards, self._history
+            )
+
+        following, results, routes = await parallel.astep(
+            machine._engine, machine._states_by_name, config, decide
+        )
+        if routes:
+            if merged:
+                self._context = context
+            for route in routes:
+                if route.remembers:
+                    self._history.update(route.remembers)
+                if route.apply_effects is not None:
+                    route.apply_effects(self._context)
+            self._parallel = following
+            self._state = following.parallel_state if following else routes[0].target
+        return results[0] if len(results) == 1 else parallel.combine(config, following, results)
 
     def _send_observed(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
         machine = self._machine
@@ -151,12 +221,16 @@ class EntitySession(Generic[S, T, C]):
             self._context = context
         if decision.apply_effects is not None:
             decision.apply_effects(context)
+        if decision.enters_parallel:
+            self._parallel = parallel.enter(self._machine._states_by_name[decision.target])
         return decision.result
 
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
         """Like `send`, awaiting asynchronous guards."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
+        if self._parallel is not None:
+            return await self._asend_parallel(trigger, context, bool(payload))
         observer = machine._observer
         state = self._state
         started = observer.before_transition(state, trigger, context) if observer else 0.0
@@ -188,6 +262,17 @@ class EntitySession(Generic[S, T, C]):
         return cast(C, self._context)
 
     @property
+    def parallel_config(self) -> ParallelStateConfig | None:
+        """Inside a parallel state: which state each region is in; else None."""
+        return self._parallel
+
+    def _in(self, state: str) -> bool:
+        """True if `state` is the current state or an active region state."""
+        return self._state == state or (
+            self._parallel is not None and state in self._parallel.region_states.values()
+        )
+
+    @property
     def history(self) -> dict[str, str]:
         """For each compound state the entity has left, the leaf it was in (a copy)."""
         return dict(self._history)
@@ -200,7 +285,12 @@ class EntitySession(Generic[S, T, C]):
     @property
     def allowed_triggers(self) -> list[str]:
         """Triggers with a transition out of the current state (guards not evaluated)."""
-        return sorted(self._machine._engine.triggers_from(self._state))
+        engine = self._machine._engine
+        found = set(engine.triggers_from(self._state))
+        if self._parallel is not None:
+            for active in self._parallel.region_states.values():
+                found.update(engine.triggers_from(active))
+        return sorted(found)
 
     def matches(self, state: S) -> bool:
         """True if the entity is in `state`: the active leaf or any of its ancestors."""
@@ -209,7 +299,12 @@ class EntitySession(Generic[S, T, C]):
                 f"State {state!r} is not defined in machine {self._machine.name!r}",
                 state_name=str(state),
             )
-        return self._machine._engine.within(self._state, state)
+        engine = self._machine._engine
+        if self._parallel is not None and any(
+            engine.within(active, state) for active in self._parallel.region_states.values()
+        ):
+            return True
+        return engine.within(self._state, state)
 
     def can_send(self, trigger: str) -> bool:
         """True if `trigger` has a transition from the current state (guards not evaluated)."""
@@ -223,6 +318,7 @@ class EntitySession(Generic[S, T, C]):
             "current_state": self._state,
             "context": copy.deepcopy(self._context),
             "history": dict(self._history),
+            "parallel": self._parallel.to_string() if self._parallel else None,
             "machine_name": self._machine.name,
             "machine_version": self._machine.version,
         }
@@ -265,6 +361,19 @@ class EntitySession(Generic[S, T, C]):
             target = preferred
         session = target(machine, state, copy.deepcopy(dict(context)))
         session._history = dict(history)
+        stored = snapshot.get("parallel")
+        if stored is not None:
+            try:
+                config = ParallelStateConfig.from_string(stored)
+            except ValueError as exc:
+                raise FSMError(f"snapshot 'parallel' is not a configuration: {exc}") from None
+            invalid = parallel.problems(machine.states, config)
+            if invalid or config.parallel_state != state:
+                raise FSMError(
+                    "snapshot 'parallel' does not fit machine "
+                    f"{machine.name!r}: " + "; ".join(invalid or ["wrong parallel state"])
+                )
+            session._parallel = config
         return session
 
     def __repr__(self) -> str:
@@ -281,7 +390,7 @@ class EntitySession(Generic[S, T, C]):
                     f"{type(self).__name__!r} object has no attribute {name!r}"
                 ) from None
             if kind[0] == "state":
-                return self._state == kind[1]
+                return self._in(kind[1])
             trigger = kind[1]
 
             def fire(**payload: Any) -> TransitionResult:

@@ -136,12 +136,18 @@ class StateSpec:
     on_exit: tuple[ActionSpec, ...] = ()
     timeout: TimeoutSpec | None = None
     regions: tuple[RegionSpec, ...] = ()
+    #: For a state inside a parallel state: the region it belongs to.
+    region: str | None = None
     group: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
 
     @property
     def is_terminal(self) -> bool:
         return self.type is StateType.TERMINAL
+
+    @property
+    def is_parallel(self) -> bool:
+        return self.type is StateType.PARALLEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,14 +221,6 @@ def test_machine_name_that_cannot_be_a_class_name(write_yaml: Write) -> None:
     assert "cannot become a Python class name" in found.message
 
 
-def test_parallel_states_are_reported_as_unsupported(write_yaml: Write) -> None:
-    path = write_yaml(
-        BASE_STATES + "  - name: P\n    type: parallel\n    regions: [{name: r, initial: x}]\n"
-    )
-    found = [d for d in errors_of(path) if d.code == "PS213"]
-    assert found and found[0].line == 7
-
-
 def test_bad_duration(write_yaml: Write) -> None:
     path = write_yaml(
         BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B, after: soon}\n"
@@ -412,3 +404,33 @@ def test_history_of_a_state_without_children(write_yaml: Write) -> None:
 def test_history_of_an_unknown_state(write_yaml: Write) -> None:
     path = write_yaml(BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: 'H*(Q)'}\n")
     assert only(errors_of(path), "PS204").message.startswith("history state 'Q'")
+
+
+PARALLEL = """\
+states:
+  - {name: A, type: initial}
+  - name: P
+    type: parallel
+    regions:
+      - {name: left, initial: l1, states: [l1, l2]}
+      - {name: right, initial: r1, states: [r1, r2]}
+transitions:
+  - {trigger: go, source: A, dest: P}
+"""
+
+
+def test_region_initial_must_be_one_of_its_states(write_yaml: Write) -> None:
+    found = only(errors_of(write_yaml(PARALLEL.replace("initial: r1", "initial: r3"))), "PS221")
+    assert found.line == 7
+    assert "initial state 'r3' of region 'right' is not among its states" in found.message
+
+
+def test_region_transition_may_not_cross_regions(write_yaml: Write) -> None:
+    path = write_yaml(PARALLEL + "  - {trigger: x, source: l1, dest: r2, region: left}\n")
+    found = only(errors_of(path), "PS221")
+    assert "goes to 'r2', outside the region" in found.message
+
+
+def test_region_states_need_no_entries_of_their_own(write_yaml: Write) -> None:
+    path = write_yaml(PARALLEL + "  - {trigger: x, source: l1, dest: l2}\n")
+    assert {s.name for s in compile_path(path).spec.states} >= {"l1", "l2", "r1", "r2"}

@@ -397,32 +397,32 @@ class OrderManagementSession(
     @property
     def is_pending_new(self) -> bool:
         """True while the entity is in PENDING_NEW."""
-        return self._state == "PENDING_NEW"
+        return self._in("PENDING_NEW")
 
     @property
     def is_open(self) -> bool:
         """True while the entity is in OPEN."""
-        return self._state == "OPEN"
+        return self._in("OPEN")
 
     @property
     def is_partially_filled(self) -> bool:
         """True while the entity is in PARTIALLY_FILLED."""
-        return self._state == "PARTIALLY_FILLED"
+        return self._in("PARTIALLY_FILLED")
 
     @property
     def is_filled(self) -> bool:
         """True while the entity is in FILLED."""
-        return self._state == "FILLED"
+        return self._in("FILLED")
 
     @property
     def is_cancelled(self) -> bool:
         """True while the entity is in CANCELLED."""
-        return self._state == "CANCELLED"
+        return self._in("CANCELLED")
 
     @property
     def is_rejected(self) -> bool:
         """True while the entity is in REJECTED."""
-        return self._state == "REJECTED"
+        return self._in("REJECTED")
 
     def exchange_ack(self, **payload: Any) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""

@@ -492,42 +492,42 @@ class TradingSessionSession(
     @property
     def is_idle(self) -> bool:
         """True while the entity is in idle."""
-        return self._state == "idle"
+        return self._in("idle")
 
     @property
     def is_active(self) -> bool:
         """True while the entity is in active."""
-        return self._state == "active"
+        return self._in("active")
 
     @property
     def is_active_scanning(self) -> bool:
         """True while the entity is in active.scanning."""
-        return self._state == "active.scanning"
+        return self._in("active.scanning")
 
     @property
     def is_active_analyzing(self) -> bool:
         """True while the entity is in active.analyzing."""
-        return self._state == "active.analyzing"
+        return self._in("active.analyzing")
 
     @property
     def is_active_trading(self) -> bool:
         """True while the entity is in active.trading."""
-        return self._state == "active.trading"
+        return self._in("active.trading")
 
     @property
     def is_active_trading_placing(self) -> bool:
         """True while the entity is in active.trading.placing."""
-        return self._state == "active.trading.placing"
+        return self._in("active.trading.placing")
 
     @property
     def is_active_trading_monitoring(self) -> bool:
         """True while the entity is in active.trading.monitoring."""
-        return self._state == "active.trading.monitoring"
+        return self._in("active.trading.monitoring")
 
     @property
     def is_halted(self) -> bool:
         """True while the entity is in halted."""
-        return self._state == "halted"
+        return self._in("halted")
 
     def start(self, **payload: Any) -> TransitionResult:
         """Send start: idle -> active."""
