@@ -15,11 +15,24 @@ warnings.simplefilter("ignore")
 from pystator import StateMachine  # noqa: E402  (the reference, in its own environment)
 
 
+def run_parallel(machine: StateMachine, case: dict) -> list:
+    config = machine.enter_parallel_state(case["parallel"])
+    steps = []
+    for trigger, context in case["steps"]:
+        config, results = machine.process_parallel(config, trigger, context)
+        moved = [[r.success, r.target_state, list(r.all_actions)] for r in results]
+        steps.append([dict(config.region_states), moved])
+    return steps
+
+
 def main() -> None:
     cases = json.load(sys.stdin)
     outcomes = []
     for case in cases:
         machine = StateMachine.from_dict(case["config"])
+        if "parallel" in case:
+            outcomes.append(run_parallel(machine, case))
+            continue
         steps = []
         for state, trigger, context in case["steps"]:
             result = machine.process(state, trigger, context)
