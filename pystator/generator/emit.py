@@ -18,6 +18,7 @@ import jinja2
 
 from pystator import __version__
 from pystator.generator import names, typemap
+from pystator.generator.layout import layout_statements
 from pystator.runtime import expr
 from pystator.runtime.spec import (
     ActionSpec,
@@ -563,15 +564,27 @@ def render(
     }
     context["hierarchy"] = _hierarchy(spec)
     context["imports"] = _imports(context)
-    template = jinja_env().get_template("module.py.jinja")
-    text = template.render(**context)
+    environment = jinja_env()
+    data = _parse(environment.get_template("data.py.jinja").render(**context), "data.py.jinja")
+    context["data_placeholder"] = _PLACEHOLDER
+    text = _parse(environment.get_template("module.py.jinja").render(**context), "module.py.jinja")
+    # Black formats the code; the data statements, which dominate large machines, are
+    # laid out in black's own style directly and put in place afterwards.
+    formatted = black.format_str(text, mode=BLACK_MODE)
+    return formatted.replace(_PLACEHOLDER + "\n", layout_statements(data), 1)
+
+
+_PLACEHOLDER = "_PYSTATOR_DATA_ = None"
+
+
+def _parse(text: str, template: str) -> str:
     try:
         ast.parse(text)
     except SyntaxError as exc:
         raise EmitError(
-            f"template module.py.jinja rendered invalid Python at line {exc.lineno}: {exc.msg}"
+            f"template {template} rendered invalid Python at line {exc.lineno}: {exc.msg}"
         ) from exc
-    return black.format_str(text, mode=BLACK_MODE)
+    return text
 
 
 _SPEC_NAMES = (

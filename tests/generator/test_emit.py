@@ -128,3 +128,49 @@ def test_upper_lower_dotted_and_keyword_names_map_to_identifiers(
     assert session.current_state is state.REVIEW_WAITING and session.is_review_waiting
     session.finish()
     assert session.is_done and session.is_final
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_output_is_already_black_formatted(path: Path) -> None:
+    import black
+
+    from pystator.generator.emit import BLACK_MODE
+
+    text = _generate_example(path)
+    assert black.format_str(text, mode=BLACK_MODE) == text
+
+
+def test_large_nested_output_is_black_formatted_and_valid(tmp_path: Path) -> None:
+    import sys
+
+    import black
+    import yaml
+
+    from pystator.generator.emit import BLACK_MODE
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bench_hierarchy import deep_machine
+    finally:
+        sys.path.pop(0)
+    path = tmp_path / "deep.yaml"
+    config = deep_machine(fanout=2)
+    config["states"][1]["description"] = "quotes ' and \" and a very long description " * 3
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    text = generate(path).text
+    assert black.format_str(text, mode=BLACK_MODE) == text
+    compile(text, "deep.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "it's", 'say "hi"', "both ' and \"", "back\\slash", "\\'", 'a\\"b', "\n\t\x00é"],
+)
+def test_string_quotes_match_black(value: str) -> None:
+    import black
+
+    from pystator.generator.layout import black_string
+
+    literal = black_string(value)
+    assert eval(literal) == value
+    assert black.format_str(f"x = {literal}\n", mode=black.Mode()) == f"x = {literal}\n"

@@ -188,15 +188,21 @@ _ACTIONS_1: Final = (
 )
 _CANDIDATE_1: Final = Candidate(transition=0, target="active", enter_actions=_ACTIONS_1)
 _CANDIDATE_2: Final = Candidate(
-    transition=8, target="closed", exit_actions=(_ACTION_CLOSE_SESSION,)
+    transition=8,
+    target="closed",
+    exit_actions=(_ACTION_CLOSE_SESSION,),
 )
 _CANDIDATE_3: Final = Candidate(
-    transition=1, target="analyzing", exit_actions=(_ACTION_STOP_SCANNERS,)
+    transition=1,
+    target="analyzing",
+    exit_actions=(_ACTION_STOP_SCANNERS,),
 )
 _CANDIDATE_4: Final = Candidate(transition=4, target="elevated")
 _CANDIDATE_5: Final = Candidate(transition=2, target="executing", guards=(_GUARD_EXPR,))
 _CANDIDATE_6: Final = Candidate(
-    transition=3, target="scanning", enter_actions=(_ACTION_START_SCANNERS,)
+    transition=3,
+    target="scanning",
+    enter_actions=(_ACTION_START_SCANNERS,),
 )
 _CANDIDATE_7: Final = Candidate(transition=5, target="critical")
 _CANDIDATE_8: Final = Candidate(transition=6, target="connected")
@@ -222,13 +228,19 @@ SPEC: Final = MachineSpec(
             on_exit=(_ACTION_CLOSE_SESSION,),
             regions=(
                 RegionSpec(
-                    "trading", "scanning", ("scanning", "analyzing", "executing")
+                    "trading",
+                    "scanning",
+                    ("scanning", "analyzing", "executing"),
                 ),
                 RegionSpec(
-                    "risk_monitor", "normal", ("normal", "elevated", "critical")
+                    "risk_monitor",
+                    "normal",
+                    ("normal", "elevated", "critical"),
                 ),
                 RegionSpec(
-                    "data_feed", "connecting", ("connecting", "connected", "failed")
+                    "data_feed",
+                    "connecting",
+                    ("connecting", "connected", "failed"),
                 ),
             ),
         ),
@@ -252,7 +264,10 @@ SPEC: Final = MachineSpec(
             region="risk_monitor",
         ),
         StateSpec(
-            name="closed", type=StateType.TERMINAL, member="CLOSED", prop="is_closed"
+            name="closed",
+            type=StateType.TERMINAL,
+            member="CLOSED",
+            prop="is_closed",
         ),
         StateSpec(
             name="analyzing",
@@ -314,7 +329,9 @@ SPEC: Final = MachineSpec(
     triggers=(
         TriggerSpec(name="market_open", member="MARKET_OPEN", method="market_open"),
         TriggerSpec(
-            name="signal_detected", member="SIGNAL_DETECTED", method="signal_detected"
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
         ),
         TriggerSpec(
             name="signal_confirmed",
@@ -329,7 +346,10 @@ SPEC: Final = MachineSpec(
     ),
     transitions=(
         TransitionSpec(
-            index=0, trigger="market_open", source=("pre_market",), dest="active"
+            index=0,
+            trigger="market_open",
+            source=("pre_market",),
+            dest="active",
         ),
         TransitionSpec(
             index=1,
@@ -382,7 +402,10 @@ SPEC: Final = MachineSpec(
             region="data_feed",
         ),
         TransitionSpec(
-            index=8, trigger="market_close", source=("active",), dest="closed"
+            index=8,
+            trigger="market_close",
+            source=("active",),
+            dest="closed",
         ),
     ),
     initial_state="pre_market",
@@ -398,11 +421,11 @@ SPEC: Final = MachineSpec(
             "elevated": frozen_mapping({"risk_warning": (_CANDIDATE_7,)}),
             "critical": frozen_mapping({}),
             "connecting": frozen_mapping(
-                {"feed_up": (_CANDIDATE_8,), "feed_lost": (_CANDIDATE_9,)}
+                {"feed_up": (_CANDIDATE_8,), "feed_lost": (_CANDIDATE_9,)},
             ),
             "connected": frozen_mapping({"feed_lost": (_CANDIDATE_9,)}),
             "failed": frozen_mapping({}),
-        }
+        },
     ),
     strict_mode=True,
     event_normalizer=None,

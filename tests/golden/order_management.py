@@ -155,7 +155,9 @@ _EFFECT_SET: Final = ActionSpec(
 )
 _ACTION_NOTIFY_OPEN: Final = ActionSpec("notify_open")
 _EFFECT_SET_2: Final = ActionSpec(
-    "_effect.set", params=frozen_mapping({"status": "open"}), effect=EffectType.SET
+    "_effect.set",
+    params=frozen_mapping({"status": "open"}),
+    effect=EffectType.SET,
 )
 _ACTIONS_1: Final = (_ACTION_NOTIFY_OPEN, _EFFECT_SET_2)
 _EFFECT_SET_3: Final = ActionSpec(
@@ -165,7 +167,9 @@ _EFFECT_SET_3: Final = ActionSpec(
 )
 _ACTION_RELEASE_BUYING_POWER: Final = ActionSpec("release_buying_power")
 _EFFECT_SET_4: Final = ActionSpec(
-    "_effect.set", params=frozen_mapping({"status": "filled"}), effect=EffectType.SET
+    "_effect.set",
+    params=frozen_mapping({"status": "filled"}),
+    effect=EffectType.SET,
 )
 _EFFECT_TIMESTAMP: Final = ActionSpec(
     "_effect.timestamp",
@@ -174,25 +178,33 @@ _EFFECT_TIMESTAMP: Final = ActionSpec(
 )
 _ACTIONS_2: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_4, _EFFECT_TIMESTAMP)
 _EFFECT_SET_5: Final = ActionSpec(
-    "_effect.set", params=frozen_mapping({"status": "cancelled"}), effect=EffectType.SET
+    "_effect.set",
+    params=frozen_mapping({"status": "cancelled"}),
+    effect=EffectType.SET,
 )
 _ACTIONS_3: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5)
 _EFFECT_SET_6: Final = ActionSpec(
-    "_effect.set", params=frozen_mapping({"status": "rejected"}), effect=EffectType.SET
+    "_effect.set",
+    params=frozen_mapping({"status": "rejected"}),
+    effect=EffectType.SET,
 )
 _GUARD_EXPR: Final = GuardSpec(expr="filled_qty + fill_qty >= order_qty")
 _ACTION_RECORD_FILL: Final = ActionSpec(
-    "record_fill", params=frozen_mapping({"final": True})
+    "record_fill",
+    params=frozen_mapping({"final": True}),
 )
 _GUARD_EXPR_2: Final = GuardSpec(expr="fill_qty > 0")
 _ACTION_RECORD_FILL_2: Final = ActionSpec(
-    "record_fill", params=frozen_mapping({"final": False})
+    "record_fill",
+    params=frozen_mapping({"final": False}),
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
 _ACTION_SEND_CANCEL: Final = ActionSpec("send_cancel")
 _CANDIDATE_1: Final = Candidate(transition=0, target="OPEN", enter_actions=_ACTIONS_1)
 _CANDIDATE_2: Final = Candidate(
-    transition=1, target="REJECTED", enter_actions=(_EFFECT_SET_6,)
+    transition=1,
+    target="REJECTED",
+    enter_actions=(_EFFECT_SET_6,),
 )
 _CANDIDATE_3: Final = Candidate(
     transition=4,
@@ -276,7 +288,9 @@ SPEC: Final = MachineSpec(
             description="The exchange accepted the order.",
         ),
         TriggerSpec(
-            name="exchange_reject", member="EXCHANGE_REJECT", method="exchange_reject"
+            name="exchange_reject",
+            member="EXCHANGE_REJECT",
+            method="exchange_reject",
         ),
         TriggerSpec(
             name="execution_report",
@@ -295,10 +309,16 @@ SPEC: Final = MachineSpec(
     ),
     transitions=(
         TransitionSpec(
-            index=0, trigger="exchange_ack", source=("PENDING_NEW",), dest="OPEN"
+            index=0,
+            trigger="exchange_ack",
+            source=("PENDING_NEW",),
+            dest="OPEN",
         ),
         TransitionSpec(
-            index=1, trigger="exchange_reject", source=("PENDING_NEW",), dest="REJECTED"
+            index=1,
+            trigger="exchange_reject",
+            source=("PENDING_NEW",),
+            dest="REJECTED",
         ),
         TransitionSpec(
             index=2,
@@ -335,40 +355,56 @@ SPEC: Final = MachineSpec(
                     "exchange_ack": (_CANDIDATE_1,),
                     "exchange_reject": (_CANDIDATE_2,),
                     "cancel": (_CANDIDATE_3,),
-                }
+                },
             ),
             "OPEN": frozen_mapping(
                 {
                     "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
                     "cancel": (_CANDIDATE_3,),
-                }
+                },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
                     "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
                     "cancel": (_CANDIDATE_3,),
-                }
+                },
             ),
             "FILLED": frozen_mapping({}),
             "CANCELLED": frozen_mapping({}),
             "REJECTED": frozen_mapping({}),
-        }
+        },
     ),
     strict_mode=True,
     event_normalizer=None,
     error_policy=ErrorPolicySpec(default_fallback=None, retry_attempts=0),
     variables=(
         VariableSpec(
-            key="order_id", type="string", required=True, default=None, description=""
+            key="order_id",
+            type="string",
+            required=True,
+            default=None,
+            description="",
         ),
         VariableSpec(
-            key="order_qty", type="number", required=True, default=None, description=""
+            key="order_qty",
+            type="number",
+            required=True,
+            default=None,
+            description="",
         ),
         VariableSpec(
-            key="filled_qty", type="number", required=False, default=0, description=""
+            key="filled_qty",
+            type="number",
+            required=False,
+            default=0,
+            description="",
         ),
         VariableSpec(
-            key="status", type="string", required=False, default=None, description=""
+            key="status",
+            type="string",
+            required=False,
+            default=None,
+            description="",
         ),
     ),
     validate_context=False,

@@ -176,7 +176,9 @@ _ACTION_NOTIFY_RISK: Final = ActionSpec("notify_risk")
 _ACTION_SIZE_POSITION: Final = ActionSpec("size_position")
 _ACTIONS_1: Final = (_ACTION_START_FEED, _ACTION_START_SCANNERS)
 _CANDIDATE_1: Final = Candidate(
-    transition=0, target="active.scanning", enter_actions=_ACTIONS_1
+    transition=0,
+    target="active.scanning",
+    enter_actions=_ACTIONS_1,
 )
 _CANDIDATE_2: Final = Candidate(
     transition=6,
@@ -185,7 +187,9 @@ _CANDIDATE_2: Final = Candidate(
     enter_actions=_ACTIONS_1,
 )
 _CANDIDATE_3: Final = Candidate(
-    transition=7, target="idle", exit_actions=(_ACTION_STOP_FEED,)
+    transition=7,
+    target="idle",
+    exit_actions=(_ACTION_STOP_FEED,),
 )
 _CANDIDATE_4: Final = Candidate(
     transition=8,
@@ -214,10 +218,14 @@ _CANDIDATE_8: Final = Candidate(
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
 _CANDIDATE_9: Final = Candidate(
-    transition=2, target="active.trading.placing", actions=(_ACTION_SIZE_POSITION,)
+    transition=2,
+    target="active.trading.placing",
+    actions=(_ACTION_SIZE_POSITION,),
 )
 _CANDIDATE_10: Final = Candidate(
-    transition=3, target="active.scanning", enter_actions=(_ACTION_START_SCANNERS,)
+    transition=3,
+    target="active.scanning",
+    enter_actions=(_ACTION_START_SCANNERS,),
 )
 _CANDIDATE_11: Final = Candidate(
     transition=5,
@@ -313,7 +321,9 @@ SPEC: Final = MachineSpec(
     triggers=(
         TriggerSpec(name="start", member="START", method="start"),
         TriggerSpec(
-            name="signal_detected", member="SIGNAL_DETECTED", method="signal_detected"
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
         ),
         TriggerSpec(
             name="signal_confirmed",
@@ -321,16 +331,22 @@ SPEC: Final = MachineSpec(
             method="signal_confirmed",
         ),
         TriggerSpec(
-            name="signal_rejected", member="SIGNAL_REJECTED", method="signal_rejected"
+            name="signal_rejected",
+            member="SIGNAL_REJECTED",
+            method="signal_rejected",
         ),
         TriggerSpec(name="order_placed", member="ORDER_PLACED", method="order_placed"),
         TriggerSpec(
-            name="position_closed", member="POSITION_CLOSED", method="position_closed"
+            name="position_closed",
+            member="POSITION_CLOSED",
+            method="position_closed",
         ),
         TriggerSpec(name="restart_scan", member="RESTART_SCAN", method="restart_scan"),
         TriggerSpec(name="pause", member="PAUSE", method="pause"),
         TriggerSpec(
-            name="emergency_stop", member="EMERGENCY_STOP", method="emergency_stop"
+            name="emergency_stop",
+            member="EMERGENCY_STOP",
+            method="emergency_stop",
         ),
     ),
     transitions=(
@@ -375,7 +391,10 @@ SPEC: Final = MachineSpec(
         ),
         TransitionSpec(index=7, trigger="pause", source=("active",), dest="idle"),
         TransitionSpec(
-            index=8, trigger="emergency_stop", source=("active",), dest="halted"
+            index=8,
+            trigger="emergency_stop",
+            source=("active",),
+            dest="halted",
         ),
     ),
     initial_state="idle",
@@ -387,7 +406,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_2,),
                     "pause": (_CANDIDATE_3,),
                     "emergency_stop": (_CANDIDATE_4,),
-                }
+                },
             ),
             "active.scanning": frozen_mapping(
                 {
@@ -395,7 +414,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_6,),
                     "pause": (_CANDIDATE_7,),
                     "emergency_stop": (_CANDIDATE_8,),
-                }
+                },
             ),
             "active.analyzing": frozen_mapping(
                 {
@@ -404,7 +423,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_2,),
                     "pause": (_CANDIDATE_3,),
                     "emergency_stop": (_CANDIDATE_4,),
-                }
+                },
             ),
             "active.trading": frozen_mapping(
                 {
@@ -412,7 +431,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_12,),
                     "pause": (_CANDIDATE_13,),
                     "emergency_stop": (_CANDIDATE_14,),
-                }
+                },
             ),
             "active.trading.placing": frozen_mapping(
                 {
@@ -421,7 +440,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_12,),
                     "pause": (_CANDIDATE_13,),
                     "emergency_stop": (_CANDIDATE_14,),
-                }
+                },
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
@@ -429,10 +448,10 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_CANDIDATE_12,),
                     "pause": (_CANDIDATE_13,),
                     "emergency_stop": (_CANDIDATE_14,),
-                }
+                },
             ),
             "halted": frozen_mapping({}),
-        }
+        },
     ),
     strict_mode=True,
     event_normalizer=None,
