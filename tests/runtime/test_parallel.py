@@ -137,3 +137,30 @@ def test_sessions_expose_the_configuration_and_region_properties(
     assert restored.parallel_config == session.parallel_config
     restored.send("market_close")
     assert restored.current_state == "closed" and restored.parallel_config is None
+
+
+# Every transition of the example: (state, trigger, context) -> (target, action order).
+EVERY_TRANSITION = {
+    ("pre_market", "market_open", False): (
+        "active",
+        ("open_session", "start_scanners", "reset_risk_alerts"),
+    ),
+    ("scanning", "signal_detected", False): ("analyzing", ("stop_scanners",)),
+    ("analyzing", "signal_confirmed", True): ("executing", ()),
+    ("executing", "order_done", False): ("scanning", ("start_scanners",)),
+    ("normal", "risk_warning", False): ("elevated", ()),
+    ("elevated", "risk_warning", False): ("critical", ()),
+    ("connecting", "feed_up", False): ("connected", ()),
+    ("connecting", "feed_lost", False): ("failed", ()),
+    ("connected", "feed_lost", False): ("failed", ()),
+    ("active", "market_close", False): ("closed", ("close_session",)),
+}
+
+
+@pytest.mark.parametrize(("state", "trigger", "risk_ok"), sorted(EVERY_TRANSITION))
+def test_every_transition_of_the_example(
+    day: StateMachine[Any, Any, Any], state: str, trigger: str, risk_ok: bool
+) -> None:
+    result = day.process(state, trigger, {"risk_ok": risk_ok})
+    assert result.source_state == state
+    assert (result.target_state, result.all_actions) == EVERY_TRANSITION[state, trigger, risk_ok]
