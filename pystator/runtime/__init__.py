@@ -34,9 +34,12 @@ from pystator.runtime.hooks import (
     TransitionObserver,
 )
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.orchestrator import ContextValidatorFn, Orchestrator
+from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, StateType
+from pystator.runtime.stores import AsyncStateStore, InMemoryStateStore, StateStore
 from pystator.runtime.visualization import to_dot, to_mermaid
 
 __all__ = [
@@ -45,7 +48,9 @@ __all__ = [
     "ActionExecutor",
     "ActionNotFoundError",
     "ActionRegistry",
+    "AsyncStateStore",
     "ConfigurationError",
+    "ContextValidatorFn",
     "EntitySession",
     "ErrorCode",
     "ExecutionMode",
@@ -54,12 +59,16 @@ __all__ = [
     "GuardNotFoundError",
     "GuardRegistry",
     "GuardRejectedError",
+    "InMemoryStateStore",
     "InvalidTransitionError",
     "LoggingHook",
     "MachineSpec",
     "MetricsCollector",
+    "Orchestrator",
+    "ParallelStateConfig",
     "StaleVersionError",
     "StateMachine",
+    "StateStore",
     "StateType",
     "TerminalStateError",
     "TimeoutExpiredError",

@@ -1,0 +1,22 @@
+"""State stores: where the Orchestrator keeps entities between events.
+
+The in-memory store is always available; durable stores live beside it.
+"""
+
+from pystator.runtime.stores.base import (
+    AsyncStateStore,
+    EntityRecord,
+    HistoryEntry,
+    StateStore,
+    VersionedStateStore,
+)
+from pystator.runtime.stores.memory import InMemoryStateStore
+
+__all__ = [
+    "AsyncStateStore",
+    "EntityRecord",
+    "HistoryEntry",
+    "InMemoryStateStore",
+    "StateStore",
+    "VersionedStateStore",
+]
