@@ -7,15 +7,16 @@ the dynamic runtime evaluates the same validated tree. Both give the same answer
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from pystator.runtime.errors import ConfigurationError
 
 ALLOWED_FUNCTIONS: Final = ("abs", "len", "max", "min", "sum")
 MAX_SOURCE_LENGTH: Final = 1000
 MAX_DEPTH: Final = 50
-MAX_ITEMS: Final = 100_000
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
@@ -24,21 +25,21 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "sum": sum,
 }
-_BINARY: dict[type[ast.operator], tuple[Callable[[Any, Any], Any], str]] = {
-    ast.Add: (operator.add, "+"),
-    ast.Sub: (operator.sub, "-"),
-    ast.Mult: (operator.mul, "*"),
-    ast.Div: (operator.truediv, "/"),
+_BINARY: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
 }
-_COMPARE: dict[type[ast.cmpop], tuple[Callable[[Any, Any], Any], str]] = {
-    ast.Eq: (operator.eq, "=="),
-    ast.NotEq: (operator.ne, "!="),
-    ast.Lt: (operator.lt, "<"),
-    ast.LtE: (operator.le, "<="),
-    ast.Gt: (operator.gt, ">"),
-    ast.GtE: (operator.ge, ">="),
-    ast.In: (lambda a, b: a in b, "in"),
-    ast.NotIn: (lambda a, b: a not in b, "not in"),
+_COMPARE: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
 }
 _DESCRIPTIONS: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access",
@@ -189,98 +190,59 @@ def _operator_col(node: ast.BinOp, source: str) -> int:
 # -- evaluation -------------------------------------------------------------------------------
 
 
-_MISSING = object()
+def _evaluator_parts() -> tuple[Any, dict[Any, Any]]:
+    """simpleeval, imported on first use (it is the `recipes` extra), and its operators
+    restricted to the language; `parse_expression` has already refused everything else."""
+    try:
+        import simpleeval
+    except ImportError:
+        raise ConfigurationError(
+            "inline guard expressions on the dynamic path need simpleeval: install "
+            "pystator[recipes] (generated modules compile expressions and do not need it)"
+        ) from None
+    allowed = (
+        ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt,
+        ast.GtE, ast.In, ast.NotIn, ast.Not, ast.USub, ast.UAdd,
+    )  # fmt: skip
+    operators = {op: simpleeval.DEFAULT_OPERATORS[op] for op in allowed}
+    return simpleeval, operators
 
 
 def evaluate(expression: Expression, context: Mapping[str, Any]) -> bool:
     """The truth of `expression` over `context`; raises ExpressionEvalError on any failure."""
-    try:
-        return bool(_eval(expression.tree, context))
-    except ExpressionEvalError:
-        raise
-    except Exception as exc:
-        raise ExpressionEvalError(f"{type(exc).__name__}: {exc}") from exc
-
-
-def _sized(value: Any) -> Any:
-    if isinstance(value, str | list | tuple) and len(value) > MAX_ITEMS:
-        raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
-    return value
-
-
-def _eval(node: ast.expr, ctx: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        value = ctx.get(node.id, _MISSING) if isinstance(ctx, Mapping) else _MISSING
-        if value is _MISSING:
-            raise ExpressionEvalError(f"name {node.id!r} is not in the context")
-        return value
-    if isinstance(node, ast.BoolOp):
-        if isinstance(node.op, ast.And):
-            result: Any = True
-            for value_node in node.values:
-                result = _eval(value_node, ctx)
-                if not result:
-                    return result
-            return result
-        result = False
-        for value_node in node.values:
-            result = _eval(value_node, ctx)
-            if result:
-                return result
-        return result
-    if isinstance(node, ast.UnaryOp):
-        operand = _eval(node.operand, ctx)
-        if isinstance(node.op, ast.Not):
-            return not operand
-        if isinstance(node.op, ast.USub):
-            return -operand
-        return +operand
-    if isinstance(node, ast.BinOp):
-        left = _eval(node.left, ctx)
-        right = _eval(node.right, ctx)
-        if isinstance(node.op, ast.Mult):
-            _check_repeat(left, right)
-        return _sized(_BINARY[type(node.op)][0](left, right))
-    if isinstance(node, ast.Compare):
-        left = _eval(node.left, ctx)
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator, ctx)
-            if not _COMPARE[type(op)][0](left, right):
-                return False
-            left = right
-        return True
-    if isinstance(node, ast.List):
-        return [_eval(element, ctx) for element in node.elts]
-    if isinstance(node, ast.Tuple):
-        return tuple(_eval(element, ctx) for element in node.elts)
-    if isinstance(node, ast.Call):
-        assert isinstance(node.func, ast.Name)
-        arguments = [_eval(argument, ctx) for argument in node.args]
-        if node.func.id in ("sum", "min", "max"):
-            for argument in arguments:
-                if hasattr(argument, "__len__") and len(argument) > MAX_ITEMS:
-                    raise ExpressionEvalError(f"{node.func.id}() over more than {MAX_ITEMS} items")
-        return _FUNCTIONS[node.func.id](*arguments)
-    raise ExpressionEvalError(f"cannot evaluate {type(node).__name__}")
-
-
-def _check_repeat(left: Any, right: Any) -> None:
-    for sequence, count in ((left, right), (right, left)):
-        if (
-            isinstance(sequence, str | list | tuple)
-            and isinstance(count, int)
-            and len(sequence) * max(count, 0) > MAX_ITEMS
-        ):
-            raise ExpressionEvalError(f"result longer than {MAX_ITEMS} items")
+    return compile_predicate(expression)(context)
 
 
 def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], bool]:
-    """A guard predicate for the dynamic path."""
+    """A guard predicate for the dynamic path, evaluated by simpleeval.
+
+    simpleeval bounds the size of strings and sequences it builds, so machine files that
+    nobody reviewed cannot exhaust memory through an expression.
+    """
+    simpleeval, operators = _evaluator_parts()
+    parsed = simpleeval.SimpleEval().parse(expression.source.strip("\n"))
+    current: ContextVar[Mapping[str, Any]] = ContextVar("pystator_expr_context")
+
+    def lookup(node: ast.Name) -> Any:
+        try:
+            return current.get()[node.id]
+        except KeyError:
+            raise simpleeval.NameNotDefined(node.id, expression.source) from None
+
+    # One evaluator per expression; the context of each call travels in a context
+    # variable, so threads and tasks sharing a machine never see each other's values.
+    evaluator = simpleeval.EvalWithCompoundTypes(
+        operators=operators, functions=dict(_FUNCTIONS), names=lookup
+    )
 
     def predicate(context: Mapping[str, Any]) -> bool:
-        return evaluate(expression, context)
+        token = current.set(context)
+        try:
+            return bool(evaluator.eval(expression.source, previously_parsed=parsed))
+        except Exception as exc:
+            raise ExpressionEvalError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            current.reset(token)
 
     predicate.__name__ = "expr_guard"
     predicate.__doc__ = expression.source
@@ -313,12 +275,12 @@ def _render(node: ast.expr, ctx: str) -> str:
         )
         return f"({symbol}{_render(node.operand, ctx)})"
     if isinstance(node, ast.BinOp):
-        symbol = _BINARY[type(node.op)][1]
+        symbol = _BINARY[type(node.op)]
         return f"({_render(node.left, ctx)} {symbol} {_render(node.right, ctx)})"
     if isinstance(node, ast.Compare):
         parts = [_render(node.left, ctx)]
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            parts.append(_COMPARE[type(op)][1])
+            parts.append(_COMPARE[type(op)])
             parts.append(_render(comparator, ctx))
         return "(" + " ".join(parts) + ")"
     if isinstance(node, ast.List):

@@ -112,7 +112,7 @@ def test_type_and_arithmetic_errors_fail(source: str) -> None:
 
 def test_oversize_repetition_is_refused_quickly() -> None:
     started = time.perf_counter()
-    with pytest.raises(ExpressionEvalError, match="longer than"):
+    with pytest.raises(ExpressionEvalError, match="IterableTooLong"):
         evaluate(parse_expression("'a' * 1000000000 == s"), {"s": ""})
     assert time.perf_counter() - started < 1
 
