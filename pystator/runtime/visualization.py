@@ -72,7 +72,19 @@ def to_mermaid(machine: Any) -> str:
     def declare(state: StateSpec, indent: str) -> None:
         node = _identifier(state.name)
         kids = tree.get(state.name, [])
-        if kids:
+        if kids and state.regions:
+            # Orthogonal regions are drawn side by side, separated by `--`.
+            by_name = {child.name: child for child in kids}
+            lines.append(f'{indent}state "{_mermaid_text(state.name)}" as {node} {{')
+            for position, region in enumerate(state.regions):
+                if position:
+                    lines.append(f"{indent}    --")
+                lines.append(f"{indent}    [*] --> {_identifier(region.initial)}")
+                for name in region.states:
+                    if name in by_name:
+                        declare(by_name[name], indent + "    ")
+            lines.append(f"{indent}}}")
+        elif kids:
             lines.append(f'{indent}state "{_mermaid_text(state.name)}" as {node} {{')
             if state.initial_child is not None:
                 lines.append(f"{indent}    [*] --> {_identifier(state.initial_child)}")
@@ -126,8 +138,20 @@ def to_dot(machine: Any) -> str:
         if kids:
             lines.append(f'{indent}subgraph "cluster_{_identifier(state.name)}" {{')
             lines.append(f'{indent}    label="{name}";')
-            for child in kids:
-                declare(child, indent + "    ")
+            if state.regions:
+                by_name = {child.name: child for child in kids}
+                for region in state.regions:
+                    cluster = _identifier(f"{state.name}__{region.name}")
+                    lines.append(f'{indent}    subgraph "cluster_{cluster}" {{')
+                    lines.append(f'{indent}        label="{_dot_text(region.name)}";')
+                    lines.append(f"{indent}        style=dashed;")
+                    for member in region.states:
+                        if member in by_name:
+                            declare(by_name[member], indent + "        ")
+                    lines.append(f"{indent}    }}")
+            else:
+                for child in kids:
+                    declare(child, indent + "    ")
             lines.append(f"{indent}}}")
         else:
             shape = ", shape=doublecircle" if state.is_terminal else ""

@@ -10,12 +10,17 @@ Initial state: pre_market.
 stateDiagram-v2
     state \"pre_market\" as pre_market
     state \"active\" as active {
+        [*] --> scanning
         state \"scanning\" as scanning
-        state \"normal\" as normal
         state \"analyzing\" as analyzing
         state \"executing\" as executing
+        --
+        [*] --> normal
+        state \"normal\" as normal
         state \"elevated\" as elevated
         state \"critical\" as critical
+        --
+        [*] --> connecting
         state \"connecting\" as connecting
         state \"connected\" as connected
         state \"failed\" as failed

@@ -111,3 +111,13 @@ def test_diagram_command(fmt: str) -> None:
     )
     assert result.exit_code == 0
     assert result.stdout.startswith("stateDiagram-v2" if fmt == "mermaid" else "digraph")
+
+
+def test_parallel_regions_are_drawn_side_by_side() -> None:
+    machine = StateMachine.from_yaml(EXAMPLES / "day_trading_fsm.yaml")
+    mermaid = to_mermaid(machine)
+    assert '    state "active" as active {\n        [*] --> scanning\n' in mermaid
+    assert mermaid.count("        --\n") == 2
+    assert "        [*] --> connecting\n" in mermaid
+    dot = to_dot(machine)
+    assert 'subgraph "cluster_active__risk_monitor" {' in dot
