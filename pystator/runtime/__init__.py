@@ -39,7 +39,12 @@ from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, StateType
-from pystator.runtime.stores import AsyncStateStore, InMemoryStateStore, StateStore
+from pystator.runtime.stores import (
+    AsyncStateStore,
+    InMemoryStateStore,
+    SQLiteStateStore,
+    StateStore,
+)
 from pystator.runtime.visualization import to_dot, to_mermaid
 
 __all__ = [
@@ -66,6 +71,7 @@ __all__ = [
     "MetricsCollector",
     "Orchestrator",
     "ParallelStateConfig",
+    "SQLiteStateStore",
     "StaleVersionError",
     "StateMachine",
     "StateStore",

@@ -11,12 +11,14 @@ from pystator.runtime.stores.base import (
     VersionedStateStore,
 )
 from pystator.runtime.stores.memory import InMemoryStateStore
+from pystator.runtime.stores.sqlite import SQLiteStateStore
 
 __all__ = [
     "AsyncStateStore",
     "EntityRecord",
     "HistoryEntry",
     "InMemoryStateStore",
+    "SQLiteStateStore",
     "StateStore",
     "VersionedStateStore",
 ]

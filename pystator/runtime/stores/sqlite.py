@@ -1,0 +1,288 @@
+"""SQLiteStateStore: the embedded durable store (standard library sqlite3, WAL mode).
+
+Safe from several threads and processes: every write takes SQLite's write lock and
+compares the entity's version before changing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS entity_states (
+        entity_id TEXT PRIMARY KEY,
+        machine_name TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        context TEXT NOT NULL DEFAULT '{}',
+        history TEXT NOT NULL DEFAULT '{}',
+        parallel TEXT,
+        version INTEGER NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS transition_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        entity_id TEXT NOT NULL,
+        source_state TEXT NOT NULL,
+        target_state TEXT,
+        trigger TEXT NOT NULL,
+        success INTEGER NOT NULL,
+        error TEXT,
+        actions TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        duration_ms REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS transition_history_entity ON transition_history (entity_id, id)",
+    """CREATE TABLE IF NOT EXISTS event_outcomes (
+        key TEXT PRIMARY KEY,
+        outcome TEXT NOT NULL
+    )""",
+)
+
+
+def _path_of(url: str | None) -> str:
+    if url is None:
+        url = os.environ.get("PYSTATOR_SQLITE_URL") or f"sqlite:///{Path.cwd() / 'pystator.db'}"
+    if url == "sqlite://" or url == "sqlite:///:memory:":
+        return ":memory:"
+    if not url.startswith("sqlite:///"):
+        raise ConfigurationError(f"{url!r} is not a SQLite URL; write sqlite:///path/to/file.db")
+    return url[len("sqlite:///") :]
+
+
+def _dumps(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise FSMError(f"{what} is not JSON-serialisable: {exc}") from None
+
+
+def _loads(text: str, what: str, entity_id: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise FSMError(
+            f"stored {what} of entity {entity_id!r} is corrupt: {exc}",
+            {"entity_id": entity_id},
+        ) from None
+
+
+class SQLiteStateStore:
+    """Entities, transition history and idempotency records in one SQLite file."""
+
+    def __init__(self, connection_string: str | None = None, *, timeout: float = 30.0) -> None:
+        self.path = _path_of(connection_string)
+        self.timeout = timeout
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def connect(self, auto_initialize: bool = True) -> SQLiteStateStore:
+        if self._connection is not None:
+            return self
+        connection = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        self._connection = connection
+        if auto_initialize:
+            self.initialize()
+        return self
+
+    def initialize(self) -> None:
+        with self._lock:
+            for statement in SCHEMA:
+                self._db.execute(statement)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def truncate(self) -> None:
+        with self._lock:
+            for table in ("event_outcomes", "transition_history", "entity_states"):
+                self._db.execute(f"DELETE FROM {table}")
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self.connect()
+        assert self._connection is not None
+        return self._connection
+
+    # -- the documents' protocol --------------------------------------------------------
+
+    def get_state(self, entity_id: str) -> str | None:
+        record = self.load(entity_id)
+        return record.state if record else None
+
+    def set_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        with self._lock:
+            current = self.load(entity_id)
+            context = (metadata or {}).get("context")
+            record = EntityRecord(
+                entity_id,
+                state,
+                context if context is not None else (current.context if current else {}),
+                current.version if current else 0,
+                (metadata or {}).get("machine_name", current.machine_name if current else ""),
+                current.history if current else {},
+                current.parallel if current else None,
+            )
+            self.save(record, record.version)
+
+    def get_context(self, entity_id: str) -> dict[str, Any]:
+        record = self.load(entity_id)
+        return dict(record.context) if record else {}
+
+    async def aget_state(self, entity_id: str) -> str | None:
+        return self.get_state(entity_id)
+
+    async def aset_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self.set_state(entity_id, state, metadata=metadata)
+
+    async def aget_context(self, entity_id: str) -> dict[str, Any]:
+        return self.get_context(entity_id)
+
+    # -- versioned protocol ---------------------------------------------------------------
+
+    def load(self, entity_id: str) -> EntityRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state, context, version, machine_name, history, parallel "
+                "FROM entity_states WHERE entity_id = ?",
+                (entity_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        state, context, version, machine_name, history, parallel = row
+        loaded_context = _loads(context, "context", entity_id)
+        if not isinstance(loaded_context, dict):
+            raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
+        return EntityRecord(
+            entity_id,
+            state,
+            loaded_context,
+            version,
+            machine_name,
+            _loads(history, "history", entity_id),
+            parallel,
+        )
+
+    def save(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        context = _dumps(dict(record.context), "context")
+        history = _dumps(dict(record.history), "history")
+        actions = _dumps(list(entry.actions), "actions") if entry else ""
+        with self._lock:
+            db = self._db
+            # BEGIN IMMEDIATE takes the write lock now, so the version check and the write
+            # are one step for every process sharing the file.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT version FROM entity_states WHERE entity_id = ?", (record.entity_id,)
+                ).fetchone()
+                actual = row[0] if row else 0
+                if actual != expected_version:
+                    raise StaleVersionError(
+                        f"entity {record.entity_id!r} changed since it was read",
+                        record.entity_id,
+                        expected_version,
+                        actual,
+                    )
+                version = actual + 1
+                db.execute(
+                    "INSERT INTO entity_states "
+                    "(entity_id, machine_name, state, context, history, parallel, version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(entity_id) DO UPDATE SET "
+                    "machine_name = excluded.machine_name, state = excluded.state, "
+                    "context = excluded.context, history = excluded.history, "
+                    "parallel = excluded.parallel, version = excluded.version",
+                    (
+                        record.entity_id,
+                        record.machine_name,
+                        record.state,
+                        context,
+                        history,
+                        record.parallel,
+                        version,
+                    ),
+                )
+                if entry is not None:
+                    db.execute(
+                        "INSERT INTO transition_history (entity_id, source_state, "
+                        "target_state, trigger, success, error, actions, timestamp, "
+                        "duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            entry.entity_id,
+                            entry.source_state,
+                            entry.target_state,
+                            entry.trigger,
+                            int(entry.success),
+                            entry.error,
+                            actions,
+                            entry.timestamp,
+                            entry.duration_ms,
+                        ),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return version
+
+    def history(self, entity_id: str) -> list[HistoryEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT entity_id, source_state, target_state, trigger, success, error, "
+                "actions, timestamp, duration_ms FROM transition_history "
+                "WHERE entity_id = ? ORDER BY id",
+                (entity_id,),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                bool(row[4]),
+                row[5],
+                tuple(_loads(row[6], "history actions", entity_id)),
+                row[7],
+                row[8],
+            )
+            for row in rows
+        ]
+
+    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO event_outcomes (key, outcome) VALUES (?, ?)",
+                (key, _dumps(dict(outcome), "outcome")),
+            )
+
+    def recall(self, key: str) -> Mapping[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT outcome FROM event_outcomes WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        outcome: Mapping[str, Any] = _loads(row[0], "event outcome", key)
+        return outcome

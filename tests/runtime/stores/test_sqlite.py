@@ -1,0 +1,174 @@
+"""SQLiteStateStore: the documents' samples, versions, history, bad rows, many processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pystator import (
+    ActionRegistry,
+    FSMError,
+    InMemoryStateStore,
+    Orchestrator,
+    SQLiteStateStore,
+    StaleVersionError,
+    StateMachine,
+)
+from pystator.runtime.stores import EntityRecord
+
+FLIP = {
+    "meta": {"machine_name": "flip"},
+    "states": [
+        {"name": "A", "type": "initial", "on_enter": [{"increment": "n"}]},
+        {"name": "B", "on_enter": [{"increment": "n"}]},
+    ],
+    "transitions": [
+        {"trigger": "flip", "source": "A", "dest": "B", "actions": ["count"]},
+        {"trigger": "flip", "source": "B", "dest": "A", "actions": ["count"]},
+    ],
+}
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pystator.db'}"
+
+
+def test_the_documents_sample_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = SQLiteStateStore("sqlite:///pystator.db")
+    store.connect()
+    machine = StateMachine.from_dict(FLIP)
+    orchestrator = Orchestrator(machine=machine, state_store=store)
+    orchestrator.process_event("order-123", "flip", context={"fill_qty": 100, "price": 50.25})
+    assert store.get_context("order-123") == {"fill_qty": 100, "price": 50.25, "n": 2}
+    assert (tmp_path / "pystator.db").exists()
+
+
+def test_default_location_is_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PYSTATOR_SQLITE_URL", raising=False)
+    store = SQLiteStateStore().connect()
+    store.set_state("e", "A")
+    assert (tmp_path / "pystator.db").exists()
+    assert store.get_state("e") == "A"
+
+
+def test_versions_are_compared_and_set(url: str) -> None:
+    store = SQLiteStateStore(url).connect()
+    assert store.save(EntityRecord("e", "A", {"x": 1}), 0) == 1
+    with pytest.raises(StaleVersionError):
+        store.save(EntityRecord("e", "B"), 0)
+    assert store.save(EntityRecord("e", "B"), 1) == 2
+    assert store.load("e") == EntityRecord("e", "B", {}, 2)
+
+
+def test_history_and_idempotency_records_persist(url: str) -> None:
+    store = SQLiteStateStore(url).connect()
+    ran: list[str] = []
+    actions = ActionRegistry()
+    actions.register("count", lambda ctx: ran.append("count"))
+    runner = Orchestrator(StateMachine.from_dict(FLIP), store, actions=actions)
+    runner.process_event("e", "flip", idempotency_key="m1")
+    runner.process_event("e", "flip", idempotency_key="m1")
+    reopened = SQLiteStateStore(url).connect()
+    rows = reopened.history("e")
+    assert [(r.source_state, r.target_state, r.actions) for r in rows] == [
+        ("A", "B", ("count", "_effect.increment"))
+    ]
+    assert ran == ["count"]
+    assert reopened.recall("e\x1fm1") is not None
+
+
+def test_corrupt_context_row_is_a_clear_error(url: str) -> None:
+    store = SQLiteStateStore(url).connect()
+    store.set_state("e", "A")
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE entity_states SET context = '{broken' WHERE entity_id = 'e'")
+    with pytest.raises(FSMError, match="stored context of entity 'e' is corrupt"):
+        store.load("e")
+
+
+def test_context_that_is_not_json_is_refused_and_nothing_written(url: str) -> None:
+    store = SQLiteStateStore(url).connect()
+    with pytest.raises(FSMError, match="JSON"):
+        store.save(EntityRecord("e", "A", {"x": object()}), 0)
+    assert store.load("e") is None
+
+
+def test_a_non_sqlite_url_is_refused() -> None:
+    with pytest.raises(FSMError, match="not a SQLite URL"):
+        SQLiteStateStore("postgresql://localhost/db")
+
+
+def test_parallel_and_history_state_round_trip(url: str) -> None:
+    from tests.conftest import EXAMPLES
+
+    machine = StateMachine.from_yaml(EXAMPLES / "day_trading_fsm.yaml")
+    store = SQLiteStateStore(url).connect()
+    runner = Orchestrator(machine, store)
+    runner.process_event("d", "market_open")
+    runner.process_event("d", "feed_up")
+    assert SQLiteStateStore(url).connect().load("d").parallel == (  # type: ignore[union-attr]
+        "active:trading=scanning,risk_monitor=normal,data_feed=connected"
+    )
+
+
+def _worker(url: str, events: list[str], log: str) -> None:
+    store = SQLiteStateStore(url).connect()
+    done: list[str] = []
+    actions = ActionRegistry()
+    actions.register("count", lambda ctx: done.append(ctx["_entity"]))
+    machine = StateMachine.from_dict(FLIP)
+    runner = Orchestrator(machine, store, actions=actions, retry_base_delay=0.001)
+    for entity in events:
+        runner.process_event(entity, "flip", {"_entity": entity})
+    Path(log).write_text("\n".join(done), encoding="utf-8")
+
+
+def test_many_processes_lose_and_double_nothing(url: str, tmp_path: Path) -> None:
+    SQLiteStateStore(url).connect()
+    rng = random.Random(5)
+    entities = [f"e{i}" for i in range(50)]
+    events = [rng.choice(entities) for _ in range(2000)]
+    shares = [events[i::8] for i in range(8)]
+    context = multiprocessing.get_context("spawn")
+    logs = [str(tmp_path / f"actions-{i}.log") for i in range(8)]
+    processes = [
+        context.Process(target=_worker, args=(url, share, log))
+        for share, log in zip(shares, logs, strict=True)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+        assert process.exitcode == 0
+    expected = Counter(events)
+    store = SQLiteStateStore(url).connect()
+    serial = InMemoryStateStore()
+    replay = Orchestrator(StateMachine.from_dict(FLIP), serial)
+    for entity in events:
+        replay.process_event(entity, "flip", {"_entity": entity})
+    actions_ran = Counter(
+        line for log in logs for line in Path(log).read_text(encoding="utf-8").splitlines()
+    )
+    for entity, count in expected.items():
+        record = store.load(entity)
+        assert record is not None
+        twin = serial.load(entity)
+        assert twin is not None
+        assert (record.state, record.version, record.context["n"]) == (
+            twin.state,
+            twin.version,
+            twin.context["n"],
+        )
+        assert record.version == count
+        assert len(store.history(entity)) == count
+        assert actions_ran[entity] == count
