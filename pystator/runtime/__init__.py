@@ -42,6 +42,8 @@ from pystator.runtime.spec import MachineSpec, StateType
 from pystator.runtime.stores import (
     AsyncStateStore,
     InMemoryStateStore,
+    PostgresStateStore,
+    RedisStateStore,
     SQLiteStateStore,
     StateStore,
 )
@@ -71,6 +73,8 @@ __all__ = [
     "MetricsCollector",
     "Orchestrator",
     "ParallelStateConfig",
+    "PostgresStateStore",
+    "RedisStateStore",
     "SQLiteStateStore",
     "StaleVersionError",
     "StateMachine",

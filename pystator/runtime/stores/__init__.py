@@ -11,6 +11,8 @@ from pystator.runtime.stores.base import (
     VersionedStateStore,
 )
 from pystator.runtime.stores.memory import InMemoryStateStore
+from pystator.runtime.stores.postgres import PostgresStateStore
+from pystator.runtime.stores.redis import RedisStateStore
 from pystator.runtime.stores.sqlite import SQLiteStateStore
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "EntityRecord",
     "HistoryEntry",
     "InMemoryStateStore",
+    "PostgresStateStore",
+    "RedisStateStore",
     "SQLiteStateStore",
     "StateStore",
     "VersionedStateStore",

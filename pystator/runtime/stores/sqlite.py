@@ -6,7 +6,6 @@ compares the entity's version before changing it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
+from pystator.runtime.stores._codec import dumps, loads
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry
 
 SCHEMA = (
@@ -55,23 +55,6 @@ def _path_of(url: str | None) -> str:
     if not url.startswith("sqlite:///"):
         raise ConfigurationError(f"{url!r} is not a SQLite URL; write sqlite:///path/to/file.db")
     return url[len("sqlite:///") :]
-
-
-def _dumps(value: Any, what: str) -> str:
-    try:
-        return json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError) as exc:
-        raise FSMError(f"{what} is not JSON-serialisable: {exc}") from None
-
-
-def _loads(text: str, what: str, entity_id: str) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise FSMError(
-            f"stored {what} of entity {entity_id!r} is corrupt: {exc}",
-            {"entity_id": entity_id},
-        ) from None
 
 
 class SQLiteStateStore:
@@ -170,7 +153,7 @@ class SQLiteStateStore:
         if row is None:
             return None
         state, context, version, machine_name, history, parallel = row
-        loaded_context = _loads(context, "context", entity_id)
+        loaded_context = loads(context, "context", entity_id)
         if not isinstance(loaded_context, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
         return EntityRecord(
@@ -179,16 +162,16 @@ class SQLiteStateStore:
             loaded_context,
             version,
             machine_name,
-            _loads(history, "history", entity_id),
+            loads(history, "history", entity_id),
             parallel,
         )
 
     def save(
         self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
     ) -> int:
-        context = _dumps(dict(record.context), "context")
-        history = _dumps(dict(record.history), "history")
-        actions = _dumps(list(entry.actions), "actions") if entry else ""
+        context = dumps(dict(record.context), "context")
+        history = dumps(dict(record.history), "history")
+        actions = dumps(list(entry.actions), "actions") if entry else ""
         with self._lock:
             db = self._db
             # BEGIN IMMEDIATE takes the write lock now, so the version check and the write
@@ -263,7 +246,7 @@ class SQLiteStateStore:
                 row[3],
                 bool(row[4]),
                 row[5],
-                tuple(_loads(row[6], "history actions", entity_id)),
+                tuple(loads(row[6], "history actions", entity_id)),
                 row[7],
                 row[8],
             )
@@ -274,7 +257,7 @@ class SQLiteStateStore:
         with self._lock:
             self._db.execute(
                 "INSERT OR IGNORE INTO event_outcomes (key, outcome) VALUES (?, ?)",
-                (key, _dumps(dict(outcome), "outcome")),
+                (key, dumps(dict(outcome), "outcome")),
             )
 
     def recall(self, key: str) -> Mapping[str, Any] | None:
@@ -284,5 +267,5 @@ class SQLiteStateStore:
             ).fetchone()
         if row is None:
             return None
-        outcome: Mapping[str, Any] = _loads(row[0], "event outcome", key)
+        outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
         return outcome

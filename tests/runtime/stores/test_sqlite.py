@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import random
 import sqlite3
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,6 @@ import pytest
 from pystator import (
     ActionRegistry,
     FSMError,
-    InMemoryStateStore,
     Orchestrator,
     SQLiteStateStore,
     StaleVersionError,
@@ -119,56 +115,3 @@ def test_parallel_and_history_state_round_trip(url: str) -> None:
     assert SQLiteStateStore(url).connect().load("d").parallel == (  # type: ignore[union-attr]
         "active:trading=scanning,risk_monitor=normal,data_feed=connected"
     )
-
-
-def _worker(url: str, events: list[str], log: str) -> None:
-    store = SQLiteStateStore(url).connect()
-    done: list[str] = []
-    actions = ActionRegistry()
-    actions.register("count", lambda ctx: done.append(ctx["_entity"]))
-    machine = StateMachine.from_dict(FLIP)
-    runner = Orchestrator(machine, store, actions=actions, retry_base_delay=0.001)
-    for entity in events:
-        runner.process_event(entity, "flip", {"_entity": entity})
-    Path(log).write_text("\n".join(done), encoding="utf-8")
-
-
-def test_many_processes_lose_and_double_nothing(url: str, tmp_path: Path) -> None:
-    SQLiteStateStore(url).connect()
-    rng = random.Random(5)
-    entities = [f"e{i}" for i in range(50)]
-    events = [rng.choice(entities) for _ in range(2000)]
-    shares = [events[i::8] for i in range(8)]
-    context = multiprocessing.get_context("spawn")
-    logs = [str(tmp_path / f"actions-{i}.log") for i in range(8)]
-    processes = [
-        context.Process(target=_worker, args=(url, share, log))
-        for share, log in zip(shares, logs, strict=True)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=300)
-        assert process.exitcode == 0
-    expected = Counter(events)
-    store = SQLiteStateStore(url).connect()
-    serial = InMemoryStateStore()
-    replay = Orchestrator(StateMachine.from_dict(FLIP), serial)
-    for entity in events:
-        replay.process_event(entity, "flip", {"_entity": entity})
-    actions_ran = Counter(
-        line for log in logs for line in Path(log).read_text(encoding="utf-8").splitlines()
-    )
-    for entity, count in expected.items():
-        record = store.load(entity)
-        assert record is not None
-        twin = serial.load(entity)
-        assert twin is not None
-        assert (record.state, record.version, record.context["n"]) == (
-            twin.state,
-            twin.version,
-            twin.context["n"],
-        )
-        assert record.version == count
-        assert len(store.history(entity)) == count
-        assert actions_ran[entity] == count

@@ -1,0 +1,279 @@
+"""PostgresStateStore: the production store on PostgreSQL (psycopg 3, connection pool).
+
+Writes are compare-and-set statements on the entity's version, committed together with
+the history row, so replicas sharing the database never lose or double an event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
+from pystator.runtime.stores._codec import dumps, loads, missing_extra
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS {schema}.entity_states (
+        entity_id TEXT PRIMARY KEY,
+        machine_name TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        context TEXT NOT NULL DEFAULT '{{}}',
+        history TEXT NOT NULL DEFAULT '{{}}',
+        parallel TEXT,
+        version BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS {schema}.transition_history (
+        id BIGSERIAL PRIMARY KEY,
+        entity_id TEXT NOT NULL,
+        source_state TEXT NOT NULL,
+        target_state TEXT,
+        trigger TEXT NOT NULL,
+        success BOOLEAN NOT NULL,
+        error TEXT,
+        actions TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        duration_ms DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS transition_history_entity "
+    "ON {schema}.transition_history (entity_id, id)",
+    """CREATE TABLE IF NOT EXISTS {schema}.event_outcomes (
+        key TEXT PRIMARY KEY,
+        outcome TEXT NOT NULL
+    )""",
+)
+
+
+class PostgresStateStore:
+    """Entities, transition history and idempotency records in PostgreSQL tables."""
+
+    def __init__(
+        self, connection_string: str, *, schema: str = "public", pool_size: int = 4
+    ) -> None:
+        if not isinstance(connection_string, str) or not connection_string.startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ConfigurationError(
+                f"{connection_string!r} is not a PostgreSQL URL (postgresql://user@host/db)"
+            )
+        if not _SCHEMA_NAME.match(schema):
+            raise ConfigurationError(f"{schema!r} is not a plain lower-case schema name")
+        self.url = connection_string
+        self.schema = schema
+        self.pool_size = pool_size
+        self._pool: Any = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def connect(
+        self, auto_initialize: bool = True, validate_schema: bool = False
+    ) -> PostgresStateStore:
+        if self._pool is not None:
+            return self
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            raise missing_extra("psycopg and psycopg-pool", "postgres") from None
+        self._pool = ConnectionPool(
+            self.url, min_size=1, max_size=self.pool_size, open=True, timeout=30
+        )
+        if auto_initialize:
+            self.initialize()
+        if validate_schema:
+            self.validate_schema()
+        return self
+
+    def initialize(self) -> None:
+        with self._connection() as connection:
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            for statement in TABLES:
+                connection.execute(statement.format(schema=self.schema))
+
+    def validate_schema(self) -> None:
+        with self._connection() as connection:
+            found = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    (self.schema,),
+                )
+            }
+        missing = {"entity_states", "transition_history", "event_outcomes"} - found
+        if missing:
+            raise ConfigurationError(
+                f"schema {self.schema!r} lacks tables {', '.join(sorted(missing))}; "
+                "run `pystator db init` or connect(auto_initialize=True)"
+            )
+
+    def truncate(self) -> None:
+        with self._connection() as connection:
+            connection.execute(
+                f"TRUNCATE {self.schema}.event_outcomes, {self.schema}.transition_history, "
+                f"{self.schema}.entity_states"
+            )
+
+    def drop(self) -> None:
+        """Remove the schema and everything in it (tests use a schema of their own)."""
+        with self._connection() as connection:
+            connection.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def _connection(self) -> Any:
+        if self._pool is None:
+            self.connect()
+        return self._pool.connection()
+
+    # -- the documents' protocol --------------------------------------------------------
+
+    def get_state(self, entity_id: str) -> str | None:
+        record = self.load(entity_id)
+        return record.state if record else None
+
+    def set_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        current = self.load(entity_id)
+        context = (metadata or {}).get("context")
+        record = EntityRecord(
+            entity_id,
+            state,
+            context if context is not None else (current.context if current else {}),
+            current.version if current else 0,
+            (metadata or {}).get("machine_name", current.machine_name if current else ""),
+            current.history if current else {},
+            current.parallel if current else None,
+        )
+        self.save(record, record.version)
+
+    def get_context(self, entity_id: str) -> dict[str, Any]:
+        record = self.load(entity_id)
+        return dict(record.context) if record else {}
+
+    # -- versioned protocol ---------------------------------------------------------------
+
+    def load(self, entity_id: str) -> EntityRecord | None:
+        with self._connection() as connection:
+            row = connection.execute(
+                f"SELECT state, context, version, machine_name, history, parallel "
+                f"FROM {self.schema}.entity_states WHERE entity_id = %s",
+                (entity_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        state, context, version, machine_name, history, parallel = row
+        loaded = loads(context, "context", entity_id)
+        if not isinstance(loaded, dict):
+            raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
+        return EntityRecord(
+            entity_id,
+            state,
+            loaded,
+            int(version),
+            machine_name,
+            loads(history, "history", entity_id),
+            parallel,
+        )
+
+    def save(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        context = dumps(dict(record.context), "context")
+        history = dumps(dict(record.history), "history")
+        actions = dumps(list(entry.actions), "actions") if entry else ""
+        version = expected_version + 1
+        values = (
+            record.machine_name,
+            record.state,
+            context,
+            history,
+            record.parallel,
+            version,
+            record.entity_id,
+        )
+        with self._connection() as connection, connection.transaction():
+            if expected_version == 0:
+                cursor = connection.execute(
+                    f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
+                    "history, parallel, version, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (entity_id) DO NOTHING",
+                    values,
+                )
+            else:
+                cursor = connection.execute(
+                    f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
+                    "context = %s, history = %s, parallel = %s, version = %s "
+                    "WHERE entity_id = %s AND version = %s",
+                    (*values, expected_version),
+                )
+            if cursor.rowcount != 1:
+                raise StaleVersionError(
+                    f"entity {record.entity_id!r} changed since it was read",
+                    record.entity_id,
+                    expected_version,
+                )
+            if entry is not None:
+                connection.execute(
+                    f"INSERT INTO {self.schema}.transition_history (entity_id, source_state, "
+                    "target_state, trigger, success, error, actions, timestamp, duration_ms) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        entry.entity_id,
+                        entry.source_state,
+                        entry.target_state,
+                        entry.trigger,
+                        entry.success,
+                        entry.error,
+                        actions,
+                        entry.timestamp,
+                        entry.duration_ms,
+                    ),
+                )
+        return version
+
+    def history(self, entity_id: str) -> list[HistoryEntry]:
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT entity_id, source_state, target_state, trigger, success, error, "
+                f"actions, timestamp, duration_ms FROM {self.schema}.transition_history "
+                "WHERE entity_id = %s ORDER BY id",
+                (entity_id,),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                bool(row[4]),
+                row[5],
+                tuple(loads(row[6], "history actions", entity_id)),
+                row[7],
+                float(row[8]),
+            )
+            for row in rows
+        ]
+
+    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+        with self._connection() as connection:
+            connection.execute(
+                f"INSERT INTO {self.schema}.event_outcomes (key, outcome) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, dumps(dict(outcome), "outcome")),
+            )
+
+    def recall(self, key: str) -> Mapping[str, Any] | None:
+        with self._connection() as connection:
+            row = connection.execute(
+                f"SELECT outcome FROM {self.schema}.event_outcomes WHERE key = %s", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
+        return outcome

@@ -1,0 +1,193 @@
+"""RedisStateStore: the high-throughput store on Redis (redis-py).
+
+Each entity is a hash at `pystator:entity:{id}`; a Lua script compares the version and
+writes the hash and the history row in one atomic step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pystator.runtime.errors import FSMError, StaleVersionError
+from pystator.runtime.stores._codec import dumps, loads, missing_extra
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+
+_SAVE = """
+local current = redis.call('HGET', KEYS[1], 'version') or '0'
+if current ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
+           'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7])
+if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
+return tonumber(ARGV[7])
+"""
+
+
+class RedisStateStore:
+    """Entities, history lists and idempotency records in Redis."""
+
+    def __init__(
+        self, connection_string: str | None = None, *, key_prefix: str = "pystator"
+    ) -> None:
+        self.url = connection_string or os.environ.get(
+            "PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0"
+        )
+        self.key_prefix = key_prefix
+        self._client: Any = None
+        self._save: Any = None
+
+    def connect(self) -> RedisStateStore:
+        if self._client is not None:
+            return self
+        try:
+            import redis
+        except ImportError:
+            raise missing_extra("redis", "redis") from None
+        self._client = redis.Redis.from_url(self.url)
+        self._save = self._client.register_script(_SAVE)
+        return self
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self.connect()
+        return self._client
+
+    def _entity_key(self, entity_id: str) -> str:
+        return f"{self.key_prefix}:entity:{entity_id}"
+
+    def _history_key(self, entity_id: str) -> str:
+        return f"{self.key_prefix}:history:{entity_id}"
+
+    def truncate(self) -> None:
+        """Delete every key under this store's prefix."""
+        for key in self.client.scan_iter(match=f"{self.key_prefix}:*", count=500):
+            self.client.delete(key)
+
+    # -- the documents' protocol --------------------------------------------------------
+
+    def get_state(self, entity_id: str) -> str | None:
+        record = self.load(entity_id)
+        return record.state if record else None
+
+    def set_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        current = self.load(entity_id)
+        context = (metadata or {}).get("context")
+        record = EntityRecord(
+            entity_id,
+            state,
+            context if context is not None else (current.context if current else {}),
+            current.version if current else 0,
+            (metadata or {}).get("machine_name", current.machine_name if current else ""),
+            current.history if current else {},
+            current.parallel if current else None,
+        )
+        self.save(record, record.version)
+
+    def get_context(self, entity_id: str) -> dict[str, Any]:
+        record = self.load(entity_id)
+        return dict(record.context) if record else {}
+
+    # -- versioned protocol ---------------------------------------------------------------
+
+    def load(self, entity_id: str) -> EntityRecord | None:
+        raw = self.client.hgetall(self._entity_key(entity_id))
+        if not raw:
+            return None
+        fields = {key.decode(): value.decode() for key, value in raw.items()}
+        context = loads(fields.get("context", "{}"), "context", entity_id)
+        if not isinstance(context, dict):
+            raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
+        try:
+            version = int(fields["version"])
+        except (KeyError, ValueError):
+            raise FSMError(f"stored version of entity {entity_id!r} is corrupt") from None
+        return EntityRecord(
+            entity_id,
+            fields.get("state", ""),
+            context,
+            version,
+            fields.get("machine_name", ""),
+            loads(fields.get("history", "{}"), "history", entity_id),
+            fields.get("parallel") or None,
+        )
+
+    def save(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        version = expected_version + 1
+        row = ""
+        if entry is not None:
+            row = dumps(
+                {
+                    "source_state": entry.source_state,
+                    "target_state": entry.target_state,
+                    "trigger": entry.trigger,
+                    "success": entry.success,
+                    "error": entry.error,
+                    "actions": list(entry.actions),
+                    "timestamp": entry.timestamp,
+                    "duration_ms": entry.duration_ms,
+                },
+                "history row",
+            )
+        written = self._save(
+            keys=[self._entity_key(record.entity_id), self._history_key(record.entity_id)],
+            args=[
+                str(expected_version),
+                record.state,
+                dumps(dict(record.context), "context"),
+                record.machine_name,
+                dumps(dict(record.history), "history"),
+                record.parallel or "",
+                str(version),
+                row,
+            ],
+            client=self.client,
+        )
+        if int(written) < 0:
+            raise StaleVersionError(
+                f"entity {record.entity_id!r} changed since it was read",
+                record.entity_id,
+                expected_version,
+            )
+        return version
+
+    def history(self, entity_id: str) -> list[HistoryEntry]:
+        rows = self.client.lrange(self._history_key(entity_id), 0, -1)
+        entries = []
+        for raw in rows:
+            item = loads(raw, "history row", entity_id)
+            entries.append(
+                HistoryEntry(
+                    entity_id,
+                    item["source_state"],
+                    item["target_state"],
+                    item["trigger"],
+                    bool(item["success"]),
+                    item["error"],
+                    tuple(item["actions"]),
+                    item["timestamp"],
+                    float(item["duration_ms"]),
+                )
+            )
+        return entries
+
+    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+        self.client.set(f"{self.key_prefix}:outcome:{key}", json.dumps(dict(outcome)), nx=True)
+
+    def recall(self, key: str) -> Mapping[str, Any] | None:
+        raw = self.client.get(f"{self.key_prefix}:outcome:{key}")
+        if raw is None:
+            return None
+        outcome: Mapping[str, Any] = loads(raw, "event outcome", key)
+        return outcome
