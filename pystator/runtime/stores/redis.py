@@ -6,6 +6,7 @@ writes the hash and the history row in one atomic step.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Mapping
@@ -191,3 +192,27 @@ class RedisStateStore:
             return None
         outcome: Mapping[str, Any] = loads(raw, "event outcome", key)
         return outcome
+
+    # -- async entry points: the same operations off the event loop --------------------
+
+    async def aload(self, entity_id: str) -> EntityRecord | None:
+        return await asyncio.to_thread(self.load, entity_id)
+
+    async def asave(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        return await asyncio.to_thread(self.save, record, expected_version, entry)
+
+    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
+        return await asyncio.to_thread(self.history, entity_id)
+
+    async def aget_state(self, entity_id: str) -> str | None:
+        return await asyncio.to_thread(self.get_state, entity_id)
+
+    async def aset_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
+
+    async def aget_context(self, entity_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.get_context, entity_id)

@@ -6,6 +6,7 @@ compares the entity's version before changing it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import threading
@@ -131,15 +132,15 @@ class SQLiteStateStore:
         return dict(record.context) if record else {}
 
     async def aget_state(self, entity_id: str) -> str | None:
-        return self.get_state(entity_id)
+        return await asyncio.to_thread(self.get_state, entity_id)
 
     async def aset_state(
         self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
     ) -> None:
-        self.set_state(entity_id, state, metadata=metadata)
+        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
 
     async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return self.get_context(entity_id)
+        return await asyncio.to_thread(self.get_context, entity_id)
 
     # -- versioned protocol ---------------------------------------------------------------
 
@@ -269,3 +270,16 @@ class SQLiteStateStore:
             return None
         outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
         return outcome
+
+    # -- async entry points: the same operations off the event loop --------------------
+
+    async def aload(self, entity_id: str) -> EntityRecord | None:
+        return await asyncio.to_thread(self.load, entity_id)
+
+    async def asave(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        return await asyncio.to_thread(self.save, record, expected_version, entry)
+
+    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
+        return await asyncio.to_thread(self.history, entity_id)

@@ -198,3 +198,20 @@ def test_a_missing_driver_names_the_extra(
     store = RedisStateStore() if module == "redis" else PostgresStateStore("postgresql://x/y")
     with pytest.raises(FSMError, match=rf'pip install "pystator\[{extra}\]"'):
         store.connect()
+
+
+def test_async_entry_points_keep_the_version_check(store_spec: Spec) -> None:
+    import asyncio
+
+    store = open_store(store_spec)
+    runner = Orchestrator(StateMachine.from_dict(FLIP), store)
+
+    async def scenario() -> None:
+        result = await runner.async_process_event("a", "flip")
+        assert result.target_state == "B"
+        assert await store.aget_state("a") == "B"
+        with pytest.raises(StaleVersionError):
+            await store.asave(EntityRecord("a", "A"), 0)
+        assert len(await store.ahistory("a")) == 1
+
+    asyncio.run(scenario())
