@@ -1,0 +1,63 @@
+"""`pystator db init|upgrade|truncate` on SQLite files and on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pystator import SQLiteStateStore
+from pystator.cli import main
+
+
+def test_init_creates_the_tables(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = CliRunner().invoke(main, ["db", "init", url])
+    assert result.exit_code == 0 and "ready" in result.stdout
+    store = SQLiteStateStore(url).connect(auto_initialize=False)
+    store.set_state("e", "A")
+    assert store.get_state("e") == "A"
+
+
+def test_upgrade_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["db", "upgrade", url])
+        assert result.exit_code == 0 and "up to date" in result.stdout
+
+
+def test_truncate_asks_unless_forced(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = SQLiteStateStore(url).connect()
+    store.set_state("e", "A")
+    refused = CliRunner().invoke(main, ["db", "truncate", url], input="n\n")
+    assert refused.exit_code == 1 and store.get_state("e") == "A"
+    done = CliRunner().invoke(main, ["db", "truncate", url, "--force"])
+    assert done.exit_code == 0 and store.get_state("e") is None
+
+
+def test_a_bad_url_is_a_message_not_a_traceback() -> None:
+    result = CliRunner().invoke(main, ["db", "init", "mysql://nowhere/db"])
+    assert result.exit_code == 1
+    assert "not a SQLite URL" in result.stderr and "Traceback" not in result.output
+
+
+def test_init_on_postgres() -> None:
+    import uuid
+
+    from tests.runtime.stores.conftest import PG_URL, unavailable
+
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:  # any failure to reach the server
+        unavailable("PostgreSQL at " + PG_URL, str(exc))
+    result = CliRunner().invoke(main, ["db", "init", PG_URL])
+    assert result.exit_code == 0, result.output
+    from pystator import PostgresStateStore
+
+    store = PostgresStateStore(PG_URL).connect(auto_initialize=False, validate_schema=True)
+    key = f"cli-{uuid.uuid4().hex}"
+    store.set_state(key, "A")
+    assert store.get_state(key) == "A"
