@@ -6,6 +6,7 @@ store never lose or double-apply an event.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -81,3 +82,71 @@ class VersionedStateStore(Protocol):
     def remember(self, key: str, outcome: Mapping[str, Any]) -> None: ...
 
     def recall(self, key: str) -> Mapping[str, Any] | None: ...
+
+
+class RecordStore:
+    """The documents' protocol and the async entry points, in terms of `load` and `save`.
+
+    Durable stores inherit this and implement the versioned operations only.
+    """
+
+    def load(self, entity_id: str) -> EntityRecord | None:
+        raise NotImplementedError
+
+    def save(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        raise NotImplementedError
+
+    def history(self, entity_id: str) -> list[HistoryEntry]:
+        raise NotImplementedError
+
+    def get_state(self, entity_id: str) -> str | None:
+        record = self.load(entity_id)
+        return record.state if record else None
+
+    def set_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Write `state` (and `metadata["context"]`, `metadata["machine_name"]` if given)."""
+        current = self.load(entity_id)
+        given = metadata or {}
+        context = given.get("context")
+        record = EntityRecord(
+            entity_id,
+            state,
+            context if context is not None else (current.context if current else {}),
+            current.version if current else 0,
+            given.get("machine_name", current.machine_name if current else ""),
+            current.history if current else {},
+            current.parallel if current else None,
+        )
+        self.save(record, record.version)
+
+    def get_context(self, entity_id: str) -> dict[str, Any]:
+        record = self.load(entity_id)
+        return dict(record.context) if record else {}
+
+    # Async entry points run the same operations off the event loop, version check included.
+
+    async def aget_state(self, entity_id: str) -> str | None:
+        return await asyncio.to_thread(self.get_state, entity_id)
+
+    async def aset_state(
+        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+    ) -> None:
+        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
+
+    async def aget_context(self, entity_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.get_context, entity_id)
+
+    async def aload(self, entity_id: str) -> EntityRecord | None:
+        return await asyncio.to_thread(self.load, entity_id)
+
+    async def asave(
+        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+    ) -> int:
+        return await asyncio.to_thread(self.save, record, expected_version, entry)
+
+    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
+        return await asyncio.to_thread(self.history, entity_id)

@@ -6,14 +6,13 @@ the history row, so replicas sharing the database never lose or double an event.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -48,7 +47,7 @@ TABLES = (
 )
 
 
-class PostgresStateStore:
+class PostgresStateStore(RecordStore):
     """Entities, transition history and idempotency records in PostgreSQL tables."""
 
     def __init__(
@@ -130,32 +129,6 @@ class PostgresStateStore:
         if self._pool is None:
             self.connect()
         return self._pool.connection()
-
-    # -- the documents' protocol --------------------------------------------------------
-
-    def get_state(self, entity_id: str) -> str | None:
-        record = self.load(entity_id)
-        return record.state if record else None
-
-    def set_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        current = self.load(entity_id)
-        context = (metadata or {}).get("context")
-        record = EntityRecord(
-            entity_id,
-            state,
-            context if context is not None else (current.context if current else {}),
-            current.version if current else 0,
-            (metadata or {}).get("machine_name", current.machine_name if current else ""),
-            current.history if current else {},
-            current.parallel if current else None,
-        )
-        self.save(record, record.version)
-
-    def get_context(self, entity_id: str) -> dict[str, Any]:
-        record = self.load(entity_id)
-        return dict(record.context) if record else {}
 
     # -- versioned protocol ---------------------------------------------------------------
 
@@ -278,27 +251,3 @@ class PostgresStateStore:
             return None
         outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
         return outcome
-
-    # -- async entry points: the same operations off the event loop --------------------
-
-    async def aload(self, entity_id: str) -> EntityRecord | None:
-        return await asyncio.to_thread(self.load, entity_id)
-
-    async def asave(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
-    ) -> int:
-        return await asyncio.to_thread(self.save, record, expected_version, entry)
-
-    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
-        return await asyncio.to_thread(self.history, entity_id)
-
-    async def aget_state(self, entity_id: str) -> str | None:
-        return await asyncio.to_thread(self.get_state, entity_id)
-
-    async def aset_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
-
-    async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.get_context, entity_id)

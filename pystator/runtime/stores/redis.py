@@ -6,7 +6,6 @@ writes the hash and the history row in one atomic step.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Mapping
@@ -14,7 +13,7 @@ from typing import Any
 
 from pystator.runtime.errors import FSMError, StaleVersionError
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
 
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
@@ -26,7 +25,7 @@ return tonumber(ARGV[7])
 """
 
 
-class RedisStateStore:
+class RedisStateStore(RecordStore):
     """Entities, history lists and idempotency records in Redis."""
 
     def __init__(
@@ -71,32 +70,6 @@ class RedisStateStore:
         """Delete every key under this store's prefix."""
         for key in self.client.scan_iter(match=f"{self.key_prefix}:*", count=500):
             self.client.delete(key)
-
-    # -- the documents' protocol --------------------------------------------------------
-
-    def get_state(self, entity_id: str) -> str | None:
-        record = self.load(entity_id)
-        return record.state if record else None
-
-    def set_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        current = self.load(entity_id)
-        context = (metadata or {}).get("context")
-        record = EntityRecord(
-            entity_id,
-            state,
-            context if context is not None else (current.context if current else {}),
-            current.version if current else 0,
-            (metadata or {}).get("machine_name", current.machine_name if current else ""),
-            current.history if current else {},
-            current.parallel if current else None,
-        )
-        self.save(record, record.version)
-
-    def get_context(self, entity_id: str) -> dict[str, Any]:
-        record = self.load(entity_id)
-        return dict(record.context) if record else {}
 
     # -- versioned protocol ---------------------------------------------------------------
 
@@ -192,27 +165,3 @@ class RedisStateStore:
             return None
         outcome: Mapping[str, Any] = loads(raw, "event outcome", key)
         return outcome
-
-    # -- async entry points: the same operations off the event loop --------------------
-
-    async def aload(self, entity_id: str) -> EntityRecord | None:
-        return await asyncio.to_thread(self.load, entity_id)
-
-    async def asave(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
-    ) -> int:
-        return await asyncio.to_thread(self.save, record, expected_version, entry)
-
-    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
-        return await asyncio.to_thread(self.history, entity_id)
-
-    async def aget_state(self, entity_id: str) -> str | None:
-        return await asyncio.to_thread(self.get_state, entity_id)
-
-    async def aset_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
-
-    async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.get_context, entity_id)

@@ -6,7 +6,6 @@ compares the entity's version before changing it.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import threading
@@ -16,7 +15,7 @@ from typing import Any
 
 from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
 from pystator.runtime.stores._codec import dumps, loads
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS entity_states (
@@ -58,7 +57,7 @@ def _path_of(url: str | None) -> str:
     return url[len("sqlite:///") :]
 
 
-class SQLiteStateStore:
+class SQLiteStateStore(RecordStore):
     """Entities, transition history and idempotency records in one SQLite file."""
 
     def __init__(self, connection_string: str | None = None, *, timeout: float = 30.0) -> None:
@@ -103,44 +102,6 @@ class SQLiteStateStore:
             self.connect()
         assert self._connection is not None
         return self._connection
-
-    # -- the documents' protocol --------------------------------------------------------
-
-    def get_state(self, entity_id: str) -> str | None:
-        record = self.load(entity_id)
-        return record.state if record else None
-
-    def set_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        with self._lock:
-            current = self.load(entity_id)
-            context = (metadata or {}).get("context")
-            record = EntityRecord(
-                entity_id,
-                state,
-                context if context is not None else (current.context if current else {}),
-                current.version if current else 0,
-                (metadata or {}).get("machine_name", current.machine_name if current else ""),
-                current.history if current else {},
-                current.parallel if current else None,
-            )
-            self.save(record, record.version)
-
-    def get_context(self, entity_id: str) -> dict[str, Any]:
-        record = self.load(entity_id)
-        return dict(record.context) if record else {}
-
-    async def aget_state(self, entity_id: str) -> str | None:
-        return await asyncio.to_thread(self.get_state, entity_id)
-
-    async def aset_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
-
-    async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.get_context, entity_id)
 
     # -- versioned protocol ---------------------------------------------------------------
 
@@ -270,16 +231,3 @@ class SQLiteStateStore:
             return None
         outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
         return outcome
-
-    # -- async entry points: the same operations off the event loop --------------------
-
-    async def aload(self, entity_id: str) -> EntityRecord | None:
-        return await asyncio.to_thread(self.load, entity_id)
-
-    async def asave(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
-    ) -> int:
-        return await asyncio.to_thread(self.save, record, expected_version, entry)
-
-    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
-        return await asyncio.to_thread(self.history, entity_id)
