@@ -6,9 +6,9 @@ oversized input are diagnostics, never tracebacks or silent surprises.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,8 @@ MAX_NODES = 200_000
 
 @dataclass(frozen=True, slots=True)
 class Position:
+    """A place in the source text; both numbers are 1-based."""
+
     line: int
     col: int
 
@@ -45,7 +47,7 @@ class Document:
     source_hash: str = ""
 
     def position(self, path: Sequence[str | int]) -> Position:
-        """Where the value at `path` starts, or its nearest known ancestor."""
+        """Where the value at `path` starts, or where its nearest known ancestor starts."""
         current = tuple(path)
         while True:
             found = self.positions.get(current)
@@ -56,7 +58,7 @@ class Document:
             current = current[:-1]
 
     def key_position(self, path: Sequence[str | int]) -> Position:
-        """Where the key of the mapping entry at `path` is written."""
+        """Where the key of the mapping entry at `path` is written, else its value's position."""
         found = self.key_positions.get(tuple(path))
         return found if found is not None else self.position(path)
 
@@ -67,197 +69,312 @@ def _fail(
     return CompileError([Diagnostic(code, message, file, line, col, hint=hint)])
 
 
+def _too_large(file: str, what: str, size: int) -> CompileError:
+    return _fail(
+        file, "PS003", f"{what} is {size} bytes, over the limit of {MAX_BYTES} bytes.", _SIZE_HINT
+    )
+
+
+# -- entry points --------------------------------------------------------------------------
+
+
 def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> Document:
-    """Read and load one machine file."""
-    name = display_name or os.fspath(path)
+    """Read and load one machine file; `display_name` replaces the path in diagnostics."""
+    try:
+        shown = os.fspath(path)
+    except TypeError:
+        shown = repr(path)
+    name = display_name or shown
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
-            raise _fail(
-                name,
-                "PS003",
-                f"the file is {size} bytes; the limit is {MAX_BYTES} bytes.",
-                "Split the machine into several files.",
-            )
+            raise _too_large(name, "the file", size)
         with open(path, "rb") as handle:
+            # Read one byte past the limit so a file that grew after the size check is
+            # still refused instead of being silently truncated.
             raw = handle.read(MAX_BYTES + 1)
     except CompileError:
         raise
+    except FileNotFoundError:
+        raise _fail(
+            name, "PS007", f"{shown} does not exist.", "Check the path and the file name."
+        ) from None
     except IsADirectoryError:
         raise _fail(
-            name, "PS007", f"{name} is a directory, not a file.", "Pass a YAML file."
+            name, "PS007", f"{shown} is a directory, not a file.", "Pass the machine's YAML file."
         ) from None
-    except FileNotFoundError:
-        raise _fail(name, "PS007", f"{name} does not exist.", "Check the path.") from None
-    except OSError as exc:
+    except PermissionError:
         raise _fail(
             name,
             "PS007",
-            f"{name} cannot be read: {exc.strerror or exc}.",
-            "Check the path and its permissions.",
+            f"{shown} cannot be read: permission denied.",
+            "Check the file's permissions.",
+        ) from None
+    except (OSError, ValueError) as exc:
+        # ValueError covers paths the OS cannot represent, such as one with a NUL byte.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _fail(
+            name,
+            "PS007",
+            f"{shown} cannot be read: {reason}.",
+            "Check the path and the file's permissions.",
         ) from None
     return load_text(raw, name)
 
 
 def load_text(text: str | bytes, file: str = "<string>") -> Document:
-    """Load YAML or JSON text (JSON is parsed as YAML, so positions work the same)."""
-    if isinstance(text, bytes):
-        raw = text
-        if len(raw) > MAX_BYTES:
-            raise _fail(
-                file,
-                "PS003",
-                f"the input is {len(raw)} bytes; the limit is {MAX_BYTES} bytes.",
-                "Split the machine into several files.",
-            )
-        try:
-            decoded = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _fail(
-                file,
-                "PS007",
-                f"the input is not valid UTF-8 (byte {exc.start}).",
-                "Save the file as UTF-8.",
-            ) from None
-    else:
+    """Load YAML or JSON text; JSON is read as YAML, so positions work the same for both."""
+    if isinstance(text, str):
         decoded = text
         raw = text.encode("utf-8", "surrogatepass")
         if len(raw) > MAX_BYTES:
-            raise _fail(
-                file,
-                "PS003",
-                f"the input is {len(raw)} bytes; the limit is {MAX_BYTES} bytes.",
-                "Split the machine into several files.",
-            )
-    if "\x00" in decoded:
+            raise _too_large(file, "the input", len(raw))
+    elif isinstance(text, bytes | bytearray | memoryview):
+        raw = bytes(text)
+        if len(raw) > MAX_BYTES:
+            raise _too_large(file, "the input", len(raw))
+        decoded = _decode(raw, file)
+    else:
+        raise TypeError(f"load_text() needs str or bytes, not {type(text).__name__}")
+    nul = decoded.find("\x00")
+    if nul >= 0:
+        # PyYAML treats NUL as the end of the stream, so everything after it would vanish.
         raise _fail(
-            file, "PS001", "the input contains a NUL character.", "Remove it; YAML is text."
+            file,
+            "PS001",
+            "the input contains a NUL character.",
+            "Remove it; a machine file is text.",
+            *_offset_position(decoded, nul),
         )
-    digest = hashlib.sha256(raw).hexdigest()
-    node = _compose(decoded, file)
-    builder = _Builder(file)
-    data = builder.build(node)
+    root, alias_sites = _compose(_json_tabs_to_spaces(decoded), file)
+    _measure(root, file)
+    builder = _Builder(file, alias_sites)
+    data = builder.build(root)
+    if data is None:
+        raise _fail(
+            file,
+            "PS005",
+            "the document is empty (null).",
+            "Write a machine: a mapping with `states:` and `transitions:`.",
+            *_mark(root.start_mark),
+        )
     if not isinstance(data, dict):
         raise _fail(
             file,
             "PS006",
             f"the document is {_kind(data)}, not a mapping.",
-            "A machine file is a mapping with `states:` and `transitions:`.",
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
+            "A machine file is a mapping with `states:` and `transitions:` at the top level.",
+            *_mark(root.start_mark),
         )
+    digest = hashlib.sha256(raw).hexdigest()
     return Document(file, data, builder.positions, builder.key_positions, digest)
 
 
 def load_data(data: Mapping[str, Any], file: str = "<dict>") -> Document:
-    """Wrap already-parsed data (for `StateMachine.from_dict`); positions are unknown."""
+    """Wrap already-parsed data (for `StateMachine.from_dict`); positions are unknown.
+
+    Mappings and lists are copied so later stages never share structure with the caller;
+    other values are kept as they are and judged by the schema stage.
+    """
     if not isinstance(data, Mapping):
         raise _fail(
             file,
             "PS006",
-            f"the configuration is {type(data).__name__}, not a mapping.",
+            f"the configuration is {_kind(data)}, not a mapping.",
             "Pass a dict with `states:` and `transitions:`.",
         )
+    return Document(file, _copy_plain(data, file))
+
+
+def _decode(raw: bytes, file: str) -> str:
     try:
-        copied = copy.deepcopy(dict(data))
-    except RecursionError:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # The error's offsets refer to `exc.object`, which lacks a leading BOM if there was one.
+        body, start = exc.object, exc.start
+        line_start = body.rfind(b"\n", 0, start) + 1
+        line = body.count(b"\n", 0, start) + 1
+        col = len(body[line_start:start].decode("utf-8", "replace")) + 1
         raise _fail(
-            file, "PS004", "the configuration is nested too deeply.", "Flatten it."
+            file,
+            "PS007",
+            f"the input is not valid UTF-8 (unexpected byte 0x{body[start]:02x}).",
+            "Save the file as UTF-8.",
+            line,
+            col,
         ) from None
-    return Document(file, copied)
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
     if isinstance(value, str):
         return "a string"
-    return f"a {type(value).__name__}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "null"
+    return f"a value of type {type(value).__name__}"
 
 
-# -- composing ---------------------------------------------------------------------------
+def _copy_plain(data: Mapping[Any, Any], file: str) -> dict[str, Any]:
+    """Copy nested mappings and lists without recursion, refusing cycles and huge input."""
+    root: dict[str, Any] = {}
+    # Each entry: the source container, the copy being filled, its depth, and the ids of
+    # the containers above it (to recognise a structure that contains itself).
+    stack: list[tuple[Any, Any, int, frozenset[int]]] = [(data, root, 1, frozenset())]
+    nodes = 1
+    while stack:
+        source, target, depth, above = stack.pop()
+        inside = above | {id(source)}
+        items = source.items() if isinstance(source, Mapping) else enumerate(source)
+        for key, value in items:
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _fail(
+                    file,
+                    "PS004",
+                    f"the configuration has more than {MAX_NODES} values.",
+                    _SIZE_HINT,
+                )
+            if depth + 1 > MAX_DEPTH:
+                raise _fail(
+                    file,
+                    "PS004",
+                    f"the configuration is nested deeper than {MAX_DEPTH} levels.",
+                    _DEPTH_HINT,
+                )
+            copied: Any = value
+            if isinstance(value, Mapping | list | tuple):
+                if id(value) in inside:
+                    raise _fail(
+                        file,
+                        "PS004",
+                        "the configuration contains itself.",
+                        "Pass a tree of dicts and lists without cycles.",
+                    )
+                copied = {} if isinstance(value, Mapping) else []
+                stack.append((value, copied, depth + 1, inside))
+            if isinstance(target, dict):
+                target[key] = copied
+            else:
+                target.append(copied)
+    return root
+
+
+# -- composing -------------------------------------------------------------------------------
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_INT = _YAML_TAG + "int"
+_FLOAT = _YAML_TAG + "float"
+_BOOL = _YAML_TAG + "bool"
+_NULL_TAG = _YAML_TAG + "null"
+_MERGE = _YAML_TAG + "merge"
+_SCALAR_TAGS = frozenset(
+    {_STR, _INT, _FLOAT, _BOOL, _NULL_TAG, _MERGE, _YAML_TAG + "timestamp", _YAML_TAG + "value"}
+)
+_SEQ = _YAML_TAG + "seq"
+_MAP = _YAML_TAG + "map"
+
+
+class _TooComplex(Exception):
+    def __init__(self, message: str, hint: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.mark = mark
+
+
+_ALIAS_HINT = "Write the repeated parts out; a machine file needs only a few anchors."
+_DEPTH_HINT = "Flatten the structure; a machine file needs only a few levels of nesting."
+_SIZE_HINT = "Remove unused content; a machine file has no reason to be this large."
 
 
 class _Loader(yaml.SafeLoader):
-    """Composes nodes only, counting aliases so expansion bombs stop early."""
+    """Composes nodes only, counting aliases, depth and nodes so that bombs stop early."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.alias_count = 0
         self.depth = 0
+        self.node_count = 0
+        # Where each alias is written, by (parent node id, index or key node id): an aliased
+        # value shares the anchor's node, whose own mark points at the anchor instead.
+        self.alias_sites: dict[tuple[int, int], Any] = {}
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
             self.alias_count += 1
             if self.alias_count > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _TooComplex(f"the input uses more than {MAX_ALIASES} aliases", mark)
+                raise _TooComplex(
+                    f"the input uses more than {MAX_ALIASES} aliases", _ALIAS_HINT, event.start_mark
+                )
+            if parent is not None and index is not None:
+                slot = index if isinstance(index, int) else id(index)
+                self.alias_sites[(id(parent), slot)] = event.start_mark
+        else:
+            self.node_count += 1
+            if self.node_count > MAX_NODES:
+                raise _TooComplex(
+                    f"the input has more than {MAX_NODES} nodes", _SIZE_HINT, event.start_mark
+                )
+        # PyYAML composes recursively; bounding the depth here keeps it far from the
+        # interpreter's recursion limit whatever the input.
+        if self.depth >= MAX_DEPTH:
+            raise _TooComplex(
+                f"the input is nested deeper than {MAX_DEPTH} levels", _DEPTH_HINT, event.start_mark
+            )
         self.depth += 1
         try:
-            if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _TooComplex(f"the input is nested deeper than {MAX_DEPTH} levels", mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
 
-class _TooComplex(Exception):
-    def __init__(self, message: str, mark: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
+# JSON (and YAML 1.2) read `1e5` and `2.5e-3` as numbers; YAML 1.1 insists on a dot and a
+# signed exponent and would keep them as strings.
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
+
+_SYNTAX_HINT = "Fix the YAML syntax at this position."
 
 
-def _compose(text: str, file: str) -> yaml.Node:
+def _compose(text: str, file: str) -> tuple[yaml.Node, dict[tuple[int, int], Any]]:
+    """The root node, and where each alias is written (see `_Loader.alias_sites`)."""
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
-        node = loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
+        sites = loader.alias_sites
     except _TooComplex as exc:
-        raise _fail(
-            file,
-            "PS004",
-            f"{exc.message}.",
-            "Write the machine out plainly; anchors and deep nesting are not needed.",
-            exc.mark.line + 1,
-            exc.mark.column + 1,
-        ) from None
-    except yaml.composer.ComposerError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if "another document" in (exc.problem or "") or "single document" in (exc.context or ""):
-            message = "the file holds more than one YAML document."
-            hint = "Keep one machine per file (remove the extra `---`)."
-        else:
-            message = f"{exc.problem or exc.context or 'invalid YAML'}."
-            hint = "Fix the YAML syntax at this position."
-        raise _fail(file, "PS001", message, hint, *_mark(mark)) from None
+        raise _fail(file, "PS004", f"{exc.message}.", exc.hint, *_mark(exc.mark)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        message, hint = _describe(exc)
         raise _fail(
-            file,
-            "PS001",
-            f"invalid YAML: {problem}.",
-            "Fix the YAML syntax at this position.",
-            *_mark(mark),
+            file, "PS001", message, hint, *_mark(exc.problem_mark or exc.context_mark)
         ) from None
     except yaml.reader.ReaderError as exc:
-        line, col = _offset_position(text, exc.position)
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
         raise _fail(
             file,
             "PS001",
-            f"the input contains the unprintable character {chr(exc.character)!r}.",
-            "Remove it or write it as an escape inside a double-quoted string.",
-            line,
-            col,
+            f"the input contains the unprintable character {character!r}.",
+            "Remove it, or write it as an escape inside a double-quoted string.",
+            *_offset_position(text, exc.position),
         ) from None
     except yaml.YAMLError as exc:
-        raise _fail(file, "PS001", f"invalid YAML: {exc}.", "Fix the YAML syntax.") from None
+        raise _fail(file, "PS001", f"invalid YAML: {_sentence(str(exc))}", _SYNTAX_HINT) from None
     except RecursionError:
-        raise _fail(
-            file, "PS004", "the input is nested too deeply.", "Flatten the structure."
-        ) from None
+        # Unreachable with the depth bound above; kept so a deep caller stack still
+        # yields a diagnostic rather than a traceback.
+        raise _fail(file, "PS004", "the input is nested too deeply.", _DEPTH_HINT) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -266,14 +383,47 @@ def _compose(text: str, file: str) -> yaml.Node:
             file,
             "PS005",
             "the file is empty.",
-            "Write a machine with `states:` and `transitions:`.",
+            "Write a machine: a mapping with `states:` and `transitions:`.",
         )
-    return node
+    return node, sites
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """A one-sentence message and a hint for a PyYAML syntax or composition error."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    if "another document" in problem:
+        return (
+            "only one document is allowed, but the file holds more than one.",
+            "Keep one machine per file and remove the extra `---`.",
+        )
+    if context.startswith("found duplicate anchor"):
+        name = context.removeprefix("found duplicate anchor ").split(";")[0]
+        first = exc.context_mark.line + 1 if exc.context_mark else 1
+        return (
+            f"the anchor {name} is defined twice (first on line {first}).",
+            "Give each anchor a distinct name.",
+        )
+    if problem.startswith("found undefined alias"):
+        return f"invalid YAML: {_sentence(problem)}", "Define the anchor before using it."
+    text = problem or context or "invalid syntax"
+    if problem and context:
+        where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
+        text = f"{problem}, {context}{where}"
+    hint = _SYNTAX_HINT
+    if "'\\t'" in problem:
+        hint = "Indent with spaces; YAML does not allow tabs there."
+    return f"invalid YAML: {_sentence(text)}", hint
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith(".") else text + "."
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _mark(mark: Any) -> tuple[int, int]:
@@ -282,111 +432,224 @@ def _mark(mark: Any) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
+# A quoted string (only where one can start, and running to the end of the text when
+# unterminated so that matching stays linear), a comment, or a tab.
+_FLOW_TOKEN = re.compile(
+    r"""(?<![^\s{\[,:])(?:"(?:[^"\\]|\\.)*+(?:"|\Z)|'(?:[^']|'')*+(?:'|\Z))"""
+    r"""|(?<!\S)#[^\n]*|\t""",
+    re.DOTALL,
+)
+
+
+def _json_tabs_to_spaces(text: str) -> str:
+    """Turn tabs outside quoted strings into spaces when the input is a JSON-style document.
+
+    JSON allows tabs as whitespace but PyYAML refuses them outside quoted strings, so
+    tab-indented JSON would fail. Each tab becomes one space, which keeps every column.
+    """
+    if "\t" not in text or text.lstrip(" \t\r\n\ufeff")[:1] not in ("{", "["):
+        return text
+    return _FLOW_TOKEN.sub(lambda m: " " if m.group() == "\t" else m.group(), text)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _measure(root: yaml.Node, file: str) -> None:
+    """Refuse a node graph that contains itself, or that aliases expand past the limits.
+
+    Works on the composed graph with memoised sizes, so a billion-laughs document is
+    measured in a handful of steps and never expanded.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            children = _children(node)
+            entered.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            height[key] = 1 + max((height[id(child)] for child in children), default=0)
+            if size[key] > MAX_NODES:
+                raise _fail(
+                    file,
+                    "PS004",
+                    f"through aliases, the value here expands to more than {MAX_NODES} nodes.",
+                    _ALIAS_HINT,
+                    *_mark(node.start_mark),
+                )
+            if height[key] > MAX_DEPTH:
+                raise _fail(
+                    file,
+                    "PS004",
+                    f"through aliases, the data here nests deeper than {MAX_DEPTH} levels.",
+                    _ALIAS_HINT,
+                    *_mark(node.start_mark),
+                )
+            continue
+        if key in size:
+            continue
+        if key in entered:
+            # Nodes entered but not finished are exactly the ancestors of this one.
+            raise _fail(
+                file,
+                "PS004",
+                "an alias refers to the anchored value that contains it.",
+                "Remove the alias; a value cannot contain itself.",
+                *_mark(node.start_mark),
+            )
+        entered.add(key)
+        stack.append((node, True))
+        children = _children(node)
+        stack.extend((child, False) for child in children if id(child) not in size)
+
+
 # -- building plain data -----------------------------------------------------------------------
 
-_TRUE = {"true", "True", "TRUE"}
-_FALSE = {"false", "False", "FALSE"}
-_NULL = {"", "~", "null", "Null", "NULL"}
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Builder:
-    """Turns composed nodes into plain data, recording positions as it goes."""
+    """Turns composed nodes into plain data, recording positions as it goes.
 
-    def __init__(self, file: str) -> None:
+    Recursion is safe here: `_measure` has already bounded the expanded depth.
+    """
+
+    def __init__(self, file: str, alias_sites: Mapping[tuple[int, int], Any]) -> None:
         self.file = file
+        self.alias_sites = alias_sites
         self.positions: dict[Path, Position] = {}
         self.key_positions: dict[Path, Position] = {}
-        self.nodes = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def build(self, root: yaml.Node) -> Any:
-        # An explicit stack instead of recursion: depth is already bounded, but this keeps
-        # alias expansion cheap to count and never near the interpreter's limit.
-        return self._node(root, ())
+        return self._node(root, (), root.start_mark)
 
-    def _count(self, node: yaml.Node) -> None:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _fail(
-                self.file,
-                "PS004",
-                f"the input expands to more than {MAX_NODES} nodes.",
-                "Write the machine out plainly; anchors that expand hugely are refused.",
-                *_mark(node.start_mark),
-            )
+    def _error(self, message: str, hint: str, node: yaml.Node) -> CompileError:
+        return _fail(self.file, "PS001", message, hint, *_mark(node.start_mark))
 
-    def _node(self, node: yaml.Node, path: Path) -> Any:
-        self._count(node)
-        self.positions.setdefault(
-            path, Position(node.start_mark.line + 1, node.start_mark.column + 1)
-        )
+    def _node(self, node: yaml.Node, path: Path, mark: Any) -> Any:
+        self.positions[path] = Position(*_mark(mark))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
-            return [self._node(item, (*path, index)) for index, item in enumerate(node.value)]
+            self._check_tag(node, _SEQ)
+            return [
+                self._node(item, (*path, index), self._site(node, index, item))
+                for index, item in enumerate(node.value)
+            ]
         if isinstance(node, yaml.MappingNode):
+            self._check_tag(node, _MAP)
             return self._mapping(node, path)
-        raise _fail(
-            self.file, "PS001", "unsupported YAML node.", "Use plain mappings, lists and scalars."
-        )
+        raise self._error("unsupported YAML node.", "Use mappings, lists and scalars.", node)
+
+    def _check_tag(self, node: yaml.Node, expected: str) -> None:
+        if node.tag != expected:
+            raise self._error(
+                f"the tag {_show_tag(node.tag)} is not supported.",
+                "Remove the tag; machine files use plain mappings, lists and scalars.",
+                node,
+            )
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:merge":
-                raise _fail(
-                    self.file,
-                    "PS001",
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
+                raise self._error(
                     "merge keys (`<<:`) are not supported.",
-                    "Write the keys out in full.",
-                    *_mark(key_node.start_mark),
+                    "Write the merged keys out in full.",
+                    key_node,
                 )
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _fail(
-                    self.file,
-                    "PS001",
-                    "complex mapping keys are not supported.",
-                    "Use plain strings as keys.",
-                    *_mark(key_node.start_mark),
+                raise self._error(
+                    "complex keys are not supported; a key must be a scalar.",
+                    "Use a plain string as the key.",
+                    key_node,
                 )
             key_value = self._scalar(key_node)
+            # Non-string scalar keys keep the text as written: `1:` is "1", `true:` is "true".
             key = key_value if isinstance(key_value, str) else str(key_node.value)
-            line = key_node.start_mark.line + 1
+            line, col = _mark(key_node.start_mark)
             if key in result:
                 raise _fail(
                     self.file,
                     "PS002",
-                    f"key {key!r} appears twice in this mapping (first on line {first_line[key]}).",
+                    f"the key {key!r} appears twice in this mapping "
+                    f"(first on line {first_line[key]}).",
                     "Remove or rename one of them; YAML would silently keep only the last.",
                     line,
-                    key_node.start_mark.column + 1,
+                    col,
                 )
             first_line[key] = line
             child = (*path, key)
-            self.key_positions[child] = Position(line, key_node.start_mark.column + 1)
-            result[key] = self._node(value_node, child)
+            self.key_positions[child] = Position(line, col)
+            result[key] = self._node(value_node, child, self._site(node, id(key_node), value_node))
         return result
 
+    def _site(self, parent: yaml.Node, slot: int, child: yaml.Node) -> Any:
+        return self.alias_sites.get((id(parent), slot), child.start_mark)
+
     def _scalar(self, node: yaml.ScalarNode) -> Any:
-        value = node.value
-        if node.style is not None and node.style != "":
-            return value  # quoted or block scalars are always strings
+        if node.tag not in _SCALAR_TAGS:
+            self._check_tag(node, _STR)
+        value: str = node.value
+        if node.style:
+            if node.style == '"' and _SURROGATE.search(value):
+                return self._join_surrogates(node)
+            return value  # quoted and block scalars are always strings
         tag = node.tag
-        if tag == "tag:yaml.org,2002:bool":
+        if tag == _BOOL:
             # YAML 1.1 makes yes/no/on/off booleans; states and triggers are often named so.
             if value in _TRUE:
                 return True
-            if value in _FALSE:
-                return False
-            return value
-        if tag == "tag:yaml.org,2002:null":
+            return False if value in _FALSE else value
+        if tag == _NULL_TAG:
             return None if value in _NULL else value
         if tag in (_INT, _FLOAT):
-            try:
-                return self.constructor.construct_object(node, deep=True)
-            except (ValueError, yaml.YAMLError):
+            if ":" in value:
+                # YAML 1.1 reads `1:30` as the base-60 number 90; keep clock-like text.
                 return value
+            try:
+                if tag == _INT:
+                    return self.constructor.construct_yaml_int(node)
+                return self.constructor.construct_yaml_float(node)
+            except (ValueError, LookupError, ArithmeticError, yaml.YAMLError):
+                # Only explicit tags (`!!int abc`) and integers too long for `int()` get here.
+                raise self._error(
+                    f"{_shorten(value)!r} cannot be read as {_show_tag(tag)}.",
+                    "Write a plain number, or quote the value to keep it as text.",
+                    node,
+                ) from None
         return value
+
+    def _join_surrogates(self, node: yaml.ScalarNode) -> str:
+        # JSON writes characters outside the BMP as escaped surrogate pairs ("\ud83d\ude00");
+        # PyYAML decodes each half separately, so pair them up here.
+        try:
+            return str(node.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le"))
+        except UnicodeDecodeError:
+            raise self._error(
+                "the string contains an unpaired surrogate escape.",
+                "Escape a character above U+FFFF as a full surrogate pair, or write it directly.",
+                node,
+            ) from None
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

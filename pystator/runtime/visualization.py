@@ -1,37 +1,66 @@
-"""Visualization: Mermaid and Graphviz DOT diagrams of a machine.
+"""Mermaid and Graphviz DOT diagrams of a machine, drawn from its MachineSpec.
 
-Drawn from the MachineSpec, so compound states nest as they do in the YAML; every piece of
-YAML text is escaped before it reaches the diagram source.
-"""
+Compound states nest as in the YAML; all YAML text is escaped before it reaches the source."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from pystator.runtime.machine import StateMachine
 from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec
 
 __all__ = ["to_dot", "to_mermaid"]
 
+Tree = dict[str | None, list[StateSpec]]
 
-def _spec_of(machine: Any) -> MachineSpec:
+#: `H(p)` / `H*(p)`: a destination that returns to the history of compound state `p`.
+_HISTORY = re.compile(r"^(H\*?)\((.+)\)$")
+
+#: Words Mermaid's state-diagram grammar reserves; a state id equal to one gets a suffix.
+_MERMAID_KEYWORDS = frozenset(
+    {"as", "class", "classdef", "click", "direction", "end", "note", "state", "style"}
+)
+
+
+def _spec_of(machine: StateMachine[Any, Any, Any] | MachineSpec) -> MachineSpec:
     if isinstance(machine, MachineSpec):
         return machine
-    spec = getattr(machine, "spec", None)
-    if isinstance(spec, MachineSpec):
-        return spec
+    if isinstance(machine, StateMachine):
+        return machine.spec
     raise TypeError(f"expected a StateMachine or MachineSpec, got {type(machine).__name__}")
 
 
-def _identifier(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+def _identifiers(spec: MachineSpec) -> dict[str, str]:
+    """A distinct Mermaid-safe id per state, in document order (first come keeps the plain id)."""
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for state in spec.states:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", state.name)
+        if base.lower() in _MERMAID_KEYWORDS:
+            base += "_"
+        candidate, suffix = base, 2
+        while candidate in taken:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        ids[state.name] = candidate
+        taken.add(candidate)
+    return ids
 
 
-def _children(spec: MachineSpec) -> dict[str | None, list[StateSpec]]:
-    tree: dict[str | None, list[StateSpec]] = {}
+def _children(spec: MachineSpec) -> Tree:
+    tree: Tree = {}
     for state in spec.states:
         tree.setdefault(state.parent, []).append(state)
     return tree
+
+
+def _destination(transition: TransitionSpec) -> tuple[str, str]:
+    """The state an edge points at, and a note for a history destination ('' otherwise)."""
+    match = _HISTORY.match(transition.dest)
+    if match is None:
+        return transition.dest, ""
+    marker, target = match.groups()
+    return target, " (deep history)" if marker == "H*" else " (history)"
 
 
 def _edge_label(transition: TransitionSpec) -> str:
@@ -40,7 +69,7 @@ def _edge_label(transition: TransitionSpec) -> str:
         label += " [" + ", ".join(guard.label for guard in transition.guards) + "]"
     if transition.after_ms is not None:
         label += f" after {transition.after_ms} ms"
-    return label
+    return label + _destination(transition)[1]
 
 
 # -- Mermaid ---------------------------------------------------------------------------------
@@ -55,44 +84,51 @@ _MERMAID_ESCAPES = {
     "<": "#lt;",
     ">": "#gt;",
     "%": "#37;",
+    "\\": "#92;",
 }
 
 
 def _mermaid_text(text: str) -> str:
+    """One line of text with every character Mermaid could read as syntax replaced."""
     text = " ".join(text.split())
     return "".join(_MERMAID_ESCAPES.get(char, char) for char in text)
 
 
-def to_mermaid(machine: Any) -> str:
+def to_mermaid(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
     """A Mermaid `stateDiagram-v2` of the machine, compound states drawn nested."""
     spec = _spec_of(machine)
     tree = _children(spec)
+    ids = _identifiers(spec)
+
+    def node(name: str) -> str:
+        return ids.get(name, re.sub(r"[^A-Za-z0-9_]", "_", name))
+
     lines = ["stateDiagram-v2"]
 
     def declare(state: StateSpec, indent: str) -> None:
-        node = _identifier(state.name)
         kids = tree.get(state.name, [])
+        head = f'{indent}state "{_mermaid_text(state.name)}" as {node(state.name)}'
         if kids and state.regions:
             # Orthogonal regions are drawn side by side, separated by `--`.
             by_name = {child.name: child for child in kids}
-            lines.append(f'{indent}state "{_mermaid_text(state.name)}" as {node} {{')
+            lines.append(head + " {")
             for position, region in enumerate(state.regions):
                 if position:
                     lines.append(f"{indent}    --")
-                lines.append(f"{indent}    [*] --> {_identifier(region.initial)}")
+                lines.append(f"{indent}    [*] --> {node(region.initial)}")
                 for name in region.states:
                     if name in by_name:
                         declare(by_name[name], indent + "    ")
             lines.append(f"{indent}}}")
         elif kids:
-            lines.append(f'{indent}state "{_mermaid_text(state.name)}" as {node} {{')
+            lines.append(head + " {")
             if state.initial_child is not None:
-                lines.append(f"{indent}    [*] --> {_identifier(state.initial_child)}")
+                lines.append(f"{indent}    [*] --> {node(state.initial_child)}")
             for child in kids:
                 declare(child, indent + "    ")
             lines.append(f"{indent}}}")
         else:
-            lines.append(f'{indent}state "{_mermaid_text(state.name)}" as {node}')
+            lines.append(head)
 
     for state in tree.get(None, []):
         declare(state, "    ")
@@ -100,14 +136,15 @@ def to_mermaid(machine: Any) -> str:
         (s.name for s in spec.states if s.parent is None and s.type.value == "initial"),
         spec.initial_state,
     )
-    lines.append(f"    [*] --> {_identifier(top_initial)}")
+    lines.append(f"    [*] --> {node(top_initial)}")
     for transition in spec.transitions:
         label = _mermaid_text(_edge_label(transition))
+        dest = node(_destination(transition)[0])
         for source in transition.source:
-            lines.append(f"    {_identifier(source)} --> {_identifier(transition.dest)} : {label}")
+            lines.append(f"    {node(source)} --> {dest} : {label}")
     for state in spec.states:
         if state.is_terminal:
-            lines.append(f"    {_identifier(state.name)} --> [*]")
+            lines.append(f"    {node(state.name)} --> [*]")
     return "\n".join(lines) + "\n"
 
 
@@ -115,14 +152,16 @@ def to_mermaid(machine: Any) -> str:
 
 
 def _dot_text(text: str) -> str:
+    """Text for inside a DOT double-quoted string: one line, quotes and backslashes escaped."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return escaped.replace("\r", "").replace("\n", "\\n")
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
 
 
-def to_dot(machine: Any) -> str:
+def to_dot(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
     """A Graphviz `digraph` of the machine, compound states drawn as clusters."""
     spec = _spec_of(machine)
     tree = _children(spec)
+    ids = _identifiers(spec)
     lines = [
         f'digraph "{_dot_text(spec.name)}" {{',
         "    rankdir=LR;",
@@ -136,12 +175,12 @@ def to_dot(machine: Any) -> str:
         kids = tree.get(state.name, [])
         name = _dot_text(state.name)
         if kids:
-            lines.append(f'{indent}subgraph "cluster_{_identifier(state.name)}" {{')
+            lines.append(f'{indent}subgraph "cluster_{ids[state.name]}" {{')
             lines.append(f'{indent}    label="{name}";')
             if state.regions:
                 by_name = {child.name: child for child in kids}
                 for region in state.regions:
-                    cluster = _identifier(f"{state.name}__{region.name}")
+                    cluster = re.sub(r"[^A-Za-z0-9_]", "_", f"{ids[state.name]}__{region.name}")
                     lines.append(f'{indent}    subgraph "cluster_{cluster}" {{')
                     lines.append(f'{indent}        label="{_dot_text(region.name)}";')
                     lines.append(f"{indent}        style=dashed;")
@@ -159,18 +198,20 @@ def to_dot(machine: Any) -> str:
 
     for state in tree.get(None, []):
         declare(state, "    ")
-    lines.append(f'    "__start__" -> "{_dot_text(spec.initial_state)}";')
-    leaf_of = {state.name: _leaf(spec, state.name, tree) for state in spec.states}
+    start = _leaf(spec.initial_state, spec, tree)
+    into = "" if start == spec.initial_state else f' [lhead="cluster_{ids[spec.initial_state]}"]'
+    lines.append(f'    "__start__" -> "{_dot_text(start)}"{into};')
     for transition in spec.transitions:
         label = _dot_text(_edge_label(transition))
+        dest = _destination(transition)[0]
         for source in transition.source:
             attributes = [f'label="{label}"']
-            tail, head = leaf_of[source], leaf_of[transition.dest]
+            tail, head = _leaf(source, spec, tree), _leaf(dest, spec, tree)
             # Edges attach to leaves; clusters are named as the visible ends.
             if tail != source:
-                attributes.append(f'ltail="cluster_{_identifier(source)}"')
-            if head != transition.dest:
-                attributes.append(f'lhead="cluster_{_identifier(transition.dest)}"')
+                attributes.append(f'ltail="cluster_{ids[source]}"')
+            if head != dest:
+                attributes.append(f'lhead="cluster_{ids[dest]}"')
             lines.append(
                 f'    "{_dot_text(tail)}" -> "{_dot_text(head)}" [{", ".join(attributes)}];'
             )
@@ -178,12 +219,13 @@ def to_dot(machine: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _leaf(spec: MachineSpec, name: str, tree: dict[str | None, list[StateSpec]]) -> str:
-    by_name = {state.name: state for state in spec.states}
+def _leaf(name: str, spec: MachineSpec, tree: Tree) -> str:
+    """The leaf a compound state is entered at (its initial child, recursively)."""
     seen = {name}
     current = name
     while tree.get(current):
-        state = by_name[current]
+        state = spec.state(current)
+        assert state is not None
         child = state.initial_child or tree[current][0].name
         if child in seen:
             break

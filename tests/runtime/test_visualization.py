@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,9 +11,9 @@ from click.testing import CliRunner
 
 from pystator import StateMachine, to_dot, to_mermaid
 from pystator.generator import cli
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
-SMALL = {
+SMALL: dict[str, Any] = {
     "meta": {"machine_name": "door"},
     "states": [
         {"name": "CLOSED", "type": "initial"},
@@ -25,6 +26,41 @@ SMALL = {
         {"trigger": "kick", "source": ["OPEN", "CLOSED"], "dest": "BROKEN"},
     ],
 }
+
+NESTED: dict[str, Any] = {
+    "meta": {"machine_name": "scanner"},
+    "states": [
+        {"name": "idle", "type": "initial"},
+        {"name": "active", "initial_child": "active.scanning"},
+        {"name": "active.scanning", "parent": "active"},
+        {"name": "active.analyzing", "parent": "active"},
+        {"name": "halted", "type": "terminal"},
+    ],
+    "transitions": [
+        {"trigger": "start", "source": "idle", "dest": "active"},
+        {"trigger": "found", "source": "active.scanning", "dest": "active.analyzing"},
+        {"trigger": "halt", "source": "active", "dest": "halted"},
+    ],
+}
+
+HOSTILE: dict[str, Any] = {
+    "meta": {"machine_name": "hostile"},
+    "states": [
+        {"name": "A-start", "type": "initial", "description": 'line one\n"quoted" }; # end'},
+        {"name": "b.End", "type": "terminal", "description": "} {\r\n;"},
+    ],
+    "transitions": [
+        {
+            "trigger": "go-now",
+            "source": "A-start",
+            "dest": "b.End",
+            "description": 'a\n"b"; }',
+            "guards": [{"expr": "x == '}\"; ]\\n' or y == '#:{'"}, "ok"],
+        }
+    ],
+}
+
+QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def test_flat_machine_as_mermaid() -> None:
@@ -43,46 +79,150 @@ def test_flat_machine_as_mermaid() -> None:
 
 
 def test_flat_machine_as_dot() -> None:
-    text = to_dot(StateMachine.from_dict(SMALL))
-    assert text.startswith('digraph "door" {\n    rankdir=LR;\n')
-    assert '    "BROKEN" [label="BROKEN", shape=doublecircle];\n' in text
-    assert '    "__start__" -> "CLOSED";\n' in text
-    assert '    "CLOSED" -> "OPEN" [label="open [has_key]"];\n' in text
-    assert text.endswith("}\n")
+    assert to_dot(StateMachine.from_dict(SMALL)) == (
+        'digraph "door" {\n'
+        "    rankdir=LR;\n"
+        "    compound=true;\n"
+        '    node [shape=box, style=rounded, fontname="Helvetica"];\n'
+        '    edge [fontname="Helvetica"];\n'
+        '    "__start__" [shape=point, label=""];\n'
+        '    "CLOSED" [label="CLOSED"];\n'
+        '    "OPEN" [label="OPEN"];\n'
+        '    "BROKEN" [label="BROKEN", shape=doublecircle];\n'
+        '    "__start__" -> "CLOSED";\n'
+        '    "CLOSED" -> "OPEN" [label="open [has_key]"];\n'
+        '    "OPEN" -> "CLOSED" [label="close"];\n'
+        '    "OPEN" -> "BROKEN" [label="kick"];\n'
+        '    "CLOSED" -> "BROKEN" [label="kick"];\n'
+        "}\n"
+    )
 
 
-def test_compound_states_nest() -> None:
+def test_a_machine_spec_is_accepted_like_its_machine() -> None:
+    machine = StateMachine.from_dict(SMALL)
+    assert to_mermaid(machine.spec) == to_mermaid(machine)
+    assert to_dot(machine.spec) == to_dot(machine)
+
+
+def test_guard_labels_are_shown_on_edges() -> None:
+    config = {**SMALL, "transitions": [dict(SMALL["transitions"][0])]}
+    config["transitions"][0]["guards"] = ["has_key", {"expr": "x > 1"}]
+    machine = StateMachine.from_dict(config)
+    assert "    CLOSED --> OPEN : open [has_key, expr#58; x #gt; 1]\n" in to_mermaid(machine)
+    assert '"CLOSED" -> "OPEN" [label="open [has_key, expr: x > 1]"];' in to_dot(machine)
+
+
+def test_terminal_states_are_marked() -> None:
+    machine = StateMachine.from_dict(SMALL)
+    mermaid = to_mermaid(machine)
+    assert "    BROKEN --> [*]\n" in mermaid
+    assert "OPEN --> [*]" not in mermaid
+    dot = to_dot(machine)
+    assert '"BROKEN" [label="BROKEN", shape=doublecircle];' in dot
+    assert dot.count("doublecircle") == 1
+
+
+def test_hierarchical_states_nest_with_sanitised_ids() -> None:
+    mermaid = to_mermaid(StateMachine.from_dict(NESTED))
+    assert (
+        '    state "active" as active {\n'
+        "        [*] --> active_scanning\n"
+        '        state "active.scanning" as active_scanning\n'
+        '        state "active.analyzing" as active_analyzing\n'
+        "    }\n"
+    ) in mermaid
+    assert "    active_scanning --> active_analyzing : found\n" in mermaid
+    assert "    active --> halted : halt\n" in mermaid
+    assert "    halted --> [*]\n" in mermaid
+
+
+def test_hierarchical_states_are_dot_clusters() -> None:
+    dot = to_dot(StateMachine.from_dict(NESTED))
+    assert (
+        '    subgraph "cluster_active" {\n'
+        '        label="active";\n'
+        '        "active.scanning" [label="active.scanning"];\n'
+        '        "active.analyzing" [label="active.analyzing"];\n'
+        "    }\n"
+    ) in dot
+    assert '"idle" -> "active.scanning" [label="start", lhead="cluster_active"];' in dot
+    assert '"active.scanning" -> "halted" [label="halt", ltail="cluster_active"];' in dot
+
+
+def test_example_compound_states_nest() -> None:
     machine = StateMachine.from_yaml(EXAMPLES / "trading_fsm.yaml")
     mermaid = to_mermaid(machine)
     assert '    state "active" as active {\n        [*] --> active_scanning\n' in mermaid
     assert '        state "active.trading" as active_trading {\n' in mermaid
-    dot = to_dot(machine)
-    assert 'subgraph "cluster_active_trading" {' in dot
-    assert '"idle" -> "active.scanning" [label="start", lhead="cluster_active"];' in dot
+    assert 'subgraph "cluster_active_trading" {' in to_dot(machine)
 
 
-def test_hostile_text_cannot_break_the_diagrams() -> None:
-    config: dict[str, Any] = {
-        "meta": {"machine_name": "hostile"},
-        "states": [{"name": "A", "type": "initial"}, {"name": "B", "type": "terminal"}],
-        "transitions": [
-            {
-                "trigger": "go",
-                "source": "A",
-                "dest": "B",
-                "guards": [{"expr": "x == '}\"; ]\\n' or y == '#:{'"}],
-            }
-        ],
+def test_hostile_text_cannot_break_the_mermaid_syntax() -> None:
+    mermaid = to_mermaid(StateMachine.from_dict(HOSTILE))
+    assert '    state "A-start" as A_start\n' in mermaid
+    assert '    state "b.End" as b_End\n' in mermaid
+    assert "\r" not in mermaid
+    assert mermaid.count("{") == mermaid.count("}")
+    edge = next(line for line in mermaid.splitlines() if line.startswith("    A_start --> "))
+    _, label = edge.split(" : ", 1)
+    assert label.startswith("go-now [")
+    assert not set(re.sub(r"#\w+;", "", label)) & set(':;{}"#\\')
+
+
+def test_hostile_text_cannot_break_the_dot_syntax() -> None:
+    dot = to_dot(StateMachine.from_dict(HOSTILE))
+    assert "\r" not in dot
+    body = QUOTED.sub("", dot)
+    assert '"' not in body
+    assert body.count("{") == body.count("}") == 1
+    for line in dot.splitlines():
+        assert line.count('"') % 2 == line.count('\\"') % 2
+    edge = next(line for line in dot.splitlines() if '"A-start" -> "b.End"' in line)
+    assert len(QUOTED.findall(edge)) == 3
+
+
+def test_every_mermaid_line_is_well_formed_despite_hostile_text() -> None:
+    label = r"(?:[^:;{}\"#\\]|#\w+;)*"
+    grammar = re.compile(
+        r"stateDiagram-v2|\}|--"
+        rf'|state "{label}" as \w+(?: \{{)?'
+        rf"|(?:\[\*\]|\w+) --> (?:\[\*\]|\w+)(?: : {label})?"
+    )
+    for line in to_mermaid(StateMachine.from_dict(HOSTILE)).splitlines():
+        assert grammar.fullmatch(line.strip()), line
+
+
+def test_reserved_mermaid_words_get_a_suffixed_id() -> None:
+    config = {
+        "meta": {"machine_name": "words"},
+        "states": [{"name": "note", "type": "initial"}, {"name": "end", "type": "terminal"}],
+        "transitions": [{"trigger": "stop", "source": "note", "dest": "end"}],
     }
-    machine = StateMachine.from_dict(config)
+    mermaid = to_mermaid(StateMachine.from_dict(config))
+    assert '    state "note" as note_\n' in mermaid
+    assert '    state "end" as end_\n' in mermaid
+    assert "    note_ --> end_ : stop\n" in mermaid
+    assert "    end_ --> [*]\n" in mermaid
+
+
+def test_ids_that_sanitise_alike_stay_distinct() -> None:
+    spec = StateMachine.from_dict(SMALL).spec
+    names = ("a.b", "a_b", "a-b")
+    states = tuple(replace(s, name=n) for s, n in zip(spec.states, names, strict=True))
+    mermaid = to_mermaid(replace(spec, states=states, transitions=(), initial_state="a.b"))
+    assert '    state "a.b" as a_b\n' in mermaid
+    assert '    state "a_b" as a_b_2\n' in mermaid
+    assert '    state "a-b" as a_b_3\n' in mermaid
+
+
+def test_history_destinations_point_at_their_compound_state() -> None:
+    machine = StateMachine.from_yaml(ROOT / "tests" / "fixtures" / "player_history.yaml")
     mermaid = to_mermaid(machine)
-    edge = next(line for line in mermaid.splitlines() if "-->" in line and "go" in line)
-    _, label_text = edge.split(" : ", 1)
-    bare = re.sub(r"#\w+;", "", label_text)
-    assert not set(bare) & set(':;{}"#')
+    assert "    off --> on : power_shallow (history)\n" in mermaid
+    assert "    off --> on : power_deep (deep history)\n" in mermaid
+    assert "H_on" not in mermaid
     dot = to_dot(machine)
-    label = next(line for line in dot.splitlines() if '"A" -> "B"' in line)
-    assert label.count('"') - label.count('\\"') == 6  # three quoted strings, nothing else
+    assert '"off" -> "on.radio" [label="power_deep (deep history)", lhead="cluster_on"];' in dot
 
 
 def test_output_is_deterministic() -> None:
@@ -90,11 +230,15 @@ def test_output_is_deterministic() -> None:
     second = StateMachine.from_yaml(EXAMPLES / "trading_fsm.yaml")
     assert to_mermaid(first) == to_mermaid(second)
     assert to_dot(first) == to_dot(second)
+    assert to_mermaid(first) == to_mermaid(first)
 
 
 def test_anything_else_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="StateMachine or MachineSpec"):
-        to_mermaid({"states": []})
+    bad: Any = {"states": []}
+    with pytest.raises(TypeError, match="StateMachine or MachineSpec, got dict"):
+        to_mermaid(bad)
+    with pytest.raises(TypeError, match="StateMachine or MachineSpec, got dict"):
+        to_dot(bad)
 
 
 def test_generated_module_docstring_embeds_the_mermaid_diagram() -> None:
@@ -119,5 +263,4 @@ def test_parallel_regions_are_drawn_side_by_side() -> None:
     assert '    state "active" as active {\n        [*] --> scanning\n' in mermaid
     assert mermaid.count("        --\n") == 2
     assert "        [*] --> connecting\n" in mermaid
-    dot = to_dot(machine)
-    assert 'subgraph "cluster_active__risk_monitor" {' in dot
+    assert 'subgraph "cluster_active__risk_monitor" {' in to_dot(machine)
