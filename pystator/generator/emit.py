@@ -218,6 +218,18 @@ class Renderer:
                 py_literal(state.timeout.seconds),
                 py_literal(state.timeout.destination),
             )
+        if state.invoke:
+            kwargs["invoke"] = _tuple_text(
+                [
+                    _call(
+                        "InvokeSpec",
+                        py_literal(item.id),
+                        py_literal(item.src),
+                        *([py_literal(item.on_done)] if item.on_done is not None else []),
+                    )
+                    for item in state.invoke
+                ]
+            )
         if state.regions:
             kwargs["regions"] = _tuple_text(
                 [
@@ -486,6 +498,7 @@ def render(
     if prefix is None:
         raise EmitError(f"machine name {spec.name!r} has no class name")
     renderer = Renderer(spec)
+    by_name = {state.name: state for state in spec.states}
     expressions = _predicate_functions(spec)
     states = [renderer.state(state) for state in spec.states]
     transitions = [renderer.transition(t) for t in spec.transitions]
@@ -562,6 +575,25 @@ def render(
         "state_props": [(state.prop, py_literal(state.name), state.name) for state in spec.states],
         "methods": [_method(spec, t) for t in spec.triggers if not t.name.startswith("_")],
     }
+    context["timers"] = [
+        (
+            f"{prefix}State.{by_name[state].member}",
+            _tuple_text(
+                [
+                    _call(
+                        "TimerSpec",
+                        py_literal(timer.state),
+                        py_literal(timer.event),
+                        py_literal(timer.delay_ms),
+                        py_literal(timer.transition),
+                        py_literal(timer.kind),
+                    )
+                    for timer in timers
+                ]
+            ),
+        )
+        for state, timers in spec.timers.items()
+    ]
     context["hierarchy"] = _hierarchy(spec)
     context["imports"] = _imports(context)
     environment = jinja_env()
@@ -595,12 +627,14 @@ _SPEC_NAMES = (
     "EffectType",
     "ErrorPolicySpec",
     "GuardSpec",
+    "InvokeSpec",
     "MachineSpec",
     "PayloadField",
     "RegionSpec",
     "StateSpec",
     "StateType",
     "TimeoutSpec",
+    "TimerSpec",
     "TransitionSpec",
     "TriggerSpec",
     "VariableSpec",
@@ -619,6 +653,7 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
             *(source for _, source in context["constants"]),
             *context["spec_fields"].values(),
             *(row for _, row in context["table"]),
+            *(row for _, row in context["timers"]),
             "MachineSpec(",
             "frozen_mapping(",
         ]

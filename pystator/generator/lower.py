@@ -45,16 +45,20 @@ from pystator.runtime.spec import (
     EffectType,
     ErrorPolicySpec,
     GuardSpec,
+    InvokeSpec,
     MachineSpec,
     PayloadField,
     RegionSpec,
     StateSpec,
     StateType,
     TimeoutSpec,
+    TimerSpec,
     TransitionSpec,
     TriggerSpec,
     VariableSpec,
+    after_trigger,
     frozen_mapping,
+    timeout_trigger,
 )
 
 DEFAULT_VERSION = "0.0.0"
@@ -78,6 +82,7 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
         _transition(index, transition_def, normalize)
         for index, transition_def in enumerate(config.transitions)
     )
+    transitions += _timeout_transitions(states, len(transitions))
     tree = build_tree(
         [state.name for state in states],
         {state.name: state.parent for state in states},
@@ -113,6 +118,7 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
             for _, variable in variables(config)
         ),
         validate_context=config.meta.validate_context,
+        timers=_timers(states, transitions, len(config.transitions)),
     )
     spec = _with_fingerprint(spec)
     report = Reporter(document)
@@ -190,6 +196,7 @@ def _state(state_def: Any, region: str | None) -> StateSpec:
         on_enter=tuple(_action(item) for item in state_def.on_enter),
         on_exit=tuple(_action(item) for item in state_def.on_exit),
         timeout=TimeoutSpec(timeout.seconds, timeout.destination) if timeout else None,
+        invoke=tuple(InvokeSpec(item.id, item.src, item.on_done) for item in state_def.invoke),
         regions=tuple(
             RegionSpec(region_def.name, region_def.initial, tuple(region_def.states))
             for region_def in state_def.regions
@@ -213,7 +220,7 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         trigger = normalize(transition_def.trigger)
     else:
         # The scheduler fires delayed transitions by this synthetic trigger.
-        trigger = f"_after_{sources[0]}_{after_ms}_ms"
+        trigger = after_trigger(sources[0], after_ms or 0)
     return TransitionSpec(
         index=index,
         trigger=trigger,
@@ -227,6 +234,45 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         region=transition_def.region,
         description=transition_def.description,
     )
+
+
+def _timeout_transitions(
+    states: tuple[StateSpec, ...], first_index: int
+) -> tuple[TransitionSpec, ...]:
+    """A state's `timeout:` is a delayed transition out of it, by an event of its own."""
+    timed = [state for state in states if state.timeout is not None]
+    return tuple(
+        TransitionSpec(
+            index=first_index + offset,
+            trigger=timeout_trigger(state.name),
+            source=(state.name,),
+            dest=state.timeout.destination,
+            after_ms=round(state.timeout.seconds * 1000),
+            description=f"timeout of {state.name}",
+        )
+        for offset, state in enumerate(timed)
+        if state.timeout is not None
+    )
+
+
+def _timers(
+    states: tuple[StateSpec, ...], transitions: tuple[TransitionSpec, ...], declared: int
+) -> Mapping[str, tuple[TimerSpec, ...]]:
+    """Per state, the timers entering it arms, in document order.
+
+    Transitions past the `declared` ones are the states' timeouts.
+    """
+    found: dict[str, list[TimerSpec]] = {}
+    for transition in transitions:
+        if transition.after_ms is None:
+            continue
+        kind = "timeout" if transition.index >= declared else "after"
+        for source in transition.source:
+            found.setdefault(source, []).append(
+                TimerSpec(source, transition.trigger, transition.after_ms, transition.index, kind)
+            )
+    order = [state.name for state in states]
+    return frozen_mapping({name: tuple(found[name]) for name in sorted(found, key=order.index)})
 
 
 def _triggers(

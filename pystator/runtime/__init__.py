@@ -33,12 +33,20 @@ from pystator.runtime.hooks import (
     TransitionMetrics,
     TransitionObserver,
 )
+from pystator.runtime.invoke import InvokeAdapter, NoOpInvokeAdapter
 from pystator.runtime.machine import StateMachine
-from pystator.runtime.orchestrator import ContextValidatorFn, Orchestrator
+from pystator.runtime.orchestrator import ContextValidatorFn, Orchestrator, TimerOutcome
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.scheduler import (
+    AsyncioScheduler,
+    CeleryScheduler,
+    RedisScheduler,
+    ScheduledJob,
+    Scheduler,
+)
 from pystator.runtime.session import EntitySession
-from pystator.runtime.spec import MachineSpec, StateType
+from pystator.runtime.spec import InvokeSpec, MachineSpec, StateType, TimeoutSpec, TimerSpec
 from pystator.runtime.stores import (
     AsyncStateStore,
     InMemoryStateStore,
@@ -56,6 +64,8 @@ __all__ = [
     "ActionNotFoundError",
     "ActionRegistry",
     "AsyncStateStore",
+    "AsyncioScheduler",
+    "CeleryScheduler",
     "ConfigurationError",
     "ContextValidatorFn",
     "EntitySession",
@@ -68,20 +78,29 @@ __all__ = [
     "GuardRejectedError",
     "InMemoryStateStore",
     "InvalidTransitionError",
+    "InvokeAdapter",
+    "InvokeSpec",
     "LoggingHook",
     "MachineSpec",
     "MetricsCollector",
+    "NoOpInvokeAdapter",
     "Orchestrator",
     "ParallelStateConfig",
     "PostgresStateStore",
+    "RedisScheduler",
     "RedisStateStore",
     "SQLiteStateStore",
+    "ScheduledJob",
+    "Scheduler",
     "StaleVersionError",
     "StateMachine",
     "StateStore",
     "StateType",
     "TerminalStateError",
     "TimeoutExpiredError",
+    "TimeoutSpec",
+    "TimerOutcome",
+    "TimerSpec",
     "TransitionHook",
     "TransitionMetrics",
     "TransitionObserver",

@@ -2,14 +2,19 @@
 
 Actions run only after the commit succeeded; a write that lost a race is retried from a
 fresh load; the machine's error policy retries unexpected failures with exponential
-backoff and then moves the entity to its fallback state.
+backoff and then moves the entity to its fallback state. After a commit, the timers of
+the states left are cancelled and those of the states entered are armed on the scheduler,
+and invoked services are stopped and started.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +22,46 @@ from pystator.runtime.actions import ActionExecutor, ActionRegistry, ExecutionRe
 from pystator.runtime.errors import FSMError, StaleVersionError, ValidationError
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.hooks import TransitionObserver
+from pystator.runtime.invoke import InvokeAdapter, call_adapter
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import frozen_mapping
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
+from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
 MAX_CONFLICTS = 16
+
+#: How many timer outcomes `Orchestrator.timer_log` keeps.
+TIMER_LOG_SIZE = 10_000
+
+logger = logging.getLogger("pystator.orchestrator")
+
+
+@dataclass(frozen=True, slots=True)
+class TimerOutcome:
+    """What firing one scheduled job did: a transition, or a no-op for a stale timer."""
+
+    job: ScheduledJob
+    result: TransitionResult
+    fired_at: float
+
+    @property
+    def stale(self) -> bool:
+        return self.result.metadata.get("reason") == "stale_timer"
+
+
+@dataclass(frozen=True, slots=True)
+class _Commit:
+    """What a committed event changed, for arming timers and starting services."""
+
+    entity_id: str
+    before: tuple[str, ...]
+    source: str
+    version: int
 
 
 class Orchestrator:
@@ -38,9 +74,10 @@ class Orchestrator:
         guards: GuardRegistry | None = None,
         actions: ActionRegistry | None = None,
         context_validator: ContextValidatorFn | None = None,
-        scheduler: Any = None,
+        scheduler: Scheduler | None = None,
         use_initial_state_when_missing: bool = True,
         observer: TransitionObserver | None = None,
+        invoke_adapter: InvokeAdapter | None = None,
         *,
         retry_base_delay: float = 0.01,
     ) -> None:
@@ -58,10 +95,26 @@ class Orchestrator:
         self.actions = actions if actions is not None else machine.action_registry
         self.executor = ActionExecutor(self.actions)
         self.context_validator = context_validator
+        if scheduler is not None:
+            for method in ("register", "schedule", "cancel"):
+                if not callable(getattr(scheduler, method, None)):
+                    raise TypeError(
+                        f"{type(scheduler).__name__} is not a scheduler (no {method}())"
+                    )
+            scheduler.register(machine.name, self.fire)
         self.scheduler = scheduler
+        if invoke_adapter is not None:
+            for method in ("start_services", "stop_services"):
+                if not callable(getattr(invoke_adapter, method, None)):
+                    raise TypeError(
+                        f"{type(invoke_adapter).__name__} is not an invoke adapter (no {method}())"
+                    )
+        self.invoke_adapter = invoke_adapter
         self.use_initial_state_when_missing = use_initial_state_when_missing
         self.observer = observer
         self.retry_base_delay = retry_base_delay
+        #: The latest outcomes of fired timers, oldest first.
+        self.timer_log: deque[TimerOutcome] = deque(maxlen=TIMER_LOG_SIZE)
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -81,7 +134,7 @@ class Orchestrator:
         conflicts = failures = 0
         while True:
             try:
-                result, session = self._decide_and_commit(entity_id, trigger, payload)
+                result, session, commit = self._decide_and_commit(entity_id, trigger, payload)
                 break
             except StaleVersionError:
                 conflicts += 1
@@ -96,6 +149,8 @@ class Orchestrator:
                     time.sleep(self._delay(failures))
                     continue
                 return self._fall_back(entity_id, trigger, exc)
+        if commit is not None:
+            self._sync_after_commit(commit, session, result)
         return self._act(result, session, idempotency_key, entity_id, self.executor.execute)
 
     async def async_process_event(
@@ -108,13 +163,68 @@ class Orchestrator:
     ) -> TransitionResult:
         """Like `process_event`, awaiting async guards and actions."""
         payload = _check_arguments(entity_id, trigger, context)
+        return await self._aprocess(entity_id, trigger, payload, idempotency_key, None)
+
+    async def fire(self, job: ScheduledJob) -> TransitionResult:
+        """Send a due timer's event, unless the entity has left the state that armed it.
+
+        Schedulers call this. The check and the transition happen under the store's
+        versioning, so a timer racing a normal event either wins or becomes a no-op; the
+        job id is the idempotency key, so a job fired twice changes the entity once.
+        """
+        if not isinstance(job, ScheduledJob):
+            raise TypeError(f"job must be a ScheduledJob, got {type(job).__name__}")
+        if job.machine != self.machine.name:
+            raise ValueError(
+                f"job of machine {job.machine!r} sent to the orchestrator of {self.machine.name!r}"
+            )
+        result = await self._aprocess(
+            job.entity_id, job.event, {}, f"timer\x1f{job.job_id}", job.armed_in
+        )
+        outcome = TimerOutcome(job, result, now())
+        self.timer_log.append(outcome)
+        if outcome.stale:
+            logger.info(
+                "timer %r of entity %r is stale: it left %r", job.event, job.entity_id, job.armed_in
+            )
+        return result
+
+    async def service_done(
+        self, entity_id: str, service_id: str, context: Mapping[str, Any] | None = None
+    ) -> TransitionResult | None:
+        """An invoked service finished: send its `on_done` event, if the state declares one.
+
+        Returns None when no active state invokes `service_id` with an `on_done` event.
+        """
+        record = self.store.load(entity_id)
+        if record is None:
+            return None
+        session, _ = self._from_record(entity_id, record)
+        spec = self.machine.spec
+        for name in reversed(self._active(session)):
+            state = spec.state(name)
+            for service in state.invoke if state is not None else ():
+                if service.id == service_id and service.on_done is not None:
+                    return await self.async_process_event(entity_id, service.on_done, context)
+        return None
+
+    async def _aprocess(
+        self,
+        entity_id: str,
+        trigger: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+        require_active: str | None,
+    ) -> TransitionResult:
         replay = self._replay(idempotency_key, entity_id)
         if replay is not None:
             return replay
         conflicts = failures = 0
         while True:
             try:
-                result, session = await self._adecide_and_commit(entity_id, trigger, payload)
+                result, session, commit = await self._adecide_and_commit(
+                    entity_id, trigger, payload, require_active
+                )
                 break
             except StaleVersionError:
                 conflicts += 1
@@ -128,22 +238,116 @@ class Orchestrator:
                 if failures <= self.machine.spec.error_policy.retry_attempts:
                     await asyncio.sleep(self._delay(failures))
                     continue
-                return self._fall_back(entity_id, trigger, exc)
+                fallen = self._fall_back(entity_id, trigger, exc)
+                if self.scheduler is not None:
+                    await self.scheduler.cancel(self.machine.name, entity_id)
+                return fallen
+        if commit is not None:
+            await self._after_commit(commit, session, result)
         execution = await self.executor.async_execute_sequential(result, session.context)
         return self._act(result, session, idempotency_key, entity_id, lambda r, c: execution)
 
     async def close(self) -> None:
-        """Stop the scheduler, if one was given."""
-        for name in ("close", "stop"):
-            stop = getattr(self.scheduler, name, None)
-            if callable(stop):
-                outcome = stop()
-                if asyncio.iscoroutine(outcome):
-                    await outcome
-                return
+        """Stop the scheduler, if one was given; durable schedulers keep pending jobs."""
+        if self.scheduler is not None:
+            await self.scheduler.close()
 
     def history(self, entity_id: str) -> list[HistoryEntry]:
         return self.store.history(entity_id)
+
+    # -- timers and invoked services ----------------------------------------------------
+
+    def _active(self, session: EntitySession[Any, Any, Any]) -> tuple[str, ...]:
+        config = session.parallel_config
+        regions = config.region_states.values() if config is not None else ()
+        return active_states(self.machine.spec, session.current_state, regions)
+
+    def _changes(
+        self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
+    ) -> tuple[list[str], tuple[str, ...]]:
+        """The states the commit left (innermost first) and entered (outermost first)."""
+        after = self._active(session)
+        entered = entered_states(
+            self.machine.spec,
+            commit.source,
+            result.trigger,
+            session.current_state,
+            commit.before,
+            after,
+        )
+        left = [name for name in commit.before if name not in after or name in entered]
+        return list(reversed(left)), entered
+
+    def _jobs(self, commit: _Commit, entered: tuple[str, ...]) -> list[ScheduledJob]:
+        spec = self.machine.spec
+        start = now()
+        return [
+            ScheduledJob(
+                machine=spec.name,
+                version=spec.version,
+                entity_id=commit.entity_id,
+                event=timer.event,
+                due_at=start + timer.delay_ms / 1000.0,
+                armed_in=timer.state,
+                armed_version=commit.version,
+            )
+            for timer in timers_for(spec, entered)
+        ]
+
+    async def _after_commit(
+        self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
+    ) -> None:
+        left, entered = self._changes(commit, session, result)
+        spec = self.machine.spec
+        if self.scheduler is not None:
+            timed = [name for name in left if name in spec.timers]
+            if timed:
+                await self.scheduler.cancel(spec.name, commit.entity_id, timed)
+            for job in self._jobs(commit, entered):
+                await self.scheduler.schedule(job)
+        adapter = self.invoke_adapter
+        if adapter is not None:
+            for name, _ in self._services(left):
+                await call_adapter(adapter.stop_services(commit.entity_id, name))
+            for name, services in self._services(entered):
+                await call_adapter(
+                    adapter.start_services(
+                        commit.entity_id, name, list(services), dict(session.context)
+                    )
+                )
+
+    def _sync_after_commit(
+        self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
+    ) -> None:
+        left, entered = self._changes(commit, session, result)
+        spec = self.machine.spec
+        if self.scheduler is not None and (
+            any(name in spec.timers for name in left) or timers_for(spec, entered)
+        ):
+            raise RuntimeError(
+                f"{result.trigger!r} changed the timers of entity {commit.entity_id!r}, which "
+                "needs the scheduler's event loop: use `await async_process_event(...)` with "
+                "a scheduler."
+            )
+        adapter = self.invoke_adapter
+        if adapter is not None:
+            for name, _ in self._services(left):
+                _refuse_coroutine(adapter.stop_services(commit.entity_id, name))
+            for name, services in self._services(entered):
+                _refuse_coroutine(
+                    adapter.start_services(
+                        commit.entity_id, name, list(services), dict(session.context)
+                    )
+                )
+
+    def _services(self, names: Any) -> list[tuple[str, tuple[Any, ...]]]:
+        spec = self.machine.spec
+        found = []
+        for name in names:
+            state = spec.state(name)
+            if state is not None and state.invoke:
+                found.append((name, state.invoke))
+        return found
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -205,40 +409,53 @@ class Orchestrator:
 
     def _decide_and_commit(
         self, entity_id: str, trigger: str, payload: dict[str, Any]
-    ) -> tuple[TransitionResult, EntitySession[Any, Any, Any]]:
+    ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         session, version = self._session(entity_id)
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
         if refused is not None:
-            return refused, session
+            return refused, session, None
         source = session.current_state
+        before = self._active(session) if version else ()
         started = self._before(entity_id, session, trigger, payload)
         result = session.send(trigger, **payload)
+        commit = None
         if result.success:
-            self.store.save(*self._write(entity_id, session, version, source, result, started))
+            written = self.store.save(
+                *self._write(entity_id, session, version, source, result, started)
+            )
+            commit = _Commit(entity_id, before, source, written)
         self._after(result, session, started)
-        return result, session
+        return result, session, commit
 
     async def _adecide_and_commit(
-        self, entity_id: str, trigger: str, payload: dict[str, Any]
-    ) -> tuple[TransitionResult, EntitySession[Any, Any, Any]]:
+        self,
+        entity_id: str,
+        trigger: str,
+        payload: dict[str, Any],
+        require_active: str | None = None,
+    ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         aload = getattr(self.store, "aload", None)
         record = await aload(entity_id) if aload else self.store.load(entity_id)
+        if require_active is not None and record is None:
+            return _stale(entity_id, "", trigger, require_active), self.machine.create(), None
         session, version = self._from_record(entity_id, record)
+        source = session.current_state
+        before = self._active(session) if version else ()
+        if require_active is not None and require_active not in before:
+            return _stale(entity_id, source, trigger, require_active), session, None
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
         if refused is not None:
-            return refused, session
-        source = session.current_state
+            return refused, session, None
         started = self._before(entity_id, session, trigger, payload)
         result = await session.asend(trigger, **payload)
+        commit = None
         if result.success:
             write = self._write(entity_id, session, version, source, result, started)
             asave = getattr(self.store, "asave", None)
-            if asave:
-                await asave(*write)
-            else:
-                self.store.save(*write)
+            written = await asave(*write) if asave else self.store.save(*write)
+            commit = _Commit(entity_id, before, source, written)
         self._after(result, session, started)
-        return result, session
+        return result, session, commit
 
     def _before(
         self,
@@ -375,6 +592,26 @@ class Orchestrator:
             trigger=trigger,
             error=error,
             metadata=frozen_mapping({"reason": "error_fallback", "fallback_state": fallback}),
+        )
+
+
+def _stale(entity_id: str, state: str, trigger: str, armed_in: str) -> TransitionResult:
+    return TransitionResult(
+        success=True,
+        source_state=state,
+        target_state=state or None,
+        trigger=trigger,
+        metadata=frozen_mapping(
+            {"no_op": True, "reason": "stale_timer", "armed_in": armed_in, "entity_id": entity_id}
+        ),
+    )
+
+
+def _refuse_coroutine(outcome: object) -> None:
+    if asyncio.iscoroutine(outcome):
+        outcome.close()
+        raise RuntimeError(
+            "the invoke adapter is async: use `await async_process_event(...)` with it."
         )
 
 

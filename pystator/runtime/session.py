@@ -16,6 +16,8 @@ from pystator.runtime.errors import FSMError, UndefinedStateError
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.spec import TimerSpec
+from pystator.runtime.timers import active_states, timers_for
 
 S = TypeVar("S", bound=str)
 T = TypeVar("T", bound=str)
@@ -271,6 +273,18 @@ class EntitySession(Generic[S, T, C]):
         return self._state == state or (
             self._parallel is not None and state in self._parallel.region_states.values()
         )
+
+    @property
+    def pending_timers(self) -> tuple[TimerSpec, ...]:
+        """The timers of the active states, outermost first: what to arm for this entity.
+
+        For applications that schedule timers themselves instead of using an Orchestrator.
+        """
+        spec = self._machine.spec
+        if not spec.timers:
+            return ()
+        regions = self._parallel.region_states.values() if self._parallel is not None else ()
+        return timers_for(spec, active_states(spec, self._state, regions))
 
     @property
     def history(self) -> dict[str, str]:

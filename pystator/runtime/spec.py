@@ -17,6 +17,17 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 #: The table key under which a state's eventless (`auto: true`) transitions are listed.
 AUTO_TRIGGER = "_auto"
 
+
+def timeout_trigger(state: str) -> str:
+    """The event a state's `timeout:` sends when it expires."""
+    return f"_timeout_{state}"
+
+
+def after_trigger(source: str, after_ms: int) -> str:
+    """The event of a delayed transition written without `trigger:`."""
+    return f"_after_{source}_{after_ms}_ms"
+
+
 #: How many eventless transitions may follow one another before the engine gives up.
 MAX_AUTO_CHAIN = 32
 
@@ -25,8 +36,11 @@ def empty_mapping() -> Mapping[str, Any]:
     return EMPTY
 
 
-def frozen_mapping(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
-    """A read-only view of a copy of `data`, so specs cannot be mutated through it."""
+def frozen_mapping(data: Mapping[Any, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only view of a copy of `data`, so specs cannot be mutated through it.
+
+    Keys may be a generated StrEnum, whose members are strings.
+    """
     if not data:
         return EMPTY
     return MappingProxyType(dict(data))
@@ -115,6 +129,30 @@ class TimeoutSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TimerSpec:
+    """A timer armed while `state` (or any state inside it) is active.
+
+    When `delay_ms` has passed since `state` was entered, `event` is sent to the entity;
+    it fires transition number `transition` (timeouts get a transition of their own).
+    """
+
+    state: str
+    event: str
+    delay_ms: int
+    transition: int
+    kind: str = "after"  # "after" for a delayed transition, "timeout" for a state timeout
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeSpec:
+    """A service started when a state is entered and stopped when it is left."""
+
+    id: str
+    src: str
+    on_done: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RegionSpec:
     name: str
     initial: str
@@ -135,6 +173,7 @@ class StateSpec:
     on_enter: tuple[ActionSpec, ...] = ()
     on_exit: tuple[ActionSpec, ...] = ()
     timeout: TimeoutSpec | None = None
+    invoke: tuple[InvokeSpec, ...] = ()
     regions: tuple[RegionSpec, ...] = ()
     #: For a state inside a parallel state: the region it belongs to.
     region: str | None = None
@@ -242,6 +281,8 @@ class MachineSpec:
     variables: tuple[VariableSpec, ...] = ()
     validate_context: bool = False
     fingerprint: str = ""
+    #: Per state, the timers it arms when entered (only states that have any).
+    timers: Mapping[str, tuple[TimerSpec, ...]] = field(default_factory=empty_mapping)
 
     def state(self, name: str) -> StateSpec | None:
         for state in self.states:

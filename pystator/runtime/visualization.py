@@ -8,7 +8,13 @@ import re
 from typing import Any
 
 from pystator.runtime.machine import StateMachine
-from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec
+from pystator.runtime.spec import (
+    MachineSpec,
+    StateSpec,
+    TransitionSpec,
+    after_trigger,
+    timeout_trigger,
+)
 
 __all__ = ["to_dot", "to_mermaid"]
 
@@ -65,11 +71,28 @@ def _destination(transition: TransitionSpec) -> tuple[str, str]:
 
 def _edge_label(transition: TransitionSpec) -> str:
     label = transition.trigger
+    if transition.after_ms is not None and transition.trigger in (
+        timeout_trigger(source) for source in transition.source
+    ):
+        return f"timeout {_duration(transition.after_ms)}"
+    if transition.after_ms is not None and transition.trigger == after_trigger(
+        transition.source[0], transition.after_ms
+    ):
+        label = f"after {_duration(transition.after_ms)}"
+    elif transition.after_ms is not None:
+        label += f" after {_duration(transition.after_ms)}"
     if transition.guards:
         label += " [" + ", ".join(guard.label for guard in transition.guards) + "]"
-    if transition.after_ms is not None:
-        label += f" after {transition.after_ms} ms"
     return label + _destination(transition)[1]
+
+
+def _duration(milliseconds: int) -> str:
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if milliseconds >= size and milliseconds % size == 0:
+            return f"{milliseconds // size}{unit}"
+    if milliseconds >= 1000:
+        return f"{milliseconds / 1000:g}s"
+    return f"{milliseconds}ms"
 
 
 # -- Mermaid ---------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ stateDiagram-v2
     PENDING_NEW --> CANCELLED : cancel [can_cancel]
     OPEN --> CANCELLED : cancel [can_cancel]
     PARTIALLY_FILLED --> CANCELLED : cancel [can_cancel]
+    PENDING_NEW --> REJECTED : timeout 10s
     FILLED --> [*]
     CANCELLED --> [*]
     REJECTED --> [*]
@@ -53,6 +54,7 @@ from pystator.runtime.spec import (
     StateSpec,
     StateType,
     TimeoutSpec,
+    TimerSpec,
     TransitionSpec,
     TriggerSpec,
     VariableSpec,
@@ -72,6 +74,7 @@ __all__ = [
     "OrderManagementTriggerLike",
     "OrderManagementTriggerName",
     "SPEC",
+    "TIMERS",
 ]
 
 
@@ -93,13 +96,18 @@ class OrderManagementTrigger(StrEnum):
     EXCHANGE_REJECT = "exchange_reject"
     EXECUTION_REPORT = "execution_report"
     CANCEL = "cancel"
+    TIMEOUT_PENDING_NEW = "_timeout_PENDING_NEW"
 
 
 OrderManagementStateName: TypeAlias = Literal[
     "PENDING_NEW", "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED"
 ]
 OrderManagementTriggerName: TypeAlias = Literal[
-    "exchange_ack", "exchange_reject", "execution_report", "cancel"
+    "exchange_ack",
+    "exchange_reject",
+    "execution_report",
+    "cancel",
+    "_timeout_PENDING_NEW",
 ]
 OrderManagementStateLike: TypeAlias = OrderManagementState | OrderManagementStateName
 OrderManagementTriggerLike: TypeAlias = (
@@ -214,19 +222,30 @@ _CANDIDATE_3: Final = Candidate(
     enter_actions=_ACTIONS_3,
 )
 _CANDIDATE_4: Final = Candidate(
+    transition=5,
+    target="REJECTED",
+    enter_actions=(_EFFECT_SET_6,),
+)
+_CANDIDATE_5: Final = Candidate(
     transition=2,
     target="FILLED",
     guards=(_GUARD_EXPR,),
     actions=(_ACTION_RECORD_FILL,),
     enter_actions=_ACTIONS_2,
 )
-_CANDIDATE_5: Final = Candidate(
+_CANDIDATE_6: Final = Candidate(
     transition=3,
     target="PARTIALLY_FILLED",
     guards=(_GUARD_EXPR_2,),
     actions=(_ACTION_RECORD_FILL_2,),
     enter_actions=(_EFFECT_SET_3,),
 )
+
+TIMERS: Final[Mapping[OrderManagementState, tuple[TimerSpec, ...]]] = {
+    OrderManagementState.PENDING_NEW: (
+        TimerSpec("PENDING_NEW", "_timeout_PENDING_NEW", 10000, 5, "timeout"),
+    ),
+}
 
 SPEC: Final = MachineSpec(
     name="order_management",
@@ -306,6 +325,11 @@ SPEC: Final = MachineSpec(
             payload=(PayloadField("reason", "string", False),),
             description="The trader asked to cancel.",
         ),
+        TriggerSpec(
+            name="_timeout_PENDING_NEW",
+            member="TIMEOUT_PENDING_NEW",
+            method="timeout_pending_new",
+        ),
     ),
     transitions=(
         TransitionSpec(
@@ -346,6 +370,14 @@ SPEC: Final = MachineSpec(
             guards=(_GUARD_CAN_CANCEL,),
             actions=(_ACTION_SEND_CANCEL,),
         ),
+        TransitionSpec(
+            index=5,
+            trigger="_timeout_PENDING_NEW",
+            source=("PENDING_NEW",),
+            dest="REJECTED",
+            after_ms=10000,
+            description="timeout of PENDING_NEW",
+        ),
     ),
     initial_state="PENDING_NEW",
     table=frozen_mapping(
@@ -355,17 +387,18 @@ SPEC: Final = MachineSpec(
                     "exchange_ack": (_CANDIDATE_1,),
                     "exchange_reject": (_CANDIDATE_2,),
                     "cancel": (_CANDIDATE_3,),
+                    "_timeout_PENDING_NEW": (_CANDIDATE_4,),
                 },
             ),
             "OPEN": frozen_mapping(
                 {
-                    "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
+                    "execution_report": (_CANDIDATE_5, _CANDIDATE_6),
                     "cancel": (_CANDIDATE_3,),
                 },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
-                    "execution_report": (_CANDIDATE_4, _CANDIDATE_5),
+                    "execution_report": (_CANDIDATE_5, _CANDIDATE_6),
                     "cancel": (_CANDIDATE_3,),
                 },
             ),
@@ -408,7 +441,8 @@ SPEC: Final = MachineSpec(
         ),
     ),
     validate_context=False,
-    fingerprint="1e0d543abffc3763",
+    fingerprint="b0121c3ccea80794",
+    timers=frozen_mapping(TIMERS),
 )
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {

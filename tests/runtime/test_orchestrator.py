@@ -10,6 +10,7 @@ import pytest
 
 from pystator import (
     ActionRegistry,
+    AsyncioScheduler,
     FSMError,
     GuardRegistry,
     InMemoryStateStore,
@@ -217,15 +218,21 @@ def test_observer_sees_before_process_and_the_transition(machine: Machine) -> No
 
 
 def test_close_stops_the_scheduler(machine: Machine) -> None:
-    class Scheduler:
+    class Recording(AsyncioScheduler):
         closed = False
 
         async def close(self) -> None:
             self.closed = True
+            await super().close()
 
-    scheduler = Scheduler()
+    scheduler = Recording()
     asyncio.run(orchestrator(machine, scheduler=scheduler).close())
     assert scheduler.closed
+
+
+def test_an_object_that_is_not_a_scheduler_is_refused(machine: Machine) -> None:
+    with pytest.raises(TypeError, match="not a scheduler"):
+        orchestrator(machine, scheduler=object())  # type: ignore[arg-type]
 
 
 def test_parallel_and_history_state_round_trip_through_the_store() -> None:

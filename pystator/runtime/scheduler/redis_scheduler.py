@@ -1,0 +1,290 @@
+"""RedisScheduler: durable timers in Redis that any replica can fire, each exactly once.
+
+Due jobs sit in a sorted set per machine; a Lua script claims them atomically and leases
+them, so a replica that dies while firing leaves its jobs to be fired by another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from pystator.runtime.scheduler.base import SchedulerBase, logger, now
+from pystator.runtime.stores._codec import missing_extra
+from pystator.runtime.timers import ScheduledJob
+
+# KEYS: due set, job bodies, entity index. ARGV: key, due (ms), body.
+_SCHEDULE = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+
+# KEYS: due set, job bodies, in-flight set. ARGV: now (ms), lease (ms), limit.
+# Moves due jobs to the in-flight set under a lease and returns their bodies; jobs whose
+# lease ran out (their replica died) are leased again and returned too.
+_CLAIM = """
+local now = tonumber(ARGV[1])
+local deadline = now + tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local out = {}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+for _, body in ipairs(expired) do
+  redis.call('ZADD', KEYS[3], deadline, body)
+  table.insert(out, body)
+end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+for _, key in ipairs(due) do
+  local body = redis.call('HGET', KEYS[2], key)
+  redis.call('ZREM', KEYS[1], key)
+  redis.call('HDEL', KEYS[2], key)
+  if body then
+    redis.call('ZADD', KEYS[3], deadline, body)
+    table.insert(out, body)
+  end
+end
+return out
+"""
+
+# KEYS: in-flight set, job bodies, entity index. ARGV: body, key.
+_ACK = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
+return 1
+"""
+
+# KEYS: due set, job bodies, entity index. ARGV: keys to drop.
+_CANCEL = """
+local dropped = 0
+for _, key in ipairs(ARGV) do
+  dropped = dropped + redis.call('ZREM', KEYS[1], key)
+  redis.call('HDEL', KEYS[2], key)
+  redis.call('SREM', KEYS[3], key)
+end
+return dropped
+"""
+
+
+class RedisScheduler(SchedulerBase):
+    """Timers in Redis (redis-py's asyncio client); call `start()` to begin firing.
+
+    Every replica that runs an Orchestrator for a machine may call `start()`: the claim
+    script gives each due job to exactly one of them. A job is acknowledged after it was
+    fired; if its replica dies first, the job is fired again once `lease_seconds` pass,
+    and the Orchestrator's idempotency key makes that second firing change nothing.
+    """
+
+    def __init__(
+        self,
+        redis: Any = None,
+        *,
+        prefix: str = "pystator:timers",
+        poll_interval: float = 0.05,
+        batch_size: int = 100,
+        lease_seconds: float = 30.0,
+        max_concurrency: int = 64,
+    ) -> None:
+        super().__init__()
+        if poll_interval <= 0 or batch_size < 1 or lease_seconds <= 0 or max_concurrency < 1:
+            raise ValueError(
+                "poll_interval and lease_seconds must be positive; batch_size and "
+                "max_concurrency at least 1"
+            )
+        self._given = redis
+        self._client: Any = None
+        self.prefix = prefix
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.lease_ms = round(lease_seconds * 1000)
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._scripts: dict[str, Any] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    # -- connection ----------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            given = self._given
+            if given is None or isinstance(given, str):
+                try:
+                    import redis.asyncio as aioredis
+                except ImportError:
+                    raise missing_extra("redis", "redis") from None
+                url = given or os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
+                given = aioredis.Redis.from_url(url)
+            self._client = given
+            for name, source in (
+                ("schedule", _SCHEDULE),
+                ("claim", _CLAIM),
+                ("ack", _ACK),
+                ("cancel", _CANCEL),
+            ):
+                self._scripts[name] = given.register_script(source)
+        return self._client
+
+    def _script(self, name: str) -> Any:
+        _ = self.client
+        return self._scripts[name]
+
+    def _due(self, machine: str) -> str:
+        return f"{self.prefix}:due:{machine}"
+
+    def _bodies(self) -> str:
+        return f"{self.prefix}:jobs"
+
+    def _inflight(self, machine: str) -> str:
+        return f"{self.prefix}:inflight:{machine}"
+
+    def _entity(self, machine: str, entity_id: str) -> str:
+        return f"{self.prefix}:entity:{machine}:{entity_id}"
+
+    # -- the protocol ----------------------------------------------------------------------
+
+    async def schedule(self, job: ScheduledJob) -> None:
+        await self._script("schedule")(
+            keys=[self._due(job.machine), self._bodies(), self._entity(job.machine, job.entity_id)],
+            args=[job.key, round(job.due_at * 1000), job.to_json()],
+        )
+
+    async def cancel(
+        self, machine: str, entity_id: str, states: Iterable[str] | None = None
+    ) -> int:
+        index = self._entity(machine, entity_id)
+        members = await self.client.smembers(index)
+        wanted = None if states is None else set(states)
+        keys = []
+        for raw in members:
+            key = raw.decode() if isinstance(raw, bytes) else str(raw)
+            parts = key.split("\x1f")
+            if wanted is None or (len(parts) == 4 and parts[2] in wanted):
+                keys.append(key)
+        if not keys:
+            return 0
+        dropped = await self._script("cancel")(
+            keys=[self._due(machine), self._bodies(), index], args=keys
+        )
+        return int(dropped)
+
+    async def pending(
+        self, machine: str | None = None, entity_id: str | None = None
+    ) -> list[ScheduledJob]:
+        bodies = await self.client.hvals(self._bodies())
+        jobs = []
+        for body in bodies:
+            try:
+                job = ScheduledJob.from_json(body)
+            except ValueError:
+                continue
+            if (machine is None or job.machine == machine) and (
+                entity_id is None or job.entity_id == entity_id
+            ):
+                jobs.append(job)
+        return sorted(jobs, key=lambda job: (job.due_at, job.key))
+
+    async def truncate(self) -> None:
+        """Delete every job under this scheduler's prefix (tests and resets)."""
+        async for key in self.client.scan_iter(match=f"{self.prefix}:*", count=500):
+            await self.client.delete(key)
+
+    # -- firing ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin polling for due jobs of the registered machines (idempotent)."""
+        if self._loop_task is None or self._loop_task.done():
+            self._stopping.clear()
+            _ = self.client
+            self._loop_task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                claimed = await self._claim_all()
+            except Exception:
+                logger.exception("claiming due timers from Redis failed; retrying")
+                claimed = 0
+            if claimed >= self.batch_size:
+                continue
+            try:
+                delay = await self._until_next()
+            except Exception:
+                delay = self.poll_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _claim_all(self) -> int:
+        total = 0
+        for machine in self.machines:
+            bodies = await self._script("claim")(
+                keys=[self._due(machine), self._bodies(), self._inflight(machine)],
+                args=[round(now() * 1000), self.lease_ms, self.batch_size],
+            )
+            total = max(total, len(bodies))
+            for body in bodies:
+                await self._semaphore.acquire()
+                task = asyncio.get_running_loop().create_task(self._run(machine, body))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+        return total
+
+    async def _until_next(self) -> float:
+        soonest = None
+        for machine in self.machines:
+            head = await self.client.zrange(self._due(machine), 0, 0, withscores=True)
+            if head:
+                score = float(head[0][1]) / 1000.0
+                soonest = score if soonest is None else min(soonest, score)
+        if soonest is None:
+            return self.poll_interval
+        return max(0.0, min(self.poll_interval, soonest - now()))
+
+    async def _run(self, machine: str, body: bytes | str) -> None:
+        try:
+            text = body.decode() if isinstance(body, bytes) else body
+            try:
+                job = ScheduledJob.from_json(text)
+            except ValueError:
+                logger.error("dropping a malformed timer job: %r", text[:200])
+                await self._ack(machine, text, "", "")
+                return
+            fire = self._handlers.get(job.machine)
+            if fire is None:
+                return  # leased: another replica that knows the machine takes it later
+            try:
+                await fire(job)
+            except Exception:
+                # Not acknowledged: the lease runs out and the job is fired again.
+                logger.exception("firing timer %r of entity %r failed", job.event, job.entity_id)
+                return
+            await self._ack(machine, text, job.key, job.entity_id)
+        finally:
+            self._semaphore.release()
+
+    async def _ack(self, machine: str, body: str, key: str, entity_id: str) -> None:
+        await self._script("ack")(
+            keys=[self._inflight(machine), self._bodies(), self._entity(machine, entity_id)],
+            args=[body, key],
+        )
+
+    async def stop(self) -> None:
+        """Stop polling and wait for the jobs being fired; pending jobs stay in Redis."""
+        self._stopping.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        if self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop, then close the client if this scheduler created it."""
+        await self.stop()
+        if self._client is not None and self._client is not self._given:
+            await self._client.aclose()
+        self._client = None
+        self._scripts.clear()
