@@ -414,7 +414,27 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
             )
         for guard_index, guard in enumerate(transition.guards):
             _check_guard(report, (*base, "guards", guard_index), guard, declared)
+    events = {transition.trigger for transition in config.transitions if transition.trigger}
     for index, state in enumerate(config.states):
+        seen_ids: set[str] = set()
+        for item_index, item in enumerate(state.invoke):
+            where = ("states", index, "invoke", item_index)
+            if item.id in seen_ids:
+                report.error(
+                    "PS223",
+                    (*where, "id"),
+                    f"state {state.name!r} invokes two services with the id {item.id!r}.",
+                    "Give each invoked service of a state its own id.",
+                )
+            seen_ids.add(item.id)
+            if item.on_done is not None and item.on_done not in events:
+                report.error(
+                    "PS222",
+                    (*where, "on_done"),
+                    f"on_done event {item.on_done!r} is the trigger of no transition.",
+                    did_you_mean(item.on_done, events)
+                    or "Add a transition with this trigger, or correct the name.",
+                )
         if state.timeout is not None and state.timeout.destination not in known:
             _unknown_state(
                 report,

@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "PS005": "empty document",
     "PS006": "document is not a mapping",
     "PS007": "file cannot be read",
+    "PS010": "invalid [tool.pystator-gen] settings in pyproject.toml",
     # schema
     "PS101": "unknown key",
     "PS102": "wrong type or invalid value",
@@ -52,12 +53,17 @@ CODES: dict[str, str] = {
     "PS219": "unguarded auto transitions form a loop",
     "PS220": "history destination of a state without children",
     "PS221": "invalid parallel state or region",
+    "PS222": "invoke on_done names an event no transition uses",
+    "PS223": "duplicate invoke id in a state",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",
     "PS303": "non-terminal dead end",
     "PS304": "undeclared context name in a guard",
     "PS305": "comparison of a declared string with a number, or the reverse",
+    "PS306": "no terminal state can be reached",
+    "PS307": "overlapping guards on one event",
+    "PS308": "complementary-looking guards leave a gap",
     # internal
     "PS900": "internal error",
 }

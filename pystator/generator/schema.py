@@ -155,7 +155,8 @@ GuardItem = Annotated[
 
 
 class TimeoutDef(Model):
-    seconds: float = Field(gt=0)
+    # At most 366 days, like `after:` durations; longer is almost surely a unit mistake.
+    seconds: float = Field(gt=0, le=366 * 86_400, allow_inf_nan=False)
     destination: str
 
 
@@ -492,3 +493,29 @@ def _known_keys_for(data: Any, path: Path) -> set[str]:
         return _keys_of(PayloadFieldDef)
     model = models.get(last)
     return _keys_of(model) if model is not None else set()
+
+
+# Keys where a machine file may give one item, or null, instead of a list (`_as_list`).
+_ITEM_OR_LIST = {"StateDef": ("on_enter", "on_exit"), "TransitionDef": ("guards", "actions")}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a machine file, from the models above; for editors and linters."""
+    schema = MachineConfig.model_json_schema()
+    for model, keys in _ITEM_OR_LIST.items():
+        properties = schema["$defs"][model]["properties"]
+        for key in keys:
+            listed = dict(properties[key])
+            title = listed.pop("title", key)
+            default = listed.pop("default", [])
+            properties[key] = {
+                "anyOf": [listed, listed["items"], {"type": "null"}],
+                "default": default,
+                "title": title,
+            }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "pystator state machine",
+        "description": "A state machine for pystator-gen: states, transitions, guards, actions.",
+    }

@@ -10,6 +10,7 @@ and invoked services are stopped and started.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections import deque
@@ -128,6 +129,7 @@ class Orchestrator:
     ) -> TransitionResult:
         """Load the entity, decide, commit, then run the transition's actions."""
         payload = _check_arguments(entity_id, trigger, context)
+        self._refuse_sync()
         replay = self._replay(idempotency_key, entity_id)
         if replay is not None:
             return replay
@@ -319,26 +321,30 @@ class Orchestrator:
     def _sync_after_commit(
         self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
     ) -> None:
+        adapter = self.invoke_adapter
+        if adapter is None:
+            return
         left, entered = self._changes(commit, session, result)
-        spec = self.machine.spec
-        if self.scheduler is not None and (
-            any(name in spec.timers for name in left) or timers_for(spec, entered)
-        ):
+        for name, _ in self._services(left):
+            adapter.stop_services(commit.entity_id, name)
+        for name, services in self._services(entered):
+            adapter.start_services(commit.entity_id, name, list(services), dict(session.context))
+
+    def _refuse_sync(self) -> None:
+        """The synchronous API cannot arm timers or await adapters: say so before any work."""
+        if self.scheduler is not None and self.machine.spec.timers:
             raise RuntimeError(
-                f"{result.trigger!r} changed the timers of entity {commit.entity_id!r}, which "
-                "needs the scheduler's event loop: use `await async_process_event(...)` with "
-                "a scheduler."
+                f"machine {self.machine.name!r} has timers, which the scheduler arms in its "
+                "event loop: use `await orchestrator.async_process_event(...)`."
             )
         adapter = self.invoke_adapter
-        if adapter is not None:
-            for name, _ in self._services(left):
-                _refuse_coroutine(adapter.stop_services(commit.entity_id, name))
-            for name, services in self._services(entered):
-                _refuse_coroutine(
-                    adapter.start_services(
-                        commit.entity_id, name, list(services), dict(session.context)
-                    )
-                )
+        if adapter is not None and any(
+            inspect.iscoroutinefunction(getattr(adapter, name))
+            for name in ("start_services", "stop_services")
+        ):
+            raise RuntimeError(
+                "the invoke adapter is async: use `await orchestrator.async_process_event(...)`."
+            )
 
     def _services(self, names: Any) -> list[tuple[str, tuple[Any, ...]]]:
         spec = self.machine.spec
@@ -605,14 +611,6 @@ def _stale(entity_id: str, state: str, trigger: str, armed_in: str) -> Transitio
             {"no_op": True, "reason": "stale_timer", "armed_in": armed_in, "entity_id": entity_id}
         ),
     )
-
-
-def _refuse_coroutine(outcome: object) -> None:
-    if asyncio.iscoroutine(outcome):
-        outcome.close()
-        raise RuntimeError(
-            "the invoke adapter is async: use `await async_process_event(...)` with it."
-        )
 
 
 def _check_arguments(

@@ -434,3 +434,36 @@ def test_region_transition_may_not_cross_regions(write_yaml: Write) -> None:
 def test_region_states_need_no_entries_of_their_own(write_yaml: Write) -> None:
     path = write_yaml(PARALLEL + "  - {trigger: x, source: l1, dest: l2}\n")
     assert {s.name for s in compile_path(path).spec.states} >= {"l1", "l2", "r1", "r2"}
+
+
+INVOKE = """\
+states:
+  - name: A
+    type: initial
+    invoke:
+      - {id: feed, src: websocket, on_done: feed_ended}
+  - name: B
+    type: terminal
+transitions:
+  - {trigger: feed_ended, source: A, dest: B}
+"""
+
+
+def test_invoke_on_done_must_be_a_trigger_of_the_machine(write_yaml: Write) -> None:
+    found = only(
+        errors_of(write_yaml(INVOKE.replace("on_done: feed_ended", "on_done: feed_endd"))), "PS222"
+    )
+    assert (found.line, found.col) == (5, 45)
+    assert found.hint == "Did you mean 'feed_ended'?"
+
+
+def test_invoke_ids_are_unique_within_a_state(write_yaml: Write) -> None:
+    text = INVOKE.replace(
+        "on_done: feed_ended}", "on_done: feed_ended}\n      - {id: feed, src: poll}"
+    )
+    found = only(errors_of(write_yaml(text)), "PS223")
+    assert found.line == 6
+
+
+def test_an_invoke_without_on_done_is_valid(write_yaml: Write) -> None:
+    compile_path(write_yaml(INVOKE.replace(", on_done: feed_ended", "")))

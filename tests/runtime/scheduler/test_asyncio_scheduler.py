@@ -1,0 +1,265 @@
+"""Timers through the Orchestrator with the in-process AsyncioScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from pystator import InMemoryStateStore, NoOpInvokeAdapter, Orchestrator, StateMachine
+from pystator.runtime.spec import InvokeSpec
+from pystator.runtime.timers import ScheduledJob
+from pystator.scheduler import AsyncioScheduler
+from tests.runtime.scheduler.support import TIMED
+
+
+def setup(**kwargs: Any) -> tuple[Orchestrator, AsyncioScheduler, InMemoryStateStore]:
+    scheduler = AsyncioScheduler()
+    store = InMemoryStateStore()
+    machine = StateMachine.from_yaml(TIMED)
+    return Orchestrator(machine, store, scheduler=scheduler, **kwargs), scheduler, store
+
+
+def state(store: InMemoryStateStore, entity_id: str) -> str:
+    record = store.load(entity_id)
+    assert record is not None
+    return record.state
+
+
+def test_a_state_timeout_fires_after_its_delay_and_not_before() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        (job,) = await scheduler.pending(entity_id="o-1")
+        assert (job.event, job.armed_in) == ("_timeout_pending", "pending")
+        await asyncio.sleep(0.15)
+        assert state(store, "o-1") == "pending"
+        await asyncio.sleep(0.3)
+        assert state(store, "o-1") == "expired"
+        (outcome,) = orchestrator.timer_log
+        assert outcome.fired_at >= job.due_at
+        assert not outcome.stale
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_leaving_the_state_cancels_its_timer() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        await orchestrator.async_process_event("o-1", "ack")
+        assert await scheduler.pending(entity_id="o-1") == []
+        await asyncio.sleep(0.4)
+        assert state(store, "o-1") == "open"
+        assert list(orchestrator.timer_log) == []
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_delayed_transition_without_trigger_fires_by_its_implicit_event() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        for trigger in ("submit", "ack", "wait"):
+            await orchestrator.async_process_event("o-1", trigger)
+        (job,) = await scheduler.pending(entity_id="o-1")
+        assert job.event == "_after_waiting_200_ms"
+        await asyncio.sleep(0.35)
+        assert state(store, "o-1") == "done"
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_ancestor_timer_survives_moves_between_its_children() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        for trigger in ("submit", "ack", "enter"):
+            await orchestrator.async_process_event("o-1", trigger)
+        (armed,) = await scheduler.pending(entity_id="o-1")
+        assert armed.armed_in == "session"
+        await orchestrator.async_process_event("o-1", "pay")
+        await orchestrator.async_process_event("o-1", "back")
+        (still,) = await scheduler.pending(entity_id="o-1")
+        assert still.due_at == armed.due_at
+        await asyncio.sleep(0.8)
+        assert state(store, "o-1") == "closed"
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_leaving_the_ancestor_cancels_its_timer() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, _ = setup()
+        for trigger in ("submit", "ack", "enter", "pay", "leave"):
+            await orchestrator.async_process_event("o-1", trigger)
+        assert await scheduler.pending(entity_id="o-1") == []
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_external_self_transition_restarts_the_timer() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        (first,) = await scheduler.pending(entity_id="o-1")
+        await asyncio.sleep(0.2)
+        await orchestrator.async_process_event("o-1", "refresh")
+        (second,) = await scheduler.pending(entity_id="o-1")
+        assert second.due_at > first.due_at
+        await asyncio.sleep(0.15)
+        assert state(store, "o-1") == "pending"  # the first arming would have fired by now
+        await asyncio.sleep(0.3)
+        assert state(store, "o-1") == "expired"
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_timer_that_fires_after_the_entity_moved_on_is_a_recorded_no_op() -> None:
+    async def scenario() -> None:
+        orchestrator, _, store = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        stale = ScheduledJob(
+            "timed_order", "1.0", "o-1", "_timeout_pending", time.time(), "pending", 1
+        )
+        await orchestrator.async_process_event("o-1", "ack")
+        result = await orchestrator.fire(stale)
+        assert result.metadata["reason"] == "stale_timer"
+        assert state(store, "o-1") == "open"
+        assert orchestrator.timer_log[-1].stale
+        assert len(store.history("o-1")) == 2
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_job_fired_twice_changes_the_entity_once() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        for trigger in ("submit", "ack", "cool"):
+            await orchestrator.async_process_event("o-1", trigger)
+        (job,) = await scheduler.pending(entity_id="o-1")
+        assert job.event == "warm"
+        first = await orchestrator.fire(job)
+        second = await orchestrator.fire(job)
+        assert first.target_state == "done"
+        assert second.metadata.get("replayed") or second.metadata.get("reason") == "stale_timer"
+        assert len(store.history("o-1")) == 4
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_job_of_another_machine_is_refused() -> None:
+    orchestrator, _, _ = setup()
+    job = ScheduledJob("other", "1", "o-1", "x", time.time(), "pending")
+    with pytest.raises(ValueError, match="other"):
+        asyncio.run(orchestrator.fire(job))
+
+
+def test_the_synchronous_api_is_refused_before_anything_is_stored() -> None:
+    orchestrator, _, store = setup()
+    with pytest.raises(RuntimeError, match="async_process_event"):
+        orchestrator.process_event("o-1", "submit")
+    assert store.load("o-1") is None
+
+
+def test_the_synchronous_api_refuses_an_async_invoke_adapter() -> None:
+    machine = StateMachine.from_yaml(TIMED)
+    orchestrator = Orchestrator(machine, InMemoryStateStore(), invoke_adapter=RecordingAdapter())
+    with pytest.raises(RuntimeError, match="adapter is async"):
+        orchestrator.process_event("o-1", "submit")
+
+
+def test_the_synchronous_api_calls_a_synchronous_invoke_adapter() -> None:
+    class Adapter:
+        def __init__(self) -> None:
+            self.started: list[str] = []
+
+        def start_services(
+            self, entity_id: str, state_name: str, specs: Sequence[InvokeSpec], ctx: dict[str, Any]
+        ) -> None:
+            self.started.append(state_name)
+
+        def stop_services(self, entity_id: str, state_name: str) -> None:
+            self.started.remove(state_name)
+
+    adapter = Adapter()
+    machine = StateMachine.from_yaml(TIMED)
+    orchestrator = Orchestrator(machine, InMemoryStateStore(), invoke_adapter=adapter)
+    for trigger in ("submit", "ack", "enter"):
+        orchestrator.process_event("o-1", trigger)
+    assert adapter.started == ["session"]
+    orchestrator.process_event("o-1", "leave")
+    assert adapter.started == []
+
+
+def test_close_cancels_pending_jobs() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, _ = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        await orchestrator.close()
+        assert scheduler.pending_count == 0
+        with pytest.raises(RuntimeError, match="closed"):
+            await scheduler.schedule(
+                ScheduledJob("timed_order", "1.0", "o-2", "e", time.time(), "pending")
+            )
+
+    asyncio.run(scenario())
+
+
+class RecordingAdapter:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    async def start_services(
+        self,
+        entity_id: str,
+        state_name: str,
+        invoke_specs: Sequence[InvokeSpec],
+        context: dict[str, Any],
+    ) -> None:
+        self.calls.append(("start", entity_id, state_name, tuple(s.id for s in invoke_specs)))
+
+    def stop_services(self, entity_id: str, state_name: str) -> None:
+        self.calls.append(("stop", entity_id, state_name))
+
+
+def test_invoked_services_start_on_entry_and_stop_on_exit() -> None:
+    async def scenario() -> None:
+        adapter = RecordingAdapter()
+        orchestrator, _, _ = setup(invoke_adapter=adapter)
+        for trigger in ("submit", "ack", "enter", "pay"):
+            await orchestrator.async_process_event("o-1", trigger)
+        assert adapter.calls == [("start", "o-1", "session", ("heartbeat",))]
+        await orchestrator.async_process_event("o-1", "leave")
+        assert adapter.calls[-1] == ("stop", "o-1", "session")
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_finished_service_sends_its_on_done_event() -> None:
+    async def scenario() -> None:
+        orchestrator, _, store = setup(invoke_adapter=NoOpInvokeAdapter())
+        for trigger in ("submit", "ack", "enter"):
+            await orchestrator.async_process_event("o-1", trigger)
+        result = await orchestrator.service_done("o-1", "heartbeat")
+        assert result is not None and result.trigger == "leave"
+        assert state(store, "o-1") == "open"
+        assert await orchestrator.service_done("o-1", "heartbeat") is None
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_object_without_the_adapter_methods_is_refused() -> None:
+    with pytest.raises(TypeError, match="invoke adapter"):
+        setup(invoke_adapter=object())
