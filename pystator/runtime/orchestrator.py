@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +35,9 @@ from pystator.runtime.timers import ScheduledJob, active_states, entered_states,
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
 MAX_CONFLICTS = 16
+
+#: The trigger recorded in the history when an entity is created without an event.
+CREATE_TRIGGER = "_create"
 
 #: How many timer outcomes `Orchestrator.timer_log` keeps.
 TIMER_LOG_SIZE = 10_000
@@ -166,6 +169,64 @@ class Orchestrator:
         """Like `process_event`, awaiting async guards and actions."""
         payload = _check_arguments(entity_id, trigger, context)
         return await self._aprocess(entity_id, trigger, payload, idempotency_key, None)
+
+    def create_entity(
+        self, entity_id: str, context: Mapping[str, Any] | None = None
+    ) -> EntityRecord:
+        """Store a new entity in the initial state (an error if it exists already)."""
+        self._refuse_sync()
+        session, record, entry = self._new_entity(entity_id, context)
+        try:
+            version = self.store.save(record, 0, entry)
+        except StaleVersionError:
+            raise _exists(entity_id) from None
+        self._sync_after_commit(_Commit(entity_id, (), "", version), session, _created(record))
+        return replace(record, version=version)
+
+    async def async_create_entity(
+        self, entity_id: str, context: Mapping[str, Any] | None = None
+    ) -> EntityRecord:
+        """Store a new entity in the initial state and arm the initial state's timers.
+
+        Entities also come into being with their first event; create them explicitly when
+        the initial state has timers or invoked services, which start only on entry.
+        """
+        session, record, entry = self._new_entity(entity_id, context)
+        asave = getattr(self.store, "asave", None)
+        try:
+            version = await asave(record, 0, entry) if asave else self.store.save(record, 0, entry)
+        except StaleVersionError:
+            raise _exists(entity_id) from None
+        await self._after_commit(_Commit(entity_id, (), "", version), session, _created(record))
+        return replace(record, version=version)
+
+    def _new_entity(
+        self, entity_id: str, context: Mapping[str, Any] | None
+    ) -> tuple[EntitySession[Any, Any, Any], EntityRecord, HistoryEntry]:
+        payload = _check_arguments(entity_id, CREATE_TRIGGER, context)
+        session = self.machine.create(payload)
+        config = session.parallel_config
+        record = EntityRecord(
+            entity_id=entity_id,
+            state=session.current_state,
+            context=dict(session.context),
+            version=0,
+            machine_name=self.machine.name,
+            history=session.history,
+            parallel=config.to_string() if config else None,
+        )
+        entry = HistoryEntry(
+            entity_id,
+            "",
+            session.current_state,
+            CREATE_TRIGGER,
+            True,
+            None,
+            (),
+            datetime.now(UTC).isoformat(),
+            0.0,
+        )
+        return session, record, entry
 
     async def fire(self, job: ScheduledJob) -> TransitionResult:
         """Send a due timer's event, unless the entity has left the state that armed it.
@@ -599,6 +660,14 @@ class Orchestrator:
             error=error,
             metadata=frozen_mapping({"reason": "error_fallback", "fallback_state": fallback}),
         )
+
+
+def _exists(entity_id: str) -> FSMError:
+    return FSMError(f"entity {entity_id!r} already exists", {"entity_id": entity_id})
+
+
+def _created(record: EntityRecord) -> TransitionResult:
+    return TransitionResult.success_result("", record.state, CREATE_TRIGGER)
 
 
 def _stale(entity_id: str, state: str, trigger: str, armed_in: str) -> TransitionResult:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pystator import InMemoryStateStore, NoOpInvokeAdapter, Orchestrator, StateMachine
+from pystator import FSMError, InMemoryStateStore, NoOpInvokeAdapter, Orchestrator, StateMachine
 from pystator.runtime.spec import InvokeSpec
 from pystator.runtime.timers import ScheduledJob
 from pystator.scheduler import AsyncioScheduler
@@ -263,3 +263,21 @@ def test_a_finished_service_sends_its_on_done_event() -> None:
 def test_an_object_without_the_adapter_methods_is_refused() -> None:
     with pytest.raises(TypeError, match="invoke adapter"):
         setup(invoke_adapter=object())
+
+
+def test_creating_an_entity_arms_the_timers_of_its_initial_state() -> None:
+    async def scenario() -> None:
+        scheduler = AsyncioScheduler()
+        store = InMemoryStateStore()
+        machine = StateMachine.from_yaml(TIMED.parent.parent.parent / "examples" / "order_fsm.yaml")
+        orchestrator = Orchestrator(machine, store, scheduler=scheduler)
+        record = await orchestrator.async_create_entity("ORD-1", {"order_qty": 5})
+        assert (record.state, record.version) == ("PENDING_NEW", 1)
+        (job,) = await scheduler.pending(entity_id="ORD-1")
+        assert job.armed_in == "PENDING_NEW"
+        assert [entry.trigger for entry in store.history("ORD-1")] == ["_create"]
+        with pytest.raises(FSMError, match="already exists"):
+            await orchestrator.async_create_entity("ORD-1")
+        await orchestrator.close()
+
+    asyncio.run(scenario())
