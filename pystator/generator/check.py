@@ -415,6 +415,26 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
         for guard_index, guard in enumerate(transition.guards):
             _check_guard(report, (*base, "guards", guard_index), guard, declared)
     events = {transition.trigger for transition in config.transitions if transition.trigger}
+    old_names: dict[str, str] = {}
+    for index, state in enumerate(config.states):
+        for old_index, old in enumerate(state.renamed_from):
+            where = ("states", index, "renamed_from", old_index)
+            if old in known:
+                report.error(
+                    "PS224",
+                    where,
+                    f"state {state.name!r} is renamed from {old!r}, which is still a state.",
+                    "Remove the old name from `renamed_from`, or rename the other state.",
+                )
+            elif old in old_names:
+                report.error(
+                    "PS224",
+                    where,
+                    f"{old!r} is listed in `renamed_from` of both {old_names[old]!r} and "
+                    f"{state.name!r}.",
+                    "Keep the old name on the one state its entities should move to.",
+                )
+            old_names.setdefault(old, state.name)
     for index, state in enumerate(config.states):
         seen_ids: set[str] = set()
         for item_index, item in enumerate(state.invoke):

@@ -248,6 +248,8 @@ class Renderer:
             kwargs["group"] = py_literal(state.group)
         if state.metadata:
             kwargs["metadata"] = _frozen(state.metadata)
+        if state.renamed_from:
+            kwargs["renamed_from"] = py_literal(state.renamed_from)
         return _call("StateSpec", **kwargs)
 
     def trigger(self, trigger: TriggerSpec) -> str:

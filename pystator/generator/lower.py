@@ -204,6 +204,7 @@ def _state(state_def: Any, region: str | None) -> StateSpec:
         region=region,
         group=state_def.group,
         metadata=frozen_mapping(state_def.metadata),
+        renamed_from=tuple(state_def.renamed_from),
     )
 
 

@@ -186,12 +186,18 @@ class StateDef(Model):
     timeout: TimeoutDef | None = None
     group: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    renamed_from: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
     def _lists(cls, data: Any) -> Any:
         if isinstance(data, dict):
             data = dict(data)
+            if "renamed_from" in data:
+                renamed = data["renamed_from"]
+                data["renamed_from"] = (
+                    [] if renamed is None else [renamed] if isinstance(renamed, str) else renamed
+                )
             for key in ("on_enter", "on_exit"):
                 if key in data:
                     data[key] = _as_list(data[key])
@@ -496,7 +502,10 @@ def _known_keys_for(data: Any, path: Path) -> set[str]:
 
 
 # Keys where a machine file may give one item, or null, instead of a list (`_as_list`).
-_ITEM_OR_LIST = {"StateDef": ("on_enter", "on_exit"), "TransitionDef": ("guards", "actions")}
+_ITEM_OR_LIST = {
+    "StateDef": ("on_enter", "on_exit", "renamed_from"),
+    "TransitionDef": ("guards", "actions"),
+}
 
 
 def json_schema() -> dict[str, Any]:

@@ -212,6 +212,8 @@ class Orchestrator:
             context=dict(session.context),
             version=0,
             machine_name=self.machine.name,
+            machine_version=self.machine.version,
+            fingerprint=self.machine.spec.fingerprint,
             history=session.history,
             parallel=config.to_string() if config else None,
         )
@@ -442,7 +444,7 @@ class Orchestrator:
             "context": record.context,
             "history": record.history,
             "parallel": record.parallel,
-            "machine_version": "stored",
+            "machine_version": record.machine_version,
         }
         return EntitySession.from_snapshot(machine, snapshot), record.version
 
@@ -559,6 +561,8 @@ class Orchestrator:
             context=dict(session.context),
             version=version,
             machine_name=self.machine.name,
+            machine_version=self.machine.version,
+            fingerprint=self.machine.spec.fingerprint,
             history=session.history,
             parallel=config.to_string() if config else None,
         )
@@ -638,6 +642,8 @@ class Orchestrator:
             context=context,
             version=record.version if record else 0,
             machine_name=self.machine.name,
+            machine_version=self.machine.version,
+            fingerprint=self.machine.spec.fingerprint,
             history=record.history if record else {},
         )
         entry = HistoryEntry(

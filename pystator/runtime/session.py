@@ -335,6 +335,7 @@ class EntitySession(Generic[S, T, C]):
             "parallel": self._parallel.to_string() if self._parallel else None,
             "machine_name": self._machine.name,
             "machine_version": self._machine.version,
+            "fingerprint": self._machine.spec.fingerprint,
         }
 
     @classmethod
@@ -353,14 +354,22 @@ class EntitySession(Generic[S, T, C]):
         context = snapshot.get("context", {})
         if not isinstance(context, Mapping):
             raise FSMError(f"snapshot 'context' must be a mapping, got {type(context).__name__}")
+        spec = machine.spec
+        # States renamed since the snapshot was taken load under their new names.
+        state = spec.current_name(state)
         if not machine._engine.has_state(state):
             raise UndefinedStateError(
                 f"Snapshot state {state!r} is not defined in machine {machine.name!r} "
                 f"version {machine.version} (snapshot from version "
-                f"{snapshot.get('machine_version', 'unknown')})",
+                f"{snapshot.get('machine_version') or 'unknown'}); migrate the entity or "
+                f"declare `renamed_from: [{state}]` on the state that replaces it",
                 state_name=state,
             )
         history = snapshot.get("history") or {}
+        if isinstance(history, Mapping):
+            history = {
+                spec.current_name(str(k)): spec.current_name(str(v)) for k, v in history.items()
+            }
         if not isinstance(history, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) and machine._engine.has_state(v)
             for k, v in history.items()
@@ -381,6 +390,13 @@ class EntitySession(Generic[S, T, C]):
                 config = ParallelStateConfig.from_string(stored)
             except ValueError as exc:
                 raise FSMError(f"snapshot 'parallel' is not a configuration: {exc}") from None
+            config = ParallelStateConfig(
+                spec.current_name(config.parallel_state),
+                {
+                    region: spec.current_name(active)
+                    for region, active in config.region_states.items()
+                },
+            )
             invalid = parallel.problems(machine.states, config)
             if invalid or config.parallel_state != state:
                 raise FSMError(

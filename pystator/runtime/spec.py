@@ -179,6 +179,8 @@ class StateSpec:
     region: str | None = None
     group: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
+    #: Names this state had in earlier versions; stored entities in them load here.
+    renamed_from: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
@@ -283,6 +285,14 @@ class MachineSpec:
     fingerprint: str = ""
     #: Per state, the timers it arms when entered (only states that have any).
     timers: Mapping[str, tuple[TimerSpec, ...]] = field(default_factory=empty_mapping)
+
+    def current_name(self, state: str) -> str:
+        """`state` as this version names it: an old name declared in `renamed_from` is
+        replaced by the state's name; any other name is returned unchanged."""
+        for candidate in self.states:
+            if state in candidate.renamed_from:
+                return candidate.name
+        return state
 
     def state(self, name: str) -> StateSpec | None:
         for state in self.states:

@@ -38,6 +38,12 @@ class AsyncioScheduler(SchedulerBase):
         current = self._jobs.get(job.key)
         if current is None or current[0] is not job:
             return
+        early = job.due_at - now()
+        if early > 0:
+            # The loop may run a timer up to its clock resolution early; never fire early.
+            loop = asyncio.get_running_loop()
+            self._jobs[job.key] = (job, loop.call_later(early, self._launch, job))
+            return
         del self._jobs[job.key]
         task = asyncio.get_running_loop().create_task(self._fire(job))
         self._running.add(task)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -150,7 +151,8 @@ class RedisScheduler(SchedulerBase):
     async def schedule(self, job: ScheduledJob) -> None:
         await self._script("schedule")(
             keys=[self._due(job.machine), self._bodies(), self._entity(job.machine, job.entity_id)],
-            args=[job.key, round(job.due_at * 1000), job.to_json()],
+            # Due times round up and the clock rounds down, so no job is claimed early.
+            args=[job.key, math.ceil(job.due_at * 1000), job.to_json()],
         )
 
     async def cancel(
@@ -223,7 +225,7 @@ class RedisScheduler(SchedulerBase):
         for machine in self.machines:
             bodies = await self._script("claim")(
                 keys=[self._due(machine), self._bodies(), self._inflight(machine)],
-                args=[round(now() * 1000), self.lease_ms, self.batch_size],
+                args=[math.floor(now() * 1000), self.lease_ms, self.batch_size],
             )
             total = max(total, len(bodies))
             for body in bodies:

@@ -14,7 +14,11 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True, slots=True)
 class EntityRecord:
-    """One entity as stored: state, context, history, parallel configuration, version."""
+    """One entity as stored: state, context, history, parallel configuration, version.
+
+    `machine_version` and `fingerprint` name the machine that wrote it, so an entity whose
+    state a later machine no longer defines is reported with both versions.
+    """
 
     entity_id: str
     state: str
@@ -23,6 +27,8 @@ class EntityRecord:
     machine_name: str = ""
     history: Mapping[str, str] = field(default_factory=dict)
     parallel: str | None = None
+    machine_version: str = ""
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

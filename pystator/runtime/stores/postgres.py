@@ -24,8 +24,15 @@ TABLES = (
         context TEXT NOT NULL DEFAULT '{{}}',
         history TEXT NOT NULL DEFAULT '{{}}',
         parallel TEXT,
-        version BIGINT NOT NULL
+        version BIGINT NOT NULL,
+        machine_version TEXT NOT NULL DEFAULT '',
+        fingerprint TEXT NOT NULL DEFAULT ''
     )""",
+    # Tables created before entities carried their machine's version get the columns.
+    "ALTER TABLE {schema}.entity_states "
+    "ADD COLUMN IF NOT EXISTS machine_version TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE {schema}.entity_states "
+    "ADD COLUMN IF NOT EXISTS fingerprint TEXT NOT NULL DEFAULT ''",
     """CREATE TABLE IF NOT EXISTS {schema}.transition_history (
         id BIGSERIAL PRIMARY KEY,
         entity_id TEXT NOT NULL,
@@ -135,13 +142,14 @@ class PostgresStateStore(RecordStore):
     def load(self, entity_id: str) -> EntityRecord | None:
         with self._connection() as connection:
             row = connection.execute(
-                f"SELECT state, context, version, machine_name, history, parallel "
-                f"FROM {self.schema}.entity_states WHERE entity_id = %s",
+                f"SELECT state, context, version, machine_name, history, parallel, "
+                f"machine_version, fingerprint FROM {self.schema}.entity_states "
+                "WHERE entity_id = %s",
                 (entity_id,),
             ).fetchone()
         if row is None:
             return None
-        state, context, version, machine_name, history, parallel = row
+        state, context, version, machine_name, history, parallel, machine_version, print_ = row
         loaded = loads(context, "context", entity_id)
         if not isinstance(loaded, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
@@ -153,6 +161,8 @@ class PostgresStateStore(RecordStore):
             machine_name,
             loads(history, "history", entity_id),
             parallel,
+            machine_version,
+            print_,
         )
 
     def save(
@@ -169,20 +179,24 @@ class PostgresStateStore(RecordStore):
             history,
             record.parallel,
             version,
+            record.machine_version,
+            record.fingerprint,
             record.entity_id,
         )
         with self._connection() as connection, connection.transaction():
             if expected_version == 0:
                 cursor = connection.execute(
                     f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
-                    "history, parallel, version, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "history, parallel, version, machine_version, fingerprint, entity_id) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (entity_id) DO NOTHING",
                     values,
                 )
             else:
                 cursor = connection.execute(
                     f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
-                    "context = %s, history = %s, parallel = %s, version = %s "
+                    "context = %s, history = %s, parallel = %s, version = %s, "
+                    "machine_version = %s, fingerprint = %s "
                     "WHERE entity_id = %s AND version = %s",
                     (*values, expected_version),
                 )

@@ -19,7 +19,8 @@ _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
-           'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7])
+           'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
+           'machine_version', ARGV[9], 'fingerprint', ARGV[10])
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 return tonumber(ARGV[7])
 """
@@ -93,6 +94,8 @@ class RedisStateStore(RecordStore):
             fields.get("machine_name", ""),
             loads(fields.get("history", "{}"), "history", entity_id),
             fields.get("parallel") or None,
+            fields.get("machine_version", ""),
+            fields.get("fingerprint", ""),
         )
 
     def save(
@@ -125,6 +128,8 @@ class RedisStateStore(RecordStore):
                 record.parallel or "",
                 str(version),
                 row,
+                record.machine_version,
+                record.fingerprint,
             ],
             client=self.client,
         )

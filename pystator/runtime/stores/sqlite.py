@@ -25,7 +25,9 @@ SCHEMA = (
         context TEXT NOT NULL DEFAULT '{}',
         history TEXT NOT NULL DEFAULT '{}',
         parallel TEXT,
-        version INTEGER NOT NULL
+        version INTEGER NOT NULL,
+        machine_version TEXT NOT NULL DEFAULT '',
+        fingerprint TEXT NOT NULL DEFAULT ''
     )""",
     """CREATE TABLE IF NOT EXISTS transition_history (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,6 +87,13 @@ class SQLiteStateStore(RecordStore):
         with self._lock:
             for statement in SCHEMA:
                 self._db.execute(statement)
+            # Tables created before entities carried their machine's version get the columns.
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(entity_states)")}
+            for column in ("machine_version", "fingerprint"):
+                if column not in columns:
+                    self._db.execute(
+                        f"ALTER TABLE entity_states ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                    )
 
     def close(self) -> None:
         if self._connection is not None:
@@ -108,13 +117,13 @@ class SQLiteStateStore(RecordStore):
     def load(self, entity_id: str) -> EntityRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT state, context, version, machine_name, history, parallel "
-                "FROM entity_states WHERE entity_id = ?",
+                "SELECT state, context, version, machine_name, history, parallel, "
+                "machine_version, fingerprint FROM entity_states WHERE entity_id = ?",
                 (entity_id,),
             ).fetchone()
         if row is None:
             return None
-        state, context, version, machine_name, history, parallel = row
+        state, context, version, machine_name, history, parallel, machine_version, print_ = row
         loaded_context = loads(context, "context", entity_id)
         if not isinstance(loaded_context, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
@@ -126,6 +135,8 @@ class SQLiteStateStore(RecordStore):
             machine_name,
             loads(history, "history", entity_id),
             parallel,
+            machine_version,
+            print_,
         )
 
     def save(
@@ -154,11 +165,14 @@ class SQLiteStateStore(RecordStore):
                 version = actual + 1
                 db.execute(
                     "INSERT INTO entity_states "
-                    "(entity_id, machine_name, state, context, history, parallel, version) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(entity_id) DO UPDATE SET "
+                    "(entity_id, machine_name, state, context, history, parallel, version, "
+                    "machine_version, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(entity_id) DO UPDATE SET "
                     "machine_name = excluded.machine_name, state = excluded.state, "
                     "context = excluded.context, history = excluded.history, "
-                    "parallel = excluded.parallel, version = excluded.version",
+                    "parallel = excluded.parallel, version = excluded.version, "
+                    "machine_version = excluded.machine_version, "
+                    "fingerprint = excluded.fingerprint",
                     (
                         record.entity_id,
                         record.machine_name,
@@ -167,6 +181,8 @@ class SQLiteStateStore(RecordStore):
                         history,
                         record.parallel,
                         version,
+                        record.machine_version,
+                        record.fingerprint,
                     ),
                 )
                 if entry is not None:
