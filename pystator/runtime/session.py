@@ -298,13 +298,16 @@ class EntitySession(Generic[S, T, C]):
 
     @property
     def allowed_triggers(self) -> list[str]:
-        """Triggers with a transition out of the current state (guards not evaluated)."""
+        """Triggers with a transition out of the current state (guards not evaluated).
+
+        Timer events (`_timeout_...`, `_after_...`) are left out: schedulers send them.
+        """
         engine = self._machine._engine
         found = set(engine.triggers_from(self._state))
         if self._parallel is not None:
             for active in self._parallel.region_states.values():
                 found.update(engine.triggers_from(active))
-        return sorted(found)
+        return sorted(trigger for trigger in found if not trigger.startswith("_"))
 
     def matches(self, state: S) -> bool:
         """True if the entity is in `state`: the active leaf or any of its ancestors."""

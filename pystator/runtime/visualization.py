@@ -69,7 +69,7 @@ def _destination(transition: TransitionSpec) -> tuple[str, str]:
     return target, " (deep history)" if marker == "H*" else " (history)"
 
 
-def _edge_label(transition: TransitionSpec) -> str:
+def edge_label(transition: TransitionSpec) -> str:
     label = transition.trigger
     if transition.after_ms is not None and transition.trigger in (
         timeout_trigger(source) for source in transition.source
@@ -161,7 +161,7 @@ def to_mermaid(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
     )
     lines.append(f"    [*] --> {node(top_initial)}")
     for transition in spec.transitions:
-        label = _mermaid_text(_edge_label(transition))
+        label = _mermaid_text(edge_label(transition))
         dest = node(_destination(transition)[0])
         for source in transition.source:
             lines.append(f"    {node(source)} --> {dest} : {label}")
@@ -225,7 +225,7 @@ def to_dot(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
     into = "" if start == spec.initial_state else f' [lhead="cluster_{ids[spec.initial_state]}"]'
     lines.append(f'    "__start__" -> "{_dot_text(start)}"{into};')
     for transition in spec.transitions:
-        label = _dot_text(_edge_label(transition))
+        label = _dot_text(edge_label(transition))
         dest = _destination(transition)[0]
         for source in transition.source:
             attributes = [f'label="{label}"']

@@ -1,0 +1,582 @@
+"""The REST API: validate and compile machines, keep them in the catalog, and process
+entity events through the Orchestrator and the configured store.
+
+`uvicorn pystator.api.main:app` or `pystator api`; OpenAPI docs at /docs, the UI at /.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from pystator import __version__
+from pystator.api.auth import Authenticator
+from pystator.api.diagram import to_svg
+from pystator.api.limits import BodyLimits
+from pystator.db.catalog import Catalog, CatalogError, StoredMachine, check_id, compile_yaml
+from pystator.db.config import ApiSettings, load_settings
+from pystator.db.database import Database
+from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.generator.emit import render
+from pystator.runtime.errors import FSMError
+from pystator.runtime.machine import StateMachine
+from pystator.runtime.orchestrator import Orchestrator
+from pystator.runtime.results import TransitionResult
+from pystator.runtime.session import EntitySession
+from pystator.runtime.spec import MachineSpec
+from pystator.runtime.visualization import to_mermaid
+from pystator.worker import submit_event
+
+MAX_YAML_CHARS = 512_000
+NAME = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+# -- models -------------------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DiagnosticOut(BaseModel):
+    code: str
+    severity: str
+    message: str
+    hint: str
+    file: str
+    line: int
+    col: int
+
+
+class Problem(BaseModel):
+    detail: str
+    diagnostics: list[DiagnosticOut] = []
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: Literal["sqlite", "postgresql"]
+
+
+class MachineSummary(BaseModel):
+    name: str
+    version: str
+    fingerprint: str
+    initial_state: str
+    states: list[str]
+    triggers: list[str]
+
+
+class ValidateIn(Strict):
+    yaml: str = Field(max_length=MAX_YAML_CHARS)
+
+
+class ValidateOut(BaseModel):
+    valid: bool
+    diagnostics: list[DiagnosticOut]
+    machine: MachineSummary | None = None
+
+
+class ProcessIn(Strict):
+    yaml: str | None = Field(default=None, max_length=MAX_YAML_CHARS)
+    machine_id: NAME | None = None
+    version: int | None = Field(default=None, ge=1)
+    state: NAME
+    trigger: NAME
+    context: dict[str, Any] = {}
+
+
+class ResultOut(BaseModel):
+    success: bool
+    source_state: str
+    target_state: str | None
+    trigger: str
+    actions: list[str]
+    error: str | None
+    reason: str | None
+
+
+class MachineIn(Strict):
+    yaml: str = Field(max_length=MAX_YAML_CHARS)
+    id: NAME | None = None
+
+
+class MachineUpdate(Strict):
+    yaml: str = Field(max_length=MAX_YAML_CHARS)
+
+
+class MachineOut(BaseModel):
+    id: str
+    name: str
+    version: int
+    yaml: str
+    created_at: str
+    updated_at: str
+    machine: MachineSummary
+
+
+class MachineListItem(BaseModel):
+    id: str
+    name: str
+    version: int
+    updated_at: str
+
+
+class VersionOut(BaseModel):
+    version: int
+    created_at: str
+
+
+class EntityIn(Strict):
+    machine_id: NAME
+    entity_id: NAME
+    context: dict[str, Any] = {}
+
+
+class EntityOut(BaseModel):
+    entity_id: str
+    machine: str
+    state: str
+    context: dict[str, Any]
+    version: int
+    machine_version: str
+    allowed_triggers: list[str]
+
+
+class EventIn(Strict):
+    trigger: NAME
+    machine_id: NAME | None = None
+    context: dict[str, Any] = {}
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class QueuedOut(BaseModel):
+    id: int
+    status: str
+
+
+class HistoryOut(BaseModel):
+    source_state: str
+    target_state: str | None
+    trigger: str
+    success: bool
+    error: str | None
+    actions: list[str]
+    timestamp: str
+    duration_ms: float
+
+
+class Me(BaseModel):
+    authenticated: bool
+    subject: str | None = None
+    claims: dict[str, Any] = {}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "Malformed request"},
+    401: {"model": Problem, "description": "Missing or invalid bearer token"},
+    404: {"model": Problem, "description": "Not found"},
+    409: {"model": Problem, "description": "Conflict"},
+    413: {"model": Problem, "description": "Request body too large"},
+    422: {"model": Problem, "description": "Invalid machine, state, trigger or body"},
+}
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, diagnostics: tuple[Diagnostic, ...] = ()) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.diagnostics = diagnostics
+
+
+def _diagnostic(found: Diagnostic) -> DiagnosticOut:
+    return DiagnosticOut(
+        code=found.code,
+        severity=str(found.severity),
+        message=found.message,
+        hint=found.hint,
+        file=found.file,
+        line=found.line,
+        col=found.col,
+    )
+
+
+def _summary(spec: MachineSpec) -> MachineSummary:
+    return MachineSummary(
+        name=spec.name,
+        version=spec.version,
+        fingerprint=spec.fingerprint,
+        initial_state=spec.initial_state,
+        states=[state.name for state in spec.states],
+        triggers=[trigger.name for trigger in spec.triggers],
+    )
+
+
+def _compile(text: str) -> MachineSpec:
+    try:
+        return compile_yaml(text).spec
+    except CompileError as exc:
+        raise ApiError(422, "the machine does not compile", exc.diagnostics) from None
+
+
+def _result(result: TransitionResult) -> ResultOut:
+    return ResultOut(
+        success=result.success,
+        source_state=result.source_state,
+        target_state=result.target_state,
+        trigger=result.trigger,
+        actions=list(result.all_actions),
+        error=str(result.error) if result.error is not None else None,
+        reason=result.metadata.get("reason"),
+    )
+
+
+def _machine_out(stored: StoredMachine, spec: MachineSpec) -> MachineOut:
+    return MachineOut(
+        id=stored.id,
+        name=stored.name,
+        version=stored.version,
+        yaml=stored.yaml,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        machine=_summary(spec),
+    )
+
+
+# -- the application ------------------------------------------------------------------------
+
+
+class Service:
+    """What the routes share: the database, the catalog and one Orchestrator per machine."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.db_url, schema=settings.schema)
+        self.catalog = Catalog(self.db)
+        self._orchestrators: dict[tuple[str, int], Orchestrator] = {}
+        self._lock = threading.Lock()
+        self._connected = False
+
+    def connect(self) -> None:
+        with self._lock:
+            if not self._connected:
+                self.db.connect()
+                self._connected = True
+
+    def machine(self, machine_id: str, version: int | None = None) -> StateMachine[Any, Any, Any]:
+        self.connect()
+        return self.catalog.machine(machine_id, version)
+
+    def orchestrator(self, machine_id: str) -> Orchestrator:
+        machine = self.machine(machine_id)
+        key = (machine_id, id(machine))
+        with self._lock:
+            found = self._orchestrators.get(key)
+            if found is None:
+                found = Orchestrator(machine, self.db.store)
+                self._orchestrators[key] = found
+            return found
+
+    def machine_of_entity(self, entity_id: str, given: str | None) -> str:
+        self.connect()
+        record = self.db.store.load(entity_id)
+        if record is None:
+            if given is None:
+                raise ApiError(404, f"no entity {entity_id!r}; name its machine_id to create it")
+            return given
+        if given is not None:
+            spec = self.machine(given).spec
+            if spec.name != record.machine_name:
+                raise ApiError(
+                    409,
+                    f"entity {entity_id!r} belongs to machine {record.machine_name!r}, "
+                    f"not {spec.name!r}",
+                )
+            return given
+        for stored in self.catalog.list():
+            if stored.id == record.machine_name or stored.name == record.machine_name:
+                return stored.id
+        raise ApiError(409, f"machine {record.machine_name!r} of entity {entity_id!r} is gone")
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The API for `settings` (default: `pystator.cfg` and the environment)."""
+    chosen = settings or load_settings()
+    service = Service(chosen)
+    auth = Authenticator(chosen.auth_secret)
+    app = FastAPI(
+        title="pystator",
+        version=__version__,
+        description="Validate, store and run YAML state machines.",
+    )
+    app.state.service = service
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        body = Problem(detail=exc.detail, diagnostics=[_diagnostic(d) for d in exc.diagnostics])
+        return JSONResponse(body.model_dump(), status_code=exc.status)
+
+    @app.exception_handler(CatalogError)
+    async def catalog_error(request: Request, exc: CatalogError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "diagnostics": []}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg')}"
+            for error in exc.errors()[:10]
+        )
+        return JSONResponse(
+            {"detail": f"invalid request: {problems}", "diagnostics": []}, status_code=422
+        )
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health() -> Health:
+        if service.db.postgres:
+            return Health(status="ok", version=__version__, database="postgresql")
+        return Health(status="ok", version=__version__, database="sqlite")
+
+    api = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(auth.require)])
+    _routes(api, service, auth.claims)
+    app.include_router(api)
+    _ui(app)
+    app.add_middleware(BodyLimits, max_bytes=chosen.max_body_bytes, max_depth=chosen.max_json_depth)
+    return app
+
+
+def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) -> None:
+    @api.get("/auth/me", response_model=Me, tags=["auth"])
+    def me(request: Request) -> Me:
+        found = claims(request)
+        if found is None:
+            return Me(authenticated=False)
+        return Me(authenticated=True, subject=found.get("sub"), claims=found)
+
+    @api.post("/validate", response_model=ValidateOut, tags=["compiler"])
+    def validate(body: ValidateIn) -> ValidateOut:
+        try:
+            compiled = compile_yaml(body.yaml)
+        except CompileError as exc:
+            return ValidateOut(valid=False, diagnostics=[_diagnostic(d) for d in exc.diagnostics])
+        return ValidateOut(
+            valid=True,
+            diagnostics=[_diagnostic(d) for d in compiled.warnings],
+            machine=_summary(compiled.spec),
+        )
+
+    @api.post("/process", response_model=ResultOut, tags=["compiler"])
+    def process(body: ProcessIn) -> ResultOut:
+        if (body.yaml is None) == (body.machine_id is None):
+            raise ApiError(422, "send either `yaml` or `machine_id`")
+        if body.yaml is not None:
+            machine: StateMachine[Any, Any, Any] = StateMachine(_compile(body.yaml))
+        else:
+            assert body.machine_id is not None
+            machine = service.machine(body.machine_id, body.version)
+        if body.state not in {state.name for state in machine.spec.states}:
+            raise ApiError(422, f"state {body.state!r} is not a state of {machine.name!r}")
+        try:
+            return _result(machine.process(body.state, body.trigger, body.context))
+        except FSMError as exc:
+            raise ApiError(422, str(exc)) from None
+
+    @api.get("/machines", response_model=list[MachineListItem], tags=["machines"])
+    def list_machines() -> list[MachineListItem]:
+        service.connect()
+        return [
+            MachineListItem(id=m.id, name=m.name, version=m.version, updated_at=m.updated_at)
+            for m in service.catalog.list()
+        ]
+
+    @api.post("/machines", response_model=MachineOut, status_code=201, tags=["machines"])
+    def create_machine(body: MachineIn) -> MachineOut:
+        service.connect()
+        spec = _compile(body.yaml)
+        stored = service.catalog.create(body.yaml, body.id)
+        return _machine_out(stored, spec)
+
+    @api.get("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
+    def get_machine(
+        machine_id: str, version: Annotated[int | None, Query(ge=1)] = None
+    ) -> MachineOut:
+        service.connect()
+        stored = service.catalog.get(check_id(machine_id), version)
+        return _machine_out(stored, service.machine(machine_id, stored.version).spec)
+
+    @api.put("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
+    def update_machine(machine_id: str, body: MachineUpdate) -> MachineOut:
+        service.connect()
+        spec = _compile(body.yaml)
+        return _machine_out(service.catalog.update(check_id(machine_id), body.yaml), spec)
+
+    @api.delete("/machines/{machine_id}", status_code=204, tags=["machines"])
+    def delete_machine(machine_id: str) -> Response:
+        service.connect()
+        service.catalog.delete(check_id(machine_id))
+        return Response(status_code=204)
+
+    @api.get("/machines/{machine_id}/versions", response_model=list[VersionOut], tags=["machines"])
+    def machine_versions(machine_id: str) -> list[VersionOut]:
+        service.connect()
+        return [
+            VersionOut(version=v, created_at=c)
+            for v, c in service.catalog.versions(check_id(machine_id))
+        ]
+
+    @api.get(
+        "/machines/{machine_id}/module",
+        response_class=PlainTextResponse,
+        tags=["machines"],
+        responses={200: {"content": {"text/x-python": {}}}},
+    )
+    def machine_module(machine_id: str) -> PlainTextResponse:
+        service.connect()
+        stored = service.catalog.get(check_id(machine_id))
+        compiled = compile_yaml(stored.yaml, f"{machine_id}.yaml")
+        text = render(
+            compiled.spec,
+            source_name=f"{machine_id}.yaml",
+            source_hash=compiled.document.source_hash,
+        )
+        return PlainTextResponse(text, media_type="text/x-python")
+
+    @api.get(
+        "/machines/{machine_id}/diagram",
+        tags=["machines"],
+        response_class=Response,
+        responses={200: {"content": {"image/svg+xml": {}, "text/plain": {}}}},
+    )
+    def machine_diagram(
+        machine_id: str,
+        format: Literal["svg", "mermaid"] = "svg",
+        entity_id: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Response:
+        spec = service.machine(check_id(machine_id)).spec
+        if format == "mermaid":
+            return PlainTextResponse(to_mermaid(spec))
+        active: frozenset[str] = frozenset()
+        if entity_id:
+            record = service.db.store.load(entity_id)
+            if record is not None:
+                active = frozenset({record.state})
+        return Response(to_svg(spec, active), media_type="image/svg+xml")
+
+    @api.post("/entities", response_model=EntityOut, status_code=201, tags=["entities"])
+    async def create_entity(body: EntityIn) -> EntityOut:
+        orchestrator = service.orchestrator(check_id(body.machine_id))
+        try:
+            await orchestrator.async_create_entity(body.entity_id, body.context)
+        except FSMError as exc:
+            raise ApiError(409, str(exc)) from None
+        return _entity(service, body.entity_id, body.machine_id)
+
+    @api.get("/entities/{entity_id}", response_model=EntityOut, tags=["entities"])
+    def get_entity(entity_id: str) -> EntityOut:
+        return _entity(service, entity_id, None)
+
+    @api.post("/entities/{entity_id}/events", response_model=ResultOut, tags=["entities"])
+    async def send_event(entity_id: str, body: EventIn) -> ResultOut:
+        machine_id = service.machine_of_entity(entity_id, body.machine_id)
+        orchestrator = service.orchestrator(check_id(machine_id))
+        try:
+            result = await orchestrator.async_process_event(
+                entity_id, body.trigger, body.context, idempotency_key=body.idempotency_key
+            )
+        except FSMError as exc:
+            raise ApiError(409, str(exc)) from None
+        return _result(result)
+
+    @api.post(
+        "/entities/{entity_id}/events/queue",
+        response_model=QueuedOut,
+        status_code=202,
+        tags=["entities"],
+    )
+    def queue_event(entity_id: str, body: EventIn) -> QueuedOut:
+        machine_id = service.machine_of_entity(entity_id, body.machine_id)
+        check_id(machine_id)
+        event_id = submit_event(service.db, machine_id, entity_id, body.trigger, body.context)
+        return QueuedOut(id=event_id, status="pending")
+
+    @api.get("/entities/{entity_id}/history", response_model=list[HistoryOut], tags=["entities"])
+    def entity_history(entity_id: str) -> list[HistoryOut]:
+        service.connect()
+        return [
+            HistoryOut(
+                source_state=entry.source_state,
+                target_state=entry.target_state,
+                trigger=entry.trigger,
+                success=entry.success,
+                error=entry.error,
+                actions=list(entry.actions),
+                timestamp=entry.timestamp,
+                duration_ms=entry.duration_ms,
+            )
+            for entry in service.db.store.history(entity_id)
+        ]
+
+
+def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityOut:
+    chosen = service.machine_of_entity(entity_id, machine_id)
+    record = service.db.store.load(entity_id)
+    if record is None:
+        raise ApiError(404, f"no entity {entity_id!r}")
+    machine = service.machine(chosen)
+    snapshot = {
+        "current_state": record.state,
+        "context": record.context,
+        "history": record.history,
+        "parallel": record.parallel,
+        "machine_version": record.machine_version,
+    }
+    try:
+        session: EntitySession[Any, Any, Any] = EntitySession.from_snapshot(machine, snapshot)
+    except FSMError as exc:
+        raise ApiError(409, str(exc)) from None
+    return EntityOut(
+        entity_id=entity_id,
+        machine=chosen,
+        state=session.current_state,
+        context=dict(session.context),
+        version=record.version,
+        machine_version=record.machine_version,
+        allowed_triggers=session.allowed_triggers,
+    )
+
+
+def _ui(app: FastAPI) -> None:
+    files = resources.files("pystator.api") / "ui"
+
+    def asset(name: str, media_type: str) -> Callable[[], Response]:
+        def serve() -> Response:
+            return Response((files / name).read_bytes(), media_type=media_type)
+
+        return serve
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse((files / "index.html").read_text(encoding="utf-8"))
+
+    app.add_api_route("/ui/app.js", asset("app.js", "text/javascript"), include_in_schema=False)
+    app.add_api_route("/ui/app.css", asset("app.css", "text/css"), include_in_schema=False)
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn pystator.api.main:app` builds the app on first use, from the configuration.
+    if name == "app":
+        built = create_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,182 @@
+"""Catalog: machines stored as YAML with numbered versions, compiled on every write.
+
+Only YAML that compiles is stored; each update adds a version and keeps the old ones.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pystator.db.database import Database
+from pystator.generator.diagnostics import CompileError
+from pystator.generator.load import load_text
+from pystator.generator.pipeline import Compiled, compile_document
+from pystator.runtime.machine import StateMachine
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class CatalogError(Exception):
+    """A request the catalog refuses; `status` is the HTTP status that fits."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMachine:
+    id: str
+    name: str
+    version: int
+    yaml: str
+    created_at: str
+    updated_at: str
+
+
+def compile_yaml(text: str, file: str = "machine.yaml") -> Compiled:
+    """Compile machine text; raises CompileError with positioned diagnostics."""
+    return compile_document(load_text(text, file))
+
+
+def check_id(machine_id: str) -> str:
+    if not isinstance(machine_id, str) or not _ID.match(machine_id):
+        raise CatalogError(
+            422,
+            f"machine id {machine_id!r} must be 1-128 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit",
+        )
+    return machine_id
+
+
+class Catalog:
+    """Machines in the `machines` and `machine_versions` tables, with compiled machines
+    cached per (id, version)."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+        self._machines: dict[tuple[str, int], StateMachine[str, str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, yaml_text: str, machine_id: str | None = None) -> StoredMachine:
+        compiled = compile_yaml(yaml_text)
+        chosen = check_id(machine_id or compiled.spec.name)
+        now = _now()
+        p = self.db.prefix
+        with self.db.transaction() as cursor:
+            if cursor.execute(f"SELECT 1 FROM {p}machines WHERE id = %s", (chosen,)).fetchone():
+                raise CatalogError(409, f"machine {chosen!r} exists; PUT a new version instead")
+            cursor.execute(
+                f"INSERT INTO {p}machines (id, name, version, yaml, created_at, updated_at) "
+                "VALUES (%s, %s, 1, %s, %s, %s)",
+                (chosen, compiled.spec.name, yaml_text, now, now),
+            )
+            cursor.execute(
+                f"INSERT INTO {p}machine_versions (machine_id, version, yaml, created_at) "
+                "VALUES (%s, 1, %s, %s)",
+                (chosen, yaml_text, now),
+            )
+        return StoredMachine(chosen, compiled.spec.name, 1, yaml_text, now, now)
+
+    def update(self, machine_id: str, yaml_text: str) -> StoredMachine:
+        compiled = compile_yaml(yaml_text)
+        now = _now()
+        p = self.db.prefix
+        with self.db.transaction() as cursor:
+            row = cursor.execute(
+                f"SELECT version, created_at FROM {p}machines WHERE id = %s", (machine_id,)
+            ).fetchone()
+            if row is None:
+                raise CatalogError(404, f"no machine {machine_id!r}")
+            version = int(row[0]) + 1
+            cursor.execute(
+                f"UPDATE {p}machines SET name = %s, version = %s, yaml = %s, updated_at = %s "
+                "WHERE id = %s",
+                (compiled.spec.name, version, yaml_text, now, machine_id),
+            )
+            cursor.execute(
+                f"INSERT INTO {p}machine_versions (machine_id, version, yaml, created_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (machine_id, version, yaml_text, now),
+            )
+        return StoredMachine(machine_id, compiled.spec.name, version, yaml_text, str(row[1]), now)
+
+    def get(self, machine_id: str, version: int | None = None) -> StoredMachine:
+        p = self.db.prefix
+        rows = self.db.query(
+            f"SELECT id, name, version, yaml, created_at, updated_at FROM {p}machines "
+            "WHERE id = %s",
+            (machine_id,),
+        )
+        if not rows:
+            raise CatalogError(404, f"no machine {machine_id!r}")
+        current = StoredMachine(*rows[0])
+        if version is None or version == current.version:
+            return current
+        old = self.db.query(
+            f"SELECT yaml, created_at FROM {p}machine_versions "
+            "WHERE machine_id = %s AND version = %s",
+            (machine_id, version),
+        )
+        if not old:
+            raise CatalogError(404, f"machine {machine_id!r} has no version {version}")
+        return StoredMachine(
+            machine_id, current.name, version, old[0][0], current.created_at, old[0][1]
+        )
+
+    def versions(self, machine_id: str) -> list[tuple[int, str]]:
+        self.get(machine_id)
+        rows = self.db.query(
+            f"SELECT version, created_at FROM {self.db.prefix}machine_versions "
+            "WHERE machine_id = %s ORDER BY version",
+            (machine_id,),
+        )
+        return [(int(version), str(created)) for version, created in rows]
+
+    def list(self) -> list[StoredMachine]:
+        rows = self.db.query(
+            f"SELECT id, name, version, yaml, created_at, updated_at FROM {self.db.prefix}machines "
+            "ORDER BY id"
+        )
+        return [StoredMachine(*row) for row in rows]
+
+    def delete(self, machine_id: str) -> None:
+        p = self.db.prefix
+        with self.db.transaction() as cursor:
+            if not cursor.execute(f"DELETE FROM {p}machines WHERE id = %s", (machine_id,)).rowcount:
+                raise CatalogError(404, f"no machine {machine_id!r}")
+            cursor.execute(f"DELETE FROM {p}machine_versions WHERE machine_id = %s", (machine_id,))
+        with self._lock:
+            for key in [key for key in self._machines if key[0] == machine_id]:
+                del self._machines[key]
+
+    def machine(
+        self, machine_id: str, version: int | None = None
+    ) -> StateMachine[str, str, dict[str, Any]]:
+        """The compiled machine of a stored version (the current one by default)."""
+        stored = self.get(machine_id, version)
+        key = (machine_id, stored.version)
+        with self._lock:
+            found = self._machines.get(key)
+        if found is not None:
+            return found
+        try:
+            spec = compile_yaml(stored.yaml, f"{machine_id}.yaml").spec
+        except CompileError as exc:  # stored YAML compiled when written; a newer compiler
+            raise CatalogError(
+                409,
+                f"stored machine {machine_id!r} no longer compiles: {exc.diagnostics[0].format()}",
+            ) from None
+        built: StateMachine[str, str, dict[str, Any]] = StateMachine(spec)
+        with self._lock:
+            self._machines[key] = built
+        return built
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

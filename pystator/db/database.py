@@ -1,0 +1,170 @@
+"""Database: the catalog and queue tables beside the stores' own, on SQLite or PostgreSQL.
+
+A thin layer over sqlite3 and psycopg: SQL is written with `%s` placeholders and run on
+either; the stores keep their tables, this module adds machines, versions and events.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pystator.runtime.errors import ConfigurationError
+from pystator.runtime.stores import PostgresStateStore, SQLiteStateStore
+from pystator.runtime.stores._codec import missing_extra
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS {p}machines (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        yaml TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS {p}machine_versions (
+        machine_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        yaml TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (machine_id, version)
+    )""",
+    """CREATE TABLE IF NOT EXISTS {p}worker_events (
+        id {serial} PRIMARY KEY,
+        machine_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        context TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        result TEXT,
+        claimed_by TEXT,
+        claimed_at DOUBLE PRECISION,
+        available_at DOUBLE PRECISION NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS worker_events_status ON {p}worker_events (status, id)",
+    "CREATE INDEX IF NOT EXISTS worker_events_entity ON {p}worker_events (entity_id, id)",
+)
+
+OWN_TABLES = ("worker_events", "machine_versions", "machines")
+
+
+class Database:
+    """Connections for one database URL; `transaction()` yields a cursor."""
+
+    def __init__(self, url: str, *, schema: str = "public", pool_size: int = 4) -> None:
+        self.url = url
+        self.postgres = url.startswith(("postgresql://", "postgres://"))
+        if not self.postgres and not url.startswith("sqlite://"):
+            raise ConfigurationError(f"{url!r} is neither a sqlite:/// nor a postgresql:// URL")
+        self.schema = schema
+        self.pool_size = pool_size
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        self.store: SQLiteStateStore | PostgresStateStore
+        if self.postgres:
+            self.store = PostgresStateStore(url, schema=schema, pool_size=pool_size)
+        else:
+            self.store = SQLiteStateStore(url)
+        self.prefix = f"{schema}." if self.postgres else ""
+
+    @property
+    def path(self) -> str:
+        return getattr(self.store, "path", "")
+
+    def connect(self) -> Database:
+        """Open the store (creating its tables) and create this module's tables."""
+        self.store.connect(auto_initialize=True)
+        self.initialize()
+        return self
+
+    def initialize(self) -> None:
+        serial = "BIGSERIAL" if self.postgres else "INTEGER"
+        with self.transaction() as cursor:
+            for statement in TABLES:
+                sql = statement.format(p=self.prefix, serial=serial)
+                if not self.postgres:
+                    sql = sql.replace(
+                        "id INTEGER PRIMARY KEY", "id INTEGER PRIMARY KEY AUTOINCREMENT"
+                    ).replace("DOUBLE PRECISION", "REAL")
+                cursor.execute(sql)
+
+    def truncate(self) -> None:
+        self.store.truncate()
+        with self.transaction() as cursor:
+            for table in OWN_TABLES:
+                cursor.execute(f"DELETE FROM {self.prefix}{table}")
+
+    def close(self) -> None:
+        self.store.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One transaction: committed when the block ends, rolled back on an exception."""
+        if self.postgres:
+            with self._pg_pool().connection() as connection, connection.transaction():
+                yield Cursor(connection.cursor(), postgres=True)
+            return
+        connection = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        try:
+            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(connection.cursor(), postgres=False)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as cursor:
+            return cursor.execute(sql, params).fetchall()
+
+    def _pg_pool(self) -> Any:
+        with self._lock:
+            if self._pool is None:
+                try:
+                    from psycopg_pool import ConnectionPool
+                except ImportError:
+                    raise missing_extra("postgres", "psycopg-pool") from None
+                self._pool = ConnectionPool(
+                    self.url, min_size=1, max_size=self.pool_size, open=True, timeout=30
+                )
+            return self._pool
+
+
+class Cursor:
+    """Runs `%s`-placeholder SQL on either driver; table names take `{p}` for the schema."""
+
+    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+        self._cursor = cursor
+        self._postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        if not self._postgres:
+            sql = sql.replace("%s", "?")
+        self._cursor.execute(sql, tuple(params))
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._cursor.fetchall())
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
