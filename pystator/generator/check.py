@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
@@ -807,34 +807,3 @@ def _unique(report: Reporter, seen: dict[str, Path], name: str, path: Path, what
         )
     else:
         seen[name] = path
-
-
-def warnings_for_spec(
-    report: Reporter,
-    unreachable: Sequence[tuple[Path, str]],
-    dead_ends: Sequence[tuple[Path, str]],
-    shadowed: Sequence[tuple[Path, str, str]],
-) -> None:
-    """Report the graph findings `lower` computed on the lowered tables."""
-    for path, state in unreachable:
-        report.warning(
-            "PS301",
-            path,
-            f"state {state!r} cannot be reached from the initial state.",
-            "Add a transition into it, or remove it.",
-        )
-    for path, state in dead_ends:
-        report.warning(
-            "PS303",
-            path,
-            f"state {state!r} is not terminal but has no way out.",
-            "Add a transition out of it, or make it `type: terminal`.",
-        )
-    for path, trigger, by in shadowed:
-        report.warning(
-            "PS302",
-            path,
-            f"transition {trigger!r} can never fire: an earlier unguarded transition "
-            f"({by}) always takes the event first.",
-            "Add a guard to the earlier transition, reorder them, or remove this one.",
-        )

@@ -194,5 +194,280 @@ def diagram_command(file: str, diagram_format: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+@main.command("scaffold")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--handlers",
+    "handlers_path",
+    required=True,
+    type=click.Path(),
+    help="The Python module to create or update, e.g. src/app/handlers.py.",
+)
+@click.option("--class-name", help="Class name prefix the module was compiled with, if any.")
+@click.option("--handlers-class", help="Class to add stubs to [default: <Prefix>Handlers].")
+def scaffold_command(
+    file: str, handlers_path: str, class_name: str | None, handlers_class: str | None
+) -> None:
+    """Add a typed stub to --handlers for every guard and action FILE names.
+
+    Existing code is left exactly as it is; methods the machine no longer names are
+    reported, not removed. Running it again changes nothing.
+    """
+    from pystator.generator.scaffold import ScaffoldError, ScaffoldResult, scaffold
+
+    def run() -> ScaffoldResult | ScaffoldError:
+        try:
+            return scaffold(
+                file,
+                handlers_path,
+                class_name=class_name,
+                handlers_class=handlers_class,
+                display_name=_display_name(file),
+            )
+        except ScaffoldError as exc:
+            return exc
+
+    try:
+        result = _run(run)
+    except CompileError as exc:
+        _emit(exc.diagnostics, "text")
+        sys.exit(EXIT_ERRORS)
+    if isinstance(result, ScaffoldError):
+        click.echo(f"pystator-gen: {result}", err=True)
+        sys.exit(EXIT_ERRORS)
+    shown = _display_name(handlers_path)
+    for stale in result.stale:
+        click.echo(
+            f"{shown}:{stale.line}:{stale.col}: warning: {result.class_name}.{stale.name} "
+            f"is not a guard or action of {_display_name(file)} any more; kept it.",
+            err=True,
+        )
+    if result.changed:
+        result.path.parent.mkdir(parents=True, exist_ok=True)
+        result.path.write_text(result.text, encoding="utf-8", newline="")
+        verb = "created" if result.created else "updated"
+        added = ", ".join(result.added) or "no stubs: the machine names no guards or actions"
+        click.echo(f"{verb} {shown}: {result.class_name} + {added}")
+    else:
+        click.echo(f"{shown}: {result.class_name} has every guard and action")
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the machine file format (for editors)."""
+    import json
+
+    from pystator.generator.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--rev", help="Compare OLD as it is in this git revision with OLD as it is now (no NEW)."
+)
+def diff_command(old: str, new: str | None, rev: str | None) -> None:
+    """Compare two versions of a machine; exit 1 if stored entities would be stranded.
+
+    `pystator-gen diff old.yaml new.yaml`, or `pystator-gen diff machine.yaml --rev HEAD`.
+    """
+    from pystator.generator.evolution import diff_specs
+    from pystator.generator.load import load_text
+    from pystator.generator.pipeline import compile_document
+
+    if (new is None) == (rev is None):
+        raise click.UsageError("give either NEW or --rev REVISION.")
+    try:
+        if rev is not None:
+            text = _git_show(rev, old)
+            before = _run(partial(compile_document, load_text(text, f"{_display_name(old)}@{rev}")))
+            after = _run(partial(compile_path, old, _display_name(old)))
+        else:
+            assert new is not None
+            before = _run(partial(compile_path, old, _display_name(old)))
+            after = _run(partial(compile_path, new, _display_name(new)))
+    except CompileError as exc:
+        _emit(exc.diagnostics, "text")
+        sys.exit(EXIT_ERRORS)
+    found = diff_specs(before.spec, after.spec)
+    for line in found.lines():
+        click.echo(line)
+    if found.stranded:
+        sys.exit(EXIT_ERRORS)
+
+
+def _git_show(rev: str, path: str) -> bytes:
+    import subprocess
+
+    absolute = Path(path).resolve()
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=absolute.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        relative = absolute.relative_to(Path(top).resolve()).as_posix()
+        return subprocess.run(
+            ["git", "show", f"{rev}:{relative}"],
+            cwd=top,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or str(exc)
+        if isinstance(detail, bytes):
+            detail = detail.decode(errors="replace")
+        click.echo(f"pystator-gen: cannot read {path} at {rev}: {detail.strip()}", err=True)
+        sys.exit(EXIT_ERRORS)
+
+
+def _write_or_check(target: Path, text: str, check: bool, stale: list[str]) -> None:
+    """Write `text` to `target` if it differs; with `check`, only note that it does."""
+    if check:
+        if not _is_current(target, text):
+            stale.append(str(target))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not _is_current(target, text):
+        target.write_text(text, encoding="utf-8", newline="\n")
+        click.echo(f"wrote {target}")
+
+
+def _report_stale(stale: Iterable[str], command: str) -> None:
+    for path in stale:
+        click.echo(
+            f"{path}: error[PS400]: generated file is stale. "
+            f"Run `pystator-gen {command}` and commit the result.",
+            err=True,
+        )
+
+
+@main.command("docs")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory for the pages (one <machine>.md per file).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any page is stale.")
+@format_option
+def docs_command(files: Sequence[str], out_dir: str, check: bool, output_format: str) -> None:
+    """Write a Markdown page per machine: diagram, states, transitions, context, events."""
+    from pystator.generator.docs import page
+
+    failed = False
+    stale: list[str] = []
+    written: dict[str, str] = {}
+    for file in files:
+        try:
+            compiled = _run(partial(compile_path, file, _display_name(file)))
+        except CompileError as exc:
+            _emit(exc.diagnostics, output_format)
+            failed = True
+            continue
+        result = _run(partial(page, compiled.spec, compiled.document.file))
+        if result.file_name in written:
+            click.echo(
+                f"{_display_name(file)}: error: its page {result.file_name} would replace the "
+                f"page of {written[result.file_name]}; give the machines different names.",
+                err=True,
+            )
+            failed = True
+            continue
+        written[result.file_name] = _display_name(file)
+        _write_or_check(Path(out_dir) / result.file_name, result.text, check, stale)
+    _report_stale(stale, "docs")
+    if failed or stale:
+        sys.exit(EXIT_ERRORS)
+
+
+@main.command("tests")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="The test module to write [default: test_<module>.py next to FILE].",
+)
+@click.option("--module", help="Import path of the generated module [default: its name].")
+@click.option("--class-name", help="Class name prefix the module was compiled with, if any.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the tests are stale.")
+def tests_command(
+    file: str, output: str | None, module: str | None, class_name: str | None, check: bool
+) -> None:
+    """Write a pytest module that reaches every state and fires every transition of FILE's
+    generated module, and prints the transition coverage of its paths."""
+    from pystator.generator.testgen import (
+        GeneratedTests,
+        OptionError,
+        coverage_line,
+        render_tests,
+    )
+
+    try:
+        compiled = _run(partial(compile_path, file, _display_name(file)))
+    except CompileError as exc:
+        _emit(exc.diagnostics, "text")
+        sys.exit(EXIT_ERRORS)
+
+    def build() -> GeneratedTests | OptionError:
+        try:
+            return render_tests(
+                compiled.spec,
+                source_name=compiled.document.file,
+                module=module,
+                class_name=class_name,
+            )
+        except OptionError as exc:
+            return exc
+
+    result = _run(build)
+    if isinstance(result, OptionError):
+        click.echo(f"pystator-gen: {result}.", err=True)
+        sys.exit(EXIT_ERRORS)
+    target = Path(output) if output else Path(file).parent / result.file_name
+    stale: list[str] = []
+    _write_or_check(target, result.text, check, stale)
+    click.echo(coverage_line(_display_name(file), result))
+    for index in result.plan.uncovered:
+        transition = compiled.spec.transitions[index]
+        click.echo(
+            f"  not covered: transition {index + 1} "
+            f"({transition.trigger}: {', '.join(transition.source)} -> {transition.dest})"
+        )
+    _report_stale(stale, "tests")
+    if stale:
+        sys.exit(EXIT_ERRORS)
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--scxml", "as_scxml", is_flag=True, help="Export as W3C SCXML 1.0.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
+def export_command(file: str, as_scxml: bool, output: str | None) -> None:
+    """Export FILE to another state-machine format (SCXML)."""
+    from pystator.generator.scxml import to_scxml
+
+    if not as_scxml:
+        raise click.UsageError("choose a format: --scxml.")
+    try:
+        compiled = _run(partial(compile_path, file, _display_name(file)))
+    except CompileError as exc:
+        _emit(exc.diagnostics, "text")
+        sys.exit(EXIT_ERRORS)
+    text = _run(partial(to_scxml, compiled.spec, compiled.document.file))
+    if output:
+        Path(output).write_text(text, encoding="utf-8", newline="\n")
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

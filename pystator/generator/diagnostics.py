@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "PS221": "invalid parallel state or region",
     "PS222": "invoke on_done names an event no transition uses",
     "PS223": "duplicate invoke id in a state",
+    "PS224": "renamed_from names a current state or another state's old name",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",

@@ -19,11 +19,10 @@ from pystator.generator.check import (
     machine_name,
     region_of,
     variables,
-    warnings_for_spec,
 )
 from pystator.generator.diagnostics import Diagnostic
 from pystator.generator.hierarchy import Tree, build_tree
-from pystator.generator.load import Document, Path
+from pystator.generator.load import Document
 from pystator.generator.schema import (
     ActionItem,
     CheckGuardDef,
@@ -82,7 +81,7 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
         _transition(index, transition_def, normalize)
         for index, transition_def in enumerate(config.transitions)
     )
-    transitions += _timeout_transitions(states, len(transitions))
+    transitions += _timeout_transitions(states, len(transitions), normalize)
     tree = build_tree(
         [state.name for state in states],
         {state.name: state.parent for state in states},
@@ -122,7 +121,6 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
     )
     spec = _with_fingerprint(spec)
     report = Reporter(document)
-    _graph_warnings(report, config, spec, tree)
     _auto_cycles(report, spec, tree)
     return Lowered(spec, tuple(report.found))
 
@@ -221,7 +219,7 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         trigger = normalize(transition_def.trigger)
     else:
         # The scheduler fires delayed transitions by this synthetic trigger.
-        trigger = after_trigger(sources[0], after_ms or 0)
+        trigger = normalize(after_trigger(sources[0], after_ms or 0))
     return TransitionSpec(
         index=index,
         trigger=trigger,
@@ -238,14 +236,15 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
 
 
 def _timeout_transitions(
-    states: tuple[StateSpec, ...], first_index: int
+    states: tuple[StateSpec, ...], first_index: int, normalize: Callable[[str], str]
 ) -> tuple[TransitionSpec, ...]:
-    """A state's `timeout:` is a delayed transition out of it, by an event of its own."""
+    """A state's `timeout:` is a delayed transition out of it, by an event of its own
+    (normalised like every event, so the engine finds it whatever the normaliser)."""
     timed = [state for state in states if state.timeout is not None]
     return tuple(
         TransitionSpec(
             index=first_index + offset,
-            trigger=timeout_trigger(state.name),
+            trigger=normalize(timeout_trigger(state.name)),
             source=(state.name,),
             dest=state.timeout.destination,
             after_ms=round(state.timeout.seconds * 1000),
@@ -414,28 +413,7 @@ def _with_fingerprint(spec: MachineSpec) -> MachineSpec:
     return replace(spec, fingerprint=digest[:16])
 
 
-# -- graph warnings -----------------------------------------------------------------------
-
-
-def _graph_warnings(report: Reporter, config: MachineConfig, spec: MachineSpec, tree: Tree) -> None:
-    index_of = {state.name: index for index, state in enumerate(config.states)}
-    reachable = _reachable(spec, tree)
-    unreachable: list[tuple[Path, str]] = [
-        (("states", index_of[state.name], "name"), state.name)
-        for state in spec.states
-        if state.name not in reachable
-    ]
-    dead_ends: list[tuple[Path, str]] = [
-        (("states", index_of[state.name], "name"), state.name)
-        for state in spec.states
-        if tree.is_leaf(state.name)
-        and state.type not in (StateType.TERMINAL, StateType.ERROR)
-        and state.region is None
-        and not spec.table.get(state.name)
-        and state.timeout is None
-        and state.name in reachable
-    ]
-    warnings_for_spec(report, unreachable, dead_ends, _shadowed(spec, tree))
+# -- eventless loops -----------------------------------------------------------------------
 
 
 def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
@@ -467,53 +445,3 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
             "unguarded auto transitions loop forever: " + " -> ".join((*cycle, cycle[0])) + ".",
             "Give one of them a guard that becomes false, or break the loop.",
         )
-
-
-def _reachable(spec: MachineSpec, tree: Tree) -> set[str]:
-    seen: set[str] = set()
-    parallel = {s.name: s.is_parallel for s in spec.states}
-    pending = [spec.initial_state]
-    fallback = spec.error_policy.default_fallback
-    if fallback is not None:
-        pending.append(tree.leaf_of(fallback))
-    while pending:
-        state = pending.pop()
-        if state in seen:
-            continue
-        seen.add(state)
-        pending.extend(tree.ancestors(state)[1:])
-        pending.extend(tree.children.get(state, ()) if parallel.get(state) else ())
-        for candidates in spec.table.get(state, {}).values():
-            pending.extend(candidate.target for candidate in candidates)
-        timeout = next((s.timeout for s in spec.states if s.name == state), None)
-        if timeout is not None:
-            pending.append(tree.leaf_of(timeout.destination))
-    return seen
-
-
-def _shadowed(spec: MachineSpec, tree: Tree) -> list[tuple[Path, str, str]]:
-    appearances: dict[int, list[bool]] = {}
-    blocker: dict[int, int] = {}
-    for state in tree.leaves():
-        for candidates in spec.table.get(state, {}).values():
-            open_before: int | None = None
-            for candidate in candidates:
-                shadowed = open_before is not None
-                appearances.setdefault(candidate.transition, []).append(shadowed)
-                if shadowed and open_before is not None:
-                    blocker.setdefault(candidate.transition, open_before)
-                if open_before is None and not candidate.guards:
-                    open_before = candidate.transition
-    found: list[tuple[Path, str, str]] = []
-    for index, flags in sorted(appearances.items()):
-        if flags and all(flags):
-            transition = spec.transitions[index]
-            by = spec.transitions[blocker[index]]
-            found.append(
-                (
-                    ("transitions", index),
-                    transition.trigger,
-                    f"{by.trigger}: {', '.join(by.source)} -> {by.dest}",
-                )
-            )
-    return found

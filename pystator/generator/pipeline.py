@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pystator.generator.analysis import analyze
 from pystator.generator.check import check, expand_regions
 from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
 from pystator.generator.load import Document, load_data, load_file
 from pystator.generator.lower import lower
 from pystator.generator.schema import validate_document
+from pystator.generator.settings import DEFAULT, Settings, apply, settings_for
 from pystator.runtime.spec import MachineSpec
 
 
@@ -28,8 +30,11 @@ class Compiled:
     warnings: tuple[Diagnostic, ...]
 
 
-def compile_document(document: Document) -> Compiled:
-    """Run the front end on a loaded document; raises CompileError with every finding."""
+def compile_document(document: Document, settings: Settings = DEFAULT) -> Compiled:
+    """Run the front end on a loaded document; raises CompileError with every finding.
+
+    `settings` (a project's `[tool.pystator-gen]`) may raise, lower or silence warnings.
+    """
     config = expand_regions(validate_document(document))
     findings = check(config, document)
     if has_errors(findings):
@@ -37,12 +42,15 @@ def compile_document(document: Document) -> Compiled:
     lowered = lower(config, document)
     if has_errors(lowered.warnings):
         raise CompileError(sorted([*findings, *lowered.warnings], key=sort_key))
-    warnings = sorted([*findings, *lowered.warnings], key=sort_key)
-    return Compiled(document, lowered.spec, tuple(warnings))
+    found = apply(settings, [*findings, *lowered.warnings, *analyze(lowered.spec, document)])
+    if has_errors(found):
+        raise CompileError(sorted(found, key=sort_key))
+    return Compiled(document, lowered.spec, tuple(sorted(found, key=sort_key)))
 
 
 def compile_path(path: str | os.PathLike[str], display_name: str | None = None) -> Compiled:
-    return compile_document(load_file(path, display_name))
+    document = load_file(path, display_name)
+    return compile_document(document, settings_for(path))
 
 
 def spec_from_file(path: str | os.PathLike[str]) -> MachineSpec:

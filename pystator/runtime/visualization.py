@@ -71,16 +71,15 @@ def _destination(transition: TransitionSpec) -> tuple[str, str]:
 
 def edge_label(transition: TransitionSpec) -> str:
     label = transition.trigger
-    if transition.after_ms is not None and transition.trigger in (
-        timeout_trigger(source) for source in transition.source
-    ):
-        return f"timeout {_duration(transition.after_ms)}"
-    if transition.after_ms is not None and transition.trigger == after_trigger(
-        transition.source[0], transition.after_ms
-    ):
-        label = f"after {_duration(transition.after_ms)}"
-    elif transition.after_ms is not None:
-        label += f" after {_duration(transition.after_ms)}"
+    # Synthetic timer events may have gone through the machine's event normaliser.
+    written = transition.trigger.lower()
+    if transition.after_ms is not None:
+        if written in (timeout_trigger(source).lower() for source in transition.source):
+            return f"timeout {_duration(transition.after_ms)}"
+        if written == after_trigger(transition.source[0], transition.after_ms).lower():
+            label = f"after {_duration(transition.after_ms)}"
+        else:
+            label += f" after {_duration(transition.after_ms)}"
     if transition.guards:
         label += " [" + ", ".join(guard.label for guard in transition.guards) + "]"
     return label + _destination(transition)[1]

@@ -467,3 +467,10 @@ def test_invoke_ids_are_unique_within_a_state(write_yaml: Write) -> None:
 
 def test_an_invoke_without_on_done_is_valid(write_yaml: Write) -> None:
     compile_path(write_yaml(INVOKE.replace(", on_done: feed_ended", "")))
+
+
+def test_renamed_from_may_not_name_a_current_state(write_yaml: Write) -> None:
+    text = BASE_STATES.replace("  - name: B\n", "  - name: B\n    renamed_from: [A]\n")
+    found = only(errors_of(write_yaml(text)), "PS224")
+    assert (found.line, found.col) == (5, 20)
+    assert "renamed from 'A', which is still a state" in found.message

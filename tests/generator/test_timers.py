@@ -163,3 +163,25 @@ def test_a_scheduled_job_round_trips_through_json(job: ScheduledJob) -> None:
 def test_malformed_job_data_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(ValueError, match="scheduled job"):
         ScheduledJob.from_json(text)
+
+
+def test_timer_events_follow_the_event_normaliser(write_yaml: Write) -> None:
+    from pystator import StateMachine
+
+    path = write_yaml(
+        """\
+        meta: {event_normalizer: lower}
+        states:
+          - {name: WAIT, type: initial, timeout: {seconds: 1, destination: DONE}}
+          - {name: IDLE}
+          - {name: DONE, type: terminal}
+        transitions:
+          - {trigger: Go, source: WAIT, dest: IDLE}
+          - {source: IDLE, dest: DONE, after: 5}
+        """
+    )
+    spec = compile_path(path).spec
+    assert [t.event for t in spec.timers["WAIT"]] == ["_timeout_wait"]
+    assert [t.event for t in spec.timers["IDLE"]] == ["_after_idle_5_ms"]
+    session = StateMachine.from_yaml(path).create()
+    assert session.send("_timeout_WAIT").target_state == "DONE"

@@ -1,0 +1,457 @@
+"""Scaffold: give a handlers module a typed stub for every guard and action a machine names.
+
+libcst inserts only what is missing, so the user's code, comments and formatting stay as written.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from pystator.generator.pipeline import Generated, generate
+from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec
+
+Kind = Literal["guard", "action"]
+# Docstrings of stubs stay on one line up to this width; longer ones list their uses.
+ONE_LINE_DOCSTRING = 88
+
+
+class ScaffoldError(Exception):
+    """The handlers module cannot be updated; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerStub:
+    """One guard or action method, with the signature the generated Protocol declares."""
+
+    name: str
+    kind: Kind
+    parameters: str
+    returns: str
+    uses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StaleHandler:
+    """A public method of the handlers class that the machine no longer names."""
+
+    name: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScaffoldResult:
+    """What scaffolding would do to the handlers module; `text` is its new content."""
+
+    path: Path
+    text: str
+    created: bool
+    changed: bool
+    class_name: str
+    added: tuple[str, ...]
+    stale: tuple[StaleHandler, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Protocols:
+    """What the generated module declares for handlers, read from its own source."""
+
+    prefix: str
+    stubs: tuple[HandlerStub, ...]
+    # name -> module for every name the stubs' annotations use, e.g. Mapping -> collections.abc
+    imports: dict[str, str]
+
+
+def scaffold(
+    machine: str | os.PathLike[str],
+    handlers: str | os.PathLike[str],
+    *,
+    class_name: str | None = None,
+    handlers_class: str | None = None,
+    display_name: str | None = None,
+) -> ScaffoldResult:
+    """Compute the handlers module for `machine`; writes nothing.
+
+    Raises CompileError when the machine has errors and ScaffoldError when the handlers
+    module cannot be read or parsed.
+    """
+    generated = generate(machine, class_name=class_name, display_name=display_name)
+    protocols = read_protocols(generated)
+    target_class = handlers_class or f"{protocols.prefix}Handlers"
+    if not target_class.isidentifier():
+        raise ScaffoldError(f"handlers class {target_class!r} is not a Python identifier.")
+    path = Path(handlers)
+    source_name = display_name or str(machine)
+    if path.is_dir():
+        raise ScaffoldError(f"{path}: is a directory; --handlers takes a .py file.")
+    if not path.exists():
+        text = new_module(generated, protocols, target_class, source_name)
+        added = tuple(stub.name for stub in protocols.stubs)
+        return ScaffoldResult(path, text, True, True, target_class, added, ())
+    try:
+        original = path.read_bytes().decode("utf-8")  # keeps \r\n line ends as they are
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScaffoldError(f"{path}: cannot read it: {exc}.") from None
+    text, added, stale = update_module(original, protocols, target_class, str(path), source_name)
+    return ScaffoldResult(path, text, False, text != original, target_class, added, stale)
+
+
+# -- the generated Protocols ------------------------------------------------------------
+
+
+def read_protocols(generated: Generated) -> Protocols:
+    """The guard and action methods of the generated `...Guards`/`...Actions` Protocols."""
+    tree = ast.parse(generated.text)
+    imported: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = node.module
+    uses = _uses(generated.compiled.spec)
+    stubs: list[HandlerStub] = []
+    prefix = ""
+    needed: dict[str, str] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or not _is_protocol(node):
+            continue
+        kind: Kind
+        if node.name.endswith("Guards"):
+            kind, prefix = "guard", node.name.removesuffix("Guards")
+        elif node.name.endswith("Actions"):
+            kind = "action"
+        else:
+            continue
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef):
+                continue
+            returns = _stub_return(item.returns)
+            parameters = ast.unparse(item.args)
+            for name in _names(item.args, returns):
+                if name in imported:
+                    needed[name] = imported[name]
+            key = (kind, item.name)
+            stubs.append(HandlerStub(item.name, kind, parameters, returns, uses.get(key, ())))
+    if not prefix:
+        raise ScaffoldError("the generated module declares no Guards Protocol.")
+    return Protocols(prefix, tuple(stubs), needed)
+
+
+def _is_protocol(node: ast.ClassDef) -> bool:
+    return any(isinstance(base, ast.Name) and base.id == "Protocol" for base in node.bases)
+
+
+def _stub_return(annotation: ast.expr | None) -> str:
+    """A concrete return type compatible with the Protocol's: `bool | Awaitable[bool]` -> bool."""
+    if annotation is None:
+        return "None"
+    while isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        annotation = annotation.left
+    text = ast.unparse(annotation)
+    return "None" if text == "object" else text
+
+
+def _names(arguments: ast.arguments, returns: str) -> list[str]:
+    found: list[str] = []
+    nodes: list[ast.AST] = [arguments, ast.parse(returns, mode="eval")]
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name) and not hasattr(builtins, node.id):
+                found.append(node.id)
+    return found
+
+
+def _route(transition: TransitionSpec) -> str:
+    route = f"{', '.join(transition.source)} -> {transition.dest}"
+    if transition.auto or not transition.trigger:
+        return f"automatic transition ({route})"
+    return f"transition {transition.trigger} ({route})"
+
+
+def _uses(spec: MachineSpec) -> dict[tuple[Kind, str], tuple[str, ...]]:
+    """Where the YAML uses each named guard and action, in document order."""
+    found: dict[tuple[Kind, str], list[str]] = {}
+
+    def add(key: tuple[Kind, str], use: str) -> None:
+        entries = found.setdefault(key, [])
+        if use not in entries:
+            entries.append(use)
+
+    def named(actions: Iterable[ActionSpec]) -> list[str]:
+        return [action.name for action in actions if action.effect is None]
+
+    for transition in spec.transitions:
+        for guard in transition.guards:
+            if guard.name is not None:
+                add(("guard", guard.name), _route(transition))
+        for name in named(transition.actions):
+            add(("action", name), _route(transition))
+    for state in spec.states:
+        for name in named(state.on_enter):
+            add(("action", name), f"state {state.name} (on_enter)")
+        for name in named(state.on_exit):
+            add(("action", name), f"state {state.name} (on_exit)")
+    return {key: tuple(value) for key, value in found.items()}
+
+
+# -- stub text --------------------------------------------------------------------------
+
+
+def _docstring_text(text: str) -> str:
+    """Text safe inside a triple-quoted docstring, whatever the YAML names contain."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in escaped)
+
+
+def stub_source(stub: HandlerStub, source_name: str, indent: str, newline: str = "\n") -> str:
+    """The method's source at column 0; its body is indented by `indent`."""
+    what = "Guard" if stub.kind == "guard" else "Action"
+    uses = stub.uses or ("no transition yet",)
+    summary = _docstring_text(f"{what} of {'; '.join(uses)} in {source_name}.")
+    lines = [f"def {stub.name}({stub.parameters}) -> {stub.returns}:"]
+    if len(indent) * 2 + len(summary) + 6 <= ONE_LINE_DOCSTRING:
+        lines.append(f'{indent}"""{summary}"""')
+    else:
+        lines.append(f'{indent}"""{what} in {_docstring_text(source_name)}, used by:')
+        lines.append("")
+        lines += [f"{indent}- {_docstring_text(use)}" for use in uses]
+        lines.append(f'{indent}"""')
+    message = f"{stub.kind} {stub.name!r} is not implemented yet"
+    lines.append(f"{indent}raise NotImplementedError({message!r})")
+    return newline.join(lines) + newline
+
+
+def new_module(
+    generated: Generated, protocols: Protocols, class_name: str, source_name: str
+) -> str:
+    """A fresh handlers module: a docstring, the imports the stubs need, and the class."""
+    import black
+
+    machine = _docstring_text(generated.compiled.spec.name)
+    quote = '"""'
+    lines = [
+        f"{quote}Guards and actions of the '{machine}' machine ({_docstring_text(source_name)}).",
+        "",
+        "`pystator-gen scaffold` adds a stub here for each handler the YAML gains.",
+        quote,
+        "",
+        "from __future__ import annotations",
+        "",
+        *_import_lines(protocols.imports),
+        "",
+        "",
+        f"class {class_name}:",
+        f'    """Implements {protocols.prefix}Guards and {protocols.prefix}Actions."""',
+    ]
+    for stub in protocols.stubs:
+        lines.append("")
+        body = stub_source(stub, source_name, "    ")
+        lines += ["    " + line if line else line for line in body.rstrip("\n").split("\n")]
+    return black.format_str("\n".join(lines) + "\n", mode=black.Mode())
+
+
+def _import_lines(imports: dict[str, str]) -> list[str]:
+    by_module: dict[str, list[str]] = {}
+    for name, module in imports.items():
+        by_module.setdefault(module, []).append(name)
+    return [
+        f"from {module} import {', '.join(sorted(names))}"
+        for module, names in sorted(by_module.items())
+    ]
+
+
+# -- updating an existing module ---------------------------------------------------------
+
+
+def update_module(
+    source: str, protocols: Protocols, class_name: str, path: str, source_name: str
+) -> tuple[str, tuple[str, ...], tuple[StaleHandler, ...]]:
+    """Add missing stubs (and the imports they need) to `source`; change nothing else."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise ScaffoldError(
+            f"{path}:{exc.raw_line}:{exc.raw_column + 1}: error: not valid Python, "
+            f"so it cannot be updated: {exc.message}"
+        ) from None
+    config = module.config_for_parsing
+    indent = module.default_indent
+    newline = module.default_newline
+    wanted = {stub.name for stub in protocols.stubs}
+    index, found = _find_class(module, class_name)
+    stale: tuple[StaleHandler, ...] = ()
+    if found is None:
+        missing = list(protocols.stubs)
+    else:
+        if not isinstance(found.body, cst.IndentedBlock):
+            raise ScaffoldError(
+                f"{path}: class {class_name} has its body on the `class` line; "
+                "put it on lines of its own so that stubs can be added."
+            )
+        defined = _class_names(found.body.body)
+        missing = [stub for stub in protocols.stubs if stub.name not in defined]
+        stale = _stale(module, found, wanted)
+    if not missing:
+        return source, (), stale
+    stubs = [
+        cst.parse_statement(stub_source(stub, source_name, indent, newline), config)
+        for stub in missing
+    ]
+    stubs = [stub.with_changes(leading_lines=[cst.EmptyLine(indent=False)]) for stub in stubs]
+    body: list[cst.BaseStatement] = list(module.body)
+    if found is None:
+        docstring = f'"""Implements {protocols.prefix}Guards and {protocols.prefix}Actions."""'
+        header = f"class {class_name}:{newline}{indent}{docstring}{newline}"
+        new_class = cst.parse_statement(header, config)
+        assert isinstance(new_class, cst.ClassDef)
+        assert isinstance(new_class.body, cst.IndentedBlock)
+        new_class = new_class.with_changes(
+            leading_lines=[cst.EmptyLine(indent=False)] * 2 if body else [],
+            body=new_class.body.with_changes(body=[*new_class.body.body, *stubs]),
+        )
+        body.append(new_class)
+    else:
+        assert isinstance(found.body, cst.IndentedBlock)
+        body[index] = found.with_changes(
+            body=found.body.with_changes(body=[*found.body.body, *stubs])
+        )
+    body = _with_imports(body, protocols.imports, _module_names(module.body), config)
+    return module.with_changes(body=body).code, tuple(s.name for s in missing), stale
+
+
+def _find_class(module: cst.Module, name: str) -> tuple[int, cst.ClassDef | None]:
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            return index, statement
+    return -1, None
+
+
+def _class_names(statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]) -> set[str]:
+    """Every name a class body defines: methods, and attributes assigned to."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                names |= _assigned(small)
+        elif isinstance(statement, cst.If):
+            names |= _class_names(_block(statement.body))
+            orelse = statement.orelse
+            while orelse is not None:
+                names |= _class_names(_block(orelse.body))
+                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+    return names
+
+
+def _block(body: cst.BaseSuite) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    return body.body
+
+
+def _assigned(small: cst.BaseSmallStatement) -> set[str]:
+    targets: list[cst.BaseExpression] = []
+    if isinstance(small, cst.Assign):
+        targets = [target.target for target in small.targets]
+    elif isinstance(small, cst.AnnAssign | cst.AugAssign):
+        targets = [small.target]
+    return {target.value for target in targets if isinstance(target, cst.Name)}
+
+
+def _module_names(statements: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names bound at module level (imports, also under `if TYPE_CHECKING:`, defs, assigns)."""
+    names = _class_names(statements)
+    for statement in statements:
+        smalls: list[cst.BaseSmallStatement] = []
+        if isinstance(statement, cst.SimpleStatementLine):
+            smalls = list(statement.body)
+        elif isinstance(statement, cst.If | cst.Try):
+            for inner in _block(statement.body):
+                if isinstance(inner, cst.SimpleStatementLine):
+                    smalls += list(inner.body)
+        for small in smalls:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+                    elif isinstance(bound, cst.Attribute):
+                        names.add(cst.Module([]).code_for_node(bound).split(".")[0])
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+    return names
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _with_imports(
+    body: list[cst.BaseStatement],
+    imports: dict[str, str],
+    bound: set[str],
+    config: cst.PartialParserConfig,
+) -> list[cst.BaseStatement]:
+    """Insert `from module import name` lines for unbound names after the leading imports."""
+    missing = {name: module for name, module in imports.items() if name not in bound}
+    if not missing:
+        return body
+    lines = [cst.parse_statement(line, config) for line in _import_lines(missing)]
+    last_import = -1
+    for index, statement in enumerate(body):
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            break
+        if _is_import_line(statement):
+            last_import = index
+    if last_import >= 0:
+        position = last_import + 1
+    else:
+        # No imports yet: put them after the docstring (if any), set off by a blank line.
+        position = 1 if body and _is_docstring(body[0]) else 0
+        if position:
+            lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    following = body[position:]
+    first = following[0] if following else None
+    if isinstance(first, cst.SimpleStatementLine | cst.BaseCompoundStatement) and not (
+        first.leading_lines
+    ):
+        # Set the imports off from the code after them with a blank line.
+        following[0] = first.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    return [*body[:position], *lines, *following]
+
+
+def _stale(module: cst.Module, found: cst.ClassDef, wanted: set[str]) -> tuple[StaleHandler, ...]:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    stale: list[StaleHandler] = []
+    assert isinstance(found.body, cst.IndentedBlock)
+    for statement in found.body.body:
+        if not isinstance(statement, cst.FunctionDef):
+            continue
+        name = statement.name.value
+        if name.startswith("_") or name in wanted:
+            continue
+        start = positions[statement.name].start
+        stale.append(StaleHandler(name, start.line, start.column + 1))
+    return tuple(stale)

@@ -1,0 +1,170 @@
+"""Settings: the `[tool.pystator-gen]` table of the pyproject.toml nearest a machine file.
+
+`severity = { PS301 = "error", PS306 = "off" }` raises, lowers or silences warnings;
+a malformed table is a diagnostic pointing into pyproject.toml, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pystator.generator.diagnostics import (
+    CODES,
+    CompileError,
+    Diagnostic,
+    Severity,
+    did_you_mean,
+)
+
+TABLE = "pystator-gen"
+LEVELS = ("error", "warning", "off")
+#: Codes a project may configure: the warnings (errors always stop the build).
+CONFIGURABLE_PREFIX = "PS3"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Project settings for the compiler; `source` is the pyproject.toml they came from."""
+
+    severity: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+DEFAULT = Settings()
+
+
+def find_pyproject(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest pyproject.toml in the directory of `start` or above it."""
+    try:
+        here = Path(start).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    for directory in (here, *here.parents) if here.is_dir() else here.parents:
+        candidate = directory / "pyproject.toml"
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            return None
+    return None
+
+
+def settings_for(machine_file: str | os.PathLike[str]) -> Settings:
+    """The settings that apply to `machine_file`; raises CompileError if they are invalid."""
+    pyproject = find_pyproject(machine_file)
+    if pyproject is None:
+        return DEFAULT
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error(
+            str(pyproject), f"{pyproject.name} cannot be read: {exc}.", "Check the file."
+        ) from None
+    return parse_settings(text, str(pyproject))
+
+
+def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col = _toml_position(str(exc))
+        raise _error(
+            file, f"the file is not valid TOML: {exc}.", "Fix the syntax.", line=line, col=col
+        ) from None
+    tool = data.get("tool")
+    table = tool.get(TABLE) if isinstance(tool, dict) else None
+    if table is None:
+        return Settings(source=file)
+    position = _locate(text, f"[tool.{TABLE}]")
+    if not isinstance(table, dict):
+        raise _error(file, f"[tool.{TABLE}] must be a table.", "", *position)
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise _error(
+            file,
+            f"[tool.{TABLE}] severity must be a table of codes, e.g. "
+            'severity = { PS301 = "error" }.',
+            "",
+            *_locate(text, "severity", position[0]),
+        )
+    found: list[Diagnostic] = []
+    chosen: dict[str, str] = {}
+    for code, level in severity.items():
+        where = _locate(text, code, position[0])
+        if code not in CODES:
+            found.append(
+                _diagnostic(
+                    file,
+                    f"[tool.{TABLE}] {code!r} is not a diagnostic code.",
+                    did_you_mean(code, CODES) or "See the Diagnostics table in README.md.",
+                    *where,
+                )
+            )
+        elif not code.startswith(CONFIGURABLE_PREFIX):
+            found.append(
+                _diagnostic(
+                    file,
+                    f"[tool.{TABLE}] {code} ({CODES[code]}) is an error; only warnings "
+                    "(PS3xx) can be configured.",
+                    "Remove it from `severity`.",
+                    *where,
+                )
+            )
+        elif level not in LEVELS:
+            found.append(
+                _diagnostic(
+                    file,
+                    f"[tool.{TABLE}] severity of {code} must be one of "
+                    f"{', '.join(map(repr, LEVELS))}, not {level!r}.",
+                    "",
+                    *where,
+                )
+            )
+        else:
+            chosen[code] = level
+    if found:
+        raise CompileError(found)
+    return Settings(chosen, file)
+
+
+def apply(settings: Settings, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics with the configured severities: raised, lowered or dropped."""
+    result = []
+    for diagnostic in diagnostics:
+        level = settings.severity.get(diagnostic.code)
+        if level is None:
+            result.append(diagnostic)
+        elif level == "error":
+            result.append(replace(diagnostic, severity=Severity.ERROR))
+        elif level == "warning":
+            result.append(replace(diagnostic, severity=Severity.WARNING))
+    return result
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    match = re.search(r"at line (\d+), column (\d+)", message)
+    return (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+
+
+def _locate(text: str, needle: str, after_line: int = 1) -> tuple[int, int]:
+    """Line and column of the first `needle` at or after `after_line` (1:1 if absent)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number < after_line:
+            continue
+        col = line.find(needle)
+        if col >= 0:
+            return number, col + 1
+    return after_line, 1
+
+
+def _diagnostic(file: str, message: str, hint: str, line: int = 1, col: int = 1) -> Diagnostic:
+    return Diagnostic("PS010", message, file, line, col, hint=hint)
+
+
+def _error(file: str, message: str, hint: str, line: int = 1, col: int = 1) -> CompileError:
+    return CompileError([_diagnostic(file, message, hint, line, col)])
