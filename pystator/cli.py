@@ -17,12 +17,10 @@ from pystator.runtime.errors import FSMError
 
 
 def _open(url: str | None) -> Any:
-    from pystator.runtime.stores import PostgresStateStore, SQLiteStateStore
+    from pystator.db.database import Database
 
-    url = url or os.environ.get("PYSTATOR_DB_URL")
-    if url and url.startswith(("postgresql://", "postgres://")):
-        return PostgresStateStore(url)
-    return SQLiteStateStore(url)
+    url = url or os.environ.get("PYSTATOR_DB_URL") or "sqlite:///pystator.db"
+    return Database(url, schema=os.environ.get("PYSTATOR_DB_SCHEMA", "public"))
 
 
 def _fail(exc: Exception) -> None:
@@ -44,11 +42,12 @@ def db() -> None:
 @db.command()
 @click.argument("url", required=False)
 def init(url: str | None) -> None:
-    """Create the tables (entity_states, transition_history, event_outcomes)."""
+    """Create the tables: entity_states, transition_history, event_outcomes, machines,
+    machine_versions and worker_events."""
     try:
-        store = _open(url)
-        store.connect(auto_initialize=True)
-        store.close()
+        database = _open(url)
+        database.connect()
+        database.close()
     except (FSMError, OSError) as exc:
         _fail(exc)
     except Exception as exc:  # the driver's own connection errors
@@ -59,11 +58,12 @@ def init(url: str | None) -> None:
 @db.command()
 @click.argument("url", required=False)
 def upgrade(url: str | None) -> None:
-    """Bring existing tables up to this version's schema (creating what is missing)."""
+    """Bring existing tables up to this version's schema: create missing tables and add
+    missing columns; never drops data."""
     try:
-        store = _open(url)
-        store.connect(auto_initialize=True)
-        store.close()
+        database = _open(url)
+        database.connect()
+        database.close()
     except Exception as exc:  # reported, not a traceback: usually a URL or server problem
         _fail(exc)
     click.echo("pystator schema is up to date")
@@ -73,20 +73,123 @@ def upgrade(url: str | None) -> None:
 @click.argument("url", required=False)
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 def truncate(url: str | None, force: bool) -> None:
-    """Delete every entity, history row and event outcome."""
+    """Delete every entity, history row, event outcome, machine and queued event."""
     if not force and not click.confirm(
-        "Delete all pystator entities, history and event outcomes?", default=False
+        "Delete all pystator entities, history, machines and queued events?", default=False
     ):
         click.echo("nothing deleted")
         sys.exit(1)
     try:
-        store = _open(url)
-        store.connect(auto_initialize=True)
-        store.truncate()
-        store.close()
+        database = _open(url)
+        database.connect()
+        database.truncate()
+        database.close()
     except Exception as exc:  # reported, not a traceback
         _fail(exc)
     click.echo("pystator tables are empty")
+
+
+@db.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True))
+@click.option("--url", help="Database URL (default: PYSTATOR_DB_URL, then pystator.db).")
+def seed(files: tuple[str, ...], url: str | None) -> None:
+    """Add machine YAML files (or the YAML files of directories) to the machine catalog.
+
+    Without FILES, adds the bundled order example. A machine already in the catalog gets a
+    new version when its YAML changed.
+    """
+    from pathlib import Path
+
+    from pystator.db.catalog import Catalog, CatalogError
+    from pystator.generator.diagnostics import CompileError
+
+    paths: list[Path] = []
+    for given in files or (str(Path(__file__).parent / "db" / "seed"),):
+        found = Path(given)
+        paths += (
+            sorted(found.glob("*.yaml")) + sorted(found.glob("*.yml"))
+            if found.is_dir()
+            else [found]
+        )
+    try:
+        database = _open(url)
+        database.connect()
+    except Exception as exc:  # reported, not a traceback
+        _fail(exc)
+    catalog = Catalog(database)
+    failed = False
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        try:
+            try:
+                stored = catalog.create(text)
+            except CatalogError as exc:
+                if exc.status != 409:
+                    raise
+                from pystator.db.catalog import compile_yaml
+
+                machine_id = compile_yaml(text).spec.name
+                if catalog.get(machine_id).yaml == text:
+                    click.echo(f"{path}: {machine_id} unchanged")
+                    continue
+                stored = catalog.update(machine_id, text)
+            click.echo(f"{path}: {stored.id} version {stored.version}")
+        except CompileError as exc:
+            for diagnostic in exc.diagnostics:
+                click.echo(f"{path}: {diagnostic.format()}", err=True)
+            failed = True
+        except CatalogError as exc:
+            click.echo(f"{path}: {exc.message}", err=True)
+            failed = True
+    database.close()
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def api(host: str, port: int) -> None:
+    """Serve the REST API and the web UI (needs `pip install "pystator[api]"`)."""
+    try:
+        import uvicorn
+
+        from pystator.api.main import create_app
+    except ImportError as exc:
+        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+    try:
+        app = create_app()
+    except (ValueError, FSMError) as exc:
+        _fail(exc)
+    uvicorn.run(app, host=host, port=port)
+
+
+@main.command()
+@click.option("--url", help="Database URL (default: PYSTATOR_DB_URL, then pystator.db).")
+@click.option("--poll-interval", default=0.5, show_default=True, type=float)
+@click.option("--once", is_flag=True, help="Exit when the queue is empty.")
+def worker(url: str | None, poll_interval: float, once: bool) -> None:
+    """Process queued events from worker_events until stopped (Ctrl-C)."""
+    import signal
+    import threading
+
+    from pystator.worker import Worker
+
+    try:
+        database = _open(url)
+        database.connect()
+    except Exception as exc:  # reported, not a traceback
+        _fail(exc)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner = Worker(database, poll_interval=poll_interval)
+    click.echo(f"pystator worker {runner.worker_id} started")
+    try:
+        count = runner.run(stop, exit_when_idle=once)
+    except KeyboardInterrupt:
+        count = runner.processed
+    database.close()
+    click.echo(f"processed {count} events")
 
 
 if __name__ == "__main__":  # pragma: no cover

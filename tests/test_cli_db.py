@@ -39,7 +39,8 @@ def test_truncate_asks_unless_forced(tmp_path: Path) -> None:
 def test_a_bad_url_is_a_message_not_a_traceback() -> None:
     result = CliRunner().invoke(main, ["db", "init", "mysql://nowhere/db"])
     assert result.exit_code == 1
-    assert "not a SQLite URL" in result.stderr and "Traceback" not in result.output
+    assert "neither a sqlite:/// nor a postgresql:// URL" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_init_on_postgres() -> None:

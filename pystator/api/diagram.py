@@ -8,7 +8,8 @@ from html import escape
 from pystator.runtime.spec import MachineSpec
 from pystator.runtime.visualization import edge_label
 
-BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 150, 40, 90, 30, 20
+BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 150, 40, 140, 50, 30
+LABEL_CHARS = 22
 
 
 def to_svg(spec: MachineSpec, active: frozenset[str] = frozenset()) -> str:
@@ -63,7 +64,9 @@ def to_svg(spec: MachineSpec, active: frozenset[str] = frozenset()) -> str:
             if source not in place or dest not in place:
                 continue
             (x1, y1), (x2, y2) = place[source], place[dest]
-            label = escape(edge_label(transition))
+            full = edge_label(transition)
+            short = full if len(full) <= LABEL_CHARS else full[: LABEL_CHARS - 1] + "…"
+            label = f"<title>{escape(full)}</title>{escape(short)}"
             if source == dest:
                 out.append(
                     f'<path d="M {x1 + BOX_W - 30} {y1} C {x1 + BOX_W - 30} {y1 - 25}, '
@@ -79,7 +82,8 @@ def to_svg(spec: MachineSpec, active: frozenset[str] = frozenset()) -> str:
             out.append(
                 f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="#555" '
                 'marker-end="url(#arrow)"/>'
-                f'<text x="{(ax + bx) / 2}" y="{(ay + by) / 2 - 4}" text-anchor="middle" '
+                f'<text x="{ax + (bx - ax) * 0.35}" y="{ay + (by - ay) * 0.35 - 4}" '
+                'text-anchor="middle" '
                 f'fill="#333">{label}</text>'
             )
     for state in spec.states:

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pystator import __version__
 from pystator.api.auth import Authenticator
@@ -34,8 +36,12 @@ from pystator.runtime.spec import MachineSpec
 from pystator.runtime.visualization import to_mermaid
 from pystator.worker import submit_event
 
-MAX_YAML_CHARS = 512_000
+# Six bytes per character at worst in JSON, so a valid document always fits the body limit.
+MAX_YAML_CHARS = 262_144
 NAME = Annotated[str, Field(min_length=1, max_length=200)]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+MACHINE_ID = Annotated[str, Field(pattern=ID_PATTERN)]
+MACHINE_PATH = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 # -- models -------------------------------------------------------------------------------
@@ -87,7 +93,7 @@ class ValidateOut(BaseModel):
 
 class ProcessIn(Strict):
     yaml: str | None = Field(default=None, max_length=MAX_YAML_CHARS)
-    machine_id: NAME | None = None
+    machine_id: MACHINE_ID | None = None
     version: int | None = Field(default=None, ge=1)
     state: NAME
     trigger: NAME
@@ -106,7 +112,7 @@ class ResultOut(BaseModel):
 
 class MachineIn(Strict):
     yaml: str = Field(max_length=MAX_YAML_CHARS)
-    id: NAME | None = None
+    id: MACHINE_ID | None = None
 
 
 class MachineUpdate(Strict):
@@ -136,7 +142,7 @@ class VersionOut(BaseModel):
 
 
 class EntityIn(Strict):
-    machine_id: NAME
+    machine_id: MACHINE_ID
     entity_id: NAME
     context: dict[str, Any] = {}
 
@@ -153,7 +159,7 @@ class EntityOut(BaseModel):
 
 class EventIn(Strict):
     trigger: NAME
-    machine_id: NAME | None = None
+    machine_id: MACHINE_ID | None = None
     context: dict[str, Any] = {}
     idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
@@ -332,6 +338,21 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def catalog_error(request: Request, exc: CatalogError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "diagnostics": []}, status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Routes of one path are separate entries; list the methods of all of them.
+            allowed: set[str] = set()
+            for route in app.router.routes:
+                match, _ = route.matches(request.scope)
+                if match is not Match.NONE:
+                    allowed |= set(getattr(route, "methods", None) or ())
+            headers["Allow"] = ", ".join(sorted(allowed))
+        return JSONResponse(
+            {"detail": exc.detail, "diagnostics": []}, status_code=exc.status_code, headers=headers
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -409,26 +430,26 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
 
     @api.get("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
     def get_machine(
-        machine_id: str, version: Annotated[int | None, Query(ge=1)] = None
+        machine_id: MACHINE_PATH, version: Annotated[int | None, Query(ge=1)] = None
     ) -> MachineOut:
         service.connect()
         stored = service.catalog.get(check_id(machine_id), version)
         return _machine_out(stored, service.machine(machine_id, stored.version).spec)
 
     @api.put("/machines/{machine_id}", response_model=MachineOut, tags=["machines"])
-    def update_machine(machine_id: str, body: MachineUpdate) -> MachineOut:
+    def update_machine(machine_id: MACHINE_PATH, body: MachineUpdate) -> MachineOut:
         service.connect()
         spec = _compile(body.yaml)
         return _machine_out(service.catalog.update(check_id(machine_id), body.yaml), spec)
 
     @api.delete("/machines/{machine_id}", status_code=204, tags=["machines"])
-    def delete_machine(machine_id: str) -> Response:
+    def delete_machine(machine_id: MACHINE_PATH) -> Response:
         service.connect()
         service.catalog.delete(check_id(machine_id))
         return Response(status_code=204)
 
     @api.get("/machines/{machine_id}/versions", response_model=list[VersionOut], tags=["machines"])
-    def machine_versions(machine_id: str) -> list[VersionOut]:
+    def machine_versions(machine_id: MACHINE_PATH) -> list[VersionOut]:
         service.connect()
         return [
             VersionOut(version=v, created_at=c)
@@ -437,11 +458,11 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
 
     @api.get(
         "/machines/{machine_id}/module",
-        response_class=PlainTextResponse,
+        response_class=Response,
         tags=["machines"],
-        responses={200: {"content": {"text/x-python": {}}}},
+        responses={200: {"content": {"text/x-python": {"schema": {"type": "string"}}}}},
     )
-    def machine_module(machine_id: str) -> PlainTextResponse:
+    def machine_module(machine_id: MACHINE_PATH) -> PlainTextResponse:
         service.connect()
         stored = service.catalog.get(check_id(machine_id))
         compiled = compile_yaml(stored.yaml, f"{machine_id}.yaml")
@@ -459,7 +480,7 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         responses={200: {"content": {"image/svg+xml": {}, "text/plain": {}}}},
     )
     def machine_diagram(
-        machine_id: str,
+        machine_id: MACHINE_PATH,
         format: Literal["svg", "mermaid"] = "svg",
         entity_id: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:

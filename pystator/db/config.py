@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MAX_BODY = 1_048_576
+DEFAULT_MAX_BODY = 4 * 1_048_576
 DEFAULT_MAX_DEPTH = 64
 
 
