@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and Redis answer on loopback: start them if installed but stopped,
-# install them from the OS packages if absent. Tests that need them fail when they don't.
+# Make sure PostgreSQL and Redis answer on loopback (start them if installed but stopped,
+# install them from the OS packages if absent) and that Chromium is installed for the UI
+# tests. Tests that need them fail when they are missing.
 set -uo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -29,6 +30,12 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
 fi
 
+# The UI tests drive Debian's Chromium headless (no browser download at test time).
+if ! have chromium; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+fi
+
 pg_up && echo "postgresql: up" || echo "postgresql: NOT reachable"
+have chromium && echo "chromium: $(chromium --version 2>/dev/null)" || echo "chromium: NOT installed"
 redis_up && echo "redis: up" || echo "redis: NOT reachable"
 exit 0

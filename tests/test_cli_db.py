@@ -62,3 +62,34 @@ def test_init_on_postgres() -> None:
     key = f"cli-{uuid.uuid4().hex}"
     store.set_state(key, "A")
     assert store.get_state(key) == "A"
+
+
+def test_seed_adds_the_bundled_machine_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    first = CliRunner().invoke(main, ["db", "seed", "--url", url])
+    assert first.exit_code == 0 and "order_management version 1" in first.stdout
+    again = CliRunner().invoke(main, ["db", "seed", "--url", url])
+    assert again.exit_code == 0 and "unchanged" in again.stdout
+
+
+def test_seed_reports_a_broken_file_with_its_diagnostic(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("states: [\n")
+    result = CliRunner().invoke(
+        main, ["db", "seed", str(broken), "--url", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
+    assert result.exit_code == 1 and "error[PS001]" in result.stderr
+
+
+def test_worker_once_drains_the_queue_and_exits(tmp_path: Path) -> None:
+    from pystator.db.database import Database
+    from pystator.worker import submit_event
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    CliRunner().invoke(main, ["db", "seed", "--url", url])
+    database = Database(url).connect()
+    submit_event(database, "order_management", "o-1", "exchange_ack")
+    result = CliRunner().invoke(main, ["worker", "--url", url, "--once", "--poll-interval", "0.01"])
+    assert result.exit_code == 0 and "processed 1 events" in result.stdout
+    assert database.store.get_state("o-1") == "OPEN"
+    database.close()
