@@ -1,8 +1,10 @@
-"""Shared fixtures: build machines from YAML text, and import generated modules."""
+"""Shared fixtures: build machines from YAML text, import generated modules, and reach
+the loopback PostgreSQL and Redis (required, not skipped, under PYSTATOR_REQUIRE_SERVICES)."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import textwrap
 import uuid
@@ -17,6 +19,34 @@ from pystator import StateMachine
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+PG_URL = os.environ.get("PYSTATOR_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def unavailable(server: str, reason: str) -> None:
+    """Fail under PYSTATOR_REQUIRE_SERVICES=1, else skip, naming the server and why."""
+    message = f"{server} NOT REACHABLE ({reason}); its tests did not run"
+    if os.environ.get("PYSTATOR_REQUIRE_SERVICES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:  # any failure to reach the server
+        unavailable("PostgreSQL at " + PG_URL, f"{type(exc).__name__}: {exc}")
+
+
+def require_redis() -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # any failure to reach the server
+        unavailable("Redis at " + REDIS_URL, f"{type(exc).__name__}: {exc}")
 
 
 @pytest.fixture

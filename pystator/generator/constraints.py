@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pystator.runtime import expr
-from pystator.runtime.spec import CheckOp, GuardSpec
+from pystator.runtime.spec import CHECK_SYMBOLS, GuardSpec
 
 Value = int | float | str | bool
 
@@ -42,17 +42,6 @@ _AST_OPS: dict[type[ast.cmpop], str] = {
     ast.GtE: ">=",
     ast.In: "in",
     ast.NotIn: "not in",
-}
-_CHECK_OPS = {
-    CheckOp.EQ: "==",
-    CheckOp.NE: "!=",
-    CheckOp.NEQ: "!=",
-    CheckOp.LT: "<",
-    CheckOp.LTE: "<=",
-    CheckOp.GT: ">",
-    CheckOp.GTE: ">=",
-    CheckOp.IN: "in",
-    CheckOp.NOT_IN: "not in",
 }
 
 
@@ -150,7 +139,7 @@ def read_guards(guards: Sequence[GuardSpec]) -> Conjunction | None:
 def read_guard(guard: GuardSpec) -> tuple[Atom, ...] | None:
     if guard.check is not None:
         check = guard.check
-        op = _CHECK_OPS.get(check.op)
+        op = CHECK_SYMBOLS.get(check.op)
         if op is None:
             return None
         values = check.value if isinstance(check.value, tuple | list) else (check.value,)

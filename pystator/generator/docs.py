@@ -15,6 +15,7 @@ from pystator.generator.graph import Model, duration_text, is_timeout_transition
 from pystator.generator.names import module_name
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
+    CHECK_SYMBOLS,
     ActionSpec,
     CheckOp,
     EffectType,
@@ -216,18 +217,6 @@ def _variables(spec: MachineSpec) -> str:
 
 # -- guards and actions as text ---------------------------------------------------------------
 
-_CHECK_SYMBOLS = {
-    CheckOp.EQ: "==",
-    CheckOp.NE: "!=",
-    CheckOp.NEQ: "!=",
-    CheckOp.LT: "<",
-    CheckOp.LTE: "<=",
-    CheckOp.GT: ">",
-    CheckOp.GTE: ">=",
-    CheckOp.IN: "in",
-    CheckOp.NOT_IN: "not in",
-}
-
 
 def guard_text(guard: GuardSpec) -> str:
     """`can_cancel`, `limit(max=5)`, `qty > 0`, `status in ('a', 'b')`, `x is set`."""
@@ -242,7 +231,7 @@ def guard_text(guard: GuardSpec) -> str:
     if check.op is CheckOp.IS_NULL:
         return f"{check.field} is null"
     value = tuple(check.value) if isinstance(check.value, list) else check.value
-    return f"{check.field} {_CHECK_SYMBOLS[check.op]} {value!r}"
+    return f"{check.field} {CHECK_SYMBOLS[check.op]} {value!r}"
 
 
 def action_text(action: ActionSpec) -> str:

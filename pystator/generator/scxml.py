@@ -15,6 +15,7 @@ from typing import Any
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
+    CHECK_SYMBOLS,
     ActionSpec,
     CheckOp,
     EffectType,
@@ -272,18 +273,6 @@ def _transition(
 
 # -- guards and actions ---------------------------------------------------------------------------
 
-_CHECK_SYMBOLS = {
-    CheckOp.EQ: "==",
-    CheckOp.NE: "!=",
-    CheckOp.NEQ: "!=",
-    CheckOp.LT: "<",
-    CheckOp.LTE: "<=",
-    CheckOp.GT: ">",
-    CheckOp.GTE: ">=",
-    CheckOp.IN: "in",
-    CheckOp.NOT_IN: "not in",
-}
-
 
 def _condition(guard: GuardSpec) -> str:
     """One guard as a Python expression (parenthesised so that `and` joins them safely)."""
@@ -300,8 +289,8 @@ def _condition(guard: GuardSpec) -> str:
     value = check.value
     if check.op in (CheckOp.IN, CheckOp.NOT_IN):
         options = tuple(value) if isinstance(value, list | tuple) else (value,)
-        return f"({check.field} {_CHECK_SYMBOLS[check.op]} {options!r})"
-    comparison = f"{check.field} {_CHECK_SYMBOLS[check.op]} {value!r}"
+        return f"({check.field} {CHECK_SYMBOLS[check.op]} {options!r})"
+    comparison = f"{check.field} {CHECK_SYMBOLS[check.op]} {value!r}"
     if check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
         return f"({comparison})"
     return f"({check.field} is not None and {comparison})"

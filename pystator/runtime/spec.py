@@ -77,6 +77,22 @@ class CheckOp(StrEnum):
     IS_NULL = "is_null"
 
 
+#: The Python comparison each value-taking check operator stands for.
+CHECK_SYMBOLS: Mapping[CheckOp, str] = MappingProxyType(
+    {
+        CheckOp.EQ: "==",
+        CheckOp.NE: "!=",
+        CheckOp.NEQ: "!=",
+        CheckOp.LT: "<",
+        CheckOp.LTE: "<=",
+        CheckOp.GT: ">",
+        CheckOp.GTE: ">=",
+        CheckOp.IN: "in",
+        CheckOp.NOT_IN: "not in",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
     """A named action (looked up in a registry) or a declarative effect on the context."""

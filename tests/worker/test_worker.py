@@ -17,22 +17,10 @@ from pystator import StateMachine
 from pystator.db.catalog import Catalog
 from pystator.db.database import Database
 from pystator.worker import Worker, submit_event
+from tests.conftest import PG_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 ROTOR = ROOT / "tests" / "fixtures" / "rotor.yaml"
-PG_URL = os.environ.get("PYSTATOR_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def require_postgres() -> None:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # any failure to reach the server
-        message = f"PostgreSQL at {PG_URL} NOT REACHABLE ({type(exc).__name__}: {exc})"
-        if os.environ.get("PYSTATOR_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture

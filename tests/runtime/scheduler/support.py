@@ -13,23 +13,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.conftest import REDIS_URL, require_redis
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMED = ROOT / "tests" / "fixtures" / "timers.yaml"
-REDIS_URL = os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def require_redis() -> None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except Exception as exc:  # any failure to reach the server
-        message = f"Redis at {REDIS_URL} NOT REACHABLE ({type(exc).__name__}: {exc})"
-        if os.environ.get("PYSTATOR_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
+__all__ = ["REDIS_URL", "ROOT", "TIMED", "require_redis", "start_process", "unique"]
 
 
 def unique(prefix: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -15,22 +14,13 @@ import pytest
 
 from pystator import Orchestrator, PostgresStateStore, StateMachine
 from pystator.runtime.timers import ScheduledJob
+from tests.conftest import PG_URL, require_postgres
 from tests.runtime.scheduler.support import TIMED
-
-PG_URL = os.environ.get("PYSTATOR_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
 def store() -> Iterator[PostgresStateStore]:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # any failure to reach the server
-        message = f"PostgreSQL at {PG_URL} NOT REACHABLE ({type(exc).__name__}: {exc})"
-        if os.environ.get("PYSTATOR_REQUIRE_SERVICES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_postgres()
     schema = f"pystator_race_{uuid.uuid4().hex[:8]}"
     opened = PostgresStateStore(PG_URL, schema=schema, pool_size=4).connect()
     yield opened

@@ -4,7 +4,6 @@ its tests skip with a reason naming the server."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,15 +11,9 @@ from typing import Any
 
 import pytest
 
-PG_URL = os.environ.get("PYSTATOR_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.conftest import PG_URL, REDIS_URL, require_postgres, require_redis, unavailable
 
-
-def unavailable(server: str, reason: str) -> None:
-    message = f"{server} NOT REACHABLE ({reason}); its store tests did not run"
-    if os.environ.get("PYSTATOR_REQUIRE_SERVICES"):
-        pytest.fail(message)
-    pytest.skip(message)
+__all__ = ["PG_URL", "REDIS_URL", "open_store", "unavailable"]
 
 
 def open_store(spec: tuple[str, str, str]) -> Any:
@@ -43,24 +36,14 @@ def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
         yield ("sqlite", f"sqlite:///{tmp_path / 'store.db'}", namespace)
         return
     if kind == "postgres":
-        try:
-            import psycopg
-
-            psycopg.connect(PG_URL, connect_timeout=3).close()
-        except Exception as exc:  # any failure to reach the server
-            unavailable("PostgreSQL at " + PG_URL, f"{type(exc).__name__}: {exc}")
+        require_postgres()
         spec = ("postgres", PG_URL, namespace)
         yield spec
         store = open_store(spec)
         store.drop()
         store.close()
         return
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
-    except Exception as exc:  # any failure to reach the server
-        unavailable("Redis at " + REDIS_URL, f"{type(exc).__name__}: {exc}")
+    require_redis()
     spec = ("redis", REDIS_URL, namespace)
     yield spec
     store = open_store(spec)
