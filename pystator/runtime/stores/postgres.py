@@ -87,10 +87,15 @@ class PostgresStateStore(RecordStore):
         self._pool = ConnectionPool(
             self.url, min_size=1, max_size=self.pool_size, open=True, timeout=30
         )
-        if auto_initialize:
-            self.initialize()
-        if validate_schema:
-            self.validate_schema()
+        try:
+            if auto_initialize:
+                self.initialize()
+            if validate_schema:
+                self.validate_schema()
+        except BaseException:
+            # A store that failed to start must not leave its pool's threads behind.
+            self.close()
+            raise
         return self
 
     def initialize(self) -> None:

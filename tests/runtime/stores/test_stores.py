@@ -82,10 +82,13 @@ def test_a_context_that_is_not_json_is_refused_and_nothing_written(store_spec: S
 
 def test_parallel_configuration_and_history_round_trip(store_spec: Spec) -> None:
     machine = StateMachine.from_yaml(EXAMPLES / "day_trading_fsm.yaml")
-    runner = Orchestrator(machine, open_store(store_spec))
+    writer, reader = open_store(store_spec), open_store(store_spec)
+    runner = Orchestrator(machine, writer)
     runner.process_event("d", "market_open")
     runner.process_event("d", "feed_up")
-    record = open_store(store_spec).load("d")
+    record = reader.load("d")
+    writer.close()
+    reader.close()
     assert record.parallel == "active:trading=scanning,risk_monitor=normal,data_feed=connected"
 
 
