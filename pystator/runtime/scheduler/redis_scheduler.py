@@ -102,6 +102,7 @@ class RedisScheduler(SchedulerBase):
         self.batch_size = batch_size
         self.lease_ms = round(lease_seconds * 1000)
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self.max_connections = max_concurrency + 8
         self._scripts: dict[str, Any] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -119,7 +120,12 @@ class RedisScheduler(SchedulerBase):
                 except ImportError:
                     raise missing_extra("redis", "redis") from None
                 url = given or os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
-                given = aioredis.Redis.from_url(url)
+                # A blocking pool makes a burst of timers wait for a connection instead of
+                # failing with "too many connections".
+                pool = aioredis.BlockingConnectionPool.from_url(
+                    url, max_connections=self.max_connections, timeout=30
+                )
+                given = aioredis.Redis(connection_pool=pool)
             self._client = given
             for name, source in (
                 ("schedule", _SCHEDULE),
