@@ -97,7 +97,7 @@ class EntitySession(Generic[S, T, C]):
         if state in engine.parallel_states:
             session._parallel = parallel.enter(machine._states_by_name[state])
         # Creating an entity enters its first state, so that state's declarative effects
-        # apply (the reference 0.0.10 applies none); named entry actions stay the caller's.
+        # apply; named entry actions stay the caller's to run.
         enter = engine.entry_effects(state)
         if enter is not None:
             enter(data)
