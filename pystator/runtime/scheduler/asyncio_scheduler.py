@@ -18,6 +18,8 @@ class AsyncioScheduler(SchedulerBase):
     def __init__(self) -> None:
         super().__init__()
         self._jobs: dict[str, tuple[ScheduledJob, asyncio.TimerHandle]] = {}
+        # The keys of each entity's jobs, so that cancelling is not a scan of every job.
+        self._by_entity: dict[tuple[str, str], set[str]] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -33,6 +35,15 @@ class AsyncioScheduler(SchedulerBase):
             previous[1].cancel()
         handle = loop.call_later(max(0.0, job.due_at - now()), self._launch, job)
         self._jobs[job.key] = (job, handle)
+        self._by_entity.setdefault((job.machine, job.entity_id), set()).add(job.key)
+
+    def _forget(self, job: ScheduledJob) -> None:
+        del self._jobs[job.key]
+        keys = self._by_entity.get((job.machine, job.entity_id))
+        if keys is not None:
+            keys.discard(job.key)
+            if not keys:
+                del self._by_entity[(job.machine, job.entity_id)]
 
     def _launch(self, job: ScheduledJob) -> None:
         current = self._jobs.get(job.key)
@@ -44,7 +55,7 @@ class AsyncioScheduler(SchedulerBase):
             loop = asyncio.get_running_loop()
             self._jobs[job.key] = (job, loop.call_later(early, self._launch, job))
             return
-        del self._jobs[job.key]
+        self._forget(job)
         task = asyncio.get_running_loop().create_task(self._fire(job))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -57,13 +68,12 @@ class AsyncioScheduler(SchedulerBase):
     ) -> int:
         wanted = None if states is None else set(states)
         dropped = 0
-        for key, (job, handle) in list(self._jobs.items()):
-            if job.machine != machine or job.entity_id != entity_id:
-                continue
+        for key in list(self._by_entity.get((machine, entity_id), ())):
+            job, handle = self._jobs[key]
             if wanted is not None and job.armed_in not in wanted:
                 continue
             handle.cancel()
-            del self._jobs[key]
+            self._forget(job)
             dropped += 1
         return dropped
 
@@ -88,5 +98,6 @@ class AsyncioScheduler(SchedulerBase):
         for _, handle in self._jobs.values():
             handle.cancel()
         self._jobs.clear()
+        self._by_entity.clear()
         if self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)

@@ -1,0 +1,187 @@
+"""Timers: cost and lateness of delayed transitions against hand-written timer loops.
+
+asyncio: the Orchestrator with AsyncioScheduler and the in-memory store, next to a dict of
+states flipped by `loop.call_later`. Redis: the Orchestrator with RedisScheduler and
+RedisStateStore, next to a bare ZADD / claim-by-ZREM / HSET loop on the same server. Both
+arm N timers due at the same moment and report the time to fire them all and the lateness
+of each firing. Run `python benchmarks/bench_timers.py [--quick]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pystator import InMemoryStateStore, Orchestrator, RedisStateStore, StateMachine  # noqa: E402
+from pystator.runtime.timers import ScheduledJob  # noqa: E402
+from pystator.scheduler import AsyncioScheduler, RedisScheduler  # noqa: E402
+
+REDIS_URL = os.environ.get("PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0")
+DELAY_S = 0.5
+TIMED: dict[str, Any] = {
+    "meta": {"machine_name": "timed"},
+    "states": [
+        {
+            "name": "waiting",
+            "type": "initial",
+            "timeout": {"seconds": DELAY_S, "destination": "done"},
+        },
+        {"name": "done", "type": "terminal"},
+    ],
+    "transitions": [],
+}
+
+
+def summary(name: str, seconds: float, lateness: list[float], count: int) -> dict[str, float]:
+    lateness.sort()
+    row = {
+        "us_per_timer": seconds / count * 1e6,
+        "median_ms": statistics.median(lateness) * 1000,
+        "p99_ms": lateness[max(0, int(len(lateness) * 0.99) - 1)] * 1000,
+    }
+    print(
+        f"  {name:<28} {row['us_per_timer']:9.1f} us/timer   lateness median "
+        f"{row['median_ms']:7.1f} ms   p99 {row['p99_ms']:7.1f} ms"
+    )
+    return row
+
+
+async def asyncio_pystator(count: int) -> dict[str, float]:
+    scheduler = AsyncioScheduler()
+    orchestrator = Orchestrator(
+        StateMachine.from_dict(TIMED), InMemoryStateStore(), scheduler=scheduler
+    )
+    started = time.perf_counter()
+    for n in range(count):
+        await orchestrator.async_create_entity(f"e{n}")
+    while len(orchestrator.timer_log) < count:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - started - DELAY_S
+    lateness = [o.fired_at - o.job.due_at for o in orchestrator.timer_log]
+    await orchestrator.close()
+    return summary("pystator (asyncio)", elapsed, lateness, count)
+
+
+async def asyncio_baseline(count: int) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    states: dict[str, str] = {}
+    lateness: list[float] = []
+    done = asyncio.Event()
+
+    def fire(entity: str, due: float) -> None:
+        if states.get(entity) == "waiting":
+            states[entity] = "done"
+            lateness.append(time.time() - due)
+            if len(lateness) == count:
+                done.set()
+
+    started = time.perf_counter()
+    for n in range(count):
+        entity = f"e{n}"
+        states[entity] = "waiting"
+        loop.call_later(DELAY_S, fire, entity, time.time() + DELAY_S)
+    await done.wait()
+    elapsed = time.perf_counter() - started - DELAY_S
+    return summary("hand-written call_later", elapsed, lateness, count)
+
+
+def redis_up() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+async def redis_pystator(count: int) -> dict[str, float]:
+    prefix = f"bench_timers_{uuid.uuid4().hex[:8]}"
+    store = RedisStateStore(REDIS_URL, key_prefix=prefix + "_store").connect()
+    scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
+    orchestrator = Orchestrator(StateMachine.from_dict(TIMED), store, scheduler=scheduler)
+    await scheduler.start()
+    started = time.perf_counter()
+    for n in range(count):
+        await orchestrator.async_create_entity(f"e{n}")
+    while len(orchestrator.timer_log) < count:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - started - DELAY_S
+    lateness = [o.fired_at - o.job.due_at for o in orchestrator.timer_log]
+    await scheduler.truncate()
+    await orchestrator.close()
+    store.truncate()
+    store.close()
+    return summary("pystator (Redis)", elapsed, lateness, count)
+
+
+async def redis_baseline(count: int) -> dict[str, float]:
+    import redis.asyncio as aioredis
+
+    prefix = f"bench_plain_{uuid.uuid4().hex[:8]}"
+    client = aioredis.Redis.from_url(REDIS_URL)
+    due_key = f"{prefix}:due"
+    lateness: list[float] = []
+
+    async def poll() -> None:
+        # Claims due jobs while arming goes on, as a scheduler's loop would.
+        while len(lateness) < count:
+            now_ms = int(time.time() * 1000)
+            due = await client.zrangebyscore(due_key, "-inf", now_ms, start=0, num=100)
+            for body in due:
+                if await client.zrem(due_key, body):
+                    job = ScheduledJob.from_json(body)
+                    await client.hset(f"{prefix}:entity:{job.entity_id}", "state", "done")
+                    lateness.append(time.time() - job.due_at)
+            if not due:
+                await asyncio.sleep(0.01)
+
+    started = time.perf_counter()
+    poller = asyncio.get_running_loop().create_task(poll())
+    for n in range(count):
+        entity = f"e{n}"
+        await client.hset(f"{prefix}:entity:{entity}", "state", "waiting")
+        job = ScheduledJob("plain", "1", entity, "t", time.time() + DELAY_S, "waiting")
+        await client.zadd(due_key, {job.to_json(): math.ceil(job.due_at * 1000)})
+    await poller
+    elapsed = time.perf_counter() - started - DELAY_S
+    async for key in client.scan_iter(match=f"{prefix}*", count=500):
+        await client.delete(key)
+    await client.aclose()
+    return summary("hand-written ZADD/ZREM loop", elapsed, lateness, count)
+
+
+def ratio(kind: str, mine: dict[str, float], base: dict[str, float]) -> None:
+    cost = mine["us_per_timer"] / base["us_per_timer"]
+    print(f"  ratio ({kind}) pystator / hand-written, time per timer: {cost:.1f}x")
+
+
+async def main(quick: bool) -> None:
+    count = 200 if quick else 5000
+    print(f"{count} timers due {DELAY_S}s after arming; time to arm and fire all, per timer")
+    mine = await asyncio_pystator(count)
+    base = await asyncio_baseline(count)
+    ratio("asyncio", mine, base)
+    if not redis_up():
+        print(f"  Redis at {REDIS_URL} not reachable: Redis rows skipped")
+        return
+    mine = await redis_pystator(count)
+    base = await redis_baseline(count)
+    ratio("Redis", mine, base)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run with few timers")
+    asyncio.run(main(parser.parse_args().quick))
