@@ -6,6 +6,7 @@ entity events through the Orchestrator and the configured store.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -167,6 +168,18 @@ class EventIn(Strict):
 class QueuedOut(BaseModel):
     id: int
     status: str
+
+
+class QueuedEventOut(BaseModel):
+    id: int
+    machine_id: str
+    entity_id: str
+    trigger: str
+    status: Literal["pending", "processing", "done", "failed"]
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    created_at: str
 
 
 class HistoryOut(BaseModel):
@@ -530,6 +543,30 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         check_id(machine_id)
         event_id = submit_event(service.db, machine_id, entity_id, body.trigger, body.context)
         return QueuedOut(id=event_id, status="pending")
+
+    @api.get("/events/{event_id}", response_model=QueuedEventOut, tags=["entities"])
+    def queued_event(event_id: Annotated[int, Path(ge=1, le=2**62)]) -> QueuedEventOut:
+        service.connect()
+        rows = service.db.query(
+            "SELECT id, machine_id, entity_id, trigger, status, attempts, error, result, "
+            f"created_at FROM {service.db.prefix}worker_events WHERE id = %s",
+            (event_id,),
+        )
+        if not rows:
+            raise ApiError(404, f"no queued event {event_id}")
+        row = rows[0]
+        result = json.loads(row[7]) if row[7] else None
+        return QueuedEventOut(
+            id=int(row[0]),
+            machine_id=row[1],
+            entity_id=row[2],
+            trigger=row[3],
+            status=row[4],
+            attempts=int(row[5]),
+            error=row[6],
+            result=result if isinstance(result, dict) else None,
+            created_at=str(row[8]),
+        )
 
     @api.get("/entities/{entity_id}/history", response_model=list[HistoryOut], tags=["entities"])
     def entity_history(entity_id: str) -> list[HistoryOut]:

@@ -173,9 +173,14 @@ def test_a_queued_event_is_processed_by_the_worker(client: TestClient) -> None:
     client.post("/api/v1/entities", json={"machine_id": "order_management", "entity_id": "o-1"})
     queued = client.post("/api/v1/entities/o-1/events/queue", json={"trigger": "exchange_ack"})
     assert queued.status_code == 202
+    event_id = queued.json()["id"]
+    assert client.get(f"/api/v1/events/{event_id}").json()["status"] == "pending"
     database: Database = client.app.state.service.db  # type: ignore[attr-defined]
     assert Worker(database).run_once()
     assert client.get("/api/v1/entities/o-1").json()["state"] == "OPEN"
+    done = client.get(f"/api/v1/events/{event_id}").json()
+    assert (done["status"], done["result"]["target_state"]) == ("done", "OPEN")
+    assert client.get("/api/v1/events/999999").status_code == 404
 
 
 def test_openapi_docs_are_served(client: TestClient) -> None:
