@@ -84,8 +84,15 @@ class PostgresStateStore(RecordStore):
             from psycopg_pool import ConnectionPool
         except ImportError:
             raise missing_extra("psycopg and psycopg-pool", "postgres") from None
+        # Autocommit: each statement is its own transaction unless a block asks for one,
+        # which saves the COMMIT round trip of every single-statement read and write.
         self._pool = ConnectionPool(
-            self.url, min_size=1, max_size=self.pool_size, open=True, timeout=30
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            open=True,
+            timeout=30,
+            kwargs={"autocommit": True},
         )
         try:
             if auto_initialize:
@@ -188,46 +195,53 @@ class PostgresStateStore(RecordStore):
             record.fingerprint,
             record.entity_id,
         )
-        with self._connection() as connection, connection.transaction():
-            if expected_version == 0:
-                cursor = connection.execute(
-                    f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
-                    "history, parallel, version, machine_version, fingerprint, entity_id) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (entity_id) DO NOTHING",
-                    values,
-                )
-            else:
-                cursor = connection.execute(
-                    f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
-                    "context = %s, history = %s, parallel = %s, version = %s, "
-                    "machine_version = %s, fingerprint = %s "
-                    "WHERE entity_id = %s AND version = %s",
-                    (*values, expected_version),
-                )
-            if cursor.rowcount != 1:
-                raise StaleVersionError(
-                    f"entity {record.entity_id!r} changed since it was read",
-                    record.entity_id,
-                    expected_version,
-                )
-            if entry is not None:
-                connection.execute(
-                    f"INSERT INTO {self.schema}.transition_history (entity_id, source_state, "
-                    "target_state, trigger, success, error, actions, timestamp, duration_ms) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        entry.entity_id,
-                        entry.source_state,
-                        entry.target_state,
-                        entry.trigger,
-                        entry.success,
-                        entry.error,
-                        actions,
-                        entry.timestamp,
-                        entry.duration_ms,
-                    ),
-                )
+        if expected_version == 0:
+            write = (
+                f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
+                "history, parallel, version, machine_version, fingerprint, entity_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (entity_id) DO NOTHING RETURNING entity_id"
+            )
+            params: tuple[Any, ...] = values
+        else:
+            write = (
+                f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
+                "context = %s, history = %s, parallel = %s, version = %s, "
+                "machine_version = %s, fingerprint = %s "
+                "WHERE entity_id = %s AND version = %s RETURNING entity_id"
+            )
+            params = (*values, expected_version)
+        # One statement: the history row is inserted only if the versioned write happened,
+        # and the whole save is one round trip on an autocommit connection.
+        log = ""
+        if entry is not None:
+            log = (
+                f", logged AS (INSERT INTO {self.schema}.transition_history (entity_id, "
+                "source_state, target_state, trigger, success, error, actions, timestamp, "
+                "duration_ms) SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s FROM written)"
+            )
+            params = (
+                *params,
+                entry.entity_id,
+                entry.source_state,
+                entry.target_state,
+                entry.trigger,
+                entry.success,
+                entry.error,
+                actions,
+                entry.timestamp,
+                entry.duration_ms,
+            )
+        with self._connection() as connection:
+            row = connection.execute(
+                f"WITH written AS ({write}){log} SELECT count(*) FROM written", params
+            ).fetchone()
+        if row is None or row[0] != 1:
+            raise StaleVersionError(
+                f"entity {record.entity_id!r} changed since it was read",
+                record.entity_id,
+                expected_version,
+            )
         return version
 
     def history(self, entity_id: str) -> list[HistoryEntry]:
