@@ -74,7 +74,8 @@ class BodyLimits:
             chunks.append(chunk)
             more = bool(message.get("more_body"))
         body = b"".join(chunks)
-        if b"json" in headers.get(b"content-type", b"") and json_depth(body) > self.max_depth:
+        # Every body is measured: a route may parse JSON whatever the content type says.
+        if json_depth(body) > self.max_depth:
             await _reply(
                 send,
                 400,

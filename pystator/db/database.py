@@ -71,6 +71,13 @@ class Database:
             self.store = PostgresStateStore(url, schema=schema, pool_size=pool_size)
         else:
             self.store = SQLiteStateStore(url)
+            if self.store.path == ":memory:":
+                # Each transaction opens its own connection; a memory database would be a
+                # new, empty one every time.
+                raise ConfigurationError(
+                    "the service database must be a file or PostgreSQL, not SQLite :memory:; "
+                    "use sqlite:///path/to/pystator.db"
+                )
         self.prefix = f"{schema}." if self.postgres else ""
 
     @property

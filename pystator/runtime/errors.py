@@ -263,3 +263,15 @@ class ValidationError(FSMError):
             ctx["errors"] = list(errors)
         super().__init__(message, ctx)
         self.errors = list(errors)
+
+
+class DuplicateEventError(StaleVersionError):
+    """An event with this idempotency key was already committed; its outcome is stored."""
+
+    def __init__(self, entity_id: str, key: str) -> None:
+        super().__init__(
+            f"an event with idempotency key {key!r} was already processed for entity {entity_id!r}",
+            entity_id,
+            context={"idempotency_key": key},
+        )
+        self.key = key

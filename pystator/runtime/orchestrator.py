@@ -10,21 +10,29 @@ and invoked services are stopped and started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pystator.runtime.actions import ActionExecutor, ActionRegistry, ExecutionResult
-from pystator.runtime.errors import FSMError, StaleVersionError, ValidationError
+from pystator.runtime.errors import (
+    DuplicateEventError,
+    FSMError,
+    StaleVersionError,
+    ValidationError,
+)
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.invoke import InvokeAdapter, call_adapter
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
@@ -94,6 +102,13 @@ class Orchestrator:
                 )
         self.machine = machine
         self.store = state_store
+        # Stores that take `outcome` write the idempotency record in the commit itself, so
+        # two replicas racing with one event cannot both apply it.
+        try:
+            parameters = inspect.signature(state_store.save).parameters
+        except (TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        self._atomic_outcomes = "outcome" in parameters
         if guards is not None:
             machine.bind(guards=guards)
         self.actions = actions if actions is not None else machine.action_registry
@@ -139,8 +154,16 @@ class Orchestrator:
         conflicts = failures = 0
         while True:
             try:
-                result, session, commit = self._decide_and_commit(entity_id, trigger, payload)
+                result, session, commit = self._decide_and_commit(
+                    entity_id, trigger, payload, idempotency_key
+                )
                 break
+            except DuplicateEventError:
+                # Another replica committed this very event while we decided: theirs stands.
+                replay = self._replay(idempotency_key, entity_id)
+                if replay is None:
+                    raise
+                return replay
             except StaleVersionError:
                 conflicts += 1
                 if conflicts > MAX_CONFLICTS:
@@ -153,9 +176,12 @@ class Orchestrator:
                 if failures <= self.machine.spec.error_policy.retry_attempts:
                     time.sleep(self._delay(failures))
                     continue
-                return self._fall_back(entity_id, trigger, exc)
+                fallen, moved, fallback_session = self._fall_back(entity_id, trigger, exc)
+                return _with_problems(
+                    fallen, self._sync_after_commit(moved, fallback_session, fallen)
+                )
         if commit is not None:
-            self._sync_after_commit(commit, session, result)
+            result = _with_problems(result, self._sync_after_commit(commit, session, result))
         return self._act(result, session, idempotency_key, entity_id, self.executor.execute)
 
     async def async_process_event(
@@ -288,9 +314,15 @@ class Orchestrator:
         while True:
             try:
                 result, session, commit = await self._adecide_and_commit(
-                    entity_id, trigger, payload, require_active
+                    entity_id, trigger, payload, require_active, idempotency_key
                 )
                 break
+            except DuplicateEventError:
+                # Another replica committed this very event while we decided: theirs stands.
+                replay = self._replay(idempotency_key, entity_id)
+                if replay is None:
+                    raise
+                return replay
             except StaleVersionError:
                 conflicts += 1
                 if conflicts > MAX_CONFLICTS:
@@ -303,12 +335,11 @@ class Orchestrator:
                 if failures <= self.machine.spec.error_policy.retry_attempts:
                     await asyncio.sleep(self._delay(failures))
                     continue
-                fallen = self._fall_back(entity_id, trigger, exc)
-                if self.scheduler is not None:
-                    await self.scheduler.cancel(self.machine.name, entity_id)
-                return fallen
+                fallen, moved, fallback_session = self._fall_back(entity_id, trigger, exc)
+                problems = await self._after_commit(moved, fallback_session, fallen)
+                return _with_problems(fallen, problems)
         if commit is not None:
-            await self._after_commit(commit, session, result)
+            result = _with_problems(result, await self._after_commit(commit, session, result))
         execution = await self.executor.async_execute_sequential(result, session.context)
         return self._act(result, session, idempotency_key, entity_id, lambda r, c: execution)
 
@@ -361,37 +392,77 @@ class Orchestrator:
 
     async def _after_commit(
         self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
-    ) -> None:
+    ) -> list[str]:
+        """Cancel and arm timers, stop and start services; returns what failed.
+
+        The commit already happened, so a failure here must not stop the actions or the
+        idempotency record: it is logged and reported in the result's metadata.
+        """
+        problems: list[str] = []
         left, entered = self._changes(commit, session, result)
         spec = self.machine.spec
         if self.scheduler is not None:
             timed = [name for name in left if name in spec.timers]
+            steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
             if timed:
-                await self.scheduler.cancel(spec.name, commit.entity_id, timed)
-            for job in self._jobs(commit, entered):
-                await self.scheduler.schedule(job)
+                steps.append(
+                    (
+                        "cancelling timers",
+                        partial(self.scheduler.cancel, spec.name, commit.entity_id, timed),
+                    )
+                )
+            steps += [
+                (f"arming timer {job.event!r}", partial(self.scheduler.schedule, job))
+                for job in self._jobs(commit, entered)
+            ]
+            for what, step in steps:
+                try:
+                    await step()
+                except Exception as exc:
+                    problems.append(_problem(what, commit.entity_id, exc))
         adapter = self.invoke_adapter
         if adapter is not None:
             for name, _ in self._services(left):
-                await call_adapter(adapter.stop_services(commit.entity_id, name))
-            for name, services in self._services(entered):
-                await call_adapter(
-                    adapter.start_services(
-                        commit.entity_id, name, list(services), dict(session.context)
+                try:
+                    await call_adapter(adapter.stop_services(commit.entity_id, name))
+                except Exception as exc:
+                    problems.append(
+                        _problem(f"stopping services of {name!r}", commit.entity_id, exc)
                     )
-                )
+            for name, services in self._services(entered):
+                try:
+                    await call_adapter(
+                        adapter.start_services(
+                            commit.entity_id, name, list(services), dict(session.context)
+                        )
+                    )
+                except Exception as exc:
+                    problems.append(
+                        _problem(f"starting services of {name!r}", commit.entity_id, exc)
+                    )
+        return problems
 
     def _sync_after_commit(
         self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
-    ) -> None:
+    ) -> list[str]:
+        problems: list[str] = []
         adapter = self.invoke_adapter
         if adapter is None:
-            return
+            return problems
         left, entered = self._changes(commit, session, result)
         for name, _ in self._services(left):
-            adapter.stop_services(commit.entity_id, name)
+            try:
+                adapter.stop_services(commit.entity_id, name)
+            except Exception as exc:
+                problems.append(_problem(f"stopping services of {name!r}", commit.entity_id, exc))
         for name, services in self._services(entered):
-            adapter.start_services(commit.entity_id, name, list(services), dict(session.context))
+            try:
+                adapter.start_services(
+                    commit.entity_id, name, list(services), dict(session.context)
+                )
+            except Exception as exc:
+                problems.append(_problem(f"starting services of {name!r}", commit.entity_id, exc))
+        return problems
 
     def _refuse_sync(self) -> None:
         """The synchronous API cannot arm timers or await adapters: say so before any work."""
@@ -439,6 +510,12 @@ class Orchestrator:
                     {"entity_id": entity_id},
                 )
             return machine.create(), 0
+        if record.machine_name and record.machine_name != machine.name:
+            raise FSMError(
+                f"entity {entity_id!r} belongs to machine {record.machine_name!r}, "
+                f"not {machine.name!r}",
+                {"entity_id": entity_id, "machine_name": record.machine_name},
+            )
         snapshot = {
             "current_state": record.state,
             "context": record.context,
@@ -477,7 +554,7 @@ class Orchestrator:
         )
 
     def _decide_and_commit(
-        self, entity_id: str, trigger: str, payload: dict[str, Any]
+        self, entity_id: str, trigger: str, payload: dict[str, Any], key: str | None = None
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         session, version = self._session(entity_id)
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
@@ -489,9 +566,12 @@ class Orchestrator:
         result = session.send(trigger, **payload)
         commit = None
         if result.success:
-            written = self.store.save(
-                *self._write(entity_id, session, version, source, result, started)
-            )
+            write = self._write(entity_id, session, version, source, result, started)
+            outcome = self._outcome_of(key, entity_id, result)
+            if outcome is not None:
+                written = self.store.save(*write, outcome=outcome)
+            else:
+                written = self.store.save(*write)
             commit = _Commit(entity_id, before, source, written)
         self._after(result, session, started)
         return result, session, commit
@@ -502,6 +582,7 @@ class Orchestrator:
         trigger: str,
         payload: dict[str, Any],
         require_active: str | None = None,
+        key: str | None = None,
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         aload = getattr(self.store, "aload", None)
         record = await aload(entity_id) if aload else self.store.load(entity_id)
@@ -520,8 +601,14 @@ class Orchestrator:
         commit = None
         if result.success:
             write = self._write(entity_id, session, version, source, result, started)
+            outcome = self._outcome_of(key, entity_id, result)
             asave = getattr(self.store, "asave", None)
-            written = await asave(*write) if asave else self.store.save(*write)
+            if asave is not None:
+                written = await (asave(*write, outcome=outcome) if outcome else asave(*write))
+            elif outcome is not None:
+                written = self.store.save(*write, outcome=outcome)
+            else:
+                written = self.store.save(*write)
             commit = _Commit(entity_id, before, source, written)
         self._after(result, session, started)
         return result, session, commit
@@ -605,9 +692,17 @@ class Orchestrator:
                     result.error,
                     frozen_mapping(metadata),
                 )
-        if key is not None:
+        if key is not None and not self._atomic_outcomes:
             self.store.remember(_key(entity_id, key), _outcome(result))
         return result
+
+    def _outcome_of(
+        self, key: str | None, entity_id: str, result: TransitionResult
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The idempotency record to write with the commit, when the store can."""
+        if key is None or not self._atomic_outcomes:
+            return None
+        return _key(entity_id, key), _outcome(result)
 
     def _replay(self, key: str | None, entity_id: str) -> TransitionResult | None:
         if key is None:
@@ -623,8 +718,14 @@ class Orchestrator:
             metadata=frozen_mapping({**seen["metadata"], "replayed": True}),
         )
 
-    def _fall_back(self, entity_id: str, trigger: str, exc: Exception) -> TransitionResult:
-        """Move the entity to the error policy's fallback state, recording why."""
+    def _fall_back(
+        self, entity_id: str, trigger: str, exc: Exception
+    ) -> tuple[TransitionResult, _Commit, EntitySession[Any, Any, Any]]:
+        """Move the entity to the error policy's fallback state, recording why.
+
+        Returns the result, and what the commit changed so that the caller stops the left
+        states' services and timers and starts the fallback state's.
+        """
         fallback = self.machine.spec.error_policy.default_fallback
         error = FSMError(
             f"processing {trigger!r} for entity {entity_id!r} failed: {type(exc).__name__}: {exc}",
@@ -657,8 +758,8 @@ class Orchestrator:
             datetime.now(UTC).isoformat(),
             0.0,
         )
-        self.store.save(moved, moved.version, entry)
-        return TransitionResult(
+        written = self.store.save(moved, moved.version, entry)
+        result = TransitionResult(
             success=False,
             source_state=source,
             target_state=fallback,
@@ -666,6 +767,33 @@ class Orchestrator:
             error=error,
             metadata=frozen_mapping({"reason": "error_fallback", "fallback_state": fallback}),
         )
+        before: tuple[str, ...] = ()
+        if record is not None:
+            regions: tuple[str, ...] = ()
+            if record.parallel:
+                with contextlib.suppress(ValueError):
+                    regions = tuple(
+                        ParallelStateConfig.from_string(record.parallel).region_states.values()
+                    )
+            before = active_states(self.machine.spec, record.state, regions)
+        session: EntitySession[Any, Any, Any] = EntitySession.from_snapshot(
+            self.machine, {"current_state": fallback, "context": context}
+        )
+        return result, _Commit(entity_id, before, source, written), session
+
+
+def _problem(what: str, entity_id: str, exc: Exception) -> str:
+    text = f"{what} for entity {entity_id!r} failed after the commit: {type(exc).__name__}: {exc}"
+    logger.error(text)
+    return text
+
+
+def _with_problems(result: TransitionResult, problems: list[str]) -> TransitionResult:
+    if not problems:
+        return result
+    return replace(
+        result, metadata=frozen_mapping({**result.metadata, "after_commit_errors": problems})
+    )
 
 
 def _exists(entity_id: str) -> FSMError:

@@ -369,10 +369,10 @@ class EntitySession(Generic[S, T, C]):
                 state_name=state,
             )
         history = snapshot.get("history") or {}
-        if isinstance(history, Mapping):
-            history = {
-                spec.current_name(str(k)): spec.current_name(str(v)) for k, v in history.items()
-            }
+        if isinstance(history, Mapping) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in history.items()
+        ):
+            history = {spec.current_name(k): spec.current_name(v) for k, v in history.items()}
         if not isinstance(history, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) and machine._engine.has_state(v)
             for k, v in history.items()

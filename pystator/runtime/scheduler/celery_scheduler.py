@@ -58,8 +58,10 @@ class CeleryScheduler(SchedulerBase):
     async def schedule(self, job: ScheduledJob) -> None:
         previous = self._sent.pop(job.key, None)
         if previous is not None and previous.job_id != job.job_id:
-            self._revoke(previous.job_id)
-        self.app.send_task(
+            await asyncio.to_thread(self._revoke, previous.job_id)
+        # Sending talks to the broker synchronously; keep it off the event loop.
+        await asyncio.to_thread(
+            self.app.send_task,
             self.task_name,
             args=[job.to_json()],
             countdown=max(0.0, job.due_at - now()),
@@ -78,7 +80,7 @@ class CeleryScheduler(SchedulerBase):
             if wanted is not None and job.armed_in not in wanted:
                 continue
             del self._sent[key]
-            self._revoke(job.job_id)
+            await asyncio.to_thread(self._revoke, job.job_id)
             dropped += 1
         return dropped
 

@@ -293,6 +293,6 @@ class RedisScheduler(SchedulerBase):
         """Stop, then close the client if this scheduler created it."""
         await self.stop()
         if self._client is not None and self._client is not self._given:
-            await self._client.aclose()
+            await self._client.aclose(close_connection_pool=True)
         self._client = None
         self._scripts.clear()

@@ -31,6 +31,10 @@ class EntityRecord:
     fingerprint: str = ""
 
 
+#: An idempotency key and the outcome to store with it, written with the entity or not at all.
+Outcome = tuple[str, Mapping[str, Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One processed event, appended with every committed write."""
@@ -77,10 +81,16 @@ class VersionedStateStore(Protocol):
     def load(self, entity_id: str) -> EntityRecord | None: ...
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         """Write `record` if the stored version is still `expected_version` (0: absent);
-        returns the new version, or raises StaleVersionError."""
+        returns the new version, or raises StaleVersionError. With `outcome`, the
+        idempotency key is stored in the same atomic write, and a key already stored
+        raises DuplicateEventError instead of writing."""
         ...
 
     def history(self, entity_id: str) -> list[HistoryEntry]: ...
@@ -100,7 +110,11 @@ class RecordStore:
         raise NotImplementedError
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         raise NotImplementedError
 
@@ -150,9 +164,13 @@ class RecordStore:
         return await asyncio.to_thread(self.load, entity_id)
 
     async def asave(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
-        return await asyncio.to_thread(self.save, record, expected_version, entry)
+        return await asyncio.to_thread(self.save, record, expected_version, entry, outcome)
 
     async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
         return await asyncio.to_thread(self.history, entity_id)

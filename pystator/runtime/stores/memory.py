@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from pystator.runtime.errors import FSMError, StaleVersionError
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry
+from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome
 
 
 def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,7 +79,11 @@ class InMemoryStateStore:
         return replace(record, context=copy.deepcopy(dict(record.context))) if record else None
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         context = _checked_context(record.context)
         with self._lock:
@@ -92,10 +96,14 @@ class InMemoryStateStore:
                     expected_version,
                     actual,
                 )
+            if outcome is not None and outcome[0] in self._outcomes:
+                raise DuplicateEventError(record.entity_id, outcome[0])
             version = actual + 1
             self._records[record.entity_id] = replace(record, context=context, version=version)
             if entry is not None:
                 self._history.setdefault(record.entity_id, []).append(entry)
+            if outcome is not None:
+                self._outcomes[outcome[0]] = dict(outcome[1])
             return version
 
     def history(self, entity_id: str) -> list[HistoryEntry]:
@@ -112,6 +120,10 @@ class InMemoryStateStore:
         return self.load(entity_id)
 
     async def asave(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
-        return self.save(record, expected_version, entry)
+        return self.save(record, expected_version, entry, outcome)

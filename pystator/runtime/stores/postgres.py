@@ -10,9 +10,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
+from pystator.runtime.errors import (
+    ConfigurationError,
+    DuplicateEventError,
+    FSMError,
+    StaleVersionError,
+)
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -178,7 +183,11 @@ class PostgresStateStore(RecordStore):
         )
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         context = dumps(dict(record.context), "context")
         history = dumps(dict(record.history), "history")
@@ -232,10 +241,24 @@ class PostgresStateStore(RecordStore):
                 entry.timestamp,
                 entry.duration_ms,
             )
-        with self._connection() as connection:
-            row = connection.execute(
-                f"WITH written AS ({write}){log} SELECT count(*) FROM written", params
-            ).fetchone()
+        if outcome is not None:
+            # A key stored before violates the primary key, which aborts the whole statement.
+            log += (
+                f", remembered AS (INSERT INTO {self.schema}.event_outcomes (key, outcome) "
+                "SELECT %s, %s FROM written)"
+            )
+            params = (*params, outcome[0], dumps(dict(outcome[1]), "outcome"))
+        from psycopg import errors
+
+        try:
+            with self._connection() as connection:
+                row = connection.execute(
+                    f"WITH written AS ({write}){log} SELECT count(*) FROM written", params
+                ).fetchone()
+        except errors.UniqueViolation:
+            if outcome is None:
+                raise
+            raise DuplicateEventError(record.entity_id, outcome[0]) from None
         if row is None or row[0] != 1:
             raise StaleVersionError(
                 f"entity {record.entity_id!r} changed since it was read",

@@ -11,17 +11,19 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pystator.runtime.errors import FSMError, StaleVersionError
+from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
+if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
            'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
            'machine_version', ARGV[9], 'fingerprint', ARGV[10])
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
+if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
 """
 
@@ -99,7 +101,11 @@ class RedisStateStore(RecordStore):
         )
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         version = expected_version + 1
         row = ""
@@ -118,7 +124,11 @@ class RedisStateStore(RecordStore):
                 "history row",
             )
         written = self._save(
-            keys=[self._entity_key(record.entity_id), self._history_key(record.entity_id)],
+            keys=[
+                self._entity_key(record.entity_id),
+                self._history_key(record.entity_id),
+                f"{self.key_prefix}:outcome:{outcome[0] if outcome else ''}",
+            ],
             args=[
                 str(expected_version),
                 record.state,
@@ -130,9 +140,12 @@ class RedisStateStore(RecordStore):
                 row,
                 record.machine_version,
                 record.fingerprint,
+                json.dumps(dict(outcome[1])) if outcome else "",
             ],
             client=self.client,
         )
+        if int(written) == -2 and outcome is not None:
+            raise DuplicateEventError(record.entity_id, outcome[0])
         if int(written) < 0:
             raise StaleVersionError(
                 f"entity {record.entity_id!r} changed since it was read",

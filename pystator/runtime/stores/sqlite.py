@@ -13,9 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, FSMError, StaleVersionError
+from pystator.runtime.errors import (
+    ConfigurationError,
+    DuplicateEventError,
+    FSMError,
+    StaleVersionError,
+)
 from pystator.runtime.stores._codec import dumps, loads
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS entity_states (
@@ -140,7 +145,11 @@ class SQLiteStateStore(RecordStore):
         )
 
     def save(
-        self, record: EntityRecord, expected_version: int, entry: HistoryEntry | None = None
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
     ) -> int:
         context = dumps(dict(record.context), "context")
         history = dumps(dict(record.history), "history")
@@ -162,6 +171,13 @@ class SQLiteStateStore(RecordStore):
                         expected_version,
                         actual,
                     )
+                if (
+                    outcome is not None
+                    and db.execute(
+                        "SELECT 1 FROM event_outcomes WHERE key = ?", (outcome[0],)
+                    ).fetchone()
+                ):
+                    raise DuplicateEventError(record.entity_id, outcome[0])
                 version = actual + 1
                 db.execute(
                     "INSERT INTO entity_states "
@@ -201,6 +217,11 @@ class SQLiteStateStore(RecordStore):
                             entry.timestamp,
                             entry.duration_ms,
                         ),
+                    )
+                if outcome is not None:
+                    db.execute(
+                        "INSERT INTO event_outcomes (key, outcome) VALUES (?, ?)",
+                        (outcome[0], dumps(dict(outcome[1]), "outcome")),
                     )
                 db.execute("COMMIT")
             except BaseException:
