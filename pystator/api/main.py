@@ -7,6 +7,7 @@ entity events through the Orchestrator and the configured store.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -38,6 +39,7 @@ from pystator.runtime.visualization import to_mermaid
 from pystator.worker import submit_event
 
 # Six bytes per character at worst in JSON, so a valid document always fits the body limit.
+logger = logging.getLogger("pystator.api")
 MAX_YAML_CHARS = 262_144
 NAME = Annotated[str, Field(min_length=1, max_length=200)]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
@@ -148,6 +150,12 @@ class EntityIn(Strict):
     context: dict[str, Any] = {}
 
 
+class TimerOut(BaseModel):
+    state: str
+    event: str
+    delay_ms: int
+
+
 class EntityOut(BaseModel):
     entity_id: str
     machine: str
@@ -156,6 +164,7 @@ class EntityOut(BaseModel):
     version: int
     machine_version: str
     allowed_triggers: list[str]
+    pending_timers: list[TimerOut]
 
 
 class EventIn(Strict):
@@ -304,6 +313,12 @@ class Service:
         with self._lock:
             found = self._orchestrators.get(key)
             if found is None:
+                if machine.spec.timers:
+                    logger.warning(
+                        "machine %r has timers; the API arms none (no scheduler): its "
+                        "entities list them under pending_timers",
+                        machine_id,
+                    )
                 found = Orchestrator(machine, self.db.store)
                 self._orchestrators[key] = found
             return found
@@ -611,6 +626,10 @@ def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityO
         version=record.version,
         machine_version=record.machine_version,
         allowed_triggers=session.allowed_triggers,
+        pending_timers=[
+            TimerOut(state=t.state, event=t.event, delay_ms=t.delay_ms)
+            for t in session.pending_timers
+        ],
     )
 
 

@@ -36,7 +36,7 @@ from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
-from pystator.runtime.spec import frozen_mapping
+from pystator.runtime.spec import MachineSpec, after_trigger, frozen_mapping, timeout_trigger
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
 from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
 
@@ -232,7 +232,9 @@ class Orchestrator:
         payload = _check_arguments(entity_id, CREATE_TRIGGER, context)
         session = self.machine.create(payload)
         config = session.parallel_config
+        spec = self.machine.spec
         record = EntityRecord(
+            timers={name: 1 for name in self._active(session) if name in spec.timers},
             entity_id=entity_id,
             state=session.current_state,
             context=dict(session.context),
@@ -270,7 +272,7 @@ class Orchestrator:
                 f"job of machine {job.machine!r} sent to the orchestrator of {self.machine.name!r}"
             )
         result = await self._aprocess(
-            job.entity_id, job.event, {}, f"timer\x1f{job.job_id}", job.armed_in
+            job.entity_id, self._event_of(job), {}, f"timer\x1f{job.job_id}", job
         )
         outcome = TimerOutcome(job, result, now())
         self.timer_log.append(outcome)
@@ -279,6 +281,21 @@ class Orchestrator:
                 "timer %r of entity %r is stale: it left %r", job.event, job.entity_id, job.armed_in
             )
         return result
+
+    def _event_of(self, job: ScheduledJob) -> str:
+        """The job's event in this machine version: a state renamed since the job was armed
+        has its timer events renamed with it."""
+        spec = self.machine.spec
+        armed_in = spec.current_name(job.armed_in)
+        if armed_in == job.armed_in:
+            return job.event
+        for timer in spec.timers.get(armed_in, ()):
+            if job.event.lower() in (
+                timeout_trigger(job.armed_in).lower(),
+                after_trigger(job.armed_in, timer.delay_ms).lower(),
+            ):
+                return timer.event
+        return job.event
 
     async def service_done(
         self, entity_id: str, service_id: str, context: Mapping[str, Any] | None = None
@@ -305,7 +322,7 @@ class Orchestrator:
         trigger: str,
         payload: dict[str, Any],
         idempotency_key: str | None,
-        require_active: str | None,
+        timer: ScheduledJob | None,
     ) -> TransitionResult:
         replay = self._replay(idempotency_key, entity_id)
         if replay is not None:
@@ -314,7 +331,7 @@ class Orchestrator:
         while True:
             try:
                 result, session, commit = await self._adecide_and_commit(
-                    entity_id, trigger, payload, require_active, idempotency_key
+                    entity_id, trigger, payload, timer, idempotency_key
                 )
                 break
             except DuplicateEventError:
@@ -373,6 +390,25 @@ class Orchestrator:
         )
         left = [name for name in commit.before if name not in after or name in entered]
         return list(reversed(left)), entered
+
+    def _armed(
+        self,
+        record: EntityRecord | None,
+        commit: _Commit,
+        session: EntitySession[Any, Any, Any],
+        result: TransitionResult,
+    ) -> dict[str, int]:
+        """The record's `timers` after `commit`: entries of states left are dropped, states
+        entered with timers get the version the commit writes."""
+        spec = self.machine.spec
+        left, entered = self._changes(commit, session, result)
+        armed = {
+            name: version
+            for name, version in _current_timers(spec, record).items()
+            if name not in left
+        }
+        armed.update({name: commit.version for name in entered if name in spec.timers})
+        return armed
 
     def _jobs(self, commit: _Commit, entered: tuple[str, ...]) -> list[ScheduledJob]:
         spec = self.machine.spec
@@ -494,10 +530,6 @@ class Orchestrator:
     def _delay(self, attempt: int) -> float:
         return float(min(1.0, self.retry_base_delay * (2 ** (attempt - 1))))
 
-    def _session(self, entity_id: str) -> tuple[EntitySession[Any, Any, Any], int]:
-        record = self.store.load(entity_id)
-        return self._from_record(entity_id, record)
-
     def _from_record(
         self, entity_id: str, record: EntityRecord | None
     ) -> tuple[EntitySession[Any, Any, Any], int]:
@@ -556,7 +588,8 @@ class Orchestrator:
     def _decide_and_commit(
         self, entity_id: str, trigger: str, payload: dict[str, Any], key: str | None = None
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
-        session, version = self._session(entity_id)
+        record = self.store.load(entity_id)
+        session, version = self._from_record(entity_id, record)
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
         if refused is not None:
             return refused, session, None
@@ -566,7 +599,10 @@ class Orchestrator:
         result = session.send(trigger, **payload)
         commit = None
         if result.success:
-            write = self._write(entity_id, session, version, source, result, started)
+            # Stores write version + 1; the timers map records that as the entry version.
+            planned = _Commit(entity_id, before, source, version + 1)
+            timers = self._armed(record, planned, session, result)
+            write = self._write(entity_id, session, version, source, result, started, timers)
             outcome = self._outcome_of(key, entity_id, result)
             if outcome is not None:
                 written = self.store.save(*write, outcome=outcome)
@@ -581,18 +617,23 @@ class Orchestrator:
         entity_id: str,
         trigger: str,
         payload: dict[str, Any],
-        require_active: str | None = None,
+        timer: ScheduledJob | None = None,
         key: str | None = None,
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         aload = getattr(self.store, "aload", None)
         record = await aload(entity_id) if aload else self.store.load(entity_id)
-        if require_active is not None and record is None:
-            return _stale(entity_id, "", trigger, require_active), self.machine.create(), None
+        if timer is not None and record is None:
+            return _stale(entity_id, "", trigger, timer.armed_in), self.machine.create(), None
         session, version = self._from_record(entity_id, record)
         source = session.current_state
         before = self._active(session) if version else ()
-        if require_active is not None and require_active not in before:
-            return _stale(entity_id, source, trigger, require_active), session, None
+        if timer is not None:
+            armed_in = self.machine.spec.current_name(timer.armed_in)
+            entry = _current_timers(self.machine.spec, record).get(armed_in)
+            # The timer belongs to one entry of its state: if the entity left the state, or
+            # left and entered it again since, this job is not the state's timer any more.
+            if armed_in not in before or entry != timer.armed_version:
+                return _stale(entity_id, source, trigger, timer.armed_in), session, None
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
         if refused is not None:
             return refused, session, None
@@ -600,7 +641,9 @@ class Orchestrator:
         result = await session.asend(trigger, **payload)
         commit = None
         if result.success:
-            write = self._write(entity_id, session, version, source, result, started)
+            planned = _Commit(entity_id, before, source, version + 1)
+            timers = self._armed(record, planned, session, result)
+            write = self._write(entity_id, session, version, source, result, started, timers)
             outcome = self._outcome_of(key, entity_id, result)
             asave = getattr(self.store, "asave", None)
             if asave is not None:
@@ -640,9 +683,11 @@ class Orchestrator:
         source: str,
         result: TransitionResult,
         started: float,
+        timers: Mapping[str, int],
     ) -> tuple[EntityRecord, int, HistoryEntry]:
         config = session.parallel_config
         record = EntityRecord(
+            timers=timers,
             entity_id=entity_id,
             state=session.current_state,
             context=dict(session.context),
@@ -737,7 +782,14 @@ class Orchestrator:
         source = record.state if record else self.machine.get_initial_state()
         context = dict(record.context) if record else {}
         context["_error"] = str(error)
+        spec = self.machine.spec
+        entered = active_states(spec, fallback)
         moved = EntityRecord(
+            timers={
+                name: (record.version if record else 0) + 1
+                for name in entered
+                if name in spec.timers
+            },
             entity_id=entity_id,
             state=fallback,
             context=context,
@@ -794,6 +846,13 @@ def _with_problems(result: TransitionResult, problems: list[str]) -> TransitionR
     return replace(
         result, metadata=frozen_mapping({**result.metadata, "after_commit_errors": problems})
     )
+
+
+def _current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str, int]:
+    """The record's timer entries under this machine version's state names."""
+    if record is None:
+        return {}
+    return {spec.current_name(name): version for name, version in record.timers.items()}
 
 
 def _exists(entity_id: str) -> FSMError:

@@ -134,6 +134,11 @@ class Worker:
         key = (machine_id, id(machine))
         found = self._orchestrators.get(key)
         if found is None:
+            if machine.spec.timers:
+                logger.warning(
+                    "machine %r has timers; the worker arms none (it has no scheduler)",
+                    machine_id,
+                )
             found = Orchestrator(machine, self.db.store)
             self._orchestrators[key] = found
         return found

@@ -109,3 +109,12 @@ def test_unknown_fields_are_refused(client: TestClient) -> None:
 def test_a_bad_machine_id_is_refused(client: TestClient) -> None:
     response = client.post("/api/v1/machines", json={"yaml": ORDER_YAML, "id": "../../etc"})
     assert response.status_code == 422
+
+
+def test_the_depth_limit_holds_whatever_the_content_type_says(client: TestClient) -> None:
+    nested = '{"machine_id": "m", "entity_id": "e", "context": ' + "[" * 300 + "]" * 300 + "}"
+    for content_type in ("application/JSON", "text/plain", ""):
+        response = client.post(
+            "/api/v1/entities", content=nested, headers={"content-type": content_type}
+        )
+        assert response.status_code == 400, content_type

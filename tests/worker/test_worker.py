@@ -152,3 +152,10 @@ def test_four_workers_drain_5000_events_once_each_in_entity_order(
         ), entity
         assert len(database.store.history(entity)) == session.context["count"]
     print(f"\n4 workers drained 5000 events; per worker: {counts}")
+
+
+def test_a_memory_database_is_refused_with_the_reason() -> None:
+    from pystator.runtime.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="not SQLite :memory:"):
+        Database("sqlite:///:memory:")

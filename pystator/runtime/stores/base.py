@@ -17,7 +17,8 @@ class EntityRecord:
     """One entity as stored: state, context, history, parallel configuration, version.
 
     `machine_version` and `fingerprint` name the machine that wrote it, so an entity whose
-    state a later machine no longer defines is reported with both versions.
+    state a later machine no longer defines is reported with both versions; `timers` says
+    which entry of each timed state the pending timers belong to.
     """
 
     entity_id: str
@@ -29,6 +30,9 @@ class EntityRecord:
     parallel: str | None = None
     machine_version: str = ""
     fingerprint: str = ""
+    #: For each active state with timers, the entity version written when it was entered:
+    #: a timer fires only for the entry that armed it.
+    timers: Mapping[str, int] = field(default_factory=dict)
 
 
 #: An idempotency key and the outcome to store with it, written with the entity or not at all.

@@ -31,13 +31,16 @@ TABLES = (
         parallel TEXT,
         version BIGINT NOT NULL,
         machine_version TEXT NOT NULL DEFAULT '',
-        fingerprint TEXT NOT NULL DEFAULT ''
+        fingerprint TEXT NOT NULL DEFAULT '',
+        timers TEXT NOT NULL DEFAULT '{{}}'
     )""",
     # Tables created before entities carried their machine's version get the columns.
     "ALTER TABLE {schema}.entity_states "
     "ADD COLUMN IF NOT EXISTS machine_version TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE {schema}.entity_states "
     "ADD COLUMN IF NOT EXISTS fingerprint TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE {schema}.entity_states "
+    "ADD COLUMN IF NOT EXISTS timers TEXT NOT NULL DEFAULT '{{}}'",
     """CREATE TABLE IF NOT EXISTS {schema}.transition_history (
         id BIGSERIAL PRIMARY KEY,
         entity_id TEXT NOT NULL,
@@ -160,13 +163,23 @@ class PostgresStateStore(RecordStore):
         with self._connection() as connection:
             row = connection.execute(
                 f"SELECT state, context, version, machine_name, history, parallel, "
-                f"machine_version, fingerprint FROM {self.schema}.entity_states "
+                f"machine_version, fingerprint, timers FROM {self.schema}.entity_states "
                 "WHERE entity_id = %s",
                 (entity_id,),
             ).fetchone()
         if row is None:
             return None
-        state, context, version, machine_name, history, parallel, machine_version, print_ = row
+        (
+            state,
+            context,
+            version,
+            machine_name,
+            history,
+            parallel,
+            machine_version,
+            print_,
+            timers,
+        ) = row
         loaded = loads(context, "context", entity_id)
         if not isinstance(loaded, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
@@ -180,6 +193,7 @@ class PostgresStateStore(RecordStore):
             parallel,
             machine_version,
             print_,
+            loads(timers, "timers", entity_id),
         )
 
     def save(
@@ -202,13 +216,14 @@ class PostgresStateStore(RecordStore):
             version,
             record.machine_version,
             record.fingerprint,
+            dumps(dict(record.timers), "timers"),
             record.entity_id,
         )
         if expected_version == 0:
             write = (
                 f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
-                "history, parallel, version, machine_version, fingerprint, entity_id) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "history, parallel, version, machine_version, fingerprint, timers, entity_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (entity_id) DO NOTHING RETURNING entity_id"
             )
             params: tuple[Any, ...] = values
@@ -216,7 +231,7 @@ class PostgresStateStore(RecordStore):
             write = (
                 f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
                 "context = %s, history = %s, parallel = %s, version = %s, "
-                "machine_version = %s, fingerprint = %s "
+                "machine_version = %s, fingerprint = %s, timers = %s "
                 "WHERE entity_id = %s AND version = %s RETURNING entity_id"
             )
             params = (*values, expected_version)

@@ -21,7 +21,7 @@ if current ~= ARGV[1] then return -1 end
 if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
            'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
-           'machine_version', ARGV[9], 'fingerprint', ARGV[10])
+           'machine_version', ARGV[9], 'fingerprint', ARGV[10], 'timers', ARGV[12])
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
@@ -98,6 +98,7 @@ class RedisStateStore(RecordStore):
             fields.get("parallel") or None,
             fields.get("machine_version", ""),
             fields.get("fingerprint", ""),
+            loads(fields.get("timers", "{}"), "timers", entity_id),
         )
 
     def save(
@@ -141,6 +142,7 @@ class RedisStateStore(RecordStore):
                 record.machine_version,
                 record.fingerprint,
                 json.dumps(dict(outcome[1])) if outcome else "",
+                dumps(dict(record.timers), "timers"),
             ],
             client=self.client,
         )

@@ -32,7 +32,8 @@ SCHEMA = (
         parallel TEXT,
         version INTEGER NOT NULL,
         machine_version TEXT NOT NULL DEFAULT '',
-        fingerprint TEXT NOT NULL DEFAULT ''
+        fingerprint TEXT NOT NULL DEFAULT '',
+        timers TEXT NOT NULL DEFAULT '{}'
     )""",
     """CREATE TABLE IF NOT EXISTS transition_history (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,10 +95,15 @@ class SQLiteStateStore(RecordStore):
                 self._db.execute(statement)
             # Tables created before entities carried their machine's version get the columns.
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(entity_states)")}
-            for column in ("machine_version", "fingerprint"):
+            for column, default in (
+                ("machine_version", "''"),
+                ("fingerprint", "''"),
+                ("timers", "'{}'"),
+            ):
                 if column not in columns:
                     self._db.execute(
-                        f"ALTER TABLE entity_states ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                        f"ALTER TABLE entity_states ADD COLUMN {column} TEXT NOT NULL "
+                        f"DEFAULT {default}"
                     )
 
     def close(self) -> None:
@@ -123,12 +129,22 @@ class SQLiteStateStore(RecordStore):
         with self._lock:
             row = self._db.execute(
                 "SELECT state, context, version, machine_name, history, parallel, "
-                "machine_version, fingerprint FROM entity_states WHERE entity_id = ?",
+                "machine_version, fingerprint, timers FROM entity_states WHERE entity_id = ?",
                 (entity_id,),
             ).fetchone()
         if row is None:
             return None
-        state, context, version, machine_name, history, parallel, machine_version, print_ = row
+        (
+            state,
+            context,
+            version,
+            machine_name,
+            history,
+            parallel,
+            machine_version,
+            print_,
+            timers,
+        ) = row
         loaded_context = loads(context, "context", entity_id)
         if not isinstance(loaded_context, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
@@ -142,6 +158,7 @@ class SQLiteStateStore(RecordStore):
             parallel,
             machine_version,
             print_,
+            loads(timers, "timers", entity_id),
         )
 
     def save(
@@ -182,13 +199,13 @@ class SQLiteStateStore(RecordStore):
                 db.execute(
                     "INSERT INTO entity_states "
                     "(entity_id, machine_name, state, context, history, parallel, version, "
-                    "machine_version, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "machine_version, fingerprint, timers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(entity_id) DO UPDATE SET "
                     "machine_name = excluded.machine_name, state = excluded.state, "
                     "context = excluded.context, history = excluded.history, "
                     "parallel = excluded.parallel, version = excluded.version, "
                     "machine_version = excluded.machine_version, "
-                    "fingerprint = excluded.fingerprint",
+                    "fingerprint = excluded.fingerprint, timers = excluded.timers",
                     (
                         record.entity_id,
                         record.machine_name,
@@ -199,6 +216,7 @@ class SQLiteStateStore(RecordStore):
                         version,
                         record.machine_version,
                         record.fingerprint,
+                        dumps(dict(record.timers), "timers"),
                     ),
                 )
                 if entry is not None:

@@ -281,3 +281,89 @@ def test_creating_an_entity_arms_the_timers_of_its_initial_state() -> None:
         await orchestrator.close()
 
     asyncio.run(scenario())
+
+
+def test_one_job_fired_twice_at_once_changes_the_entity_once(tmp_path: Any) -> None:
+    from pystator import SQLiteStateStore
+
+    async def scenario() -> None:
+        store = SQLiteStateStore(f"sqlite:///{tmp_path / 'e.db'}").connect()
+        scheduler = AsyncioScheduler()
+        orchestrator = Orchestrator(StateMachine.from_yaml(TIMED), store, scheduler=scheduler)
+        for trigger in ("submit", "ack", "cool"):
+            await orchestrator.async_process_event("o-1", trigger)
+        (job,) = await scheduler.pending(entity_id="o-1")
+        first, second = await asyncio.gather(orchestrator.fire(job), orchestrator.fire(job))
+        assert {first.target_state, second.target_state} == {"done"}
+        assert [entry.trigger for entry in store.history("o-1")].count("warm") == 1
+        await orchestrator.close()
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_job_from_an_earlier_entry_of_its_state_is_stale() -> None:
+    async def scenario() -> None:
+        orchestrator, scheduler, store = setup()
+        await orchestrator.async_process_event("o-1", "submit")
+        (old,) = await scheduler.pending(entity_id="o-1")
+        await orchestrator.async_process_event("o-1", "refresh")  # leaves and re-enters
+        result = await orchestrator.fire(old)
+        assert result.metadata["reason"] == "stale_timer"
+        assert state(store, "o-1") == "pending"
+        (new,) = await scheduler.pending(entity_id="o-1")
+        assert new.armed_version == 2
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_scheduler_failure_after_the_commit_is_reported_and_the_event_stays_recorded() -> None:
+    class Down(AsyncioScheduler):
+        async def schedule(self, job: ScheduledJob) -> None:
+            raise ConnectionError("scheduler unreachable")
+
+    async def scenario() -> None:
+        store = InMemoryStateStore()
+        machine = StateMachine.from_yaml(TIMED)
+        orchestrator = Orchestrator(machine, store, scheduler=Down())
+        result = await orchestrator.async_process_event("o-1", "submit", idempotency_key="k")
+        assert result.success and state(store, "o-1") == "pending"
+        assert "scheduler unreachable" in result.metadata["after_commit_errors"][0]
+        again = await orchestrator.async_process_event("o-1", "submit", idempotency_key="k")
+        assert again.metadata.get("replayed") is True
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_entity_of_another_machine_is_refused() -> None:
+    orchestrator, _, store = setup()
+    from pystator.runtime.stores import EntityRecord
+
+    store.save(EntityRecord("o-1", "pending", {}, 0, "someone_else"), 0)
+    with pytest.raises(FSMError, match="belongs to machine 'someone_else'"):
+        asyncio.run(orchestrator.async_process_event("o-1", "ack"))
+
+
+def test_a_timer_armed_before_its_state_was_renamed_still_fires(tmp_path: Any) -> None:
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(
+        TIMED.read_text()
+        .replace("  - name: pending\n", "  - name: awaiting\n    renamed_from: [pending]\n")
+        .replace("source: pending", "source: awaiting")
+        .replace("dest: pending", "dest: awaiting")
+    )
+
+    async def scenario() -> None:
+        store = InMemoryStateStore()
+        old_scheduler = AsyncioScheduler()
+        before = Orchestrator(StateMachine.from_yaml(TIMED), store, scheduler=old_scheduler)
+        await before.async_process_event("o-1", "submit")
+        (job,) = await old_scheduler.pending(entity_id="o-1")
+        await before.close()
+        after = Orchestrator(StateMachine.from_yaml(renamed), store)
+        result = await after.fire(job)
+        assert (result.source_state, result.target_state) == ("awaiting", "expired")
+
+    asyncio.run(scenario())
