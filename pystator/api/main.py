@@ -38,8 +38,8 @@ from pystator.runtime.spec import MachineSpec
 from pystator.runtime.visualization import to_mermaid
 from pystator.worker import submit_event
 
-# Six bytes per character at worst in JSON, so a valid document always fits the body limit.
 logger = logging.getLogger("pystator.api")
+# Six bytes per character at worst in JSON, so a valid document always fits the body limit.
 MAX_YAML_CHARS = 262_144
 NAME = Annotated[str, Field(min_length=1, max_length=200)]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
