@@ -13,7 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pystator.runtime.spec import MachineSpec, TimerSpec, TransitionSpec
+from pystator.runtime.spec import (
+    AUTO_TRIGGER,
+    MAX_AUTO_CHAIN,
+    MachineSpec,
+    TimerSpec,
+    TransitionSpec,
+)
 
 _HISTORY_DEST = re.compile(r"^H\*?\((?P<parent>.+)\)$")
 
@@ -131,29 +137,65 @@ def entered_states(
     """The states a committed transition entered, re-entered ones included.
 
     Active states that were not active before were entered. A transition back into an
-    active state (an external self-transition, or one to an ancestor) also leaves and
-    enters it again; that is found from the transition the table picked.
+    active state (an external self-transition, one to an ancestor, one inside a region,
+    or an eventless step that comes back) also leaves and enters it again; that is found
+    from the transitions the table picks for the step.
     """
     entered = [name for name in after if name not in before]
-    transition = _picked(spec, source, trigger, target)
-    if transition is not None and not transition.internal:
+    for transition, _ in _steps(spec, source, trigger, target, before, after):
+        if transition.internal:
+            continue
         history = _HISTORY_DEST.match(transition.dest)
         dest = history.group("parent") if history else transition.dest
-        if dest in before:
-            # Leaving and entering `dest` again: it and everything below it is re-entered.
-            below = after[after.index(dest) :] if dest in after else ()
-            entered += [name for name in below if name not in entered]
+        if dest in after:
+            # An external transition enters its destination and what lies below it, even
+            # when the entity was there before the step (it left and came back).
+            entered += [
+                name for name in after[after.index(dest) :] if dest in active_states(spec, name)
+            ]
     order = {name: index for index, name in enumerate(after)}
     return tuple(sorted(set(entered), key=lambda name: order.get(name, len(order))))
 
 
-def _picked(spec: MachineSpec, source: str, trigger: str, target: str) -> TransitionSpec | None:
-    for candidate in spec.table.get(source, {}).get(trigger, ()):
-        if candidate.target == target:
-            return spec.transitions[candidate.transition]
-        for alternative in candidate.by_history.values():
-            if alternative.target == target:
-                return spec.transitions[alternative.transition]
+def _steps(
+    spec: MachineSpec,
+    source: str,
+    trigger: str,
+    target: str,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+) -> list[tuple[TransitionSpec, str]]:
+    """The transitions a step took, each with the state it left from: the one the table
+    picks for `trigger` (from the state, or from a region state of a parallel state),
+    then any eventless transitions that led on to `target`."""
+    sources = [source, *(name for name in before if name != source)]
+    for origin in sources:
+        for candidate in spec.table.get(origin, {}).get(trigger, ()):
+            options = [candidate, *candidate.by_history.values()]
+            for option in options:
+                landed = option.target
+                if landed == target or (origin != source and landed in after):
+                    return [(spec.transitions[option.transition], origin)]
+                chain = _eventless(spec, landed, target)
+                if chain is not None:
+                    return [(spec.transitions[option.transition], origin), *chain]
+    return []
+
+
+def _eventless(
+    spec: MachineSpec, start: str, target: str
+) -> list[tuple[TransitionSpec, str]] | None:
+    """Eventless transitions from `start` that reach `target` (first candidates only)."""
+    steps: list[tuple[TransitionSpec, str]] = []
+    current = start
+    for _ in range(MAX_AUTO_CHAIN):
+        candidates = spec.table.get(current, {}).get(AUTO_TRIGGER, ())
+        if not candidates:
+            return None
+        steps.append((spec.transitions[candidates[0].transition], current))
+        current = candidates[0].target
+        if current == target:
+            return steps
     return None
 
 

@@ -185,3 +185,41 @@ def test_timer_events_follow_the_event_normaliser(write_yaml: Write) -> None:
     assert [t.event for t in spec.timers["IDLE"]] == ["_after_idle_5_ms"]
     session = StateMachine.from_yaml(path).create()
     assert session.send("_timeout_WAIT").target_state == "DONE"
+
+
+def test_a_self_transition_inside_a_region_re_enters_the_region_state(write_yaml: Write) -> None:
+    path = write_yaml(
+        """\
+        states:
+          - {name: idle, type: initial}
+          - name: active
+            type: parallel
+            regions:
+              - {name: r1, initial: a1, states: [a1, a2]}
+              - {name: r2, initial: b1, states: [b1, b2]}
+          - {name: b1, parent: active, timeout: {seconds: 7, destination: closed}}
+          - {name: closed, type: terminal}
+        transitions:
+          - {trigger: go, source: idle, dest: active}
+          - {trigger: again, source: b1, dest: b1, region: r2}
+        """
+    )
+    spec = compile_path(path).spec
+    active = active_states(spec, "active", ("a1", "b1"))
+    assert entered_states(spec, "active", "again", "active", active, active) == ("b1",)
+
+
+def test_an_eventless_step_back_re_enters_the_state(write_yaml: Write) -> None:
+    path = write_yaml(
+        """\
+        states:
+          - {name: a, type: initial, timeout: {seconds: 5, destination: z}}
+          - {name: b}
+          - {name: z, type: terminal}
+        transitions:
+          - {trigger: go, source: a, dest: b}
+          - {source: b, dest: a, auto: true}
+        """
+    )
+    spec = compile_path(path).spec
+    assert entered_states(spec, "a", "go", "a", ("a",), ("a",)) == ("a",)
