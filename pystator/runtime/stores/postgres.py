@@ -13,10 +13,15 @@ from typing import Any
 from pystator.runtime.errors import (
     ConfigurationError,
     DuplicateEventError,
-    FSMError,
     StaleVersionError,
 )
-from pystator.runtime.stores._codec import dumps, loads, missing_extra
+from pystator.runtime.stores._codec import (
+    RECORD_COLUMNS,
+    dumps,
+    loads,
+    missing_extra,
+    record_from_row,
+)
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -162,39 +167,10 @@ class PostgresStateStore(RecordStore):
     def load(self, entity_id: str) -> EntityRecord | None:
         with self._connection() as connection:
             row = connection.execute(
-                f"SELECT state, context, version, machine_name, history, parallel, "
-                f"machine_version, fingerprint, timers FROM {self.schema}.entity_states "
-                "WHERE entity_id = %s",
+                f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states WHERE entity_id = %s",
                 (entity_id,),
             ).fetchone()
-        if row is None:
-            return None
-        (
-            state,
-            context,
-            version,
-            machine_name,
-            history,
-            parallel,
-            machine_version,
-            print_,
-            timers,
-        ) = row
-        loaded = loads(context, "context", entity_id)
-        if not isinstance(loaded, dict):
-            raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
-        return EntityRecord(
-            entity_id,
-            state,
-            loaded,
-            int(version),
-            machine_name,
-            loads(history, "history", entity_id),
-            parallel,
-            machine_version,
-            print_,
-            loads(timers, "timers", entity_id),
-        )
+        return None if row is None else record_from_row(entity_id, row)
 
     def save(
         self,

@@ -16,10 +16,9 @@ from typing import Any
 from pystator.runtime.errors import (
     ConfigurationError,
     DuplicateEventError,
-    FSMError,
     StaleVersionError,
 )
-from pystator.runtime.stores._codec import dumps, loads
+from pystator.runtime.stores._codec import RECORD_COLUMNS, dumps, loads, record_from_row
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 SCHEMA = (
@@ -128,38 +127,9 @@ class SQLiteStateStore(RecordStore):
     def load(self, entity_id: str) -> EntityRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT state, context, version, machine_name, history, parallel, "
-                "machine_version, fingerprint, timers FROM entity_states WHERE entity_id = ?",
-                (entity_id,),
+                f"SELECT {RECORD_COLUMNS} FROM entity_states WHERE entity_id = ?", (entity_id,)
             ).fetchone()
-        if row is None:
-            return None
-        (
-            state,
-            context,
-            version,
-            machine_name,
-            history,
-            parallel,
-            machine_version,
-            print_,
-            timers,
-        ) = row
-        loaded_context = loads(context, "context", entity_id)
-        if not isinstance(loaded_context, dict):
-            raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
-        return EntityRecord(
-            entity_id,
-            state,
-            loaded_context,
-            version,
-            machine_name,
-            loads(history, "history", entity_id),
-            parallel,
-            machine_version,
-            print_,
-            loads(timers, "timers", entity_id),
-        )
+        return None if row is None else record_from_row(entity_id, row)
 
     def save(
         self,
