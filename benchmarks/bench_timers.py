@@ -57,18 +57,23 @@ def summary(name: str, seconds: float, lateness: list[float], count: int) -> dic
     return row
 
 
-async def asyncio_pystator(count: int) -> dict[str, float]:
-    scheduler = AsyncioScheduler()
-    orchestrator = Orchestrator(
-        StateMachine.from_dict(TIMED), InMemoryStateStore(), scheduler=scheduler
-    )
+async def arm_and_wait(orchestrator: Orchestrator, count: int) -> tuple[float, list[float]]:
+    """Create `count` entities (each arms its timeout), wait until every timer fired."""
     started = time.perf_counter()
     for n in range(count):
         await orchestrator.async_create_entity(f"e{n}")
     while len(orchestrator.timer_log) < count:
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started - DELAY_S
-    lateness = [o.fired_at - o.job.due_at for o in orchestrator.timer_log]
+    return elapsed, [o.fired_at - o.job.due_at for o in orchestrator.timer_log]
+
+
+async def asyncio_pystator(count: int) -> dict[str, float]:
+    scheduler = AsyncioScheduler()
+    orchestrator = Orchestrator(
+        StateMachine.from_dict(TIMED), InMemoryStateStore(), scheduler=scheduler
+    )
+    elapsed, lateness = await arm_and_wait(orchestrator, count)
     await orchestrator.close()
     return summary("pystator (asyncio)", elapsed, lateness, count)
 
@@ -112,13 +117,7 @@ async def redis_pystator(count: int) -> dict[str, float]:
     scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
     orchestrator = Orchestrator(StateMachine.from_dict(TIMED), store, scheduler=scheduler)
     await scheduler.start()
-    started = time.perf_counter()
-    for n in range(count):
-        await orchestrator.async_create_entity(f"e{n}")
-    while len(orchestrator.timer_log) < count:
-        await asyncio.sleep(0.005)
-    elapsed = time.perf_counter() - started - DELAY_S
-    lateness = [o.fired_at - o.job.due_at for o in orchestrator.timer_log]
+    elapsed, lateness = await arm_and_wait(orchestrator, count)
     await scheduler.truncate()
     await orchestrator.close()
     store.truncate()
