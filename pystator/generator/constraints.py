@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pystator.runtime import expr
+from pystator.runtime.expr import COMPARE_SYMBOLS
 from pystator.runtime.spec import CHECK_SYMBOLS, GuardSpec
 
 Value = int | float | str | bool
@@ -33,16 +34,6 @@ _NEGATED = {
     "not in": "in",
 }
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-_AST_OPS: dict[type[ast.cmpop], str] = {
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.In: "in",
-    ast.NotIn: "not in",
-}
 
 
 class Kind(StrEnum):
@@ -189,7 +180,7 @@ def _read_node(node: ast.expr) -> tuple[Atom, ...] | None:
         atoms = []
         operands = [node.left, *node.comparators]
         for op_node, (left, right) in zip(node.ops, itertools.pairwise(operands), strict=True):
-            op = _AST_OPS.get(type(op_node))
+            op = COMPARE_SYMBOLS.get(type(op_node))
             if op is None:
                 return None
             found = _comparison(left, op, right)

@@ -31,7 +31,8 @@ _BINARY: dict[type[ast.operator], str] = {
     ast.Mult: "*",
     ast.Div: "/",
 }
-_COMPARE: dict[type[ast.cmpop], str] = {
+#: The comparison operators guard expressions allow, as Python writes them.
+COMPARE_SYMBOLS: dict[type[ast.cmpop], str] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
     ast.Lt: "<",
@@ -147,7 +148,7 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
         return
     if isinstance(node, ast.Compare):
         for op in node.ops:
-            if type(op) not in _COMPARE:
+            if type(op) not in COMPARE_SYMBOLS:
                 raise ExpressionError(
                     "'is' and 'is not' are not allowed; use == and !=", _col(node)
                 )
@@ -280,7 +281,7 @@ def _render(node: ast.expr, ctx: str) -> str:
     if isinstance(node, ast.Compare):
         parts = [_render(node.left, ctx)]
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            parts.append(_COMPARE[type(op)])
+            parts.append(COMPARE_SYMBOLS[type(op)])
             parts.append(_render(comparator, ctx))
         return "(" + " ".join(parts) + ")"
     if isinstance(node, ast.List):
