@@ -1,7 +1,7 @@
 """The `pystator-gen` command: compile, check and validate machine files.
 
-The compiler itself is pure (`pipeline.generate`); only this module writes files, compares
-them for `--check`, and turns diagnostics into output and exit codes.
+The compiler itself is pure (`pipeline.generate`); only this module writes files (through
+`writing`), compares them for `--check`, and turns diagnostics into output and exit codes.
 """
 
 from __future__ import annotations
@@ -17,8 +17,22 @@ from typing import TypeVar
 import click
 
 from pystator import __version__
-from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.generator.diagnostics import CompileError, Diagnostic, printable
 from pystator.generator.pipeline import Generated, compile_path, generate
+from pystator.generator.settings import find_pyproject
+from pystator.generator.writing import (
+    DIAGRAM,
+    MODULE,
+    PAGE,
+    SCXML,
+    TESTS,
+    Inputs,
+    Kind,
+    is_current,
+    mark_diagram,
+    refusal,
+    write_atomic,
+)
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -62,6 +76,35 @@ format_option = click.option(
     help="How to print diagnostics (github: GitHub Actions annotations).",
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing file that pystator-gen did not write (never an input file).",
+)
+
+
+def _inputs(files: Sequence[str]) -> Inputs:
+    """The files a run reads: the machines and the pyproject.toml their settings come from."""
+    read: list[str | Path] = list(files)
+    for file in files:
+        pyproject = find_pyproject(file)
+        if pyproject is not None:
+            read.append(pyproject)
+    return Inputs.of(read)
+
+
+def _write(
+    target: Path, text: str, kind: Kind, inputs: Inputs, force: bool, output_format: str
+) -> bool:
+    """Write `text` to `target` unless it is current or refused; False after saying why not."""
+    refused = refusal(target, kind, inputs, force=force)
+    if refused is not None:
+        _emit([refused], output_format)
+        return False
+    if not is_current(target, text):
+        write_atomic(target, text)
+        click.echo(f"wrote {printable(str(target))}")
+    return True
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,6 +121,7 @@ def main() -> None:
 )
 @click.option("--class-name", help="Class name prefix, e.g. Order or OrderMachine (one input).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any output is stale.")
+@force_option
 @format_option
 @strict_option
 def compile_command(
@@ -86,6 +130,7 @@ def compile_command(
     out_dir: str | None,
     class_name: str | None,
     check: bool,
+    force: bool,
     output_format: str,
     strict: bool,
 ) -> None:
@@ -96,6 +141,8 @@ def compile_command(
         raise click.UsageError("--class-name takes exactly one input file.")
     failed = False
     stale: list[str] = []
+    inputs = _inputs(files)
+    written: dict[str, str] = {}
     for file in files:
         try:
             generated = _run(
@@ -111,17 +158,20 @@ def compile_command(
             failed = True
             continue
         target = _target(file, generated, output, out_dir)
+        claimed = _claim(written, target, file)
+        if claimed is not None:
+            _emit([claimed], output_format)
+            failed = True
+            continue
         if check:
-            if not _is_current(target, generated.text):
+            if not is_current(target, generated.text):
                 stale.append(str(target))
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not _is_current(target, generated.text):
-            target.write_text(generated.text, encoding="utf-8", newline="\n")
-            click.echo(f"wrote {target}")
+        if not _write(target, generated.text, MODULE, inputs, force, output_format):
+            failed = True
     for path in stale:
         click.echo(
-            f"{path}: error[PS400]: generated module is stale. "
+            f"{printable(path)}: error[PS400]: generated module is stale. "
             "Run `pystator-gen compile` and commit the result.",
             err=True,
         )
@@ -136,11 +186,21 @@ def _target(file: str, generated: Generated, output: str | None, out_dir: str | 
     return directory / f"{generated.module_name}.py"
 
 
-def _is_current(target: Path, text: str) -> bool:
-    try:
-        return target.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
-        return False
+def _claim(
+    written: dict[str, str], target: Path, file: str, noun: str = "module"
+) -> Diagnostic | None:
+    """Note that `file` writes `target`; a diagnostic if an earlier input of the run does."""
+    key = os.path.realpath(target)
+    if key in written:
+        return Diagnostic(
+            "PS404",
+            f"the {noun} of {_display_name(file)} would replace the {noun} of "
+            f"{written[key]} written by this run.",
+            str(target),
+            hint="Give the machines different names, or write them one at a time.",
+        )
+    written[key] = _display_name(file)
+    return None
 
 
 @main.command("validate")
@@ -163,7 +223,7 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
         elif output_format == "text":
             count = len(compiled.warnings)
             suffix = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
-            click.echo(f"{_display_name(file)}: ok{suffix}")
+            click.echo(f"{printable(_display_name(file))}: ok{suffix}")
     if failed:
         sys.exit(EXIT_ERRORS)
 
@@ -178,7 +238,8 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
     show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-def diagram_command(file: str, diagram_format: str, output: str | None) -> None:
+@force_option
+def diagram_command(file: str, diagram_format: str, output: str | None, force: bool) -> None:
     """Print a Mermaid or Graphviz DOT diagram of FILE."""
     from pystator.runtime.visualization import to_dot, to_mermaid
 
@@ -189,7 +250,9 @@ def diagram_command(file: str, diagram_format: str, output: str | None) -> None:
         sys.exit(EXIT_ERRORS)
     text = to_mermaid(compiled.spec) if diagram_format == "mermaid" else to_dot(compiled.spec)
     if output:
-        Path(output).write_text(text, encoding="utf-8", newline="\n")
+        marked = mark_diagram(text, diagram_format, compiled.document.file)
+        if not _write(Path(output), marked, DIAGRAM, _inputs([file]), force, "text"):
+            sys.exit(EXIT_ERRORS)
     else:
         click.echo(text, nl=False)
 
@@ -233,18 +296,17 @@ def scaffold_command(
         _emit(exc.diagnostics, "text")
         sys.exit(EXIT_ERRORS)
     if isinstance(result, ScaffoldError):
-        click.echo(f"pystator-gen: {result}", err=True)
+        click.echo(f"pystator-gen: {printable(str(result))}", err=True)
         sys.exit(EXIT_ERRORS)
-    shown = _display_name(handlers_path)
+    shown = printable(_display_name(handlers_path))
     for stale in result.stale:
         click.echo(
             f"{shown}:{stale.line}:{stale.col}: warning: {result.class_name}.{stale.name} "
-            f"is not a guard or action of {_display_name(file)} any more; kept it.",
+            f"is not a guard or action of {printable(_display_name(file))} any more; kept it.",
             err=True,
         )
     if result.changed:
-        result.path.parent.mkdir(parents=True, exist_ok=True)
-        result.path.write_text(result.text, encoding="utf-8", newline="")
+        write_atomic(result.path, result.text)
         verb = "created" if result.created else "updated"
         added = ", ".join(result.added) or "no stubs: the machine names no guards or actions"
         click.echo(f"{verb} {shown}: {result.class_name} + {added}")
@@ -266,7 +328,9 @@ def schema_command() -> None:
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", required=False, type=click.Path(dir_okay=False))
 @click.option(
-    "--rev", help="Compare OLD as it is in this git revision with OLD as it is now (no NEW)."
+    "--rev",
+    callback=lambda _context, _parameter, value: _revision(value),
+    help="Compare OLD as it is in this git revision with OLD as it is now (no NEW).",
 )
 def diff_command(old: str, new: str | None, rev: str | None) -> None:
     """Compare two versions of a machine; exit 1 if stored entities would be stranded.
@@ -298,6 +362,16 @@ def diff_command(old: str, new: str | None, rev: str | None) -> None:
         sys.exit(EXIT_ERRORS)
 
 
+def _revision(value: str | None) -> str | None:
+    """A revision for git; one starting with `-` would be read by git as an option."""
+    if value is not None and value.startswith("-"):
+        raise click.BadParameter(
+            f"{printable(value)!r} starts with '-', which git would read as an option; "
+            "give a revision such as HEAD~1, a branch, a tag or a commit hash."
+        )
+    return value
+
+
 def _git_show(rev: str, path: str) -> bytes:
     import subprocess
 
@@ -312,7 +386,8 @@ def _git_show(rev: str, path: str) -> bytes:
         ).stdout.strip()
         relative = absolute.relative_to(Path(top).resolve()).as_posix()
         return subprocess.run(
-            ["git", "show", f"{rev}:{relative}"],
+            # --end-of-options: whatever the revision holds, git reads it as a revision.
+            ["git", "show", "--end-of-options", f"{rev}:{relative}"],
             cwd=top,
             capture_output=True,
             check=True,
@@ -321,26 +396,37 @@ def _git_show(rev: str, path: str) -> bytes:
         detail = getattr(exc, "stderr", b"") or str(exc)
         if isinstance(detail, bytes):
             detail = detail.decode(errors="replace")
-        click.echo(f"pystator-gen: cannot read {path} at {rev}: {detail.strip()}", err=True)
+        click.echo(
+            f"pystator-gen: cannot read {printable(path)} at {printable(rev)}: {detail.strip()}",
+            err=True,
+        )
         sys.exit(EXIT_ERRORS)
 
 
-def _write_or_check(target: Path, text: str, check: bool, stale: list[str]) -> None:
-    """Write `text` to `target` if it differs; with `check`, only note that it does."""
+def _write_or_check(
+    target: Path,
+    text: str,
+    kind: Kind,
+    inputs: Inputs,
+    *,
+    check: bool,
+    force: bool,
+    stale: list[str],
+    output_format: str = "text",
+) -> bool:
+    """Write `text` to `target` if it differs and may be replaced (False if refused); with
+    `check`, write nothing and only note that it differs."""
     if check:
-        if not _is_current(target, text):
+        if not is_current(target, text):
             stale.append(str(target))
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not _is_current(target, text):
-        target.write_text(text, encoding="utf-8", newline="\n")
-        click.echo(f"wrote {target}")
+        return True
+    return _write(target, text, kind, inputs, force, output_format)
 
 
 def _report_stale(stale: Iterable[str], command: str) -> None:
     for path in stale:
         click.echo(
-            f"{path}: error[PS400]: generated file is stale. "
+            f"{printable(path)}: error[PS400]: generated file is stale. "
             f"Run `pystator-gen {command}` and commit the result.",
             err=True,
         )
@@ -357,14 +443,18 @@ def _report_stale(stale: Iterable[str], command: str) -> None:
     help="Directory for the pages (one <machine>.md per file).",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any page is stale.")
+@force_option
 @format_option
-def docs_command(files: Sequence[str], out_dir: str, check: bool, output_format: str) -> None:
+def docs_command(
+    files: Sequence[str], out_dir: str, check: bool, force: bool, output_format: str
+) -> None:
     """Write a Markdown page per machine: diagram, states, transitions, context, events."""
     from pystator.generator.docs import page
 
     failed = False
     stale: list[str] = []
     written: dict[str, str] = {}
+    inputs = _inputs(files)
     for file in files:
         try:
             compiled = _run(partial(compile_path, file, _display_name(file)))
@@ -373,16 +463,23 @@ def docs_command(files: Sequence[str], out_dir: str, check: bool, output_format:
             failed = True
             continue
         result = _run(partial(page, compiled.spec, compiled.document.file))
-        if result.file_name in written:
-            click.echo(
-                f"{_display_name(file)}: error: its page {result.file_name} would replace the "
-                f"page of {written[result.file_name]}; give the machines different names.",
-                err=True,
-            )
+        target = Path(out_dir) / result.file_name
+        claimed = _claim(written, target, file, "page")
+        if claimed is not None:
+            _emit([claimed], output_format)
             failed = True
             continue
-        written[result.file_name] = _display_name(file)
-        _write_or_check(Path(out_dir) / result.file_name, result.text, check, stale)
+        if not _write_or_check(
+            target,
+            result.text,
+            PAGE,
+            inputs,
+            check=check,
+            force=force,
+            stale=stale,
+            output_format=output_format,
+        ):
+            failed = True
     _report_stale(stale, "docs")
     if failed or stale:
         sys.exit(EXIT_ERRORS)
@@ -399,8 +496,14 @@ def docs_command(files: Sequence[str], out_dir: str, check: bool, output_format:
 @click.option("--module", help="Import path of the generated module [default: its name].")
 @click.option("--class-name", help="Class name prefix the module was compiled with, if any.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the tests are stale.")
+@force_option
 def tests_command(
-    file: str, output: str | None, module: str | None, class_name: str | None, check: bool
+    file: str,
+    output: str | None,
+    module: str | None,
+    class_name: str | None,
+    check: bool,
+    force: bool,
 ) -> None:
     """Write a pytest module that reaches every state and fires every transition of FILE's
     generated module, and prints the transition coverage of its paths."""
@@ -434,8 +537,12 @@ def tests_command(
         sys.exit(EXIT_ERRORS)
     target = Path(output) if output else Path(file).parent / result.file_name
     stale: list[str] = []
-    _write_or_check(target, result.text, check, stale)
-    click.echo(coverage_line(_display_name(file), result))
+    inputs = _inputs([file])
+    if not _write_or_check(
+        target, result.text, TESTS, inputs, check=check, force=force, stale=stale
+    ):
+        sys.exit(EXIT_ERRORS)
+    click.echo(coverage_line(printable(_display_name(file)), result))
     for index in result.plan.uncovered:
         transition = compiled.spec.transitions[index]
         click.echo(
@@ -451,7 +558,8 @@ def tests_command(
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--scxml", "as_scxml", is_flag=True, help="Export as W3C SCXML 1.0.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-def export_command(file: str, as_scxml: bool, output: str | None) -> None:
+@force_option
+def export_command(file: str, as_scxml: bool, output: str | None, force: bool) -> None:
     """Export FILE to another state-machine format (SCXML)."""
     from pystator.generator.scxml import to_scxml
 
@@ -464,7 +572,8 @@ def export_command(file: str, as_scxml: bool, output: str | None) -> None:
         sys.exit(EXIT_ERRORS)
     text = _run(partial(to_scxml, compiled.spec, compiled.document.file))
     if output:
-        Path(output).write_text(text, encoding="utf-8", newline="\n")
+        if not _write(Path(output), text, SCXML, _inputs([file]), force, "text"):
+            sys.exit(EXIT_ERRORS)
     else:
         click.echo(text, nl=False)
 

@@ -65,6 +65,12 @@ CODES: dict[str, str] = {
     "PS306": "no terminal state can be reached",
     "PS307": "overlapping guards on one event",
     "PS308": "complementary-looking guards leave a gap",
+    # outputs
+    "PS400": "generated file is stale",
+    "PS401": "output would replace an input file of the run",
+    "PS402": "output would replace a file pystator-gen did not write",
+    "PS403": "output path is not a regular file",
+    "PS404": "two inputs of one run would write the same output",
     # internal
     "PS900": "internal error",
 }
@@ -83,22 +89,45 @@ class Diagnostic:
     hint: str = ""
 
     def format(self) -> str:
-        text = f"{self.file}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
-        if self.hint:
-            text += f" {self.hint}"
-        return text
+        """`file:line:col: severity[code]: message hint` on one line, whatever the strings hold."""
+        text = f"{self.message} {self.hint}" if self.hint else self.message
+        where = f"{printable(self.file)}:{self.line}:{self.col}"
+        return f"{where}: {self.severity}[{self.code}]: {printable(text)}"
 
     def format_github(self) -> str:
+        """A GitHub Actions `::error`/`::warning` workflow command, on one line."""
         level = "error" if self.severity is Severity.ERROR else "warning"
         body = self.message + (f" {self.hint}" if self.hint else "")
-        body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return (
-            f"::{level} file={self.file},line={self.line},col={self.col},title={self.code}::{body}"
-        )
+        properties = {
+            "file": self.file,
+            "line": str(self.line),
+            "col": str(self.col),
+            "title": self.code,
+        }
+        listed = ",".join(f"{key}={_github_property(value)}" for key, value in properties.items())
+        return f"::{level} {listed}::{_github_data(body)}"
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+def printable(text: str) -> str:
+    """`text` with every non-printable character (line breaks, tabs, terminal escapes) shown
+    as its Python escape, so a file name or message can never span or rewrite lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _github_data(text: str) -> str:
+    # The message of a workflow command ends at the line break; `%` escapes the escapes.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    # Property values also end at `,` (next property) and `:` (start of `::message`).
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 class CompileError(Exception):

@@ -17,6 +17,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pystator.generator.pipeline import Generated, generate
+from pystator.generator.writing import MODULE, TESTS, Inputs, is_generated
 from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec
 
 Kind = Literal["guard", "action"]
@@ -82,17 +83,16 @@ def scaffold(
     """Compute the handlers module for `machine`; writes nothing.
 
     Raises CompileError when the machine has errors and ScaffoldError when the handlers
-    module cannot be read or parsed.
+    module cannot be read or parsed, or is not a file scaffolding may edit.
     """
+    path = Path(handlers)
+    check_handlers_path(path, machine)
     generated = generate(machine, class_name=class_name, display_name=display_name)
     protocols = read_protocols(generated)
     target_class = handlers_class or f"{protocols.prefix}Handlers"
     if not target_class.isidentifier():
         raise ScaffoldError(f"handlers class {target_class!r} is not a Python identifier.")
-    path = Path(handlers)
     source_name = display_name or str(machine)
-    if path.is_dir():
-        raise ScaffoldError(f"{path}: is a directory; --handlers takes a .py file.")
     if not path.exists():
         text = new_module(generated, protocols, target_class, source_name)
         added = tuple(stub.name for stub in protocols.stubs)
@@ -103,6 +103,31 @@ def scaffold(
         raise ScaffoldError(f"{path}: cannot read it: {exc}.") from None
     text, added, stale = update_module(original, protocols, target_class, str(path), source_name)
     return ScaffoldResult(path, text, False, text != original, target_class, added, stale)
+
+
+def check_handlers_path(path: Path, machine: str | os.PathLike[str]) -> None:
+    """Refuse a handlers path that is not the user's own Python module: a file without the
+    `.py` suffix, the machine itself, a directory or device, or a module pystator-gen writes."""
+    shown = str(path)
+    if path.suffix != ".py":
+        raise ScaffoldError(
+            f"{shown}: --handlers takes a Python module (a .py file); "
+            "scaffolding edits nothing else."
+        )
+    if path in Inputs.of([machine]):
+        raise ScaffoldError(f"{shown}: is the machine file itself; give the handlers module.")
+    if not path.exists():
+        if path.is_symlink():
+            raise ScaffoldError(f"{shown}: is a symbolic link to a missing file; fix or remove it.")
+        return
+    if not path.is_file():
+        raise ScaffoldError(f"{shown}: is not a regular file; --handlers takes a .py file.")
+    for kind in (MODULE, TESTS):
+        if is_generated(path, kind):
+            raise ScaffoldError(
+                f"{shown}: is a {kind.noun}, rewritten by pystator-gen; "
+                "put the handlers in a module of your own."
+            )
 
 
 # -- the generated Protocols ------------------------------------------------------------

@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pystator import EntitySession, StateMachine, UndefinedStateError
-from pystator.generator.cli import main
+from pystator.generator.cli import _git_show, main
 from pystator.generator.evolution import diff_specs
 from pystator.generator.pipeline import compile_path
 
@@ -68,6 +69,40 @@ def test_diff_command_against_a_git_revision(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(machine), "--rev", "HEAD"])
     assert result.exit_code == 1, result.output
     assert "version 1.0 -> 2.0" in result.output
+
+
+def committed_machine(directory: Path) -> Path:
+    """A git repository in `directory` with V1 committed and V2 in the working tree."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=directory, check=True, capture_output=True)
+
+    git("init", "-q")
+    machine = directory / "ticket.yaml"
+    machine.write_text(V1.read_text())
+    git("add", "ticket.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1")
+    machine.write_text(V2.read_text())
+    return machine
+
+
+def test_diff_refuses_a_revision_that_git_would_read_as_an_option(tmp_path: Path) -> None:
+    machine = committed_machine(tmp_path)
+    hostile = f"--output={tmp_path / 'hijacked'}"
+    for args in (["--rev", hostile], [f"--rev={hostile}"]):
+        result = CliRunner().invoke(main, ["diff", str(machine), *args])
+        assert result.exit_code == 2
+        assert "starts with '-', which git would read as an option" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".git", "ticket.yaml"]
+
+
+def test_git_reads_any_revision_as_a_revision_never_as_an_option(tmp_path: Path) -> None:
+    # Without --end-of-options, `git show --output=<file>:ticket.yaml` writes that file.
+    machine = committed_machine(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        _git_show(f"--output={tmp_path / 'hijacked'}", str(machine))
+    assert stopped.value.code == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".git", "ticket.yaml"]
 
 
 def test_diff_command_needs_new_or_rev() -> None:
