@@ -32,6 +32,7 @@ from pystator.generator.writing import (
     mark_diagram,
     refusal,
     write_atomic,
+    write_failure,
 )
 
 EXIT_OK = 0
@@ -102,7 +103,11 @@ def _write(
         _emit([refused], output_format)
         return False
     if not is_current(target, text):
-        write_atomic(target, text)
+        try:
+            write_atomic(target, text)
+        except OSError as exc:
+            _emit([write_failure(target, exc)], output_format)
+            return False
         click.echo(f"wrote {printable(str(target))}")
     return True
 
@@ -306,7 +311,11 @@ def scaffold_command(
             err=True,
         )
     if result.changed:
-        write_atomic(result.path, result.text)
+        try:
+            write_atomic(result.path, result.text)
+        except OSError as exc:
+            _emit([write_failure(result.path, exc)], "text")
+            sys.exit(EXIT_ERRORS)
         verb = "created" if result.created else "updated"
         added = ", ".join(result.added) or "no stubs: the machine names no guards or actions"
         click.echo(f"{verb} {shown}: {result.class_name} + {added}")

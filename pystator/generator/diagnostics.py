@@ -71,6 +71,7 @@ CODES: dict[str, str] = {
     "PS402": "output would replace a file pystator-gen did not write",
     "PS403": "output path is not a regular file",
     "PS404": "two inputs of one run would write the same output",
+    "PS405": "output cannot be written",
     # internal
     "PS900": "internal error",
 }

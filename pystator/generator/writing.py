@@ -148,6 +148,17 @@ def refusal(target: Path, kind: Kind, inputs: Inputs, *, force: bool) -> Diagnos
     )
 
 
+def write_failure(target: Path, error: OSError) -> Diagnostic:
+    """The diagnostic for a write the system refused (permissions, a full disk, ...)."""
+    reason = error.strerror or str(error)
+    return Diagnostic(
+        "PS405",
+        f"cannot write the file: {reason}.",
+        str(target),
+        hint="Check that its directory exists, is writable and has space.",
+    )
+
+
 def is_current(target: Path, text: str) -> bool:
     """Whether `target` is a regular file holding exactly `text`."""
     try:

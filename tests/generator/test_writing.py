@@ -132,6 +132,19 @@ def test_compile_refuses_an_output_path_that_is_not_a_regular_file(
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
+def test_a_write_the_system_refuses_is_a_diagnostic_not_a_traceback(
+    door: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writing.os, "open", full)
+    code, out, err = run("compile", str(door))
+    assert code == 1 and "wrote" not in out and "Traceback" not in err
+    assert "door.py:1:1: error[PS405]: cannot write the file: No space left on device." in err
+    assert sorted(path.name for path in door.parent.iterdir()) == ["door.yaml"]
+
+
 def test_two_inputs_writing_one_module_are_refused(door: Path, write_yaml: Write) -> None:
     twin = write_yaml(DOOR, "twin.yaml")
     out = door.parent / "out"
