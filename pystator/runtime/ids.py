@@ -74,9 +74,14 @@ def check_machine_name(value: object) -> str:
     return value
 
 
+def idempotency_key_problem(value: object) -> str | None:
+    """Why `value` cannot be stored as an idempotency key, or None if it can."""
+    return _text_problem(value, _KEY_FORBIDDEN)
+
+
 def check_idempotency_key(value: object) -> str:
     """`value` if it can be stored as an idempotency key (the empty key included)."""
-    problem = _text_problem(value, _KEY_FORBIDDEN)
+    problem = idempotency_key_problem(value)
     if problem is not None:
         raise InvalidIdentifierError(
             "idempotency key",

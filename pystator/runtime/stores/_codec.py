@@ -44,7 +44,7 @@ def storable(value: Any, path: str) -> Any:
 def _copy(value: Any, path: str, depth: int) -> Any:
     kind = type(value)
     if kind is str:
-        _check_text(value, path)
+        _check_text(value, path, "the text")
         return value
     if kind is float:
         if math.isnan(value):
@@ -76,7 +76,7 @@ def _copy(value: Any, path: str, depth: int) -> Any:
                     f"the key {key!r} ({type(key).__name__}) cannot be stored; "
                     "mapping keys must be strings",
                 )
-            _check_text(key, f"{path} key {key!r}")
+            _check_text(key, path, f"the key {key!r}")
             copied[key] = _copy(item, _child(path, key), depth + 1)
         return copied
     if kind is list:
@@ -94,14 +94,14 @@ def _copy(value: Any, path: str, depth: int) -> Any:
     raise UnstorableValueError(path, f"a {kind.__name__} cannot be stored; {VALUE_RULE}")
 
 
-def _check_text(text: str, path: str) -> None:
+def _check_text(text: str, path: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         bad = text[exc.start]
         raise UnstorableValueError(
             path,
-            f"the text contains the lone surrogate U+{ord(bad):04X} at position "
+            f"{what} contains the lone surrogate U+{ord(bad):04X} at position "
             f"{exc.start}, which cannot be stored; store valid Unicode text",
         ) from None
 
