@@ -31,6 +31,14 @@ class InMemoryStateStore(RecordStore):
         self._rows: dict[Key, list[HistoryEntry]] = {}
         self._outcomes: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
+    def truncate(self) -> None:
+        """Forget every entity, history row and idempotency record."""
+        with self._lock:
+            self._records.clear()
+            self._machines.clear()
+            self._rows.clear()
+            self._outcomes.clear()
+
     def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         if machine_name is not None:
             keys = [(machine_name, entity_id)]
