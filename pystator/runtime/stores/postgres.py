@@ -24,7 +24,7 @@ from pystator.runtime.stores._codec import (
     record_from_row,
 )
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
-from pystator.runtime.stores.schema import POSTGRES_INDEXES, POSTGRES_TABLES, upgrade_postgres
+from pystator.runtime.stores.schema import initialize_postgres
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -88,12 +88,7 @@ class PostgresStateStore(RecordStore):
     def initialize(self) -> None:
         """Create the schema and tables, upgrading those an earlier version created."""
         with self._connection() as connection:
-            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            for statement in POSTGRES_TABLES:
-                connection.execute(statement.format(schema=self.schema))
-            upgrade_postgres(connection, self.schema)
-            for statement in POSTGRES_INDEXES:
-                connection.execute(statement.format(schema=self.schema))
+            initialize_postgres(connection, self.schema)
 
     def validate_schema(self) -> None:
         with self._connection() as connection:

@@ -2,8 +2,9 @@
 
 Entities are keyed by (machine_name, entity_id), history rows carry the machine, and
 idempotency records by (machine_name, entity_id, key). Tables from before that keying
-(entity_id alone; keys written as `entity_id + "\\x1f" + key`) are rebuilt in place, in one
-transaction, by whichever process connects first; rows keep their machine.
+(entity_id alone; keys written as `entity_id + "\\x1f" + key`) are rebuilt in place; rows
+keep their machine. Initialisation is one transaction under a lock, so processes that
+connect at once create or upgrade the tables once.
 """
 
 from __future__ import annotations
@@ -131,18 +132,19 @@ def _sqlite_outdated(db: sqlite3.Connection) -> bool:
     )
 
 
-def upgrade_sqlite(db: sqlite3.Connection) -> None:
-    """Bring tables of earlier versions to the current layout (a no-op once they are).
+def initialize_sqlite(db: sqlite3.Connection) -> None:
+    """Create the tables, upgrading those of earlier versions (a no-op once they are).
 
-    `db` is in autocommit mode; the upgrade takes SQLite's write lock, so processes that
-    connect at once upgrade the file once.
+    `db` is in autocommit mode; the work happens under SQLite's write lock.
     """
-    if not _sqlite_outdated(db):
-        return
     db.execute("BEGIN IMMEDIATE")
     try:
+        for statement in SQLITE_TABLES:
+            db.execute(statement)
         if _sqlite_outdated(db):
             _sqlite_upgrade(db)
+        for statement in SQLITE_INDEXES:
+            db.execute(statement)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -221,18 +223,22 @@ def _postgres_outdated(connection: Any, schema: str) -> bool:
     return len(added) < 2 or "machine_name" not in key
 
 
-def upgrade_postgres(connection: Any, schema: str) -> None:
-    """Bring tables of earlier versions to the current layout (a no-op once they are).
+def initialize_postgres(connection: Any, schema: str) -> None:
+    """Create the schema and tables, upgrading those of earlier versions (a no-op once
+    they are).
 
-    `connection` is an autocommit psycopg connection; an advisory lock makes processes
-    that connect at once upgrade the schema once.
+    `connection` is an autocommit psycopg connection; the work is one transaction under an
+    advisory lock, as PostgreSQL's `IF NOT EXISTS` does not survive concurrent creators.
     """
-    if not _postgres_outdated(connection, schema):
-        return
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"pystator:{schema}",))
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for statement in POSTGRES_TABLES:
+            connection.execute(statement.format(schema=schema))
         if _postgres_outdated(connection, schema):
             _postgres_upgrade(connection, schema)
+        for statement in POSTGRES_INDEXES:
+            connection.execute(statement.format(schema=schema))
 
 
 def _primary_key(connection: Any, table: str) -> str:

@@ -20,7 +20,7 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.stores._codec import RECORD_COLUMNS, dumps, loads, record_from_row
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
-from pystator.runtime.stores.schema import SQLITE_INDEXES, SQLITE_TABLES, upgrade_sqlite
+from pystator.runtime.stores.schema import initialize_sqlite
 
 
 def _path_of(url: str | None) -> str:
@@ -67,11 +67,7 @@ class SQLiteStateStore(RecordStore):
     def initialize(self) -> None:
         """Create the tables, upgrading those an earlier version created."""
         with self._lock:
-            for statement in SQLITE_TABLES:
-                self._db.execute(statement)
-            upgrade_sqlite(self._db)
-            for statement in SQLITE_INDEXES:
-                self._db.execute(statement)
+            initialize_sqlite(self._db)
 
     def close(self) -> None:
         if self._connection is not None:
