@@ -379,3 +379,27 @@ def test_a_timer_armed_before_its_state_was_renamed_still_fires(tmp_path: Any) -
         assert (result.source_state, result.target_state) == ("awaiting", "expired")
 
     asyncio.run(scenario())
+
+
+def test_timers_of_one_id_in_two_machines_are_armed_and_cancelled_apart(tmp_path: Any) -> None:
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(TIMED.read_text().replace("machine_name: timed_order", "machine_name: twin"))
+
+    async def scenario() -> None:
+        scheduler, store = AsyncioScheduler(), InMemoryStateStore()
+        orders = Orchestrator(StateMachine.from_yaml(TIMED), store, scheduler=scheduler)
+        twins = Orchestrator(StateMachine.from_yaml(twin), store, scheduler=scheduler)
+        await orders.async_process_event("o-1", "submit")
+        await twins.async_process_event("o-1", "submit")
+        armed = await scheduler.pending(entity_id="o-1")
+        assert sorted(job.machine for job in armed) == ["timed_order", "twin"]
+        await orders.async_process_event("o-1", "ack")
+        assert [job.machine for job in await scheduler.pending(entity_id="o-1")] == ["twin"]
+        await asyncio.sleep(0.45)
+        assert store.get_state("o-1", machine_name="timed_order") == "open"
+        assert store.get_state("o-1", machine_name="twin") == "expired"
+        assert [outcome.job.machine for outcome in twins.timer_log] == ["twin"]
+        assert list(orders.timer_log) == []
+        await scheduler.close()
+
+    asyncio.run(scenario())
