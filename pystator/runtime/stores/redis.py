@@ -1,8 +1,8 @@
 """RedisStateStore: the high-throughput store on Redis (redis-py).
 
-Each entity is a hash at `{prefix}:entity:{len(machine)}:{machine}:{entity_id}`: the machine
-name is length-prefixed, so no pair of names and ids share a key. A Lua script compares
-the version and writes the hash, the history row and the idempotency record in one step.
+Each entity is a hash at `{prefix}:entity:{len(machine)}:{machine}:{entity_id}` (the key
+layout is `_redis_keys`). A Lua script compares the version and writes the hash, the
+history row and the idempotency record in one step.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
+from pystator.runtime.stores import _redis_keys as layout
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
@@ -29,12 +30,6 @@ if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
 """
-
-
-def part(text: str) -> str:
-    """`text` with its length in front, so that the next part of a key cannot be confused
-    with the rest of this one."""
-    return f"{len(text)}:{text}"
 
 
 class RedisStateStore(RecordStore):
@@ -62,8 +57,10 @@ class RedisStateStore(RecordStore):
             import redis
         except ImportError:
             raise missing_extra("redis", "redis") from None
-        self._client = redis.Redis.from_url(self.url)
-        self._save_script = self._client.register_script(_SAVE)
+        client = redis.Redis.from_url(self.url)
+        layout.upgrade(client, self.key_prefix)
+        self._client = client
+        self._save_script = client.register_script(_SAVE)
         return self
 
     def close(self) -> None:
@@ -78,16 +75,16 @@ class RedisStateStore(RecordStore):
         return self._client
 
     def _entity_key(self, machine_name: str, entity_id: str) -> str:
-        return f"{self.key_prefix}:entity:{part(machine_name)}:{entity_id}"
+        return layout.entity_key(self.key_prefix, machine_name, entity_id)
 
     def _history_key(self, machine_name: str, entity_id: str) -> str:
-        return f"{self.key_prefix}:history:{part(machine_name)}:{entity_id}"
+        return layout.history_key(self.key_prefix, machine_name, entity_id)
 
     def _outcome_key(self, machine_name: str, entity_id: str, key: str) -> str:
-        return f"{self.key_prefix}:outcome:{part(machine_name)}:{part(entity_id)}:{key}"
+        return layout.outcome_key(self.key_prefix, machine_name, entity_id, key)
 
     def _machines_key(self, entity_id: str) -> str:
-        return f"{self.key_prefix}:machines:{entity_id}"
+        return layout.machines_key(self.key_prefix, entity_id)
 
     def truncate(self) -> None:
         """Delete every key under this store's prefix."""

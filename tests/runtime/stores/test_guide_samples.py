@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -137,16 +138,19 @@ def test_postgres_validate_schema_reports_missing_tables() -> None:
 
 
 def test_redis_samples() -> None:
+    # The samples use the shared `pystator` prefix, so they run in a database of their own
+    # (a connect upgrades keys of earlier versions under its prefix).
+    url = urlunsplit(urlsplit(REDIS_URL)._replace(path="/13"))
     try:
         import redis
 
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
         client.ping()
     except Exception as exc:  # any failure to reach the server
-        unavailable("Redis at " + REDIS_URL, str(exc))
-    store = RedisStateStore(REDIS_URL)
+        unavailable("Redis at " + url, str(exc))
+    store = RedisStateStore(url)
     store.connect()
-    store = RedisStateStore(REDIS_URL, key_prefix="pystator")
+    store = RedisStateStore(url, key_prefix="pystator")
     store.connect()
     store.set_state("guide-redis", "open", metadata={"context": {"a": 1}, "machine_name": "orders"})
     # The machine's name is length-prefixed in the key: pystator:entity:{len}:{machine}:{id}.

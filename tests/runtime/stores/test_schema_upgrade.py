@@ -181,3 +181,63 @@ def test_replicas_connecting_at_once_upgrade_the_schema_once(
         _check_upgraded(stores[0])
         for store in stores:
             store.close()
+
+
+def test_redis_keys_of_the_previous_layout_are_moved_on_connect() -> None:
+    import redis
+
+    from pystator import RedisStateStore
+    from tests.conftest import REDIS_URL, require_redis
+
+    require_redis()
+    prefix = f"pystator_test_{uuid.uuid4().hex[:10]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    client.hset(
+        f"{prefix}:entity:o-1",
+        mapping={"state": "B", "context": '{"n": 2}', "machine_name": "flip", "version": "1"},
+    )
+    client.hset(
+        f"{prefix}:entity:g-1",
+        mapping={"state": "open", "context": "{}", "machine_name": "gate", "version": "4"},
+    )
+    client.rpush(
+        f"{prefix}:history:o-1",
+        json.dumps(
+            {
+                "source_state": "A",
+                "target_state": "B",
+                "trigger": "flip",
+                "success": True,
+                "error": None,
+                "actions": [],
+                "timestamp": "t0",
+                "duration_ms": 0.5,
+            }
+        ),
+    )
+    client.rpush(
+        f"{prefix}:history:g-1",
+        json.dumps(
+            {
+                "source_state": "shut",
+                "target_state": "open",
+                "trigger": "push",
+                "success": True,
+                "error": None,
+                "actions": [],
+                "timestamp": "t1",
+                "duration_ms": 0.5,
+            }
+        ),
+    )
+    for key, value in OUTCOMES:
+        client.set(f"{prefix}:outcome:{key}", json.dumps(value))
+    store = RedisStateStore(REDIS_URL, key_prefix=prefix).connect()
+    try:
+        _check_upgraded(store)
+        assert not client.exists(f"{prefix}:entity:o-1", f"{prefix}:history:o-1")
+        again = RedisStateStore(REDIS_URL, key_prefix=prefix).connect()
+        assert again.load("g-1", machine_name="gate").version == 4  # type: ignore[union-attr]
+    finally:
+        store.truncate()
+        store.close()
