@@ -33,7 +33,6 @@ from pystator.db.database import Database
 from pystator.generator.diagnostics import CompileError, Diagnostic
 from pystator.generator.emit import render
 from pystator.runtime.errors import (
-    AmbiguousEntityError,
     FSMError,
     InvalidIdentifierError,
     UnstorableValueError,

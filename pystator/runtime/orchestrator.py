@@ -288,9 +288,7 @@ class Orchestrator:
             raise ValueError(
                 f"job of machine {job.machine!r} sent to the orchestrator of {self.machine.name!r}"
             )
-        result = await self._aprocess(
-            job.entity_id, self._event_of(job), {}, _timer_key(job), job
-        )
+        result = await self._aprocess(job.entity_id, self._event_of(job), {}, _timer_key(job), job)
         outcome = TimerOutcome(job, result, now())
         self.timer_log.append(outcome)
         if outcome.stale:

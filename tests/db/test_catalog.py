@@ -52,5 +52,5 @@ def test_a_version_that_strands_entities_is_refused_naming_the_state(catalog: Ca
 
 def test_a_version_under_another_machine_name_is_refused(catalog: Catalog) -> None:
     catalog.create(V1)
-    with pytest.raises(CatalogError, match="keep meta.machine_name: ticket"):
+    with pytest.raises(CatalogError, match=r"keep meta\.machine_name: ticket"):
         catalog.update("ticket", V1.replace("machine_name: ticket", "machine_name: issue"))

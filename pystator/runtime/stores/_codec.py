@@ -28,9 +28,7 @@ MAX_DEPTH = 100
 #: Integers whose decimal text is longer than this cannot be read back by `json.loads`.
 MAX_INT_DIGITS = 4300
 
-VALUE_RULE = (
-    "store JSON data: str, int, finite float, bool, None, lists and dicts with string keys"
-)
+VALUE_RULE = "store JSON data: str, int, finite float, bool, None, lists and dicts with string keys"
 
 _SCALARS = (str, int, float, bool, type(None))
 

@@ -28,6 +28,7 @@ from pystator.runtime.stores.schema import initialize_postgres
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
+
 class PostgresStateStore(RecordStore):
     """Entities, transition history and idempotency records in PostgreSQL tables."""
 

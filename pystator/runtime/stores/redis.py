@@ -212,7 +212,9 @@ class RedisStateStore(RecordStore):
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
     ) -> None:
         self.client.set(
-            self._outcome_key(machine_name, entity_id, key), dumps(dict(outcome), "outcome"), nx=True
+            self._outcome_key(machine_name, entity_id, key),
+            dumps(dict(outcome), "outcome"),
+            nx=True,
         )
 
     def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:

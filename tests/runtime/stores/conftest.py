@@ -79,4 +79,3 @@ def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     elif kind == "redis":
         store.truncate()
     store.close()
-

@@ -54,9 +54,7 @@ def long_texts() -> st.SearchStrategy[str]:
 FRAGMENTS = st.sampled_from(["a", "b", "1", "2", ":", "\x1f", "1:", ":a", "a:"])
 
 #: Strings meant as entity ids, machine names or keys: mostly short and hostile.
-identifiers = st.one_of(
-    st.lists(FRAGMENTS, max_size=3).map("".join), texts(), long_texts()
-)
+identifiers = st.one_of(st.lists(FRAGMENTS, max_size=3).map("".join), texts(), long_texts())
 
 _scalars = st.one_of(
     st.none(),

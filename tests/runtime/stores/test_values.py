@@ -110,5 +110,7 @@ def test_the_orchestrator_refuses_an_unstorable_event_context_before_any_guard()
     guards.register("seen", lambda ctx: bool(calls.append("guard")) or True)
     store = InMemoryStateStore()
     with pytest.raises(UnstorableValueError, match=r"context\.price: NaN"):
-        Orchestrator(machine, store, guards=guards).process_event("e", "go", {"price": float("nan")})
+        Orchestrator(machine, store, guards=guards).process_event(
+            "e", "go", {"price": float("nan")}
+        )
     assert calls == [] and store.load("e") is None
