@@ -93,6 +93,8 @@ def _copy(value: Any, path: str, depth: int) -> Any:
 
 
 def _check_text(text: str, path: str, what: str) -> None:
+    if text.isascii():
+        return
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -120,6 +122,17 @@ def _base(value: Any) -> str:
         if isinstance(value, kind):
             return kind.__name__
     return "value"
+
+
+def clone(value: Any) -> Any:
+    """A copy of a value `storable` accepted: its lists and dicts are new, the rest is
+    immutable and shared (cheaper than `copy.deepcopy`, which keeps a memo)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: clone(item) for key, item in value.items()}
+    if kind is list:
+        return [clone(item) for item in value]
+    return value
 
 
 def storable_mapping(value: Mapping[str, Any], path: str) -> dict[str, Any]:

@@ -6,13 +6,13 @@ the durable stores accept, so swapping it for one of them changes nothing.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from pystator.runtime.errors import DuplicateEventError, StaleVersionError
+from pystator.runtime.stores._codec import clone
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 #: An entity's key: (machine name, entity id).
@@ -48,7 +48,7 @@ class InMemoryStateStore(RecordStore):
         for key in keys[:2]:
             record = self._records.get(key)
             if record is not None:
-                found.append(replace(record, context=copy.deepcopy(dict(record.context))))
+                found.append(replace(record, context=clone(record.context)))
         return found
 
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
@@ -95,7 +95,7 @@ class InMemoryStateStore(RecordStore):
 
     def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         found = self._outcomes.get((machine_name, entity_id, key))
-        return copy.deepcopy(dict(found)) if found is not None else None
+        return clone(found) if found is not None else None
 
     # Nothing here blocks, so the async entry points run inline.
 
