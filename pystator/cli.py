@@ -58,8 +58,8 @@ def init(url: str | None) -> None:
 @db.command()
 @click.argument("url", required=False)
 def upgrade(url: str | None) -> None:
-    """Bring existing tables up to this version's schema: create missing tables and add
-    missing columns; never drops data."""
+    """Bring existing tables up to this version's schema: create missing tables, add
+    missing columns and key entities by machine and id; never drops data."""
     try:
         database = _open(url)
         database.connect()
@@ -128,7 +128,11 @@ def seed(files: tuple[str, ...], url: str | None) -> None:
                     raise
                 from pystator.db.catalog import compile_yaml
 
-                machine_id = compile_yaml(text).spec.name
+                # A machine already in the catalog gets a new version, under whichever id
+                # holds its name.
+                name = compile_yaml(text).spec.name
+                owner = catalog.owner(name)
+                machine_id = owner.id if owner is not None else name
                 if catalog.get(machine_id).yaml == text:
                     click.echo(f"{path}: {machine_id} unchanged")
                     continue

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -38,6 +39,24 @@ def require_postgres() -> None:
         psycopg.connect(PG_URL, connect_timeout=3).close()
     except Exception as exc:  # any failure to reach the server
         unavailable("PostgreSQL at " + PG_URL, f"{type(exc).__name__}: {exc}")
+
+
+@pytest.fixture
+def private_pg_url() -> Iterator[str]:
+    """The URL of a PostgreSQL database of this test's own, dropped afterwards: for code
+    that works in the `public` schema, which tests must not share."""
+    require_postgres()
+    import psycopg
+
+    name = f"pystator_test_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(PG_URL)
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def require_redis() -> None:

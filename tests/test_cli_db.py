@@ -43,25 +43,16 @@ def test_a_bad_url_is_a_message_not_a_traceback() -> None:
     assert "Traceback" not in result.output
 
 
-def test_init_on_postgres() -> None:
-    import uuid
-
-    from tests.runtime.stores.conftest import PG_URL, unavailable
-
-    try:
-        import psycopg
-
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # any failure to reach the server
-        unavailable("PostgreSQL at " + PG_URL, str(exc))
-    result = CliRunner().invoke(main, ["db", "init", PG_URL])
+def test_init_on_postgres(private_pg_url: str) -> None:
+    # `db init` works in the `public` schema, so it runs in a database of its own.
+    result = CliRunner().invoke(main, ["db", "init", private_pg_url])
     assert result.exit_code == 0, result.output
     from pystator import PostgresStateStore
 
-    store = PostgresStateStore(PG_URL).connect(auto_initialize=False, validate_schema=True)
-    key = f"cli-{uuid.uuid4().hex}"
-    store.set_state(key, "A")
-    assert store.get_state(key) == "A"
+    store = PostgresStateStore(private_pg_url).connect(auto_initialize=False, validate_schema=True)
+    store.set_state("cli-1", "A")
+    assert store.get_state("cli-1") == "A"
+    store.close()
 
 
 def test_seed_adds_the_bundled_machine_once(tmp_path: Path) -> None:

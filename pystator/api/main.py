@@ -1,6 +1,9 @@
 """The REST API: validate and compile machines, keep them in the catalog, and process
 entity events through the Orchestrator and the configured store.
 
+An entity is a catalog machine and an id; routes that name only the id find its machine
+(`?machine_id=` or the body's `machine_id` names it when several machines use the id).
+
 `uvicorn pystator.api.main:app` or `pystator api`; OpenAPI docs at /docs, the UI at /.
 """
 
@@ -16,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -29,12 +32,18 @@ from pystator.db.config import ApiSettings, load_settings
 from pystator.db.database import Database
 from pystator.generator.diagnostics import CompileError, Diagnostic
 from pystator.generator.emit import render
-from pystator.runtime.errors import FSMError
+from pystator.runtime.errors import (
+    FSMError,
+    InvalidIdentifierError,
+    UnstorableValueError,
+)
+from pystator.runtime.ids import MAX_ID_LENGTH, entity_id_problem, idempotency_key_problem
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.orchestrator import Orchestrator
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec
+from pystator.runtime.stores._codec import storable_mapping
 from pystator.runtime.visualization import to_mermaid
 from pystator.worker import submit_event
 
@@ -45,6 +54,41 @@ NAME = Annotated[str, Field(min_length=1, max_length=200)]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 MACHINE_ID = Annotated[str, Field(pattern=ID_PATTERN)]
 MACHINE_PATH = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+def _entity_id(value: str) -> str:
+    problem = entity_id_problem(value)
+    if problem is not None:
+        raise ValueError(f"the entity id {problem}; see the entity id rule in the README")
+    return value
+
+
+def _idempotency_key(value: str) -> str:
+    problem = idempotency_key_problem(value)
+    if problem is not None:
+        raise ValueError(f"the idempotency key {problem}")
+    return value
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    # The stores' own rule, so nothing the API accepts fails to be stored or read back.
+    try:
+        return storable_mapping(value, "context")
+    except UnstorableValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+ENTITY_ID = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_entity_id)
+]
+ENTITY_PATH = Annotated[
+    str, Path(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_entity_id)
+]
+CONTEXT = Annotated[dict[str, Any], AfterValidator(_storable)]
+IDEMPOTENCY_KEY = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_idempotency_key)
+]
+MACHINE_QUERY = Annotated[str | None, Query(pattern=ID_PATTERN)]
 
 
 # -- models -------------------------------------------------------------------------------
@@ -100,7 +144,7 @@ class ProcessIn(Strict):
     version: int | None = Field(default=None, ge=1)
     state: NAME
     trigger: NAME
-    context: dict[str, Any] = {}
+    context: CONTEXT = {}
 
 
 class ResultOut(BaseModel):
@@ -146,8 +190,8 @@ class VersionOut(BaseModel):
 
 class EntityIn(Strict):
     machine_id: MACHINE_ID
-    entity_id: NAME
-    context: dict[str, Any] = {}
+    entity_id: ENTITY_ID
+    context: CONTEXT = {}
 
 
 class TimerOut(BaseModel):
@@ -170,8 +214,8 @@ class EntityOut(BaseModel):
 class EventIn(Strict):
     trigger: NAME
     machine_id: MACHINE_ID | None = None
-    context: dict[str, Any] = {}
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    context: CONTEXT = {}
+    idempotency_key: IDEMPOTENCY_KEY | None = None
 
 
 class QueuedOut(BaseModel):
@@ -271,6 +315,13 @@ def _result(result: TransitionResult) -> ResultOut:
     )
 
 
+def _refused(exc: FSMError) -> ApiError:
+    """The HTTP answer to an error the Orchestrator or a store raised."""
+    if isinstance(exc, (InvalidIdentifierError, UnstorableValueError)):
+        return ApiError(422, str(exc))
+    return ApiError(409, str(exc))
+
+
 def _machine_out(stored: StoredMachine, spec: MachineSpec) -> MachineOut:
     return MachineOut(
         id=stored.id,
@@ -324,25 +375,27 @@ class Service:
             return found
 
     def machine_of_entity(self, entity_id: str, given: str | None) -> str:
+        """The catalog id of the machine whose entity `entity_id` is meant: `given`, or the
+        one machine that has an entity of that id."""
         self.connect()
-        record = self.db.store.load(entity_id)
-        if record is None:
-            if given is None:
-                raise ApiError(404, f"no entity {entity_id!r}; name its machine_id to create it")
-            return given
         if given is not None:
-            spec = self.machine(given).spec
-            if spec.name != record.machine_name:
-                raise ApiError(
-                    409,
-                    f"entity {entity_id!r} belongs to machine {record.machine_name!r}, "
-                    f"not {spec.name!r}",
-                )
-            return given
-        for stored in self.catalog.list():
-            if stored.id == record.machine_name or stored.name == record.machine_name:
-                return stored.id
-        raise ApiError(409, f"machine {record.machine_name!r} of entity {entity_id!r} is gone")
+            return check_id(given)
+        names = self.db.store.machines_of(entity_id)
+        if not names:
+            raise ApiError(404, f"no entity {entity_id!r}; name its machine_id to create it")
+        owners = [self.catalog.owner(name) for name in names]
+        if len(names) > 1:
+            ids = ", ".join(
+                repr(owner.id if owner is not None else name)
+                for owner, name in zip(owners, names, strict=True)
+            )
+            raise ApiError(
+                409,
+                f"entity {entity_id!r} exists under machines {ids}; name one with machine_id",
+            )
+        if owners[0] is None:
+            raise ApiError(409, f"machine {names[0]!r} of entity {entity_id!r} is gone")
+        return owners[0].id
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -510,14 +563,16 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
     def machine_diagram(
         machine_id: MACHINE_PATH,
         format: Literal["svg", "mermaid"] = "svg",
-        entity_id: Annotated[str | None, Query(max_length=200)] = None,
+        entity_id: Annotated[
+            str | None, Query(max_length=MAX_ID_LENGTH), AfterValidator(_optional_entity_id)
+        ] = None,
     ) -> Response:
         spec = service.machine(check_id(machine_id)).spec
         if format == "mermaid":
             return PlainTextResponse(to_mermaid(spec))
         active: frozenset[str] = frozenset()
         if entity_id:
-            record = service.db.store.load(entity_id)
+            record = service.db.store.load(entity_id, machine_name=spec.name)
             if record is not None:
                 active = frozenset({record.state})
         return Response(to_svg(spec, active), media_type="image/svg+xml")
@@ -528,23 +583,23 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         try:
             await orchestrator.async_create_entity(body.entity_id, body.context)
         except FSMError as exc:
-            raise ApiError(409, str(exc)) from None
+            raise _refused(exc) from None
         return _entity(service, body.entity_id, body.machine_id)
 
     @api.get("/entities/{entity_id}", response_model=EntityOut, tags=["entities"])
-    def get_entity(entity_id: str) -> EntityOut:
-        return _entity(service, entity_id, None)
+    def get_entity(entity_id: ENTITY_PATH, machine_id: MACHINE_QUERY = None) -> EntityOut:
+        return _entity(service, entity_id, machine_id)
 
     @api.post("/entities/{entity_id}/events", response_model=ResultOut, tags=["entities"])
-    async def send_event(entity_id: str, body: EventIn) -> ResultOut:
+    async def send_event(entity_id: ENTITY_PATH, body: EventIn) -> ResultOut:
         machine_id = service.machine_of_entity(entity_id, body.machine_id)
-        orchestrator = service.orchestrator(check_id(machine_id))
+        orchestrator = service.orchestrator(machine_id)
         try:
             result = await orchestrator.async_process_event(
                 entity_id, body.trigger, body.context, idempotency_key=body.idempotency_key
             )
         except FSMError as exc:
-            raise ApiError(409, str(exc)) from None
+            raise _refused(exc) from None
         return _result(result)
 
     @api.post(
@@ -553,9 +608,8 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         status_code=202,
         tags=["entities"],
     )
-    def queue_event(entity_id: str, body: EventIn) -> QueuedOut:
+    def queue_event(entity_id: ENTITY_PATH, body: EventIn) -> QueuedOut:
         machine_id = service.machine_of_entity(entity_id, body.machine_id)
-        check_id(machine_id)
         event_id = submit_event(service.db, machine_id, entity_id, body.trigger, body.context)
         return QueuedOut(id=event_id, status="pending")
 
@@ -584,8 +638,10 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         )
 
     @api.get("/entities/{entity_id}/history", response_model=list[HistoryOut], tags=["entities"])
-    def entity_history(entity_id: str) -> list[HistoryOut]:
-        service.connect()
+    def entity_history(
+        entity_id: ENTITY_PATH, machine_id: MACHINE_QUERY = None
+    ) -> list[HistoryOut]:
+        spec = service.machine(service.machine_of_entity(entity_id, machine_id)).spec
         return [
             HistoryOut(
                 source_state=entry.source_state,
@@ -597,16 +653,16 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
                 timestamp=entry.timestamp,
                 duration_ms=entry.duration_ms,
             )
-            for entry in service.db.store.history(entity_id)
+            for entry in service.db.store.history(entity_id, machine_name=spec.name)
         ]
 
 
 def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityOut:
     chosen = service.machine_of_entity(entity_id, machine_id)
-    record = service.db.store.load(entity_id)
-    if record is None:
-        raise ApiError(404, f"no entity {entity_id!r}")
     machine = service.machine(chosen)
+    record = service.db.store.load(entity_id, machine_name=machine.name)
+    if record is None:
+        raise ApiError(404, f"no entity {entity_id!r} of machine {chosen!r}")
     snapshot = {
         "current_state": record.state,
         "context": record.context,
@@ -631,6 +687,10 @@ def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityO
             for t in session.pending_timers
         ],
     )
+
+
+def _optional_entity_id(value: str | None) -> str | None:
+    return _entity_id(value) if value else None
 
 
 def _ui(app: FastAPI) -> None:

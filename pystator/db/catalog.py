@@ -1,6 +1,9 @@
 """Catalog: machines stored as YAML with numbered versions, compiled on every write.
 
 Only YAML that compiles is stored; each update adds a version and keeps the old ones.
+Stored entities are keyed by machine name, so one name belongs to one catalog machine,
+and a new version keeps the name and strands no stored entity (the rules of
+`pystator-gen diff`: a removed state needs a `renamed_from:` on its successor).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from pystator.db.database import Database
 from pystator.generator.diagnostics import CompileError
+from pystator.generator.evolution import diff_specs
 from pystator.generator.load import load_text
 from pystator.generator.pipeline import Compiled, compile_document
 from pystator.runtime.machine import StateMachine
@@ -65,12 +69,25 @@ class Catalog:
 
     def create(self, yaml_text: str, machine_id: str | None = None) -> StoredMachine:
         compiled = compile_yaml(yaml_text)
-        chosen = check_id(machine_id or compiled.spec.name)
+        name = compiled.spec.name
+        chosen = check_id(machine_id or name)
         now = _now()
         p = self.db.prefix
         with self.db.transaction() as cursor:
+            self._lock_machines(cursor)
             if cursor.execute(f"SELECT 1 FROM {p}machines WHERE id = %s", (chosen,)).fetchone():
                 raise CatalogError(409, f"machine {chosen!r} exists; PUT a new version instead")
+            owner = cursor.execute(
+                f"SELECT id FROM {p}machines WHERE name = %s ORDER BY id LIMIT 1", (name,)
+            ).fetchone()
+            if owner is not None:
+                raise CatalogError(
+                    409,
+                    f"machine name {name!r} belongs to catalog machine {owner[0]!r}, whose "
+                    "stored entities are keyed by that name and would be taken over; send "
+                    f"this YAML as a new version of {owner[0]!r} (PUT /api/v1/machines/"
+                    f"{owner[0]}) or give it another meta.machine_name",
+                )
             cursor.execute(
                 f"INSERT INTO {p}machines (id, name, version, yaml, created_at, updated_at) "
                 "VALUES (%s, %s, 1, %s, %s, %s)",
@@ -88,11 +105,14 @@ class Catalog:
         now = _now()
         p = self.db.prefix
         with self.db.transaction() as cursor:
+            self._lock_machines(cursor)
             row = cursor.execute(
-                f"SELECT version, created_at FROM {p}machines WHERE id = %s", (machine_id,)
+                f"SELECT version, created_at, name, yaml FROM {p}machines WHERE id = %s",
+                (machine_id,),
             ).fetchone()
             if row is None:
                 raise CatalogError(404, f"no machine {machine_id!r}")
+            _check_evolution(machine_id, str(row[2]), str(row[3]), compiled)
             version = int(row[0]) + 1
             cursor.execute(
                 f"UPDATE {p}machines SET name = %s, version = %s, yaml = %s, updated_at = %s "
@@ -105,6 +125,21 @@ class Catalog:
                 (machine_id, version, yaml_text, now),
             )
         return StoredMachine(machine_id, compiled.spec.name, version, yaml_text, str(row[1]), now)
+
+    def _lock_machines(self, cursor: Any) -> None:
+        """Serialise catalog writes, so two machines cannot claim one name at once (SQLite's
+        write lock already does)."""
+        if self.db.postgres:
+            cursor.execute(f"LOCK TABLE {self.db.prefix}machines IN SHARE ROW EXCLUSIVE MODE")
+
+    def owner(self, name: str) -> StoredMachine | None:
+        """The catalog machine whose machine name is `name`, if any."""
+        rows = self.db.query(
+            f"SELECT id, name, version, yaml, created_at, updated_at FROM {self.db.prefix}"
+            "machines WHERE name = %s ORDER BY id LIMIT 1",
+            (name,),
+        )
+        return StoredMachine(*rows[0]) if rows else None
 
     def get(self, machine_id: str, version: int | None = None) -> StoredMachine:
         p = self.db.prefix
@@ -176,6 +211,29 @@ class Catalog:
         with self._lock:
             self._machines[key] = built
         return built
+
+
+def _check_evolution(machine_id: str, name: str, stored_yaml: str, new: Compiled) -> None:
+    """Refuse a new version that renames the machine or strands its stored entities."""
+    if new.spec.name != name:
+        raise CatalogError(
+            409,
+            f"the new version of {machine_id!r} is named {new.spec.name!r}, but the stored "
+            f"entities of {machine_id!r} are keyed by its name {name!r} and would be left "
+            f"behind; keep meta.machine_name: {name}",
+        )
+    try:
+        old = compile_yaml(stored_yaml, f"{machine_id}.yaml").spec
+    except CompileError:  # a version a newer compiler refuses: the new one replaces it
+        return
+    found = diff_specs(old, new.spec)
+    if found.stranded:
+        problems = [line for line in found.lines() if line.startswith("removed state")]
+        raise CatalogError(
+            409,
+            f"the new version of {machine_id!r} would strand stored entities: "
+            + "; ".join(problems),
+        )
 
 
 def _now() -> str:

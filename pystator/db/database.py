@@ -48,7 +48,10 @@ TABLES = (
         created_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS worker_events_status ON {p}worker_events (status, id)",
-    "CREATE INDEX IF NOT EXISTS worker_events_entity ON {p}worker_events (entity_id, id)",
+    # An entity is a machine and an id: claims look for earlier events of both.
+    "DROP INDEX IF EXISTS {p}worker_events_entity",
+    "CREATE INDEX IF NOT EXISTS worker_events_machine_entity "
+    "ON {p}worker_events (machine_id, entity_id, id)",
 )
 
 OWN_TABLES = ("worker_events", "machine_versions", "machines")

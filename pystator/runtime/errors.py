@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     GUARD_NOT_FOUND = "guard_not_found"
     ACTION_NOT_FOUND = "action_not_found"
     UNDEFINED_STATE = "undefined_state"
+    INVALID_ID = "invalid_id"
+    UNSTORABLE_VALUE = "unstorable_value"
+    AMBIGUOUS_ENTITY = "ambiguous_entity"
 
 
 class FSMError(Exception):
@@ -263,6 +266,52 @@ class ValidationError(FSMError):
             ctx["errors"] = list(errors)
         super().__init__(message, ctx)
         self.errors = list(errors)
+
+
+class InvalidIdentifierError(FSMError):
+    """An entity id, machine name or idempotency key that no store could address.
+
+    Raised before anything reaches a store; `kind` says which identifier it was.
+    """
+
+    code = ErrorCode.INVALID_ID
+
+    def __init__(self, kind: str, value: object, reason: str, hint: str) -> None:
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{kind} {shown} {reason}; {hint}")
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+
+
+class UnstorableValueError(FSMError):
+    """A value that no store could write and read back identically (NaN, a tuple, a
+    non-string key, a lone surrogate...); `path` names where it is, e.g. `context.items[3]`.
+    """
+
+    code = ErrorCode.UNSTORABLE_VALUE
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class AmbiguousEntityError(FSMError):
+    """An entity id that several machines use, addressed without naming the machine."""
+
+    code = ErrorCode.AMBIGUOUS_ENTITY
+
+    def __init__(self, entity_id: str, machines: Sequence[str]) -> None:
+        names = ", ".join(repr(name) for name in machines)
+        super().__init__(
+            f"entity {entity_id!r} exists under machines {names}; name the machine "
+            "(machine_name=...) to address one of them"
+        )
+        self.entity_id = entity_id
+        self.machines = tuple(machines)
 
 
 class DuplicateEventError(StaleVersionError):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
+import json
 import logging
 import time
 from collections import deque
@@ -23,6 +25,7 @@ from typing import Any
 
 from pystator.runtime.actions import ActionExecutor, ActionRegistry, ExecutionResult
 from pystator.runtime.errors import (
+    ConfigurationError,
     DuplicateEventError,
     FSMError,
     StaleVersionError,
@@ -30,6 +33,7 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.hooks import TransitionObserver
+from pystator.runtime.ids import check_entity_id, check_idempotency_key, check_machine_name
 from pystator.runtime.invoke import InvokeAdapter, call_adapter
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
@@ -37,6 +41,7 @@ from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, after_trigger, frozen_mapping, timeout_trigger
+from pystator.runtime.stores._codec import storable_mapping
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
 from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
 
@@ -77,7 +82,11 @@ class _Commit:
 
 
 class Orchestrator:
-    """Processes events for entities identified by id, persisting them in `state_store`."""
+    """Processes events for the entities of one machine, persisting them in `state_store`.
+
+    An entity is the machine's name and an id: machines sharing a store never see each
+    other's entities, histories, idempotency records or timers.
+    """
 
     def __init__(
         self,
@@ -100,15 +109,23 @@ class Orchestrator:
                 raise TypeError(
                     f"{type(state_store).__name__} is not a versioned state store (no {method}())"
                 )
+        if not _takes(state_store.load, "machine_name"):
+            raise TypeError(
+                f"{type(state_store).__name__}.load() takes no machine_name: a versioned store "
+                "addresses an entity by machine and id, load(entity_id, *, machine_name)"
+            )
+        check_machine_name(machine.name)
+        scope = getattr(state_store, "machine_name", None)
+        if isinstance(scope, str) and scope != machine.name:
+            raise ConfigurationError(
+                f"the store is scoped to machine {scope!r}, not {machine.name!r}: give this "
+                "Orchestrator a store of its own machine, or one without machine_name"
+            )
         self.machine = machine
         self.store = state_store
         # Stores that take `outcome` write the idempotency record in the commit itself, so
         # two replicas racing with one event cannot both apply it.
-        try:
-            parameters = inspect.signature(state_store.save).parameters
-        except (TypeError, ValueError):
-            parameters = {}  # type: ignore[assignment]
-        self._atomic_outcomes = "outcome" in parameters
+        self._atomic_outcomes = _takes(state_store.save, "outcome")
         if guards is not None:
             machine.bind(guards=guards)
         self.actions = actions if actions is not None else machine.action_registry
@@ -146,7 +163,7 @@ class Orchestrator:
         idempotency_key: str | None = None,
     ) -> TransitionResult:
         """Load the entity, decide, commit, then run the transition's actions."""
-        payload = _check_arguments(entity_id, trigger, context)
+        payload = _check_arguments(entity_id, trigger, context, idempotency_key)
         self._refuse_sync()
         replay = self._replay(idempotency_key, entity_id)
         if replay is not None:
@@ -193,7 +210,7 @@ class Orchestrator:
         idempotency_key: str | None = None,
     ) -> TransitionResult:
         """Like `process_event`, awaiting async guards and actions."""
-        payload = _check_arguments(entity_id, trigger, context)
+        payload = _check_arguments(entity_id, trigger, context, idempotency_key)
         return await self._aprocess(entity_id, trigger, payload, idempotency_key, None)
 
     def create_entity(
@@ -271,9 +288,7 @@ class Orchestrator:
             raise ValueError(
                 f"job of machine {job.machine!r} sent to the orchestrator of {self.machine.name!r}"
             )
-        result = await self._aprocess(
-            job.entity_id, self._event_of(job), {}, f"timer\x1f{job.job_id}", job
-        )
+        result = await self._aprocess(job.entity_id, self._event_of(job), {}, _timer_key(job), job)
         outcome = TimerOutcome(job, result, now())
         self.timer_log.append(outcome)
         if outcome.stale:
@@ -304,7 +319,7 @@ class Orchestrator:
 
         Returns None when no active state invokes `service_id` with an `on_done` event.
         """
-        record = self.store.load(entity_id)
+        record = self.store.load(check_entity_id(entity_id), machine_name=self.machine.name)
         if record is None:
             return None
         session, _ = self._from_record(entity_id, record)
@@ -366,7 +381,7 @@ class Orchestrator:
             await self.scheduler.close()
 
     def history(self, entity_id: str) -> list[HistoryEntry]:
-        return self.store.history(entity_id)
+        return self.store.history(entity_id, machine_name=self.machine.name)
 
     # -- timers and invoked services ----------------------------------------------------
 
@@ -588,7 +603,7 @@ class Orchestrator:
     def _decide_and_commit(
         self, entity_id: str, trigger: str, payload: dict[str, Any], key: str | None = None
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
-        record = self.store.load(entity_id)
+        record = self.store.load(entity_id, machine_name=self.machine.name)
         session, version = self._from_record(entity_id, record)
         refused = self._validate(entity_id, session, trigger, {**session.context, **payload})
         if refused is not None:
@@ -621,7 +636,12 @@ class Orchestrator:
         key: str | None = None,
     ) -> tuple[TransitionResult, EntitySession[Any, Any, Any], _Commit | None]:
         aload = getattr(self.store, "aload", None)
-        record = await aload(entity_id) if aload else self.store.load(entity_id)
+        name = self.machine.name
+        record = (
+            await aload(entity_id, machine_name=name)
+            if aload
+            else self.store.load(entity_id, machine_name=name)
+        )
         if timer is not None and record is None:
             return _stale(entity_id, "", trigger, timer.armed_in), self.machine.create(), None
         session, version = self._from_record(entity_id, record)
@@ -738,7 +758,7 @@ class Orchestrator:
                     frozen_mapping(metadata),
                 )
         if key is not None and not self._atomic_outcomes:
-            self.store.remember(_key(entity_id, key), _outcome(result))
+            self.store.remember(self.machine.name, entity_id, key, _outcome(result))
         return result
 
     def _outcome_of(
@@ -747,12 +767,12 @@ class Orchestrator:
         """The idempotency record to write with the commit, when the store can."""
         if key is None or not self._atomic_outcomes:
             return None
-        return _key(entity_id, key), _outcome(result)
+        return key, _outcome(result)
 
     def _replay(self, key: str | None, entity_id: str) -> TransitionResult | None:
         if key is None:
             return None
-        seen = self.store.recall(_key(entity_id, key))
+        seen = self.store.recall(self.machine.name, entity_id, key)
         if seen is None:
             return None
         return TransitionResult(
@@ -778,7 +798,7 @@ class Orchestrator:
         )
         if fallback is None:
             raise error from exc
-        record = self.store.load(entity_id)
+        record = self.store.load(entity_id, machine_name=self.machine.name)
         source = record.state if record else self.machine.get_initial_state()
         context = dict(record.context) if record else {}
         context["_error"] = str(error)
@@ -876,19 +896,37 @@ def _stale(entity_id: str, state: str, trigger: str, armed_in: str) -> Transitio
 
 
 def _check_arguments(
-    entity_id: str, trigger: str, context: Mapping[str, Any] | None
+    entity_id: str,
+    trigger: str,
+    context: Mapping[str, Any] | None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    if not isinstance(entity_id, str) or not entity_id:
-        raise TypeError(f"entity_id must be a non-empty string, got {entity_id!r}")
+    """The event's payload; an id, key or context no store could keep is refused here,
+    before any guard or store sees it."""
+    if not isinstance(entity_id, str):
+        raise TypeError(f"entity_id must be a string, got {entity_id!r}")
+    check_entity_id(entity_id)
     if not isinstance(trigger, str) or not trigger:
         raise TypeError(f"trigger must be a non-empty string, got {trigger!r}")
     if context is not None and not isinstance(context, Mapping):
         raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-    return dict(context or {})
+    if idempotency_key is not None:
+        check_idempotency_key(idempotency_key)
+    return storable_mapping(context or {}, "context")
 
 
-def _key(entity_id: str, key: str) -> str:
-    return f"{entity_id}\x1f{key}"
+def _takes(method: Callable[..., Any], parameter: str) -> bool:
+    try:
+        return parameter in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _timer_key(job: ScheduledJob) -> str:
+    """The idempotency key of one arming of a timer among its entity's keys, short whatever
+    the lengths of the state and event names."""
+    identity = json.dumps([job.armed_in, job.event, job.armed_version])
+    return "timer:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 def _outcome(result: TransitionResult) -> dict[str, Any]:

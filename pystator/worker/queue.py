@@ -1,8 +1,8 @@
 """Queue: the `worker_events` table, claimed one event at a time in per-entity order.
 
-An event is claimed only when no earlier event of its entity is pending or running, so
-several workers keep each entity's events in submission order; PostgreSQL claims use
-`FOR UPDATE SKIP LOCKED`, SQLite's write lock serialises claims.
+An entity is a machine and an id. An event is claimed only when no earlier event of its
+entity is pending or running, so several workers keep each entity's events in submission
+order; PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, SQLite's write lock serialises claims.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from typing import Any
 from pystator.db.catalog import Catalog, CatalogError
 from pystator.db.database import Database
 from pystator.runtime.errors import FSMError, StaleVersionError
+from pystator.runtime.ids import check_entity_id
 from pystator.runtime.orchestrator import Orchestrator
+from pystator.runtime.stores._codec import storable_mapping
 
 logger = logging.getLogger("pystator.worker")
 
@@ -47,13 +49,18 @@ def submit_event(
     trigger: str,
     context: Mapping[str, Any] | None = None,
 ) -> int:
-    """Queue one event for the workers; returns its id."""
-    for name, value in (("machine_id", machine_id), ("entity_id", entity_id), ("trigger", trigger)):
+    """Queue one event for the workers; returns its id.
+
+    The entity id and the context are checked by the stores' own rules now, so an event
+    that could never be stored is refused here rather than failing in a worker.
+    """
+    for name, value in (("machine_id", machine_id), ("trigger", trigger)):
         if not isinstance(value, str) or not value:
             raise TypeError(f"{name} must be a non-empty string, got {value!r}")
+    check_entity_id(entity_id)
     if context is not None and not isinstance(context, Mapping):
         raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-    body = json.dumps(dict(context or {}))
+    body = json.dumps(storable_mapping(context or {}, "context"), allow_nan=False)
     created = datetime.now(UTC).isoformat()
     with database.transaction() as cursor:
         row = cursor.execute(
@@ -93,7 +100,8 @@ class Worker:
     # -- claiming ---------------------------------------------------------------------------
 
     def claim(self) -> QueuedEvent | None:
-        """Take the oldest event whose entity has nothing earlier pending or running."""
+        """Take the oldest event whose entity (machine and id) has nothing earlier pending or
+        running."""
         now = time.time()
         p = self.db.prefix
         lock = " FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
@@ -109,8 +117,9 @@ class Worker:
                 "claimed_at = %s, attempts = attempts + 1 WHERE id = ("
                 f"SELECT w.id FROM {p}worker_events w WHERE w.status = 'pending' "
                 "AND w.available_at <= %s AND NOT EXISTS ("
-                f"SELECT 1 FROM {p}worker_events e WHERE e.entity_id = w.entity_id "
-                "AND e.id < w.id AND e.status IN ('pending', 'processing')) "
+                f"SELECT 1 FROM {p}worker_events e WHERE e.machine_id = w.machine_id "
+                "AND e.entity_id = w.entity_id AND e.id < w.id "
+                "AND e.status IN ('pending', 'processing')) "
                 f"ORDER BY w.id LIMIT 1{lock}) "
                 "RETURNING id, machine_id, entity_id, trigger, context, attempts",
                 (self.worker_id, now, now),

@@ -155,7 +155,7 @@ def test_an_unknown_entity_without_machine_is_404(client: TestClient) -> None:
     assert response.status_code == 404
 
 
-def test_an_entity_of_another_machine_is_a_conflict(client: TestClient) -> None:
+def test_one_id_in_two_machines_is_two_entities(client: TestClient) -> None:
     machine(client)
     other = ORDER_YAML.replace('machine_name: "order_management"', 'machine_name: "other"')
     client.post("/api/v1/machines", json={"yaml": other})
@@ -163,7 +163,28 @@ def test_an_entity_of_another_machine_is_a_conflict(client: TestClient) -> None:
     response = client.post(
         "/api/v1/entities/o-1/events", json={"trigger": "exchange_ack", "machine_id": "other"}
     )
-    assert response.status_code == 409
+    assert response.status_code == 200 and response.json()["source_state"] == "PENDING_NEW"
+    mine = client.get("/api/v1/entities/o-1", params={"machine_id": "order_management"}).json()
+    theirs = client.get("/api/v1/entities/o-1", params={"machine_id": "other"}).json()
+    assert (mine["state"], mine["version"]) == ("PENDING_NEW", 1)
+    assert (theirs["state"], theirs["version"]) == ("OPEN", 1)
+    history = client.get("/api/v1/entities/o-1/history", params={"machine_id": "other"}).json()
+    assert [row["trigger"] for row in history] == ["exchange_ack"]
+
+
+def test_an_id_of_several_machines_needs_its_machine_named(client: TestClient) -> None:
+    machine(client)
+    other = ORDER_YAML.replace('machine_name: "order_management"', 'machine_name: "other"')
+    client.post("/api/v1/machines", json={"yaml": other})
+    for machine_id in ("order_management", "other"):
+        client.post("/api/v1/entities", json={"machine_id": machine_id, "entity_id": "o-1"})
+    for response in (
+        client.get("/api/v1/entities/o-1"),
+        client.get("/api/v1/entities/o-1/history"),
+        client.post("/api/v1/entities/o-1/events", json={"trigger": "exchange_ack"}),
+    ):
+        assert response.status_code == 409
+        assert "'order_management', 'other'" in response.json()["detail"]
 
 
 def test_a_queued_event_is_processed_by_the_worker(client: TestClient) -> None:

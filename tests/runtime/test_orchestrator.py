@@ -101,7 +101,8 @@ def test_a_lost_race_is_retried_from_a_fresh_load(machine: Machine) -> None:
             if not self.raced:
                 # Another replica commits first; this write must then fail and be redone.
                 self.raced = True
-                super().save(EntityRecord("o-1", "PENDING", {"by": "other"}), expected)
+                other = EntityRecord("o-1", "PENDING", {"by": "other"}, machine_name="order")
+                super().save(other, expected)
             return super().save(record, expected, entry)
 
     store = Racing()
@@ -130,7 +131,7 @@ def test_unknown_entity_without_initial_state_is_an_error(machine: Machine) -> N
 
 def test_stored_state_the_machine_lacks_is_an_error_naming_it(machine: Machine) -> None:
     store = InMemoryStateStore()
-    store.save(EntityRecord("o-1", "RETIRED", {}), 0)
+    store.save(EntityRecord("o-1", "RETIRED", {}, machine_name="order"), 0)
     with pytest.raises(UndefinedStateError, match="RETIRED"):
         orchestrator(machine, store).process_event("o-1", "ack")
 
@@ -251,6 +252,6 @@ def test_parallel_and_history_state_round_trip_through_the_store() -> None:
 def test_bad_arguments_are_type_errors(machine: Machine) -> None:
     runner = orchestrator(machine)
     with pytest.raises(TypeError, match="entity_id"):
-        runner.process_event("", "ack")
+        runner.process_event(None, "ack")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="context"):
         runner.process_event("o", "ack", [1])  # type: ignore[arg-type]

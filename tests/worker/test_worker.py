@@ -101,10 +101,37 @@ def test_a_transient_failure_is_retried(sqlite_db: Database) -> None:
 
 
 def test_submit_event_checks_its_arguments(sqlite_db: Database) -> None:
-    with pytest.raises(TypeError, match="entity_id"):
-        submit_event(sqlite_db, "rotor", "", "x")
+    with pytest.raises(TypeError, match="machine_id"):
+        submit_event(sqlite_db, "", "r", "x")
     with pytest.raises(TypeError, match="context"):
         submit_event(sqlite_db, "rotor", "r", "x", ["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+def test_submit_event_refuses_what_no_store_could_keep(sqlite_db: Database) -> None:
+    from pystator import InvalidIdentifierError, UnstorableValueError
+
+    with pytest.raises(InvalidIdentifierError, match="entity id '' is empty"):
+        submit_event(sqlite_db, "rotor", "", "x")
+    with pytest.raises(UnstorableValueError, match=r"context\.price: NaN cannot be stored"):
+        submit_event(sqlite_db, "rotor", "r", "x", {"price": float("nan")})
+    assert statuses(sqlite_db) == {}
+
+
+def test_events_of_two_machines_for_one_id_are_two_entities(sqlite_db: Database) -> None:
+    catalog = Catalog(sqlite_db)
+    catalog.create(ROTOR.read_text())
+    catalog.create(ROTOR.read_text().replace("machine_name: rotor", "machine_name: stator"))
+    first = submit_event(sqlite_db, "rotor", "r-1", "x")
+    second = submit_event(sqlite_db, "stator", "r-1", "x")
+    worker = Worker(sqlite_db)
+    claimed = [worker.claim(), Worker(sqlite_db).claim()]
+    assert [event.id for event in claimed if event] == [first, second], "no shared queue order"
+    for event in claimed:
+        assert event is not None and worker.process(event) == "done"
+    rotor = sqlite_db.store.load("r-1", machine_name="rotor")
+    stator = sqlite_db.store.load("r-1", machine_name="stator")
+    assert rotor is not None and stator is not None
+    assert (rotor.version, stator.version) == (1, 1)
 
 
 def test_four_workers_drain_5000_events_once_each_in_entity_order(

@@ -100,6 +100,15 @@ async function save() {
   }
 }
 
+// An entity is a machine and an id: every entity route names the machine being edited.
+function entityPath(id, rest = "") {
+  return `/entities/${encodeURIComponent(id)}${rest}`;
+}
+
+function ofMachine(path) {
+  return current ? `${path}?machine_id=${encodeURIComponent(current)}` : path;
+}
+
 async function showEntity(entity) {
   $("state").textContent = entity.state;
   const select = $("trigger");
@@ -109,7 +118,7 @@ async function showEntity(entity) {
     option.value = option.textContent = trigger;
     select.append(option);
   }
-  const rows = await call("GET", `/entities/${encodeURIComponent(entity.entity_id)}/history`);
+  const rows = await call("GET", ofMachine(entityPath(entity.entity_id, "/history")));
   const body = $("history").querySelector("tbody");
   body.replaceChildren();
   for (const row of rows) {
@@ -139,7 +148,7 @@ async function createEntity() {
 async function loadEntity() {
   const id = $("entity-id").value.trim();
   try {
-    await showEntity(await call("GET", "/entities/" + encodeURIComponent(id)));
+    await showEntity(await call("GET", ofMachine(entityPath(id))));
   } catch (error) {
     $("event-status").textContent = error.message;
   }
@@ -155,12 +164,12 @@ async function sendEvent() {
     return;
   }
   try {
-    const result = await call("POST", `/entities/${encodeURIComponent(id)}/events`,
+    const result = await call("POST", entityPath(id, "/events"),
                               { trigger: $("trigger").value, machine_id: current, context });
     $("event-status").textContent = result.success
       ? `${result.trigger}: ${result.source_state} → ${result.target_state}`
       : `${result.trigger} refused: ${result.error}`;
-    await showEntity(await call("GET", "/entities/" + encodeURIComponent(id)));
+    await showEntity(await call("GET", ofMachine(entityPath(id))));
   } catch (error) {
     $("event-status").textContent = error.message;
   }

@@ -150,7 +150,9 @@ class RedisScheduler(SchedulerBase):
         return f"{self.prefix}:inflight:{machine}"
 
     def _entity(self, machine: str, entity_id: str) -> str:
-        return f"{self.prefix}:entity:{machine}:{entity_id}"
+        # Length-prefixed like the store's keys: machine 'a:b' and entity 'c' never share
+        # an index with machine 'a' and entity 'b:c'.
+        return f"{self.prefix}:entity:{len(machine)}:{machine}:{entity_id}"
 
     # -- the protocol ----------------------------------------------------------------------
 

@@ -1,20 +1,27 @@
 """Stores: what the Orchestrator persists per entity, and the protocols stores implement.
 
-A stored entity carries a version; writes are compare-and-set on it, so replicas sharing a
-store never lose or double-apply an event.
+An entity is addressed by its machine's name and its id, so machines sharing a store never
+see each other's entities. A stored entity carries a version; writes are compare-and-set
+on it, so replicas sharing a store never lose or double-apply an event.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
+
+from pystator.runtime.errors import AmbiguousEntityError, FSMError
+from pystator.runtime.ids import check_entity_id, check_idempotency_key, check_machine_name
+from pystator.runtime.stores._codec import storable_mapping, text_column
 
 
 @dataclass(frozen=True, slots=True)
 class EntityRecord:
     """One entity as stored: state, context, history, parallel configuration, version.
+
+    `machine_name` and `entity_id` together are the entity's key in every store.
 
     `machine_version` and `fingerprint` name the machine that wrote it, so an entity whose
     state a later machine no longer defines is reported with both versions; `timers` says
@@ -35,7 +42,8 @@ class EntityRecord:
     timers: Mapping[str, int] = field(default_factory=dict)
 
 
-#: An idempotency key and the outcome to store with it, written with the entity or not at all.
+#: An idempotency key and the outcome to store with it, written with the entity or not at all;
+#: the key is the entity's own (machine, entity id, key), never shared with another entity.
 Outcome = tuple[str, Mapping[str, Any]]
 
 
@@ -56,7 +64,12 @@ class HistoryEntry:
 
 @runtime_checkable
 class StateStore(Protocol):
-    """The minimal store of the PyStator documents."""
+    """The minimal store of the PyStator documents.
+
+    The built-in stores take `machine_name=` on each call, or once on the store, to say
+    which machine's entity an id means; without one, an id used by a single machine is
+    that machine's entity.
+    """
 
     def get_state(self, entity_id: str) -> str | None: ...
 
@@ -80,9 +93,11 @@ class AsyncStateStore(Protocol):
 
 @runtime_checkable
 class VersionedStateStore(Protocol):
-    """What the Orchestrator needs to be safe with many replicas."""
+    """What the Orchestrator needs to be safe with many replicas and many machines."""
 
-    def load(self, entity_id: str) -> EntityRecord | None: ...
+    def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
+        """The entity `entity_id` of machine `machine_name`."""
+        ...
 
     def save(
         self,
@@ -91,27 +106,74 @@ class VersionedStateStore(Protocol):
         entry: HistoryEntry | None = None,
         outcome: Outcome | None = None,
     ) -> int:
-        """Write `record` if the stored version is still `expected_version` (0: absent);
-        returns the new version, or raises StaleVersionError. With `outcome`, the
-        idempotency key is stored in the same atomic write, and a key already stored
-        raises DuplicateEventError instead of writing."""
+        """Write `record` (keyed by its machine_name and entity_id) if the stored version is
+        still `expected_version` (0: absent); returns the new version, or raises
+        StaleVersionError. With `outcome`, the idempotency key is stored in the same atomic
+        write, and a key the entity already stored raises DuplicateEventError instead."""
         ...
 
-    def history(self, entity_id: str) -> list[HistoryEntry]: ...
+    def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]: ...
 
-    def remember(self, key: str, outcome: Mapping[str, Any]) -> None: ...
+    def remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None: ...
 
-    def recall(self, key: str) -> Mapping[str, Any] | None: ...
+    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None: ...
 
 
 class RecordStore:
-    """The documents' protocol and the async entry points, in terms of `load` and `save`.
+    """The checked, machine-scoped entry points every store shares, in terms of a few
+    primitives each store implements.
 
-    Durable stores inherit this and implement the versioned operations only.
+    `machine_name` scopes the documents' protocol (`get_state(entity_id)`...) and the
+    versioned reads to one machine; each call may name another with `machine_name=`.
+    With neither (None), an id used by exactly one machine addresses that machine's
+    entity, an id used by several raises AmbiguousEntityError, and a new entity written by
+    `set_state` belongs to no machine (''). Writes are keyed by `record.machine_name`.
+    Every id, key and value is checked here, before any store sees it.
     """
 
-    def load(self, entity_id: str) -> EntityRecord | None:
+    machine_name: str | None = None
+
+    # -- what a store implements ------------------------------------------------------
+
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        """The entity of `machine_name`, or of any machine (two at most) when None."""
         raise NotImplementedError
+
+    def _save(
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
+    ) -> int:
+        raise NotImplementedError
+
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
+        raise NotImplementedError
+
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
+        raise NotImplementedError
+
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        """The names of the machines that have an entity `entity_id`, sorted."""
+        raise NotImplementedError
+
+    # -- the versioned protocol -------------------------------------------------------
+
+    def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
+        scope = self._scope(machine_name)
+        check_entity_id(entity_id)
+        found = self._fetch(entity_id, scope)
+        if len(found) > 1:
+            raise AmbiguousEntityError(entity_id, self.machines_of(entity_id))
+        return found[0] if found else None
 
     def save(
         self,
@@ -120,52 +182,114 @@ class RecordStore:
         entry: HistoryEntry | None = None,
         outcome: Outcome | None = None,
     ) -> int:
-        raise NotImplementedError
+        if entry is not None and entry.error is not None:
+            entry = replace(entry, error=text_column(entry.error))
+        return self._save(checked_record(record), expected_version, entry, checked(outcome))
 
-    def history(self, entity_id: str) -> list[HistoryEntry]:
-        raise NotImplementedError
+    def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]:
+        scope = self._scope(machine_name)
+        check_entity_id(entity_id)
+        if scope is None:
+            machines = self.machines_of(entity_id)
+            if len(machines) > 1:
+                raise AmbiguousEntityError(entity_id, machines)
+            if not machines:
+                return []
+            scope = machines[0]
+        return self._history(scope, entity_id)
 
-    def get_state(self, entity_id: str) -> str | None:
-        record = self.load(entity_id)
+    def remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
+        self._remember(
+            check_machine_name(machine_name),
+            check_entity_id(entity_id),
+            check_idempotency_key(key),
+            storable_mapping(outcome, "outcome"),
+        )
+
+    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        return self._recall(
+            check_machine_name(machine_name),
+            check_entity_id(entity_id),
+            check_idempotency_key(key),
+        )
+
+    # -- the documents' protocol ------------------------------------------------------
+
+    def get_state(self, entity_id: str, *, machine_name: str | None = None) -> str | None:
+        record = self.load(entity_id, machine_name=machine_name)
         return record.state if record else None
 
     def set_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+        self,
+        entity_id: str,
+        state: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        machine_name: str | None = None,
     ) -> None:
-        """Write `state` (and `metadata["context"]`, `metadata["machine_name"]` if given)."""
-        current = self.load(entity_id)
+        """Write `state` (and `metadata["context"]` if given) to the entity of
+        `machine_name` (or `metadata["machine_name"]`, or the store's machine)."""
         given = metadata or {}
+        named = given.get("machine_name")
+        if named is not None and machine_name is not None and named != machine_name:
+            raise FSMError(
+                f"set_state names two machines: machine_name={machine_name!r} and "
+                f"metadata['machine_name']={named!r}; give one"
+            )
+        chosen = machine_name if machine_name is not None else named
+        current = self.load(entity_id, machine_name=chosen)
+        scope = self._scope(chosen)
         context = given.get("context")
         record = EntityRecord(
             entity_id,
             state,
             context if context is not None else (current.context if current else {}),
             current.version if current else 0,
-            given.get("machine_name", current.machine_name if current else ""),
+            scope if scope is not None else (current.machine_name if current else ""),
             current.history if current else {},
             current.parallel if current else None,
+            current.machine_version if current else "",
+            current.fingerprint if current else "",
+            current.timers if current else {},
         )
         self.save(record, record.version)
 
-    def get_context(self, entity_id: str) -> dict[str, Any]:
-        record = self.load(entity_id)
+    def get_context(self, entity_id: str, *, machine_name: str | None = None) -> dict[str, Any]:
+        record = self.load(entity_id, machine_name=machine_name)
         return dict(record.context) if record else {}
+
+    def _scope(self, machine_name: str | None) -> str | None:
+        chosen = self.machine_name if machine_name is None else machine_name
+        return None if chosen is None else check_machine_name(chosen)
 
     # Async entry points run the same operations off the event loop, version check included.
 
-    async def aget_state(self, entity_id: str) -> str | None:
-        return await asyncio.to_thread(self.get_state, entity_id)
+    async def aget_state(self, entity_id: str, *, machine_name: str | None = None) -> str | None:
+        return await asyncio.to_thread(self.get_state, entity_id, machine_name=machine_name)
 
     async def aset_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
+        self,
+        entity_id: str,
+        state: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        machine_name: str | None = None,
     ) -> None:
-        await asyncio.to_thread(self.set_state, entity_id, state, metadata=metadata)
+        await asyncio.to_thread(
+            self.set_state, entity_id, state, metadata=metadata, machine_name=machine_name
+        )
 
-    async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(self.get_context, entity_id)
+    async def aget_context(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(self.get_context, entity_id, machine_name=machine_name)
 
-    async def aload(self, entity_id: str) -> EntityRecord | None:
-        return await asyncio.to_thread(self.load, entity_id)
+    async def aload(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> EntityRecord | None:
+        return await asyncio.to_thread(self.load, entity_id, machine_name=machine_name)
 
     async def asave(
         self,
@@ -176,5 +300,24 @@ class RecordStore:
     ) -> int:
         return await asyncio.to_thread(self.save, record, expected_version, entry, outcome)
 
-    async def ahistory(self, entity_id: str) -> list[HistoryEntry]:
-        return await asyncio.to_thread(self.history, entity_id)
+    async def ahistory(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> list[HistoryEntry]:
+        return await asyncio.to_thread(self.history, entity_id, machine_name=machine_name)
+
+
+def checked_record(record: EntityRecord) -> EntityRecord:
+    """`record` with its key checked and a private, storable copy of its context."""
+    if not isinstance(record, EntityRecord):
+        raise TypeError(f"record must be an EntityRecord, got {type(record).__name__}")
+    check_machine_name(record.machine_name)
+    check_entity_id(record.entity_id)
+    return replace(record, context=storable_mapping(record.context, "context"))
+
+
+def checked(outcome: Outcome | None) -> Outcome | None:
+    """`outcome` with its key checked and a storable copy of the outcome."""
+    if outcome is None:
+        return None
+    key, value = outcome
+    return check_idempotency_key(key), storable_mapping(value, "outcome")

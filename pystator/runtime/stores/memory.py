@@ -1,93 +1,69 @@
 """InMemoryStateStore: the versioned store kept in one process, for tests and development.
 
-Thread-safe; state is lost when the process exits.
+Thread-safe; state is lost when the process exits. It accepts exactly the ids and values
+the durable stores accept, so swapping it for one of them changes nothing.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome
+from pystator.runtime.errors import DuplicateEventError, StaleVersionError
+from pystator.runtime.stores._codec import clone
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+
+#: An entity's key: (machine name, entity id).
+Key = tuple[str, str]
 
 
-def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
-    """A private copy; contexts must be JSON data so that every store can hold them."""
-    try:
-        json.dumps(context)
-    except (TypeError, ValueError) as exc:
-        raise FSMError(f"context is not JSON-serialisable: {exc}") from None
-    return copy.deepcopy(dict(context))
+class InMemoryStateStore(RecordStore):
+    """Entities, their history and idempotency records in dictionaries keyed by machine."""
 
-
-class InMemoryStateStore:
-    """Entities, their history and idempotency records in dictionaries."""
-
-    def __init__(self) -> None:
+    def __init__(self, *, machine_name: str | None = None) -> None:
+        self.machine_name = self._scope(machine_name)
         self._lock = threading.Lock()
-        self._records: dict[str, EntityRecord] = {}
-        self._history: dict[str, list[HistoryEntry]] = {}
-        self._outcomes: dict[str, Mapping[str, Any]] = {}
+        self._records: dict[Key, EntityRecord] = {}
+        # The machines of each entity id, for reads that do not name the machine.
+        self._machines: dict[str, set[str]] = {}
+        self._rows: dict[Key, list[HistoryEntry]] = {}
+        self._outcomes: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
-    # -- the documents' protocol ------------------------------------------------------
-
-    def get_state(self, entity_id: str) -> str | None:
-        record = self._records.get(entity_id)
-        return record.state if record else None
-
-    def set_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
+    def truncate(self) -> None:
+        """Forget every entity, history row and idempotency record."""
         with self._lock:
-            current = self._records.get(entity_id)
-            context = (metadata or {}).get("context")
-            record = EntityRecord(
-                entity_id,
-                state,
-                _checked_context(context)
-                if context is not None
-                else (current.context if current else {}),
-                (current.version if current else 0) + 1,
-                (metadata or {}).get("machine_name", current.machine_name if current else ""),
-            )
-            self._records[entity_id] = record
+            self._records.clear()
+            self._machines.clear()
+            self._rows.clear()
+            self._outcomes.clear()
 
-    def get_context(self, entity_id: str) -> dict[str, Any]:
-        record = self._records.get(entity_id)
-        return copy.deepcopy(dict(record.context)) if record else {}
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        if machine_name is not None:
+            keys = [(machine_name, entity_id)]
+        else:
+            keys = [(name, entity_id) for name in sorted(self._machines.get(entity_id, ()))]
+        found = []
+        for key in keys[:2]:
+            record = self._records.get(key)
+            if record is not None:
+                found.append(replace(record, context=clone(record.context)))
+        return found
 
-    async def aget_state(self, entity_id: str) -> str | None:
-        return self.get_state(entity_id)
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        return tuple(sorted(self._machines.get(entity_id, ())))
 
-    async def aset_state(
-        self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-    ) -> None:
-        self.set_state(entity_id, state, metadata=metadata)
-
-    async def aget_context(self, entity_id: str) -> dict[str, Any]:
-        return self.get_context(entity_id)
-
-    # -- versioned protocol -------------------------------------------------------------
-
-    def load(self, entity_id: str) -> EntityRecord | None:
-        record = self._records.get(entity_id)
-        return replace(record, context=copy.deepcopy(dict(record.context))) if record else None
-
-    def save(
+    def _save(
         self,
         record: EntityRecord,
         expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
     ) -> int:
-        context = _checked_context(record.context)
+        key = (record.machine_name, record.entity_id)
         with self._lock:
-            current = self._records.get(record.entity_id)
+            current = self._records.get(key)
             actual = current.version if current else 0
             if actual != expected_version:
                 raise StaleVersionError(
@@ -96,28 +72,55 @@ class InMemoryStateStore:
                     expected_version,
                     actual,
                 )
-            if outcome is not None and outcome[0] in self._outcomes:
+            if outcome is not None and (*key, outcome[0]) in self._outcomes:
                 raise DuplicateEventError(record.entity_id, outcome[0])
             version = actual + 1
-            self._records[record.entity_id] = replace(record, context=context, version=version)
+            # The context is already a private copy made by the value check.
+            self._records[key] = replace(record, version=version)
+            self._machines.setdefault(record.entity_id, set()).add(record.machine_name)
             if entry is not None:
-                self._history.setdefault(record.entity_id, []).append(entry)
+                self._rows.setdefault(key, []).append(entry)
             if outcome is not None:
-                self._outcomes[outcome[0]] = dict(outcome[1])
+                self._outcomes[(*key, outcome[0])] = outcome[1]
             return version
 
-    def history(self, entity_id: str) -> list[HistoryEntry]:
-        return list(self._history.get(entity_id, ()))
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
+        return list(self._rows.get((machine_name, entity_id), ()))
 
-    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
         with self._lock:
-            self._outcomes.setdefault(key, dict(outcome))
+            self._outcomes.setdefault((machine_name, entity_id, key), outcome)
 
-    def recall(self, key: str) -> Mapping[str, Any] | None:
-        return self._outcomes.get(key)
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        found = self._outcomes.get((machine_name, entity_id, key))
+        return clone(found) if found is not None else None
 
-    async def aload(self, entity_id: str) -> EntityRecord | None:
-        return self.load(entity_id)
+    # Nothing here blocks, so the async entry points run inline.
+
+    async def aget_state(self, entity_id: str, *, machine_name: str | None = None) -> str | None:
+        return self.get_state(entity_id, machine_name=machine_name)
+
+    async def aset_state(
+        self,
+        entity_id: str,
+        state: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        machine_name: str | None = None,
+    ) -> None:
+        self.set_state(entity_id, state, metadata=metadata, machine_name=machine_name)
+
+    async def aget_context(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> dict[str, Any]:
+        return self.get_context(entity_id, machine_name=machine_name)
+
+    async def aload(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> EntityRecord | None:
+        return self.load(entity_id, machine_name=machine_name)
 
     async def asave(
         self,
@@ -127,3 +130,8 @@ class InMemoryStateStore:
         outcome: Outcome | None = None,
     ) -> int:
         return self.save(record, expected_version, entry, outcome)
+
+    async def ahistory(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> list[HistoryEntry]:
+        return self.history(entity_id, machine_name=machine_name)

@@ -2,6 +2,7 @@
 
 Writes are compare-and-set statements on the entity's version, committed together with
 the history row, so replicas sharing the database never lose or double an event.
+Entities are keyed by machine and id.
 """
 
 from __future__ import annotations
@@ -23,55 +24,21 @@ from pystator.runtime.stores._codec import (
     record_from_row,
 )
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+from pystator.runtime.stores.schema import initialize_postgres
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-
-TABLES = (
-    """CREATE TABLE IF NOT EXISTS {schema}.entity_states (
-        entity_id TEXT PRIMARY KEY,
-        machine_name TEXT NOT NULL DEFAULT '',
-        state TEXT NOT NULL,
-        context TEXT NOT NULL DEFAULT '{{}}',
-        history TEXT NOT NULL DEFAULT '{{}}',
-        parallel TEXT,
-        version BIGINT NOT NULL,
-        machine_version TEXT NOT NULL DEFAULT '',
-        fingerprint TEXT NOT NULL DEFAULT '',
-        timers TEXT NOT NULL DEFAULT '{{}}'
-    )""",
-    # Tables created before entities carried their machine's version get the columns.
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS machine_version TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS fingerprint TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS timers TEXT NOT NULL DEFAULT '{{}}'",
-    """CREATE TABLE IF NOT EXISTS {schema}.transition_history (
-        id BIGSERIAL PRIMARY KEY,
-        entity_id TEXT NOT NULL,
-        source_state TEXT NOT NULL,
-        target_state TEXT,
-        trigger TEXT NOT NULL,
-        success BOOLEAN NOT NULL,
-        error TEXT,
-        actions TEXT NOT NULL,
-        timestamp TEXT NOT NULL,
-        duration_ms DOUBLE PRECISION NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS transition_history_entity "
-    "ON {schema}.transition_history (entity_id, id)",
-    """CREATE TABLE IF NOT EXISTS {schema}.event_outcomes (
-        key TEXT PRIMARY KEY,
-        outcome TEXT NOT NULL
-    )""",
-)
 
 
 class PostgresStateStore(RecordStore):
     """Entities, transition history and idempotency records in PostgreSQL tables."""
 
     def __init__(
-        self, connection_string: str, *, schema: str = "public", pool_size: int = 4
+        self,
+        connection_string: str,
+        *,
+        schema: str = "public",
+        pool_size: int = 4,
+        machine_name: str | None = None,
     ) -> None:
         if not isinstance(connection_string, str) or not connection_string.startswith(
             ("postgresql://", "postgres://")
@@ -82,6 +49,7 @@ class PostgresStateStore(RecordStore):
         if not _SCHEMA_NAME.match(schema):
             raise ConfigurationError(f"{schema!r} is not a plain lower-case schema name")
         self.url = connection_string
+        self.machine_name = self._scope(machine_name)
         self.schema = schema
         self.pool_size = pool_size
         self._pool: Any = None
@@ -119,10 +87,9 @@ class PostgresStateStore(RecordStore):
         return self
 
     def initialize(self) -> None:
+        """Create the schema and tables, upgrading those an earlier version created."""
         with self._connection() as connection:
-            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            for statement in TABLES:
-                connection.execute(statement.format(schema=self.schema))
+            initialize_postgres(connection, self.schema)
 
     def validate_schema(self) -> None:
         with self._connection() as connection:
@@ -164,27 +131,43 @@ class PostgresStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
-    def load(self, entity_id: str) -> EntityRecord | None:
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         with self._connection() as connection:
-            row = connection.execute(
-                f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states WHERE entity_id = %s",
-                (entity_id,),
-            ).fetchone()
-        return None if row is None else record_from_row(entity_id, row)
+            if machine_name is None:
+                rows = connection.execute(
+                    f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states "
+                    "WHERE entity_id = %s LIMIT 2",
+                    (entity_id,),
+                ).fetchall()
+            else:
+                rows = connection.execute(
+                    f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states "
+                    "WHERE machine_name = %s AND entity_id = %s",
+                    (machine_name, entity_id),
+                ).fetchall()
+        return [record_from_row(entity_id, row) for row in rows]
 
-    def save(
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        with self._connection() as connection:
+            rows = connection.execute(
+                f"SELECT machine_name FROM {self.schema}.entity_states WHERE entity_id = %s "
+                "ORDER BY machine_name",
+                (entity_id,),
+            ).fetchall()
+        return tuple(row[0] for row in rows)
+
+    def _save(
         self,
         record: EntityRecord,
         expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
     ) -> int:
         context = dumps(dict(record.context), "context")
         history = dumps(dict(record.history), "history")
         actions = dumps(list(entry.actions), "actions") if entry else ""
         version = expected_version + 1
         values = (
-            record.machine_name,
             record.state,
             context,
             history,
@@ -193,22 +176,25 @@ class PostgresStateStore(RecordStore):
             record.machine_version,
             record.fingerprint,
             dumps(dict(record.timers), "timers"),
+            record.machine_name,
             record.entity_id,
         )
         if expected_version == 0:
             write = (
-                f"INSERT INTO {self.schema}.entity_states (machine_name, state, context, "
-                "history, parallel, version, machine_version, fingerprint, timers, entity_id) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (entity_id) DO NOTHING RETURNING entity_id"
+                f"INSERT INTO {self.schema}.entity_states (state, context, "
+                "history, parallel, version, machine_version, fingerprint, timers, "
+                "machine_name, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (machine_name, entity_id) DO NOTHING "
+                "RETURNING machine_name, entity_id"
             )
             params: tuple[Any, ...] = values
         else:
             write = (
-                f"UPDATE {self.schema}.entity_states SET machine_name = %s, state = %s, "
+                f"UPDATE {self.schema}.entity_states SET state = %s, "
                 "context = %s, history = %s, parallel = %s, version = %s, "
                 "machine_version = %s, fingerprint = %s, timers = %s "
-                "WHERE entity_id = %s AND version = %s RETURNING entity_id"
+                "WHERE machine_name = %s AND entity_id = %s AND version = %s "
+                "RETURNING machine_name, entity_id"
             )
             params = (*values, expected_version)
         # One statement: the history row is inserted only if the versioned write happened,
@@ -216,13 +202,13 @@ class PostgresStateStore(RecordStore):
         log = ""
         if entry is not None:
             log = (
-                f", logged AS (INSERT INTO {self.schema}.transition_history (entity_id, "
-                "source_state, target_state, trigger, success, error, actions, timestamp, "
-                "duration_ms) SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s FROM written)"
+                f", logged AS (INSERT INTO {self.schema}.transition_history (machine_name, "
+                "entity_id, source_state, target_state, trigger, success, error, actions, "
+                "timestamp, duration_ms) SELECT machine_name, entity_id, %s, %s, %s, %s, %s, "
+                "%s, %s, %s FROM written)"
             )
             params = (
                 *params,
-                entry.entity_id,
                 entry.source_state,
                 entry.target_state,
                 entry.trigger,
@@ -235,8 +221,8 @@ class PostgresStateStore(RecordStore):
         if outcome is not None:
             # A key stored before violates the primary key, which aborts the whole statement.
             log += (
-                f", remembered AS (INSERT INTO {self.schema}.event_outcomes (key, outcome) "
-                "SELECT %s, %s FROM written)"
+                f", remembered AS (INSERT INTO {self.schema}.event_outcomes (machine_name, "
+                "entity_id, key, outcome) SELECT machine_name, entity_id, %s, %s FROM written)"
             )
             params = (*params, outcome[0], dumps(dict(outcome[1]), "outcome"))
         from psycopg import errors
@@ -258,13 +244,13 @@ class PostgresStateStore(RecordStore):
             )
         return version
 
-    def history(self, entity_id: str) -> list[HistoryEntry]:
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         with self._connection() as connection:
             rows = connection.execute(
                 "SELECT entity_id, source_state, target_state, trigger, success, error, "
                 f"actions, timestamp, duration_ms FROM {self.schema}.transition_history "
-                "WHERE entity_id = %s ORDER BY id",
-                (entity_id,),
+                "WHERE machine_name = %s AND entity_id = %s ORDER BY id",
+                (machine_name, entity_id),
             ).fetchall()
         return [
             HistoryEntry(
@@ -281,20 +267,24 @@ class PostgresStateStore(RecordStore):
             for row in rows
         ]
 
-    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
         with self._connection() as connection:
             connection.execute(
-                f"INSERT INTO {self.schema}.event_outcomes (key, outcome) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO NOTHING",
-                (key, dumps(dict(outcome), "outcome")),
+                f"INSERT INTO {self.schema}.event_outcomes (machine_name, entity_id, key, "
+                "outcome) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (machine_name, entity_id, key, dumps(dict(outcome), "outcome")),
             )
 
-    def recall(self, key: str) -> Mapping[str, Any] | None:
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         with self._connection() as connection:
             row = connection.execute(
-                f"SELECT outcome FROM {self.schema}.event_outcomes WHERE key = %s", (key,)
+                f"SELECT outcome FROM {self.schema}.event_outcomes "
+                "WHERE machine_name = %s AND entity_id = %s AND key = %s",
+                (machine_name, entity_id, key),
             ).fetchone()
         if row is None:
             return None
-        outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
+        outcome: Mapping[str, Any] = loads(row[0], "event outcome", entity_id)
         return outcome

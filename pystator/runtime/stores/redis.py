@@ -1,27 +1,31 @@
 """RedisStateStore: the high-throughput store on Redis (redis-py).
 
-Each entity is a hash at `pystator:entity:{id}`; a Lua script compares the version and
-writes the hash and the history row in one atomic step.
+Each entity is a hash at `{prefix}:entity:{len(machine)}:{machine}:{entity_id}` (the key
+layout is `_redis_keys`). A Lua script compares the version and writes the hash, the
+history row and the idempotency record in one step.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
+from pystator.runtime.stores import _redis_keys as layout
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
+# KEYS: entity hash, history list, outcome key, the entity id's machines set.
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
 if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
            'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
-           'machine_version', ARGV[9], 'fingerprint', ARGV[10], 'timers', ARGV[12])
+           'machine_version', ARGV[9], 'fingerprint', ARGV[10], 'timers', ARGV[12],
+           'entity_id', ARGV[13])
+redis.call('SADD', KEYS[4], ARGV[4])
 if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
@@ -32,14 +36,19 @@ class RedisStateStore(RecordStore):
     """Entities, history lists and idempotency records in Redis."""
 
     def __init__(
-        self, connection_string: str | None = None, *, key_prefix: str = "pystator"
+        self,
+        connection_string: str | None = None,
+        *,
+        key_prefix: str = "pystator",
+        machine_name: str | None = None,
     ) -> None:
         self.url = connection_string or os.environ.get(
             "PYSTATOR_REDIS_URL", "redis://127.0.0.1:6379/0"
         )
         self.key_prefix = key_prefix
+        self.machine_name = self._scope(machine_name)
         self._client: Any = None
-        self._save: Any = None
+        self._save_script: Any = None
 
     def connect(self) -> RedisStateStore:
         if self._client is not None:
@@ -48,8 +57,10 @@ class RedisStateStore(RecordStore):
             import redis
         except ImportError:
             raise missing_extra("redis", "redis") from None
-        self._client = redis.Redis.from_url(self.url)
-        self._save = self._client.register_script(_SAVE)
+        client = redis.Redis.from_url(self.url)
+        layout.upgrade(client, self.key_prefix)
+        self._client = client
+        self._save_script = client.register_script(_SAVE)
         return self
 
     def close(self) -> None:
@@ -63,11 +74,17 @@ class RedisStateStore(RecordStore):
             self.connect()
         return self._client
 
-    def _entity_key(self, entity_id: str) -> str:
-        return f"{self.key_prefix}:entity:{entity_id}"
+    def _entity_key(self, machine_name: str, entity_id: str) -> str:
+        return layout.entity_key(self.key_prefix, machine_name, entity_id)
 
-    def _history_key(self, entity_id: str) -> str:
-        return f"{self.key_prefix}:history:{entity_id}"
+    def _history_key(self, machine_name: str, entity_id: str) -> str:
+        return layout.history_key(self.key_prefix, machine_name, entity_id)
+
+    def _outcome_key(self, machine_name: str, entity_id: str, key: str) -> str:
+        return layout.outcome_key(self.key_prefix, machine_name, entity_id, key)
+
+    def _machines_key(self, entity_id: str) -> str:
+        return layout.machines_key(self.key_prefix, entity_id)
 
     def truncate(self) -> None:
         """Delete every key under this store's prefix."""
@@ -76,8 +93,21 @@ class RedisStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
-    def load(self, entity_id: str) -> EntityRecord | None:
-        raw = self.client.hgetall(self._entity_key(entity_id))
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        names = self.client.smembers(self._machines_key(entity_id))
+        return tuple(sorted(name.decode() for name in names))
+
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        machines = [machine_name] if machine_name is not None else self.machines_of(entity_id)
+        found = []
+        for name in machines[:2]:
+            record = self._read(name, entity_id)
+            if record is not None:
+                found.append(record)
+        return found
+
+    def _read(self, machine_name: str, entity_id: str) -> EntityRecord | None:
+        raw = self.client.hgetall(self._entity_key(machine_name, entity_id))
         if not raw:
             return None
         fields = {key.decode(): value.decode() for key, value in raw.items()}
@@ -93,7 +123,7 @@ class RedisStateStore(RecordStore):
             fields.get("state", ""),
             context,
             version,
-            fields.get("machine_name", ""),
+            machine_name,
             loads(fields.get("history", "{}"), "history", entity_id),
             fields.get("parallel") or None,
             fields.get("machine_version", ""),
@@ -101,12 +131,12 @@ class RedisStateStore(RecordStore):
             loads(fields.get("timers", "{}"), "timers", entity_id),
         )
 
-    def save(
+    def _save(
         self,
         record: EntityRecord,
         expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
     ) -> int:
         version = expected_version + 1
         row = ""
@@ -124,40 +154,42 @@ class RedisStateStore(RecordStore):
                 },
                 "history row",
             )
-        written = self._save(
+        machine, entity_id = record.machine_name, record.entity_id
+        client = self.client
+        written = self._save_script(
             keys=[
-                self._entity_key(record.entity_id),
-                self._history_key(record.entity_id),
-                f"{self.key_prefix}:outcome:{outcome[0] if outcome else ''}",
+                self._entity_key(machine, entity_id),
+                self._history_key(machine, entity_id),
+                self._outcome_key(machine, entity_id, outcome[0] if outcome else ""),
+                self._machines_key(entity_id),
             ],
             args=[
                 str(expected_version),
                 record.state,
                 dumps(dict(record.context), "context"),
-                record.machine_name,
+                machine,
                 dumps(dict(record.history), "history"),
                 record.parallel or "",
                 str(version),
                 row,
                 record.machine_version,
                 record.fingerprint,
-                json.dumps(dict(outcome[1])) if outcome else "",
+                dumps(dict(outcome[1]), "outcome") if outcome else "",
                 dumps(dict(record.timers), "timers"),
+                entity_id,
             ],
-            client=self.client,
+            client=client,
         )
         if int(written) == -2 and outcome is not None:
-            raise DuplicateEventError(record.entity_id, outcome[0])
+            raise DuplicateEventError(entity_id, outcome[0])
         if int(written) < 0:
             raise StaleVersionError(
-                f"entity {record.entity_id!r} changed since it was read",
-                record.entity_id,
-                expected_version,
+                f"entity {entity_id!r} changed since it was read", entity_id, expected_version
             )
         return version
 
-    def history(self, entity_id: str) -> list[HistoryEntry]:
-        rows = self.client.lrange(self._history_key(entity_id), 0, -1)
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
+        rows = self.client.lrange(self._history_key(machine_name, entity_id), 0, -1)
         entries = []
         for raw in rows:
             item = loads(raw, "history row", entity_id)
@@ -176,12 +208,18 @@ class RedisStateStore(RecordStore):
             )
         return entries
 
-    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
-        self.client.set(f"{self.key_prefix}:outcome:{key}", json.dumps(dict(outcome)), nx=True)
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
+        self.client.set(
+            self._outcome_key(machine_name, entity_id, key),
+            dumps(dict(outcome), "outcome"),
+            nx=True,
+        )
 
-    def recall(self, key: str) -> Mapping[str, Any] | None:
-        raw = self.client.get(f"{self.key_prefix}:outcome:{key}")
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        raw = self.client.get(self._outcome_key(machine_name, entity_id, key))
         if raw is None:
             return None
-        outcome: Mapping[str, Any] = loads(raw, "event outcome", key)
+        outcome: Mapping[str, Any] = loads(raw, "event outcome", entity_id)
         return outcome

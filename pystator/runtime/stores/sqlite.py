@@ -1,7 +1,7 @@
 """SQLiteStateStore: the embedded durable store (standard library sqlite3, WAL mode).
 
 Safe from several threads and processes: every write takes SQLite's write lock and
-compares the entity's version before changing it.
+compares the entity's version before changing it. Entities are keyed by machine and id.
 """
 
 from __future__ import annotations
@@ -20,38 +20,7 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.stores._codec import RECORD_COLUMNS, dumps, loads, record_from_row
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS entity_states (
-        entity_id TEXT PRIMARY KEY,
-        machine_name TEXT NOT NULL DEFAULT '',
-        state TEXT NOT NULL,
-        context TEXT NOT NULL DEFAULT '{}',
-        history TEXT NOT NULL DEFAULT '{}',
-        parallel TEXT,
-        version INTEGER NOT NULL,
-        machine_version TEXT NOT NULL DEFAULT '',
-        fingerprint TEXT NOT NULL DEFAULT '',
-        timers TEXT NOT NULL DEFAULT '{}'
-    )""",
-    """CREATE TABLE IF NOT EXISTS transition_history (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        entity_id TEXT NOT NULL,
-        source_state TEXT NOT NULL,
-        target_state TEXT,
-        trigger TEXT NOT NULL,
-        success INTEGER NOT NULL,
-        error TEXT,
-        actions TEXT NOT NULL,
-        timestamp TEXT NOT NULL,
-        duration_ms REAL NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS transition_history_entity ON transition_history (entity_id, id)",
-    """CREATE TABLE IF NOT EXISTS event_outcomes (
-        key TEXT PRIMARY KEY,
-        outcome TEXT NOT NULL
-    )""",
-)
+from pystator.runtime.stores.schema import initialize_sqlite
 
 
 def _path_of(url: str | None) -> str:
@@ -67,8 +36,15 @@ def _path_of(url: str | None) -> str:
 class SQLiteStateStore(RecordStore):
     """Entities, transition history and idempotency records in one SQLite file."""
 
-    def __init__(self, connection_string: str | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        connection_string: str | None = None,
+        *,
+        timeout: float = 30.0,
+        machine_name: str | None = None,
+    ) -> None:
         self.path = _path_of(connection_string)
+        self.machine_name = self._scope(machine_name)
         self.timeout = timeout
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.RLock()
@@ -89,21 +65,9 @@ class SQLiteStateStore(RecordStore):
         return self
 
     def initialize(self) -> None:
+        """Create the tables, upgrading those an earlier version created."""
         with self._lock:
-            for statement in SCHEMA:
-                self._db.execute(statement)
-            # Tables created before entities carried their machine's version get the columns.
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(entity_states)")}
-            for column, default in (
-                ("machine_version", "''"),
-                ("fingerprint", "''"),
-                ("timers", "'{}'"),
-            ):
-                if column not in columns:
-                    self._db.execute(
-                        f"ALTER TABLE entity_states ADD COLUMN {column} TEXT NOT NULL "
-                        f"DEFAULT {default}"
-                    )
+            initialize_sqlite(self._db)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -124,20 +88,37 @@ class SQLiteStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
-    def load(self, entity_id: str) -> EntityRecord | None:
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         with self._lock:
-            row = self._db.execute(
-                f"SELECT {RECORD_COLUMNS} FROM entity_states WHERE entity_id = ?", (entity_id,)
-            ).fetchone()
-        return None if row is None else record_from_row(entity_id, row)
+            if machine_name is None:
+                rows = self._db.execute(
+                    f"SELECT {RECORD_COLUMNS} FROM entity_states WHERE entity_id = ? LIMIT 2",
+                    (entity_id,),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {RECORD_COLUMNS} FROM entity_states "
+                    "WHERE machine_name = ? AND entity_id = ?",
+                    (machine_name, entity_id),
+                ).fetchall()
+        return [record_from_row(entity_id, row) for row in rows]
 
-    def save(
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT machine_name FROM entity_states WHERE entity_id = ? ORDER BY machine_name",
+                (entity_id,),
+            ).fetchall()
+        return tuple(row[0] for row in rows)
+
+    def _save(
         self,
         record: EntityRecord,
         expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
     ) -> int:
+        key = (record.machine_name, record.entity_id)
         context = dumps(dict(record.context), "context")
         history = dumps(dict(record.history), "history")
         actions = dumps(list(entry.actions), "actions") if entry else ""
@@ -148,7 +129,8 @@ class SQLiteStateStore(RecordStore):
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute(
-                    "SELECT version FROM entity_states WHERE entity_id = ?", (record.entity_id,)
+                    "SELECT version FROM entity_states WHERE machine_name = ? AND entity_id = ?",
+                    key,
                 ).fetchone()
                 actual = row[0] if row else 0
                 if actual != expected_version:
@@ -161,24 +143,25 @@ class SQLiteStateStore(RecordStore):
                 if (
                     outcome is not None
                     and db.execute(
-                        "SELECT 1 FROM event_outcomes WHERE key = ?", (outcome[0],)
+                        "SELECT 1 FROM event_outcomes "
+                        "WHERE machine_name = ? AND entity_id = ? AND key = ?",
+                        (*key, outcome[0]),
                     ).fetchone()
                 ):
                     raise DuplicateEventError(record.entity_id, outcome[0])
                 version = actual + 1
                 db.execute(
                     "INSERT INTO entity_states "
-                    "(entity_id, machine_name, state, context, history, parallel, version, "
+                    "(machine_name, entity_id, state, context, history, parallel, version, "
                     "machine_version, fingerprint, timers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(entity_id) DO UPDATE SET "
-                    "machine_name = excluded.machine_name, state = excluded.state, "
+                    "ON CONFLICT(machine_name, entity_id) DO UPDATE SET "
+                    "state = excluded.state, "
                     "context = excluded.context, history = excluded.history, "
                     "parallel = excluded.parallel, version = excluded.version, "
                     "machine_version = excluded.machine_version, "
                     "fingerprint = excluded.fingerprint, timers = excluded.timers",
                     (
-                        record.entity_id,
-                        record.machine_name,
+                        *key,
                         record.state,
                         context,
                         history,
@@ -191,11 +174,11 @@ class SQLiteStateStore(RecordStore):
                 )
                 if entry is not None:
                     db.execute(
-                        "INSERT INTO transition_history (entity_id, source_state, "
+                        "INSERT INTO transition_history (machine_name, entity_id, source_state, "
                         "target_state, trigger, success, error, actions, timestamp, "
-                        "duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
-                            entry.entity_id,
+                            *key,
                             entry.source_state,
                             entry.target_state,
                             entry.trigger,
@@ -208,8 +191,9 @@ class SQLiteStateStore(RecordStore):
                     )
                 if outcome is not None:
                     db.execute(
-                        "INSERT INTO event_outcomes (key, outcome) VALUES (?, ?)",
-                        (outcome[0], dumps(dict(outcome[1]), "outcome")),
+                        "INSERT INTO event_outcomes (machine_name, entity_id, key, outcome) "
+                        "VALUES (?, ?, ?, ?)",
+                        (*key, outcome[0], dumps(dict(outcome[1]), "outcome")),
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -217,13 +201,13 @@ class SQLiteStateStore(RecordStore):
                 raise
         return version
 
-    def history(self, entity_id: str) -> list[HistoryEntry]:
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT entity_id, source_state, target_state, trigger, success, error, "
                 "actions, timestamp, duration_ms FROM transition_history "
-                "WHERE entity_id = ? ORDER BY id",
-                (entity_id,),
+                "WHERE machine_name = ? AND entity_id = ? ORDER BY id",
+                (machine_name, entity_id),
             ).fetchall()
         return [
             HistoryEntry(
@@ -240,19 +224,24 @@ class SQLiteStateStore(RecordStore):
             for row in rows
         ]
 
-    def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR IGNORE INTO event_outcomes (key, outcome) VALUES (?, ?)",
-                (key, dumps(dict(outcome), "outcome")),
+                "INSERT OR IGNORE INTO event_outcomes (machine_name, entity_id, key, outcome) "
+                "VALUES (?, ?, ?, ?)",
+                (machine_name, entity_id, key, dumps(dict(outcome), "outcome")),
             )
 
-    def recall(self, key: str) -> Mapping[str, Any] | None:
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT outcome FROM event_outcomes WHERE key = ?", (key,)
+                "SELECT outcome FROM event_outcomes "
+                "WHERE machine_name = ? AND entity_id = ? AND key = ?",
+                (machine_name, entity_id, key),
             ).fetchone()
         if row is None:
             return None
-        outcome: Mapping[str, Any] = loads(row[0], "event outcome", key)
+        outcome: Mapping[str, Any] = loads(row[0], "event outcome", entity_id)
         return outcome

@@ -337,13 +337,25 @@ def test_a_scheduler_failure_after_the_commit_is_reported_and_the_event_stays_re
     asyncio.run(scenario())
 
 
-def test_an_entity_of_another_machine_is_refused() -> None:
-    orchestrator, _, store = setup()
+def test_an_entity_of_another_machine_with_the_same_id_is_another_entity() -> None:
+    orchestrator, scheduler, store = setup()
     from pystator.runtime.stores import EntityRecord
 
-    store.save(EntityRecord("o-1", "pending", {}, 0, "someone_else"), 0)
-    with pytest.raises(FSMError, match="belongs to machine 'someone_else'"):
-        asyncio.run(orchestrator.async_process_event("o-1", "ack"))
+    theirs = EntityRecord("o-1", "open", {"owner": "them"}, 0, "someone_else")
+    store.save(theirs, 0)
+
+    async def scenario() -> None:
+        result = await orchestrator.async_process_event("o-1", "submit")
+        assert (result.source_state, result.target_state) == ("idle", "pending")
+        (job,) = await scheduler.pending(entity_id="o-1")
+        assert job.machine == orchestrator.machine.name
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+    assert store.load("o-1", machine_name="someone_else") == EntityRecord(
+        "o-1", "open", {"owner": "them"}, 1, "someone_else"
+    )
+    assert [entry.trigger for entry in orchestrator.history("o-1")] == ["submit"]
 
 
 def test_a_timer_armed_before_its_state_was_renamed_still_fires(tmp_path: Any) -> None:
@@ -365,5 +377,29 @@ def test_a_timer_armed_before_its_state_was_renamed_still_fires(tmp_path: Any) -
         after = Orchestrator(StateMachine.from_yaml(renamed), store)
         result = await after.fire(job)
         assert (result.source_state, result.target_state) == ("awaiting", "expired")
+
+    asyncio.run(scenario())
+
+
+def test_timers_of_one_id_in_two_machines_are_armed_and_cancelled_apart(tmp_path: Any) -> None:
+    twin = tmp_path / "twin.yaml"
+    twin.write_text(TIMED.read_text().replace("machine_name: timed_order", "machine_name: twin"))
+
+    async def scenario() -> None:
+        scheduler, store = AsyncioScheduler(), InMemoryStateStore()
+        orders = Orchestrator(StateMachine.from_yaml(TIMED), store, scheduler=scheduler)
+        twins = Orchestrator(StateMachine.from_yaml(twin), store, scheduler=scheduler)
+        await orders.async_process_event("o-1", "submit")
+        await twins.async_process_event("o-1", "submit")
+        armed = await scheduler.pending(entity_id="o-1")
+        assert sorted(job.machine for job in armed) == ["timed_order", "twin"]
+        await orders.async_process_event("o-1", "ack")
+        assert [job.machine for job in await scheduler.pending(entity_id="o-1")] == ["twin"]
+        await asyncio.sleep(0.45)
+        assert store.get_state("o-1", machine_name="timed_order") == "open"
+        assert store.get_state("o-1", machine_name="twin") == "expired"
+        assert [outcome.job.machine for outcome in twins.timer_log] == ["twin"]
+        assert list(orders.timer_log) == []
+        await scheduler.close()
 
     asyncio.run(scenario())

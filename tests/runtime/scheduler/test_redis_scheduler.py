@@ -77,6 +77,19 @@ def test_cancel_drops_only_the_jobs_of_the_named_states(prefix: str) -> None:
     asyncio.run(scenario())
 
 
+def test_cancelling_one_machines_entity_leaves_a_look_alike_of_another(prefix: str) -> None:
+    async def scenario() -> None:
+        scheduler = RedisScheduler(REDIS_URL, prefix=prefix)
+        due = time.time() + 5
+        await scheduler.schedule(ScheduledJob("a:b", "1", "c", "e", due, "pending", 1))
+        await scheduler.schedule(ScheduledJob("a", "1", "b:c", "e", due, "pending", 1))
+        assert await scheduler.cancel("a", "b:c") == 1
+        assert [(j.machine, j.entity_id) for j in await scheduler.pending()] == [("a:b", "c")]
+        await scheduler.close()
+
+    asyncio.run(scenario())
+
+
 def test_each_due_job_fires_exactly_once_with_two_pollers(prefix: str) -> None:
     async def scenario() -> Counter[str]:
         fired: Counter[str] = Counter()

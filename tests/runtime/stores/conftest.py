@@ -1,6 +1,7 @@
-"""Durable stores for tests: SQLite in a temporary file, and PostgreSQL and Redis on real
-servers. With PYSTATOR_REQUIRE_SERVICES=1 an unreachable server fails the run; otherwise
-its tests skip with a reason naming the server."""
+"""Stores for tests: SQLite in a temporary file, PostgreSQL and Redis on real servers (each
+in a schema or key prefix of its own), and the in-memory store. With
+PYSTATOR_REQUIRE_SERVICES=1 an unreachable server fails the run; otherwise its tests skip
+with a reason naming the server."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from tests.conftest import PG_URL, REDIS_URL, require_postgres, require_redis, unavailable
 
 __all__ = ["PG_URL", "REDIS_URL", "open_store", "unavailable"]
+
+STORE_KINDS = ["memory", "sqlite", "postgres", "redis"]
 
 
 def open_store(spec: tuple[str, str, str]) -> Any:
@@ -48,4 +51,31 @@ def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     yield spec
     store = open_store(spec)
     store.truncate()
+    store.close()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def any_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A connected store of every kind, the in-memory one included."""
+    from pystator import InMemoryStateStore
+
+    kind = request.param
+    if kind == "memory":
+        yield InMemoryStateStore()
+        return
+    namespace = f"pystator_test_{uuid.uuid4().hex[:10]}"
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}"
+        store = open_store(("sqlite", url, namespace))
+    elif kind == "postgres":
+        require_postgres()
+        store = open_store(("postgres", PG_URL, namespace))
+    else:
+        require_redis()
+        store = open_store(("redis", REDIS_URL, namespace))
+    yield store
+    if kind == "postgres":
+        store.drop()
+    elif kind == "redis":
+        store.truncate()
     store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -54,14 +55,56 @@ def test_context_persistence_sample(
     assert ctx == {"fill_qty": 100, "price": 50.25}
 
 
-def test_multi_machine_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+SESSION = {
+    "meta": {"machine_name": "trading_session"},
+    "states": [{"name": "idle", "type": "initial"}, {"name": "live"}],
+    "transitions": [{"trigger": "fill", "source": "idle", "dest": "live"}],
+}
+
+
+def test_multi_machine_sample(
+    machine: StateMachine[str, str, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     order_store = SQLiteStateStore("sqlite:///pystator.db")
     order_store.connect()
     session_store = SQLiteStateStore("sqlite:///pystator.db")
     session_store.connect()
-    order_store.set_state("order-1", "open", metadata={"machine_name": "orders"})
-    assert session_store.get_state("order-1") == "open"
+    orders = Orchestrator(machine=machine, state_store=order_store)
+    sessions = Orchestrator(machine=StateMachine.from_dict(SESSION), state_store=session_store)
+    orders.process_event("1", "fill", context={"fill_qty": 100})
+    sessions.process_event("1", "fill", context={"user": "ann"})
+    assert order_store.get_state("1", machine_name="order_management") == "filled"
+    assert session_store.get_state("1", machine_name="trading_session") == "live"
+    assert session_store.get_context("1", machine_name="trading_session") == {"user": "ann"}
+    assert [entry.trigger for entry in orders.history("1")] == ["fill"]
+
+
+def test_a_store_scoped_with_machine_name_reads_only_that_machines_entities(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'pystator.db'}"
+    order_store = SQLiteStateStore(url, machine_name="orders").connect()
+    session_store = SQLiteStateStore(url, machine_name="sessions").connect()
+    order_store.set_state("1", "open", metadata={"context": {"qty": 1}})
+    assert session_store.get_state("1") is None
+    session_store.set_state("1", "live")
+    assert (order_store.get_state("1"), session_store.get_state("1")) == ("open", "live")
+    assert order_store.get_context("1") == {"qty": 1} and session_store.get_context("1") == {}
+
+
+def test_without_a_machine_an_id_of_one_machine_is_found_and_a_shared_one_is_ambiguous(
+    tmp_path: Path,
+) -> None:
+    from pystator import AmbiguousEntityError
+
+    store = SQLiteStateStore(f"sqlite:///{tmp_path / 'pystator.db'}").connect()
+    store.set_state("1", "open", metadata={"machine_name": "orders"})
+    assert store.get_state("1") == "open"
+    store.set_state("1", "live", machine_name="sessions")
+    with pytest.raises(AmbiguousEntityError, match="'orders', 'sessions'"):
+        store.get_state("1")
+    assert store.get_state("1", machine_name="orders") == "open"
 
 
 def _postgres() -> None:
@@ -73,14 +116,16 @@ def _postgres() -> None:
         unavailable("PostgreSQL at " + PG_URL, str(exc))
 
 
-def test_postgres_samples() -> None:
-    _postgres()
-    store = PostgresStateStore(PG_URL)
+def test_postgres_samples(private_pg_url: str) -> None:
+    # The samples use the `public` schema, so they run in a database of their own.
+    store = PostgresStateStore(private_pg_url)
     store.connect(auto_initialize=True)
-    store = PostgresStateStore(PG_URL)
+    store.close()
+    store = PostgresStateStore(private_pg_url)
     store.connect(validate_schema=True, auto_initialize=False)
     store.set_state("guide-pg", "open")
     assert store.get_state("guide-pg") == "open"
+    store.close()
 
 
 def test_postgres_validate_schema_reports_missing_tables() -> None:
@@ -93,21 +138,30 @@ def test_postgres_validate_schema_reports_missing_tables() -> None:
 
 
 def test_redis_samples() -> None:
+    # The samples use the shared `pystator` prefix, so they run in a database of their own
+    # (a connect upgrades keys of earlier versions under its prefix).
+    url = urlunsplit(urlsplit(REDIS_URL)._replace(path="/13"))
     try:
         import redis
 
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
         client.ping()
     except Exception as exc:  # any failure to reach the server
-        unavailable("Redis at " + REDIS_URL, str(exc))
-    store = RedisStateStore(REDIS_URL)
+        unavailable("Redis at " + url, str(exc))
+    store = RedisStateStore(url)
     store.connect()
-    store = RedisStateStore(REDIS_URL, key_prefix="pystator")
+    store = RedisStateStore(url, key_prefix="pystator")
     store.connect()
     store.set_state("guide-redis", "open", metadata={"context": {"a": 1}, "machine_name": "orders"})
-    fields = {k.decode() for k in client.hkeys("pystator:entity:guide-redis")}
+    # The machine's name is length-prefixed in the key: pystator:entity:{len}:{machine}:{id}.
+    fields = {k.decode() for k in client.hkeys("pystator:entity:6:orders:guide-redis")}
     assert {"state", "context", "machine_name"} <= fields
-    client.delete("pystator:entity:guide-redis", "pystator:history:guide-redis")
+    assert store.get_context("guide-redis", machine_name="orders") == {"a": 1}
+    client.delete(
+        "pystator:entity:6:orders:guide-redis",
+        "pystator:history:6:orders:guide-redis",
+        "pystator:machines:guide-redis",
+    )
 
 
 def test_custom_stores_satisfy_the_protocols() -> None:

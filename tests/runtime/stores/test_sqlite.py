@@ -80,7 +80,7 @@ def test_history_and_idempotency_records_persist(url: str) -> None:
         ("A", "B", ("count", "_effect.increment"))
     ]
     assert ran == ["count"]
-    assert reopened.recall("e\x1fm1") is not None
+    assert reopened.recall("flip", "e", "m1") is not None
 
 
 def test_corrupt_context_row_is_a_clear_error(url: str) -> None:

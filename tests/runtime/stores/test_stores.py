@@ -112,7 +112,8 @@ def _corrupt_context(spec: Spec, entity_id: str) -> None:
     else:
         import redis
 
-        redis.Redis.from_url(url).hset(f"{namespace}:entity:{entity_id}", "context", "{broken")
+        # An entity of no machine: the machine part of its key is the empty name, "0:".
+        redis.Redis.from_url(url).hset(f"{namespace}:entity:0::{entity_id}", "context", "{broken")
 
 
 def test_a_corrupt_context_row_is_a_clear_error(store_spec: Spec) -> None:
@@ -214,7 +215,7 @@ def test_async_entry_points_keep_the_version_check(store_spec: Spec) -> None:
         assert result.target_state == "B"
         assert await store.aget_state("a") == "B"
         with pytest.raises(StaleVersionError):
-            await store.asave(EntityRecord("a", "A"), 0)
+            await store.asave(EntityRecord("a", "A", machine_name="flip"), 0)
         assert len(await store.ahistory("a")) == 1
 
     asyncio.run(scenario())
