@@ -10,20 +10,20 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from pystator import __version__
 from pystator.api.auth import Authenticator
-from pystator.api.diagram import to_svg
+from pystator.api.diagram import current_leaves
 from pystator.api.limits import BodyLimits
+from pystator.api.static import add_ui_routes
 from pystator.db.catalog import Catalog, CatalogError, StoredMachine, check_id, compile_yaml
 from pystator.db.config import ApiSettings, load_settings
 from pystator.db.database import Database
@@ -354,6 +354,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="pystator",
         version=__version__,
         description="Validate, store and run YAML state machines.",
+        # /docs comes from add_ui_routes, with Swagger UI served from this package.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
 
@@ -400,7 +403,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(auth.require)])
     _routes(api, service, auth.claims)
     app.include_router(api)
-    _ui(app)
+    add_ui_routes(app)
     app.add_middleware(BodyLimits, max_bytes=chosen.max_body_bytes, max_depth=chosen.max_json_depth)
     return app
 
@@ -504,23 +507,23 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
     @api.get(
         "/machines/{machine_id}/diagram",
         tags=["machines"],
+        # Response, not PlainTextResponse: the error responses stay application/json.
         response_class=Response,
-        responses={200: {"content": {"image/svg+xml": {}, "text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     def machine_diagram(
         machine_id: MACHINE_PATH,
-        format: Literal["svg", "mermaid"] = "svg",
+        format: Literal["mermaid"] = "mermaid",
         entity_id: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:
+        """The machine as a Mermaid `stateDiagram-v2`, the states of `entity_id` marked."""
         spec = service.machine(check_id(machine_id)).spec
-        if format == "mermaid":
-            return PlainTextResponse(to_mermaid(spec))
         active: frozenset[str] = frozenset()
         if entity_id:
             record = service.db.store.load(entity_id)
             if record is not None:
-                active = frozenset({record.state})
-        return Response(to_svg(spec, active), media_type="image/svg+xml")
+                active = current_leaves(spec, record)
+        return PlainTextResponse(to_mermaid(spec, highlight=active))
 
     @api.post("/entities", response_model=EntityOut, status_code=201, tags=["entities"])
     async def create_entity(body: EntityIn) -> EntityOut:
@@ -631,23 +634,6 @@ def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityO
             for t in session.pending_timers
         ],
     )
-
-
-def _ui(app: FastAPI) -> None:
-    files = resources.files("pystator.api") / "ui"
-
-    def asset(name: str, media_type: str) -> Callable[[], Response]:
-        def serve() -> Response:
-            return Response((files / name).read_bytes(), media_type=media_type)
-
-        return serve
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse((files / "index.html").read_text(encoding="utf-8"))
-
-    app.add_api_route("/ui/app.js", asset("app.js", "text/javascript"), include_in_schema=False)
-    app.add_api_route("/ui/app.css", asset("app.css", "text/css"), include_in_schema=False)
 
 
 def __getattr__(name: str) -> Any:
