@@ -1,7 +1,8 @@
 """The web UI in headless Chromium, on a machine whose network is closed: editing, saving,
 entities and events; diagrams drawn by Mermaid (children inside parents, regions as lanes,
-no overlapping labels, current states marked, the editor kept wide); and nothing fetched
-from anywhere but the server. A screenshot per example is kept under test-artifacts/."""
+an arrowhead on every transition, no overlapping labels, current states marked, the editor
+kept wide); and nothing fetched from anywhere but the server. A screenshot per example is
+kept under test-artifacts/."""
 
 from __future__ import annotations
 
@@ -200,6 +201,8 @@ class Drawing:
     fills: dict[str, str]  # id -> computed fill of its shape
     edge_texts: list[str]
     foreign_elements: int  # images or typeset formulas inside the diagram
+    arrowheads: list[bool]  # per drawn transition: it ends in an existing marker
+    transitions: int  # `-->` lines of the Mermaid text
     editor_width: float
     page_width: float
     off_server: list[str]
@@ -238,7 +241,12 @@ MEASURE = """() => {
   const edges = [...document.querySelectorAll("#diagram svg g.edgeLabel")]
     .map((label) => label.textContent.trim()).filter((text) => text);
   const foreign = document.querySelectorAll("#diagram svg img, #diagram svg .katex").length;
-  return { states, fills, current, labels, edges, foreign,
+  // Each drawn transition, and whether its arrowhead marker exists in the drawing.
+  const arrows = [...document.querySelectorAll("#diagram svg path.transition")].map((path) => {
+    const found = /^url\\(#(.+)\\)$/.exec(path.getAttribute("marker-end") || "");
+    return Boolean(found && document.getElementById(found[1]));
+  });
+  return { states, fills, current, labels, edges, foreign, arrows,
            editor: document.getElementById("yaml").getBoundingClientRect().width,
            page: document.documentElement.scrollWidth };
 }"""
@@ -277,6 +285,8 @@ def draw(browser: Any, server: str, name: str) -> Drawing:
         fills=measured["fills"],
         edge_texts=measured["edges"],
         foreign_elements=measured["foreign"],
+        arrowheads=measured["arrows"],
+        transitions=mermaid.count(" --> "),
         editor_width=measured["editor"],
         page_width=measured["page"],
         off_server=tab.off_server(),
@@ -326,6 +336,15 @@ def test_regions_of_a_parallel_state_are_separate_lanes_inside_it(
         assert drawn.states[owner].contains(lane)
         for (_, other_index), other in lanes.items():
             assert index == other_index or not lane.overlaps(other), (index, other_index)
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_transition_is_drawn_with_an_arrowhead(
+    drawing: Callable[[str], Drawing], name: str
+) -> None:
+    drawn = drawing(name)
+    assert len(drawn.arrowheads) == drawn.transitions
+    assert all(drawn.arrowheads)
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
