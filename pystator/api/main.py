@@ -403,7 +403,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1", responses=ERRORS, dependencies=[Depends(auth.require)])
     _routes(api, service, auth.claims)
     app.include_router(api)
-    add_ui_routes(app)
+    _ui(app)
     app.add_middleware(BodyLimits, max_bytes=chosen.max_body_bytes, max_depth=chosen.max_json_depth)
     return app
 
@@ -634,6 +634,11 @@ def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityO
             for t in session.pending_timers
         ],
     )
+
+
+def _ui(app: FastAPI) -> None:
+    """The web UI at /, its files and vendored libraries under /ui/, and /docs."""
+    add_ui_routes(app)
 
 
 def __getattr__(name: str) -> Any:
