@@ -196,5 +196,65 @@ def worker(url: str | None, poll_interval: float, once: bool) -> None:
     click.echo(f"processed {count} events")
 
 
+# -- ui: the web UI, served by the API server ----------------------------------------------
+# `ui serve` and `ui dev` take exactly `api`'s options and run its callback, so an option
+# added to `api` is one of theirs too.
+
+
+@main.group()
+def ui() -> None:
+    """Serve the web UI (with the REST API it runs on)."""
+
+
+def _serve_ui(**options: Any) -> None:
+    click.get_current_context().invoke(api, **options)
+
+
+def _run_api(options: dict[str, Any], sockets: Any = None) -> None:
+    """`pystator api` with `options`, in a process the reloader started (`sockets` is the
+    reloader's; `api` binds its own)."""
+    with click.Context(main, info_name="pystator") as context:
+        context.invoke(api, **options)
+
+
+def _dev_ui(**options: Any) -> None:
+    from functools import partial
+    from pathlib import Path
+
+    try:
+        import uvicorn
+        from uvicorn.supervisors import ChangeReload
+    except ImportError as exc:
+        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+    package = Path(__file__).resolve().parent
+    # Only the reloader's settings are used: which directory to watch and how to log.
+    config = uvicorn.Config("pystator.api.main:create_app", reload=True, reload_dirs=[str(package)])
+    click.echo(f"pystator ui dev: restarting on changes to the Python files in {package}")
+    ChangeReload(config, target=partial(_run_api, options), sockets=[]).run()
+
+
+ui.add_command(
+    click.Command(
+        "serve",
+        params=list(api.params),
+        callback=_serve_ui,
+        short_help="Serve the web UI and the REST API (the options of `pystator api`).",
+        help="Serve the web UI and the REST API: `pystator api` under its UI name, with "
+        "the same options.",
+    )
+)
+ui.add_command(
+    click.Command(
+        "dev",
+        params=list(api.params),
+        callback=_dev_ui,
+        short_help="Serve them, restarting when the code changes (for development).",
+        help="`pystator ui serve` that restarts when a Python file of the package changes; "
+        "the UI's HTML, JavaScript and CSS are read on every request, so a browser reload "
+        "shows an edit. No Node build is involved.",
+    )
+)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

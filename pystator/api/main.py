@@ -13,20 +13,20 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from pystator import __version__
 from pystator.api.auth import Authenticator
-from pystator.api.diagram import to_svg
+from pystator.api.diagram import current_leaves
 from pystator.api.limits import BodyLimits
+from pystator.api.static import add_ui_routes
 from pystator.db.catalog import Catalog, CatalogError, StoredMachine, check_id, compile_yaml
 from pystator.db.config import ApiSettings, load_settings
 from pystator.db.database import Database
@@ -407,6 +407,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="pystator",
         version=__version__,
         description="Validate, store and run YAML state machines.",
+        # /docs comes from add_ui_routes, with Swagger UI served from this package.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
 
@@ -557,25 +560,25 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
     @api.get(
         "/machines/{machine_id}/diagram",
         tags=["machines"],
+        # Response, not PlainTextResponse: the error responses stay application/json.
         response_class=Response,
-        responses={200: {"content": {"image/svg+xml": {}, "text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     def machine_diagram(
         machine_id: MACHINE_PATH,
-        format: Literal["svg", "mermaid"] = "svg",
+        format: Literal["mermaid"] = "mermaid",
         entity_id: Annotated[
             str | None, Query(max_length=MAX_ID_LENGTH), AfterValidator(_optional_entity_id)
         ] = None,
     ) -> Response:
+        """The machine as a Mermaid `stateDiagram-v2`, the states of `entity_id` marked."""
         spec = service.machine(check_id(machine_id)).spec
-        if format == "mermaid":
-            return PlainTextResponse(to_mermaid(spec))
         active: frozenset[str] = frozenset()
         if entity_id:
             record = service.db.store.load(entity_id, machine_name=spec.name)
             if record is not None:
-                active = frozenset({record.state})
-        return Response(to_svg(spec, active), media_type="image/svg+xml")
+                active = current_leaves(spec, record)
+        return PlainTextResponse(to_mermaid(spec, highlight=active))
 
     @api.post("/entities", response_model=EntityOut, status_code=201, tags=["entities"])
     async def create_entity(body: EntityIn) -> EntityOut:
@@ -694,20 +697,8 @@ def _optional_entity_id(value: str | None) -> str | None:
 
 
 def _ui(app: FastAPI) -> None:
-    files = resources.files("pystator.api") / "ui"
-
-    def asset(name: str, media_type: str) -> Callable[[], Response]:
-        def serve() -> Response:
-            return Response((files / name).read_bytes(), media_type=media_type)
-
-        return serve
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse((files / "index.html").read_text(encoding="utf-8"))
-
-    app.add_api_route("/ui/app.js", asset("app.js", "text/javascript"), include_in_schema=False)
-    app.add_api_route("/ui/app.css", asset("app.css", "text/css"), include_in_schema=False)
+    """The web UI at /, its files and vendored libraries under /ui/, and /docs."""
+    add_ui_routes(app)
 
 
 def __getattr__(name: str) -> Any:

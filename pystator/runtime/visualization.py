@@ -5,6 +5,7 @@ Compound states nest as in the YAML; all YAML text is escaped before it reaches 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from pystator.runtime.machine import StateMachine
@@ -107,7 +108,13 @@ _MERMAID_ESCAPES = {
     ">": "#gt;",
     "%": "#37;",
     "\\": "#92;",
+    # `$$…$$` would be typeset as a formula.
+    "$": "#36;",
 }
+
+#: How `to_mermaid(..., highlight=...)` marks states: the class and its style.
+CURRENT_CLASS = "current"
+CURRENT_STYLE = "fill:#ffe08a,stroke:#8a5a00,stroke-width:3px"
 
 
 def _mermaid_text(text: str) -> str:
@@ -116,9 +123,18 @@ def _mermaid_text(text: str) -> str:
     return "".join(_MERMAID_ESCAPES.get(char, char) for char in text)
 
 
-def to_mermaid(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
-    """A Mermaid `stateDiagram-v2` of the machine, compound states drawn nested."""
+def to_mermaid(
+    machine: StateMachine[Any, Any, Any] | MachineSpec, *, highlight: Collection[str] = ()
+) -> str:
+    """A Mermaid `stateDiagram-v2` of the machine, compound states drawn nested and the
+    regions of a parallel state side by side; the `highlight` states (an entity's current
+    ones, say) get the class `current`."""
     spec = _spec_of(machine)
+    unknown = sorted(set(highlight) - {state.name for state in spec.states})
+    if unknown:
+        raise ValueError(
+            f"cannot highlight {', '.join(map(repr, unknown))}: not a state of {spec.name!r}"
+        )
     tree = _children(spec)
     ids = _identifiers(spec)
 
@@ -167,6 +183,10 @@ def to_mermaid(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
     for state in spec.states:
         if state.is_terminal:
             lines.append(f"    {node(state.name)} --> [*]")
+    if highlight:
+        marked = ",".join(node(state.name) for state in spec.states if state.name in highlight)
+        lines.append(f"    classDef {CURRENT_CLASS} {CURRENT_STYLE}")
+        lines.append(f"    class {marked} {CURRENT_CLASS}")
     return "\n".join(lines) + "\n"
 
 

@@ -126,14 +126,14 @@ def test_module_endpoint_returns_the_generated_module(client: TestClient) -> Non
     compile(response.text, "order_management.py", "exec")
 
 
-def test_diagram_endpoint_draws_the_machine(client: TestClient) -> None:
+def test_diagram_endpoint_returns_the_mermaid_text(client: TestClient) -> None:
     machine(client)
-    svg = client.get("/api/v1/machines/order_management/diagram").text
-    assert svg.startswith("<svg") and 'data-state="PENDING_NEW"' in svg
-    mermaid = client.get(
-        "/api/v1/machines/order_management/diagram", params={"format": "mermaid"}
-    ).text
-    assert mermaid.startswith("stateDiagram-v2")
+    response = client.get("/api/v1/machines/order_management/diagram")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("stateDiagram-v2\n")
+    assert '    state "PENDING_NEW" as PENDING_NEW\n' in response.text
+    explicit = client.get("/api/v1/machines/order_management/diagram?format=mermaid")
+    assert explicit.text == response.text
 
 
 def test_events_go_through_the_orchestrator_and_the_store(client: TestClient) -> None:

@@ -264,3 +264,30 @@ def test_parallel_regions_are_drawn_side_by_side() -> None:
     assert mermaid.count("        --\n") == 2
     assert "        [*] --> connecting\n" in mermaid
     assert 'subgraph "cluster_active__risk_monitor" {' in to_dot(machine)
+
+
+def test_highlighted_states_get_the_current_class_in_document_order() -> None:
+    machine = StateMachine.from_yaml(EXAMPLES / "day_trading_fsm.yaml")
+    mermaid = to_mermaid(machine, highlight={"connected", "scanning"})
+    assert mermaid.endswith(
+        "    classDef current fill:#ffe08a,stroke:#8a5a00,stroke-width:3px\n"
+        "    class scanning,connected current\n"
+    )
+    assert mermaid.startswith(to_mermaid(machine).rstrip("\n"))
+
+
+def test_highlighted_ids_are_the_sanitised_ones() -> None:
+    mermaid = to_mermaid(StateMachine.from_dict(NESTED), highlight=["active.scanning"])
+    assert mermaid.endswith("    class active_scanning current\n")
+
+
+def test_highlighting_a_state_the_machine_lacks_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="cannot highlight 'AJAR': not a state of 'door'"):
+        to_mermaid(StateMachine.from_dict(SMALL), highlight=["OPEN", "AJAR"])
+
+
+def test_dollar_signs_are_escaped_so_mermaid_typesets_no_formula() -> None:
+    config = {**SMALL, "transitions": [dict(SMALL["transitions"][0])]}
+    config["transitions"][0]["guards"] = [{"expr": "price == '$$x$$'"}]
+    mermaid = to_mermaid(StateMachine.from_dict(config))
+    assert "    CLOSED --> OPEN : open [expr#58; price == '#36;#36;x#36;#36;']\n" in mermaid

@@ -78,12 +78,60 @@ async function openMachine(id) {
   await drawDiagram();
 }
 
+// The server sends Mermaid text (the entity's states marked with the class `current`);
+// Mermaid lays it out: compound states drawn around their children, regions as lanes.
+const diagrams = window.mermaid; // without it the rest of the UI still works
+diagrams?.initialize({
+  startOnLoad: false,
+  securityLevel: "strict",
+  suppressErrorRendering: true,
+  // dagre keeps the regions of a parallel state in their YAML order (ELK may not).
+  layout: "dagre",
+});
+let drawn = 0; // number of the latest drawing, so an older one finishing late is dropped
+let zoom = null; // scale of the diagram; null fits it to the pane's width
+
 async function drawDiagram() {
-  if (!current) { $("diagram").replaceChildren(); return; }
+  const number = ++drawn;
+  const target = $("diagram");
+  if (!current) { target.replaceChildren(); showZoom(); return; }
   const entity = $("entity-id").value.trim();
   const query = entity ? "?entity_id=" + encodeURIComponent(entity) : "";
-  const svg = await call("GET", `/machines/${encodeURIComponent(current)}/diagram${query}`);
-  $("diagram").innerHTML = svg;
+  try {
+    if (!diagrams) throw new Error("the Mermaid library did not load");
+    const text = await call("GET", `/machines/${encodeURIComponent(current)}/diagram${query}`);
+    const { svg } = await diagrams.render(`diagram-svg-${number}`, text);
+    if (number !== drawn) return;
+    target.innerHTML = svg;
+  } catch (error) {
+    if (number !== drawn) return;
+    const message = document.createElement("p");
+    message.className = "diagram-error";
+    message.textContent = "cannot draw the diagram: " + error.message;
+    target.replaceChildren(message);
+  }
+  showZoom();
+}
+
+// The SVG at `zoom` times its natural size; the pane scrolls when that is larger.
+function showZoom() {
+  const svg = $("diagram").querySelector("svg");
+  if (!svg || !svg.viewBox.baseVal) { $("zoom-level").textContent = ""; return; }
+  const { width, height } = svg.viewBox.baseVal;
+  const fit = Math.min(1, ($("diagram").clientWidth - 2) / width);
+  const scale = zoom === null ? fit : zoom;
+  svg.removeAttribute("style"); // Mermaid's max-width would cap zooming in
+  svg.setAttribute("width", String(Math.round(width * scale)));
+  svg.setAttribute("height", String(Math.round(height * scale)));
+  $("zoom-level").textContent = `${Math.round(scale * 100)}%`;
+}
+
+function setZoom(factor) {
+  const svg = $("diagram").querySelector("svg");
+  if (!svg) return;
+  const now = svg.width.baseVal.value / svg.viewBox.baseVal.width;
+  zoom = factor === null ? null : Math.min(4, Math.max(0.1, now * factor));
+  showZoom();
 }
 
 async function save() {
@@ -187,6 +235,10 @@ $("new-machine").addEventListener("click", () => {
   drawDiagram();
   loadMachines();
 });
+$("zoom-in").addEventListener("click", () => setZoom(1.25));
+$("zoom-out").addEventListener("click", () => setZoom(0.8));
+$("zoom-fit").addEventListener("click", () => setZoom(null));
+window.addEventListener("resize", () => { if (zoom === null) showZoom(); });
 $("create-entity").addEventListener("click", createEntity);
 $("load-entity").addEventListener("click", loadEntity);
 $("send").addEventListener("click", sendEvent);
