@@ -95,7 +95,7 @@ def test_docstring_survives_black_at_module_level(text: str) -> None:
 def test_docstring_without_a_final_line_break_survives_black_in_a_method(text: str) -> None:
     source = f'class C:\n    def f(self) -> None:\n        """{escape.docstring(text)}"""\n'
     tree = _compile(black.format_str(source, mode=BLACK_MODE))
-    method = tree.body[0].body[0]  # type: ignore[attr-defined]
+    (method,) = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
     assert ast.get_docstring(method, clean=False) == text
 
 
@@ -110,7 +110,8 @@ EDGES = ['"', '""', 'a"', '"a', '""""""', "\\", 'x\\"', "  ", " a \n  b \n", "\n
 @given(st.sampled_from(EDGES))
 def test_docstring_edges_keep_quotes_backslashes_and_spaces(text: str) -> None:
     tree = _compile(f'def f():\n    """{escape.docstring(text)}"""\n')
-    assert ast.get_docstring(tree.body[0], clean=False) == text  # type: ignore[arg-type]
+    (function,) = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert ast.get_docstring(function, clean=False) == text
 
 
 def test_docstring_leaves_ordinary_text_as_written() -> None:
