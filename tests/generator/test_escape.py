@@ -8,6 +8,7 @@ import tokenize
 import warnings
 
 import black
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,14 @@ def test_comment_leaves_ordinary_text_as_written() -> None:
 
 def test_printable_writes_control_characters_as_escapes() -> None:
     assert escape.printable("a\x00b\u2028c\udcffd\te") == "a\\x00b\\u2028c\\udcffd\\te"
+
+
+BREAKING = [*LINE_BREAKS, "\x00", "\x1f", "\x7f", "\u202e", "\ufeff", "\ud800", "\udcff"]
+
+
+@pytest.mark.parametrize("char", BREAKING, ids=lambda char: f"U+{ord(char):04X}")
+def test_line_breaks_control_characters_and_surrogates_become_escapes(char: str) -> None:
+    text = f"a{char}b"
+    for escaped in (escape.literal(text), escape.comment(text), escape.docstring(text)):
+        assert char not in escaped
+        escaped.encode("utf-8")
