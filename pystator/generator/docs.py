@@ -1,7 +1,7 @@
 """Docs: a Markdown page per machine, rendered from its lowered MachineSpec.
 
 Diagram, states, transitions, context and events; every YAML string is escaped for
-Markdown, and the page is a pure function of the spec, so it is byte-stable.
+Markdown (control characters shown as escapes), and the page is a pure function of the spec.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pystator.generator.escape import printable
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
 from pystator.generator.names import module_name
 from pystator.runtime.spec import (
@@ -56,7 +57,7 @@ def render(spec: MachineSpec, source_name: str) -> str:
         f"- Initial state: {code(spec.initial_state)}\n"
         f"- Source: {code(source_name)}"
     )
-    parts += ["## Diagram", fenced("mermaid", to_mermaid(spec))]
+    parts += ["## Diagram", fenced("mermaid", diagram(to_mermaid(spec)))]
     parts += ["## States", _states(model)]
     parts += ["## Transitions", _transitions(model)]
     if spec.variables:
@@ -259,20 +260,30 @@ def _params(params: Mapping[str, Any]) -> str:
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
 
 
+def _flat(value: str) -> str:
+    """One line: whitespace runs become one space, other control characters escapes."""
+    return printable(" ".join(value.split()))
+
+
 def text(value: str) -> str:
     """Plain text on one line, with every character Markdown or HTML could read escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    return _SPECIAL.sub(r"\\\1", _flat(value))
 
 
 def code(value: str) -> str:
     """A code span that shows `value` as written (one line; pipes escaped for tables)."""
-    flat = " ".join(value.split())
+    flat = _flat(value)
     if not flat:
         return ""
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {flat} " if flat.startswith("`") or flat.endswith("`") else flat
     return f"{fence}{padded.replace('|', chr(92) + '|')}{fence}"
+
+
+def diagram(body: str) -> str:
+    """Diagram source with control characters shown as escapes, its lines kept."""
+    return "\n".join(printable(line) for line in body.split("\n"))
 
 
 def fenced(language: str, body: str) -> str:
@@ -292,5 +303,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def _comment(value: str) -> str:
-    """Text safe inside an HTML comment."""
-    return " ".join(value.split()).replace("--", "- -")
+    """Text safe inside an HTML comment: one line and no `--`, so nothing can close it."""
+    flat = _flat(value)
+    while "--" in flat:
+        flat = flat.replace("--", "- -")
+    return flat

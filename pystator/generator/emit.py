@@ -1,7 +1,7 @@
 """Emit: render a MachineSpec as a typed Python module and format it with black.
 
 Python decides every name, literal and annotation here; the jinja2 template only lays them
-out. Every string from the YAML reaches the output through `repr()`.
+out. Every string from the YAML reaches the output through `escape`, one function per context.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import black
 import jinja2
 
 from pystator import __version__
-from pystator.generator import names, typemap
+from pystator.generator import escape, names, typemap
 from pystator.generator.layout import layout_statements
 from pystator.runtime import expr
 from pystator.runtime.spec import (
@@ -64,7 +64,7 @@ def jinja_env() -> jinja2.Environment:
 
 
 def py_literal(value: Any) -> str:
-    """Python source for a plain data value; strings always go through repr()."""
+    """Python source for a plain data value; strings always go through escape.literal()."""
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -76,7 +76,7 @@ def py_literal(value: Any) -> str:
             return 'float("inf")' if value > 0 else 'float("-inf")'
         return repr(value)
     if isinstance(value, str):
-        return repr(value)
+        return escape.literal(value)
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(item) for item in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -332,10 +332,12 @@ class Renderer:
 
 @dataclass(frozen=True, slots=True)
 class PredicateFunction:
-    """A compiled `expr:` or `check:` guard; `key` is the guard's label, as a literal."""
+    """A compiled `expr:` or `check:` guard; `key` is the guard's label as a literal and
+    `comment` the label as comment text."""
 
     name: str
     key: str
+    comment: str
     body: tuple[str, ...]
 
 
@@ -363,12 +365,11 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
                 continue
             seen.add(guard.label)
             key = py_literal(guard.label)
+            comment = escape.comment(guard.label)
             if guard.expr is not None:
-                parsed = expr.parse_expression(guard.expr)
-                body: tuple[str, ...] = (
-                    f"return bool({_strip_outer_parens(expr.to_python(parsed))})",
-                )
-                functions.append(PredicateFunction(f"_expr_{len(functions)}", key, body))
+                python = expr.to_python(expr.parse_expression(guard.expr), literal=py_literal)
+                body: tuple[str, ...] = (f"return bool({_strip_outer_parens(python)})",)
+                functions.append(PredicateFunction(f"_expr_{len(functions)}", key, comment, body))
                 continue
             assert guard.check is not None
             check = guard.check
@@ -391,7 +392,7 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
                     f"value = {field_value}",
                     f"return value is not None and bool(value {symbol} {py_literal(value)})",
                 )
-            functions.append(PredicateFunction(f"_check_{len(functions)}", key, body))
+            functions.append(PredicateFunction(f"_check_{len(functions)}", key, comment, body))
     return functions
 
 
@@ -399,22 +400,17 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
 class Member:
     name: str
     value: str
-    doc: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Method:
+    """A trigger method; `trigger` and `routes` are docstring text, already escaped."""
+
     name: str
     trigger: str
     signature: str
     body: tuple[str, ...]
-    doc: str
-
-
-@dataclass(frozen=True, slots=True)
-class Handler:
-    name: str
-    doc: str
+    routes: str
 
 
 def _handler_names(spec: MachineSpec) -> tuple[list[str], list[str]]:
@@ -442,11 +438,12 @@ def _trigger_doc(spec: MachineSpec, trigger: str) -> str:
 
 
 def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
-    doc = _trigger_doc(spec, trigger.name)
+    name = escape.docstring(trigger.name)
+    doc = escape.docstring(_trigger_doc(spec, trigger.name))
     if not trigger.payload:
         return Method(
             trigger.method,
-            trigger.name,
+            name,
             "self, **payload: Any",
             (f"return self.send({py_literal(trigger.name)}, **payload)",),
             doc,
@@ -459,14 +456,14 @@ def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
     if not optional:
         arguments = ", ".join(f"{f.name}={f.name}" for f in required)
         call = f"return self.send({py_literal(trigger.name)}, {arguments})"
-        return Method(trigger.method, trigger.name, ", ".join(params), (call,), doc)
+        return Method(trigger.method, name, ", ".join(params), (call,), doc)
     items = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
     body = [f"payload: dict[str, Any] = {{{items}}}"]
     for f in optional:
         body.append(f"if {f.name} is not None:")
         body.append(f"    payload[{py_literal(f.name)}] = {f.name}")
     body.append(f"return self.send({py_literal(trigger.name)}, **payload)")
-    return Method(trigger.method, trigger.name, ", ".join(params), tuple(body), doc)
+    return Method(trigger.method, name, ", ".join(params), tuple(body), doc)
 
 
 def _optional(type_name: str) -> str:
@@ -521,27 +518,23 @@ def render(
     ]
     guards, actions = _handler_names(spec)
     policy = spec.error_policy
-    context = {
+    context: dict[str, Any] = {
         "version": __version__,
-        "source_name": source_name,
+        "source_name": escape.comment(source_name),
         "source_hash": source_hash,
-        "spec": spec,
         "prefix": prefix,
-        "machine_name_literal": _docstring_text(py_literal(spec.name)),
+        "machine_name_doc": escape.docstring(repr(spec.name)),
         "docstring": _docstring(spec),
-        "state_members": [
-            Member(state.member, py_literal(state.name), state.description) for state in spec.states
-        ],
+        "state_members": [Member(state.member, py_literal(state.name)) for state in spec.states],
         "trigger_members": [
-            Member(trigger.member, py_literal(trigger.name), trigger.description)
-            for trigger in spec.triggers
+            Member(trigger.member, py_literal(trigger.name)) for trigger in spec.triggers
         ],
         "state_literals": ", ".join(py_literal(state.name) for state in spec.states),
         "trigger_literals": ", ".join(py_literal(trigger.name) for trigger in spec.triggers),
         "context_fields": _context_fields(spec),
         # check.py guarantees handler names are identifiers, so they are their own methods.
-        "guard_handlers": [Handler(g, g) for g in guards],
-        "action_handlers": [Handler(a, a) for a in actions],
+        "guard_handlers": guards,
+        "action_handlers": actions,
         "expressions": expressions,
         "constants": list(renderer.constants.defined.items()),
         "states": states,
@@ -574,7 +567,10 @@ def render(
             )
             for v in spec.variables
         ],
-        "state_props": [(state.prop, py_literal(state.name), state.name) for state in spec.states],
+        "state_props": [
+            (state.prop, py_literal(state.name), escape.docstring(state.name))
+            for state in spec.states
+        ],
         "methods": [_method(spec, t) for t in spec.triggers if not t.name.startswith("_")],
     }
     context["timers"] = [
@@ -744,19 +740,4 @@ def _docstring(spec: MachineSpec) -> str:
         lines += ["", "```mermaid", *to_mermaid(spec).rstrip("\n").splitlines(), "```"]
     else:
         lines += ["", f"{len(spec.states)} states: `pystator-gen diagram` draws them."]
-    return _docstring_text("\n".join(lines))
-
-
-def _docstring_text(text: str) -> str:
-    """Escape text for a triple-quoted docstring: it is the one place YAML is not repr()'d."""
-    out = []
-    for char in text:
-        if char == "\n":
-            out.append(char)
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\\" or not char.isprintable():
-            out.append(repr(char)[1:-1] if char != "\\" else "\\\\")
-        else:
-            out.append(char)
-    return "".join(out)
+    return escape.docstring("\n".join(lines) + "\n")

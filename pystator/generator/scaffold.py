@@ -16,6 +16,7 @@ from typing import Literal
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from pystator.generator import escape
 from pystator.generator.pipeline import Generated, generate
 from pystator.generator.writing import MODULE, TESTS, Inputs, is_generated
 from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec
@@ -230,27 +231,21 @@ def _uses(spec: MachineSpec) -> dict[tuple[Kind, str], tuple[str, ...]]:
 # -- stub text --------------------------------------------------------------------------
 
 
-def _docstring_text(text: str) -> str:
-    """Text safe inside a triple-quoted docstring, whatever the YAML names contain."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in escaped)
-
-
 def stub_source(stub: HandlerStub, source_name: str, indent: str, newline: str = "\n") -> str:
     """The method's source at column 0; its body is indented by `indent`."""
     what = "Guard" if stub.kind == "guard" else "Action"
     uses = stub.uses or ("no transition yet",)
-    summary = _docstring_text(f"{what} of {'; '.join(uses)} in {source_name}.")
+    summary = escape.docstring(f"{what} of {'; '.join(uses)} in {source_name}.")
     lines = [f"def {stub.name}({stub.parameters}) -> {stub.returns}:"]
     if len(indent) * 2 + len(summary) + 6 <= ONE_LINE_DOCSTRING:
         lines.append(f'{indent}"""{summary}"""')
     else:
-        lines.append(f'{indent}"""{what} in {_docstring_text(source_name)}, used by:')
+        lines.append(f'{indent}"""{what} in {escape.docstring(source_name)}, used by:')
         lines.append("")
-        lines += [f"{indent}- {_docstring_text(use)}" for use in uses]
+        lines += [f"{indent}- {escape.docstring(use)}" for use in uses]
         lines.append(f'{indent}"""')
     message = f"{stub.kind} {stub.name!r} is not implemented yet"
-    lines.append(f"{indent}raise NotImplementedError({message!r})")
+    lines.append(f"{indent}raise NotImplementedError({escape.literal(message)})")
     return newline.join(lines) + newline
 
 
@@ -260,10 +255,11 @@ def new_module(
     """A fresh handlers module: a docstring, the imports the stubs need, and the class."""
     import black
 
-    machine = _docstring_text(generated.compiled.spec.name)
+    machine = generated.compiled.spec.name
+    summary = escape.docstring(f"Guards and actions of the '{machine}' machine ({source_name}).")
     quote = '"""'
     lines = [
-        f"{quote}Guards and actions of the '{machine}' machine ({_docstring_text(source_name)}).",
+        f"{quote}{summary}",
         "",
         "`pystator-gen scaffold` adds a stub here for each handler the YAML gains.",
         quote,

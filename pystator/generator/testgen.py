@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import black
 
 from pystator import __version__
-from pystator.generator import names, typemap
+from pystator.generator import escape, names, typemap
 from pystator.generator.emit import BLACK_MODE, jinja_env, py_literal
 from pystator.generator.graph import model_of
 from pystator.generator.paths import Plan, Step, plan
@@ -81,10 +81,10 @@ def render_tests(
     inline = sorted({label for label, is_named in guards if not is_named})
     context = {
         "version": __version__,
-        "source_name": " ".join(source_name.split()),
+        "source_name": escape.comment(source_name),
         "covered": len(found.transitions),
         "total": found.total_transitions,
-        "machine_literal": repr(spec.name).replace("\\", "\\\\"),
+        "machine_doc": escape.docstring(repr(spec.name)),
         "module": module,
         "prefix": prefix,
         "named_guards": py_literal(tuple(named)),

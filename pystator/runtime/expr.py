@@ -253,43 +253,51 @@ def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], b
 # -- rendering as Python ---------------------------------------------------------------------
 
 
-def to_python(expression: Expression, context_var: str = "ctx") -> str:
-    """Python source equivalent to `expression`, reading names from `context_var`."""
+def to_python(
+    expression: Expression, context_var: str = "ctx", literal: Callable[[Any], str] = repr
+) -> str:
+    """Python source equivalent to `expression`, reading names from `context_var`.
+
+    `literal` writes constants and context keys; the generator passes its escaping function.
+    """
     if not context_var.isidentifier():
         raise ValueError(f"{context_var!r} is not an identifier")
-    return _render(expression.tree, context_var)
+    return _render(expression.tree, context_var, literal)
 
 
-def _render(node: ast.expr, ctx: str) -> str:
+def _render(node: ast.expr, ctx: str, literal: Callable[[Any], str]) -> str:
+    def render(child: ast.expr) -> str:
+        return _render(child, ctx, literal)
+
     if isinstance(node, ast.Constant):
-        return repr(node.value)
+        return literal(node.value)
     if isinstance(node, ast.Name):
-        return f"{ctx}[{node.id!r}]"
+        return f"{ctx}[{literal(node.id)}]"
     if isinstance(node, ast.BoolOp):
         word = " and " if isinstance(node.op, ast.And) else " or "
-        return "(" + word.join(_render(value, ctx) for value in node.values) + ")"
+        return "(" + word.join(render(value) for value in node.values) + ")"
     if isinstance(node, ast.UnaryOp):
         symbol = (
             "not "
             if isinstance(node.op, ast.Not)
             else ("-" if isinstance(node.op, ast.USub) else "+")
         )
-        return f"({symbol}{_render(node.operand, ctx)})"
+        return f"({symbol}{render(node.operand)})"
     if isinstance(node, ast.BinOp):
         symbol = _BINARY[type(node.op)]
-        return f"({_render(node.left, ctx)} {symbol} {_render(node.right, ctx)})"
+        return f"({render(node.left)} {symbol} {render(node.right)})"
     if isinstance(node, ast.Compare):
-        parts = [_render(node.left, ctx)]
+        parts = [render(node.left)]
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             parts.append(COMPARE_SYMBOLS[type(op)])
-            parts.append(_render(comparator, ctx))
+            parts.append(render(comparator))
         return "(" + " ".join(parts) + ")"
     if isinstance(node, ast.List):
-        return "[" + ", ".join(_render(element, ctx) for element in node.elts) + "]"
+        return "[" + ", ".join(render(element) for element in node.elts) + "]"
     if isinstance(node, ast.Tuple):
-        inner = ", ".join(_render(element, ctx) for element in node.elts)
+        inner = ", ".join(render(element) for element in node.elts)
         return f"({inner},)" if len(node.elts) == 1 else f"({inner})"
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
-        return f"{node.func.id}(" + ", ".join(_render(arg, ctx) for arg in node.args) + ")"
+        return f"{node.func.id}(" + ", ".join(render(arg) for arg in node.args) + ")"
     raise ValueError(f"cannot render {type(node).__name__}")

@@ -5,7 +5,9 @@ The pip tests share one wheel of this checkout and one fresh venv that has it in
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from pystator.generator import hatch
+from tests.conftest import import_module_text
+from tests.generator.hostile import PAYLOAD, comment_text, injected
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "examples" / "hatch_project"
@@ -278,3 +282,26 @@ def test_cache_key_changes_with_file_name_contents_and_options() -> None:
 def _no_generated_module_left_in_the_example() -> Iterator[None]:
     yield
     assert not (PROJECT / "src/app/machines/order.py").exists()
+
+
+def test_machine_file_with_a_hostile_name_ships_an_inert_module(
+    project: Path, cache: Path, tmp_path: Path
+) -> None:
+    name = f'evil\n"""\n{PAYLOAD}\n"""\n# \u2028.yaml'
+    description = f'"""\n{PAYLOAD}\n"""'
+    machine = (project / MACHINE).read_text(encoding="utf-8")
+    hostile = re.sub(r"machine_name: \S+", "machine_name: hostile_order", machine)
+    line = f"\n  description: {json.dumps(description)}\n"
+    hostile = re.sub(r"\n  description: .*\n", lambda _: line, hostile)
+    (project / "src/app/machines" / name).write_text(hostile, encoding="utf-8")
+    module_text = _wheel_files(_build(project))["app/machines/hostile_order.py"]
+    header = module_text.split("\n", 1)[0]
+    assert header.endswith(". DO NOT EDIT.") and len(header.splitlines()) == 1
+    shown = header.split(" from ", 1)[1].removesuffix(". DO NOT EDIT.")
+    assert comment_text(shown) == f"src/app/machines/{name}"
+    module = import_module_text(module_text, tmp_path)
+    try:
+        assert not injected()
+        assert module.SPEC.description == description
+    finally:
+        sys.modules.pop(module.__name__, None)

@@ -8,24 +8,24 @@ Initial state: pre_market.
 
 ```mermaid
 stateDiagram-v2
-    state \"pre_market\" as pre_market
-    state \"active\" as active {
+    state "pre_market" as pre_market
+    state "active" as active {
         [*] --> scanning
-        state \"scanning\" as scanning
-        state \"analyzing\" as analyzing
-        state \"executing\" as executing
+        state "scanning" as scanning
+        state "analyzing" as analyzing
+        state "executing" as executing
         --
         [*] --> normal
-        state \"normal\" as normal
-        state \"elevated\" as elevated
-        state \"critical\" as critical
+        state "normal" as normal
+        state "elevated" as elevated
+        state "critical" as critical
         --
         [*] --> connecting
-        state \"connecting\" as connecting
-        state \"connected\" as connected
-        state \"failed\" as failed
+        state "connecting" as connecting
+        state "connected" as connected
+        state "failed" as failed
     }
-    state \"closed\" as closed
+    state "closed" as closed
     [*] --> pre_market
     pre_market --> active : market_open
     scanning --> analyzing : signal_detected
@@ -176,7 +176,7 @@ class DayTradingActions(Protocol):
 
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
-    # 'expr: risk_ok'
+    # expr: risk_ok
     return bool(ctx["risk_ok"])
 
 

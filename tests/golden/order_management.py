@@ -8,12 +8,12 @@ Initial state: PENDING_NEW.
 
 ```mermaid
 stateDiagram-v2
-    state \"PENDING_NEW\" as PENDING_NEW
-    state \"OPEN\" as OPEN
-    state \"PARTIALLY_FILLED\" as PARTIALLY_FILLED
-    state \"FILLED\" as FILLED
-    state \"CANCELLED\" as CANCELLED
-    state \"REJECTED\" as REJECTED
+    state "PENDING_NEW" as PENDING_NEW
+    state "OPEN" as OPEN
+    state "PARTIALLY_FILLED" as PARTIALLY_FILLED
+    state "FILLED" as FILLED
+    state "CANCELLED" as CANCELLED
+    state "REJECTED" as REJECTED
     [*] --> PENDING_NEW
     PENDING_NEW --> OPEN : exchange_ack
     PENDING_NEW --> REJECTED : exchange_reject
@@ -147,12 +147,12 @@ class OrderManagementActions(Protocol):
 
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
-    # 'expr: filled_qty + fill_qty >= order_qty'
+    # expr: filled_qty + fill_qty >= order_qty
     return bool((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"])
 
 
 def _expr_1(ctx: Mapping[str, Any]) -> bool:
-    # 'expr: fill_qty > 0'
+    # expr: fill_qty > 0
     return bool(ctx["fill_qty"] > 0)
 
 

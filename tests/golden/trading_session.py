@@ -8,18 +8,18 @@ Initial state: idle.
 
 ```mermaid
 stateDiagram-v2
-    state \"idle\" as idle
-    state \"active\" as active {
+    state "idle" as idle
+    state "active" as active {
         [*] --> active_scanning
-        state \"active.scanning\" as active_scanning
-        state \"active.analyzing\" as active_analyzing
-        state \"active.trading\" as active_trading {
+        state "active.scanning" as active_scanning
+        state "active.analyzing" as active_analyzing
+        state "active.trading" as active_trading {
             [*] --> active_trading_placing
-            state \"active.trading.placing\" as active_trading_placing
-            state \"active.trading.monitoring\" as active_trading_monitoring
+            state "active.trading.placing" as active_trading_placing
+            state "active.trading.monitoring" as active_trading_monitoring
         }
     }
-    state \"halted\" as halted
+    state "halted" as halted
     [*] --> idle
     idle --> active : start
     active_scanning --> active_analyzing : signal_detected
