@@ -34,6 +34,7 @@ def reference_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         install = (
             subprocess.run(
                 [str(python), "-m", "pip", "install", "-q", REFERENCE, "simpleeval"],
+                env=_reference_env(),
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -52,9 +53,15 @@ def reference_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return python
 
 
+def _reference_env() -> dict[str, str]:
+    """The environment without our own import path: the reference must import itself."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def run_reference(python: Path, cases: list[dict[str, Any]]) -> list[list[list[Any]]]:
     done = subprocess.run(
         [str(python), str(RUNNER)],
+        env=_reference_env(),
         input=json.dumps(cases),
         capture_output=True,
         text=True,
