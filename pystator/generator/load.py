@@ -339,7 +339,7 @@ class _Loader(yaml.SafeLoader):
 # signed exponent and would keep them as strings.
 _Loader.add_implicit_resolver(
     _FLOAT,
-    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
     list("-+.0123456789"),
 )
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 # What a state or trigger name may look like in YAML: ASCII letters first, then letters,
 # digits, '_', '.', '-'. Anything else could not become a readable identifier.
-SOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-MACHINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\- ]*$")
+SOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+MACHINE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\- ]*")
 _SEPARATORS = re.compile(r"[.\-]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Members of EntitySession (and its generated subclasses) that a trigger method or an
 # `is_<state>` property must not shadow.
@@ -50,11 +50,11 @@ class Mapped:
 
 
 def is_source_name(name: str) -> bool:
-    return bool(SOURCE_NAME.match(name))
+    return bool(SOURCE_NAME.fullmatch(name))
 
 
 def is_identifier(name: str) -> bool:
-    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+    return bool(_IDENTIFIER.fullmatch(name)) and not keyword.iskeyword(name)
 
 
 def _words(name: str) -> str:

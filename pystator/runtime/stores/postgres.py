@@ -24,7 +24,7 @@ from pystator.runtime.stores._codec import (
 )
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS {schema}.entity_states (
@@ -79,7 +79,7 @@ class PostgresStateStore(RecordStore):
             raise ConfigurationError(
                 f"{connection_string!r} is not a PostgreSQL URL (postgresql://user@host/db)"
             )
-        if not _SCHEMA_NAME.match(schema):
+        if not _SCHEMA_NAME.fullmatch(schema):
             raise ConfigurationError(f"{schema!r} is not a plain lower-case schema name")
         self.url = connection_string
         self.schema = schema
