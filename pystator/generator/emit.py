@@ -337,6 +337,8 @@ class PredicateFunction:
     name: str
     key: str
     body: tuple[str, ...]
+    #: The functions of `pystator.runtime.expr` the body calls.
+    helpers: tuple[str, ...] = ()
 
 
 _CHECK_OPERATORS = {
@@ -368,7 +370,11 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
                 body: tuple[str, ...] = (
                     f"return bool({_strip_outer_parens(expr.to_python(parsed))})",
                 )
-                functions.append(PredicateFunction(f"_expr_{len(functions)}", key, body))
+                functions.append(
+                    PredicateFunction(
+                        f"_expr_{len(functions)}", key, body, expr.helpers_used(parsed)
+                    )
+                )
                 continue
             assert guard.check is not None
             check = guard.check
@@ -670,12 +676,14 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
         typing_names.append("TypedDict")
     if any(annotation.startswith("Required[") for _, annotation in fields):
         typing_names.append("Required")
+    helpers = sorted({name for function in context["expressions"] for name in function.helpers})
     lines = [
         f"from collections.abc import {', '.join(abc)}",
         "from enum import StrEnum",
         f"from typing import {', '.join(sorted(typing_names))}",
         "",
         "from pystator.runtime.actions import ActionRegistry",
+        *([f"from pystator.runtime.expr import {', '.join(helpers)}"] if helpers else []),
         "from pystator.runtime.guards import GuardRegistry, Predicate",
         "from pystator.runtime.hooks import TransitionObserver",
         "from pystator.runtime.machine import StateMachine",

@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict
 
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.expr import bounded_add
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
@@ -148,7 +149,7 @@ class OrderManagementActions(Protocol):
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
     # 'expr: filled_qty + fill_qty >= order_qty'
-    return bool((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"])
+    return bool(bounded_add(ctx["filled_qty"], ctx["fill_qty"]) >= ctx["order_qty"])
 
 
 def _expr_1(ctx: Mapping[str, Any]) -> bool:
