@@ -448,31 +448,38 @@ def _trigger_doc(spec: MachineSpec, trigger: str) -> str:
 
 
 def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
+    """The typed method of one trigger.
+
+    Payload fields become keyword parameters, and a field may be any identifier that does
+    not start with '_' (check.py refuses the rest), `self`, `payload` and builtin names
+    included. So the body names nothing but its parameters: no locals and no globals,
+    which a parameter would shadow; the session parameter is `_self` when a field is
+    named `self`.
+    """
     doc = _trigger_doc(spec, trigger.name)
+    trigger_name = py_literal(trigger.name)
     if not trigger.payload:
         return Method(
             trigger.method,
             trigger.name,
-            "self, **payload: Any",
-            (f"return self.send({py_literal(trigger.name)}, **payload)",),
+            "self, /, **payload: Any",
+            (f"return self.send({trigger_name}, **payload)",),
             doc,
         )
+    session = "_self" if any(f.name == "self" for f in trigger.payload) else "self"
     required = [f for f in trigger.payload if f.required]
     optional = [f for f in trigger.payload if not f.required]
-    params = ["self", "*"]
+    params = [session, "*"]
     params += [f"{f.name}: {typemap.annotation(f.type) or 'Any'}" for f in required]
     params += [f"{f.name}: {_optional(f.type)} = None" for f in optional]
     if not optional:
         arguments = ", ".join(f"{f.name}={f.name}" for f in required)
-        call = f"return self.send({py_literal(trigger.name)}, {arguments})"
+        call = f"return {session}.send({trigger_name}, {arguments})"
         return Method(trigger.method, trigger.name, ", ".join(params), (call,), doc)
-    items = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
-    body = [f"payload: dict[str, Any] = {{{items}}}"]
-    for f in optional:
-        body.append(f"if {f.name} is not None:")
-        body.append(f"    payload[{py_literal(f.name)}] = {f.name}")
-    body.append(f"return self.send({py_literal(trigger.name)}, **payload)")
-    return Method(trigger.method, trigger.name, ", ".join(params), tuple(body), doc)
+    given = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
+    maybe = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in optional)
+    call = f"return {session}._send_fields({trigger_name}, {{{given}}}, {{{maybe}}})"
+    return Method(trigger.method, trigger.name, ", ".join(params), (call,), doc)
 
 
 def _optional(type_name: str) -> str:

@@ -86,7 +86,13 @@ def map_state(name: str) -> Mapped:
 
 
 def map_trigger(name: str) -> Mapped:
-    return Mapped(name, member_name(name), attribute_name(name))
+    member = member_name(name)
+    if name.startswith("_"):
+        # Timer events (`_timeout_<state>`, `_after_...`) keep their leading underscore,
+        # so their members never collide with those of triggers written in the YAML,
+        # which start with a letter (`timeout_idle` and `_timeout_idle` are both events).
+        member = "_" + member
+    return Mapped(name, member, attribute_name(name))
 
 
 def class_prefix(machine_name: str) -> str | None:
