@@ -184,3 +184,24 @@ def test_no_pattern_in_the_package_is_anchored_with_a_dollar() -> None:
         if re.search(r"""re\.compile\(\s*r?["'][^"']*\$["']""", line)
     ]
     assert not anchored
+
+
+# -- identifiers outside machine files ------------------------------------------------------
+
+
+@pytest.mark.parametrize("terminator", TERMINATORS, ids=repr)
+def test_catalogue_ids_schema_names_and_module_paths_refuse_a_line_terminator(
+    terminator: str, write: Callable[[str], Path]
+) -> None:
+    from pystator.db.catalog import CatalogError, check_id
+    from pystator.generator.testgen import OptionError, render_tests
+    from pystator.runtime.errors import ConfigurationError
+    from pystator.runtime.stores.postgres import PostgresStateStore
+
+    with pytest.raises(CatalogError):
+        check_id("order" + terminator)
+    with pytest.raises(ConfigurationError, match="schema name"):
+        PostgresStateStore("postgresql://localhost/db", schema="pystator" + terminator)
+    spec = compile_path(write(machine_text((), ""))).spec
+    with pytest.raises(OptionError, match="module path"):
+        render_tests(spec, source_name="door.yaml", module="app.door" + terminator)
