@@ -111,4 +111,6 @@ def module_name(machine_name: str) -> str | None:
     prefix = class_prefix(machine_name)
     if prefix is None:
         return None
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()
+    # A machine named `class` or `import` needs a module that `import` can name.
+    return name + "_" if keyword.iskeyword(name) else name

@@ -4,13 +4,20 @@ path. Each test pins one of them."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
 from pystator import StateMachine
-from pystator.generator.pipeline import generate
+from pystator.generator import cli
+from pystator.generator.pipeline import compile_path, generate
+from pystator.generator.testgen import render_tests
 from tests.conftest import import_module_text
 
 Write = Callable[..., Path]
@@ -65,3 +72,29 @@ def test_a_trigger_method_takes_self_as_a_payload_key(write_yaml: Write, tmp_pat
         session = machine.create()
         assert session.self(self=0.5).success
         assert session.context == {"self": 0.5}
+
+
+def test_a_machine_named_like_a_keyword_gets_a_module_that_import_can_name(
+    write_yaml: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `machine_name: class` was written to class.py, which no import statement can
+    # name: the generated tests (`from class import ...`) did not even parse.
+    path = write_yaml(
+        """
+        meta: {machine_name: class}
+        states:
+          - {name: idle, type: initial}
+          - {name: done, type: terminal}
+        transitions:
+          - {trigger: finish, source: idle, dest: done}
+        """
+    )
+    result = CliRunner().invoke(cli.main, ["compile", str(path), "--out-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "class_.py").exists()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("class_")
+    assert module.ClassMachine().create().finish().target_state == "done"
+    sys.modules.pop("class_")
+    tests = render_tests(compile_path(path).spec, source_name="class.yaml")
+    assert "from class_ import" in tests.text
