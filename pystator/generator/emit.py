@@ -380,9 +380,11 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
             check = guard.check
             field_value = f"ctx.get({py_literal(check.field)})"
             value = check.value
-            if check.op is CheckOp.IS_SET:
+            # Comparing with null is an identity test, as in check_predicate.
+            null_test = value is None and check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ)
+            if check.op is CheckOp.IS_SET or (null_test and check.op is not CheckOp.EQ):
                 body = (f"return {field_value} is not None",)
-            elif check.op is CheckOp.IS_NULL:
+            elif check.op is CheckOp.IS_NULL or null_test:
                 body = (f"return {field_value} is None",)
             elif check.op in (CheckOp.IN, CheckOp.NOT_IN):
                 options = tuple(value) if isinstance(value, list | tuple) else (value,)

@@ -98,3 +98,30 @@ def test_a_machine_named_like_a_keyword_gets_a_module_that_import_can_name(
     sys.modules.pop("class_")
     tests = render_tests(compile_path(path).spec, source_name="class.yaml")
     assert "from class_ import" in tests.text
+
+
+def test_a_check_against_null_is_an_identity_test_on_both_paths(
+    write_yaml: Write, tmp_path: Path
+) -> None:
+    # Generated modules wrote `ctx.get("s") == None`, which linters flag (E711).
+    module, machines = both(
+        write_yaml,
+        tmp_path,
+        """
+        meta: {machine_name: walk}
+        states:
+          - {name: idle, type: initial}
+        transitions:
+          - {trigger: unset, source: idle, dest: idle, guards: [{check: {field: s, op: eq}}]}
+          - {trigger: given, source: idle, dest: idle, guards: [{check: {field: s, op: ne}}]}
+        """,
+    )
+    source = Path(module.__file__ or "").read_text(encoding="utf-8")
+    assert 'return ctx.get("s") is None' in source
+    assert 'return ctx.get("s") is not None' in source
+    assert "== None" not in source and "!= None" not in source
+    for machine in machines:
+        assert machine.process("idle", "unset", {}).success
+        assert not machine.process("idle", "unset", {"s": 0}).success
+        assert machine.process("idle", "given", {"s": 0}).success
+        assert not machine.process("idle", "given", {"s": None}).success
