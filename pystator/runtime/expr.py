@@ -101,8 +101,14 @@ _TOO_LONG = (
 )
 
 
+# Operands of these exact types cannot build a sequence: the common case, checked first.
+_NUMBERS: frozenset[type[Any]] = frozenset({int, float, bool})
+
+
 def bounded_add(left: Any, right: Any) -> Any:
     """`left + right`, refusing a concatenation longer than MAX_SEQUENCE_LENGTH."""
+    if left.__class__ in _NUMBERS or right.__class__ in _NUMBERS:
+        return left + right
     if (
         hasattr(left, "__len__")
         and hasattr(right, "__len__")
@@ -114,6 +120,8 @@ def bounded_add(left: Any, right: Any) -> Any:
 
 def bounded_mul(left: Any, right: Any) -> Any:
     """`left * right`, refusing a repetition longer than MAX_SEQUENCE_LENGTH."""
+    if left.__class__ in _NUMBERS and right.__class__ in _NUMBERS:
+        return left * right
     for sequence, count in ((left, right), (right, left)):
         if (
             isinstance(count, int)
