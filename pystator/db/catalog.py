@@ -21,7 +21,7 @@ from pystator.generator.load import load_text
 from pystator.generator.pipeline import Compiled, compile_document
 from pystator.runtime.machine import StateMachine
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 class CatalogError(Exception):
@@ -49,7 +49,7 @@ def compile_yaml(text: str, file: str = "machine.yaml") -> Compiled:
 
 
 def check_id(machine_id: str) -> str:
-    if not isinstance(machine_id, str) or not _ID.match(machine_id):
+    if not isinstance(machine_id, str) or not _ID.fullmatch(machine_id):
         raise CatalogError(
             422,
             f"machine id {machine_id!r} must be 1-128 letters, digits, '_', '.' or '-', "

@@ -30,7 +30,7 @@ from pystator.generator.schema import (
 from pystator.runtime import expr
 from pystator.runtime.durations import parse_duration_ms
 
-HISTORY_DEST = re.compile(r"^H\*?\((?P<parent>[^()]*)\)$")
+HISTORY_DEST = re.compile(r"H\*?\((?P<parent>[^()]*)\)")
 
 
 @dataclass
@@ -353,7 +353,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                     "the transition.",
                 )
         dest_path = (*base, "dest")
-        history = HISTORY_DEST.match(transition.dest)
+        history = HISTORY_DEST.fullmatch(transition.dest)
         if history:
             parent = history.group("parent")
             if parent not in known:
@@ -642,7 +642,7 @@ def _quote_offset(document: Document, line: int, col: int) -> int:
 
 def _check_python_names(config: MachineConfig, report: Reporter, document: Document) -> None:
     name = machine_name(config, document)
-    if names.class_prefix(name) is None or not names.MACHINE_NAME.match(name):
+    if names.class_prefix(name) is None or not names.MACHINE_NAME.fullmatch(name):
         report.error(
             "PS212",
             ("meta", "machine_name") if config.meta.machine_name else (),

@@ -27,7 +27,7 @@ from pystator.runtime.spec import (
 )
 from pystator.runtime.visualization import to_mermaid
 
-HISTORY_DEST = re.compile(r"^(H\*?)\((?P<parent>[^()]*)\)$")
+HISTORY_DEST = re.compile(r"(H\*?)\((?P<parent>[^()]*)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ def _trigger(transition: TransitionSpec) -> str:
 
 def _destination(transition: TransitionSpec) -> str:
     shown = code(transition.dest)
-    history = HISTORY_DEST.match(transition.dest)
+    history = HISTORY_DEST.fullmatch(transition.dest)
     if history is not None:
         depth = "deep history" if transition.dest.startswith("H*") else "history"
         shown += f" ({depth} of {code(history.group('parent'))})"

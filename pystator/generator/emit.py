@@ -339,6 +339,8 @@ class PredicateFunction:
     key: str
     comment: str
     body: tuple[str, ...]
+    #: The functions of `pystator.runtime.expr` the body calls.
+    helpers: tuple[str, ...] = ()
 
 
 _CHECK_OPERATORS = {
@@ -367,17 +369,24 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
             key = py_literal(guard.label)
             comment = escape.comment(guard.label)
             if guard.expr is not None:
-                python = expr.to_python(expr.parse_expression(guard.expr), literal=py_literal)
+                parsed = expr.parse_expression(guard.expr)
+                python = expr.to_python(parsed, literal=py_literal)
                 body: tuple[str, ...] = (f"return bool({_strip_outer_parens(python)})",)
-                functions.append(PredicateFunction(f"_expr_{len(functions)}", key, comment, body))
+                functions.append(
+                    PredicateFunction(
+                        f"_expr_{len(functions)}", key, comment, body, expr.helpers_used(parsed)
+                    )
+                )
                 continue
             assert guard.check is not None
             check = guard.check
             field_value = f"ctx.get({py_literal(check.field)})"
             value = check.value
-            if check.op is CheckOp.IS_SET:
+            # Comparing with null is an identity test, as in check_predicate.
+            null_test = value is None and check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ)
+            if check.op is CheckOp.IS_SET or (null_test and check.op is not CheckOp.EQ):
                 body = (f"return {field_value} is not None",)
-            elif check.op is CheckOp.IS_NULL:
+            elif check.op is CheckOp.IS_NULL or null_test:
                 body = (f"return {field_value} is None",)
             elif check.op in (CheckOp.IN, CheckOp.NOT_IN):
                 options = tuple(value) if isinstance(value, list | tuple) else (value,)
@@ -438,32 +447,39 @@ def _trigger_doc(spec: MachineSpec, trigger: str) -> str:
 
 
 def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
+    """The typed method of one trigger.
+
+    Payload fields become keyword parameters, and a field may be any identifier that does
+    not start with '_' (check.py refuses the rest), `self`, `payload` and builtin names
+    included. So the body names nothing but its parameters: no locals and no globals,
+    which a parameter would shadow; the session parameter is `_self` when a field is
+    named `self`.
+    """
     name = escape.docstring(trigger.name)
     doc = escape.docstring(_trigger_doc(spec, trigger.name))
+    trigger_name = py_literal(trigger.name)
     if not trigger.payload:
         return Method(
             trigger.method,
             name,
-            "self, **payload: Any",
-            (f"return self.send({py_literal(trigger.name)}, **payload)",),
+            "self, /, **payload: Any",
+            (f"return self.send({trigger_name}, **payload)",),
             doc,
         )
+    session = "_self" if any(f.name == "self" for f in trigger.payload) else "self"
     required = [f for f in trigger.payload if f.required]
     optional = [f for f in trigger.payload if not f.required]
-    params = ["self", "*"]
+    params = [session, "*"]
     params += [f"{f.name}: {typemap.annotation(f.type) or 'Any'}" for f in required]
     params += [f"{f.name}: {_optional(f.type)} = None" for f in optional]
     if not optional:
         arguments = ", ".join(f"{f.name}={f.name}" for f in required)
-        call = f"return self.send({py_literal(trigger.name)}, {arguments})"
+        call = f"return {session}.send({trigger_name}, {arguments})"
         return Method(trigger.method, name, ", ".join(params), (call,), doc)
-    items = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
-    body = [f"payload: dict[str, Any] = {{{items}}}"]
-    for f in optional:
-        body.append(f"if {f.name} is not None:")
-        body.append(f"    payload[{py_literal(f.name)}] = {f.name}")
-    body.append(f"return self.send({py_literal(trigger.name)}, **payload)")
-    return Method(trigger.method, name, ", ".join(params), tuple(body), doc)
+    given = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in required)
+    maybe = ", ".join(f"{py_literal(f.name)}: {f.name}" for f in optional)
+    call = f"return {session}._send_fields({trigger_name}, {{{given}}}, {{{maybe}}})"
+    return Method(trigger.method, name, ", ".join(params), (call,), doc)
 
 
 def _optional(type_name: str) -> str:
@@ -666,12 +682,14 @@ def _imports(context: Mapping[str, Any]) -> list[str]:
         typing_names.append("TypedDict")
     if any(annotation.startswith("Required[") for _, annotation in fields):
         typing_names.append("Required")
+    helpers = sorted({name for function in context["expressions"] for name in function.helpers})
     lines = [
         f"from collections.abc import {', '.join(abc)}",
         "from enum import StrEnum",
         f"from typing import {', '.join(sorted(typing_names))}",
         "",
         "from pystator.runtime.actions import ActionRegistry",
+        *([f"from pystator.runtime.expr import {', '.join(helpers)}"] if helpers else []),
         "from pystator.runtime.guards import GuardRegistry, Predicate",
         "from pystator.runtime.hooks import TransitionObserver",
         "from pystator.runtime.machine import StateMachine",

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.runtime.expr import MAX_INTEGER_DIGITS, integer_fits
 
 Path = tuple[str | int, ...]
 
@@ -247,6 +248,14 @@ def _copy_plain(data: Mapping[Any, Any], file: str) -> dict[str, Any]:
                     _DEPTH_HINT,
                 )
             copied: Any = value
+            if isinstance(value, int) and not integer_fits(value):
+                raise _fail(
+                    file,
+                    "PS003",
+                    f"the configuration holds an integer with more than {MAX_INTEGER_DIGITS} "
+                    "digits.",
+                    "Use a smaller number, or a string if it is an identifier.",
+                )
             if isinstance(value, Mapping | list | tuple):
                 if id(value) in inside:
                     raise _fail(
@@ -339,7 +348,7 @@ class _Loader(yaml.SafeLoader):
 # signed exponent and would keep them as strings.
 _Loader.add_implicit_resolver(
     _FLOAT,
-    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
     list("-+.0123456789"),
 )
 
@@ -621,18 +630,33 @@ class _Builder:
             if ":" in value:
                 # YAML 1.1 reads `1:30` as the base-60 number 90; keep clock-like text.
                 return value
+            if tag == _INT and _decimal_digits(value) > MAX_INTEGER_DIGITS:
+                raise self._too_many_digits(node)
             try:
                 if tag == _INT:
-                    return self.constructor.construct_yaml_int(node)
+                    number = self.constructor.construct_yaml_int(node)
+                    # Hexadecimal, octal and binary digits are converted without Python's
+                    # own digit limit, so the one limit is applied to the value.
+                    if not integer_fits(number):
+                        raise self._too_many_digits(node)
+                    return number
                 return self.constructor.construct_yaml_float(node)
             except (ValueError, LookupError, ArithmeticError, yaml.YAMLError):
-                # Only explicit tags (`!!int abc`) and integers too long for `int()` get here.
+                # Only explicit tags (`!!int abc`) get here.
                 raise self._error(
                     f"{_shorten(value)!r} cannot be read as {_show_tag(tag)}.",
                     "Write a plain number, or quote the value to keep it as text.",
                     node,
                 ) from None
         return value
+
+    def _too_many_digits(self, node: yaml.ScalarNode) -> CompileError:
+        return self._error(
+            f"{_shorten(node.value)!r} cannot be read as !!int: it has more than "
+            f"{MAX_INTEGER_DIGITS} digits.",
+            "Use a smaller number, or quote the value to keep it as text.",
+            node,
+        )
 
     def _join_surrogates(self, node: yaml.ScalarNode) -> str:
         # JSON writes characters outside the BMP as escaped surrogate pairs ("\ud83d\ude00");
@@ -645,6 +669,18 @@ class _Builder:
                 "Escape a character above U+FFFF as a full surrogate pair, or write it directly.",
                 node,
             ) from None
+
+
+def _decimal_digits(text: str) -> int:
+    """The significant digits of `text` if it is a decimal integer, else 0.
+
+    Counted on the text so that a long decimal is refused before the quadratic conversion.
+    """
+    digits = text.lstrip("+-").replace("_", "")
+    if not digits.isdigit() or not digits.isascii() or digits.startswith("0"):
+        # Octal (leading 0), hexadecimal, binary or not a number: judged by value.
+        return 0
+    return len(digits)
 
 
 def _show_tag(tag: str) -> str:

@@ -316,7 +316,7 @@ def _table(
             by_source.setdefault(source, []).append(transition)
     by_name = {state.name: state for state in states}
     # Histories are recorded only by machines that read them back.
-    remember = any(HISTORY_DEST.match(t.dest) for t in transitions)
+    remember = any(HISTORY_DEST.fullmatch(t.dest) for t in transitions)
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
     for state in states:
         if state.is_terminal:
@@ -353,7 +353,7 @@ def _candidate(
             actions=transition.actions,
             internal=True,
         )
-    history = HISTORY_DEST.match(transition.dest)
+    history = HISTORY_DEST.fullmatch(transition.dest)
     if history is None:
         dest = transition.dest
         return _external(current, transition, dest, tree.leaf_of(dest), tree, states, remember)

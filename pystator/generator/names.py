@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 # What a state or trigger name may look like in YAML: ASCII letters first, then letters,
 # digits, '_', '.', '-'. Anything else could not become a readable identifier.
-SOURCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-MACHINE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\- ]*$")
+SOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
+MACHINE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\- ]*")
 _SEPARATORS = re.compile(r"[.\-]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Members of EntitySession (and its generated subclasses) that a trigger method or an
 # `is_<state>` property must not shadow.
@@ -50,11 +50,11 @@ class Mapped:
 
 
 def is_source_name(name: str) -> bool:
-    return bool(SOURCE_NAME.match(name))
+    return bool(SOURCE_NAME.fullmatch(name))
 
 
 def is_identifier(name: str) -> bool:
-    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+    return bool(_IDENTIFIER.fullmatch(name)) and not keyword.iskeyword(name)
 
 
 def _words(name: str) -> str:
@@ -86,7 +86,13 @@ def map_state(name: str) -> Mapped:
 
 
 def map_trigger(name: str) -> Mapped:
-    return Mapped(name, member_name(name), attribute_name(name))
+    member = member_name(name)
+    if name.startswith("_"):
+        # Timer events (`_timeout_<state>`, `_after_...`) keep their leading underscore,
+        # so their members never collide with those of triggers written in the YAML,
+        # which start with a letter (`timeout_idle` and `_timeout_idle` are both events).
+        member = "_" + member
+    return Mapped(name, member, attribute_name(name))
 
 
 def class_prefix(machine_name: str) -> str | None:
@@ -105,4 +111,6 @@ def module_name(machine_name: str) -> str | None:
     prefix = class_prefix(machine_name)
     if prefix is None:
         return None
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()
+    # A machine named `class` or `import` needs a module that `import` can name.
+    return name + "_" if keyword.iskeyword(name) else name

@@ -27,8 +27,8 @@ from pystator.runtime.spec import (
 )
 
 NAMESPACE = "http://www.w3.org/2005/07/scxml"
-HISTORY_DEST = re.compile(r"^(?P<kind>H\*?)\((?P<parent>[^()]*)\)$")
-_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+HISTORY_DEST = re.compile(r"(?P<kind>H\*?)\((?P<parent>[^()]*)\)")
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 PREAMBLE = (
     "cond and expr attributes and <script> bodies are Python expressions over the "
@@ -77,7 +77,7 @@ class _Ids:
         if key in self.given:
             return self.given[key]
         base = re.sub(r"[^A-Za-z0-9_.\-]", "_", ".".join(key))
-        if not _NCNAME.match(base):
+        if not _NCNAME.fullmatch(base):
             base = "_" + base
         candidate, suffix = base, 2
         while candidate in self.taken:
@@ -147,7 +147,7 @@ class _Plan:
             )
         histories: dict[str, dict[str, str]] = {}
         for transition in model.spec.transitions:
-            match = HISTORY_DEST.match(transition.dest)
+            match = HISTORY_DEST.fullmatch(transition.dest)
             if match is None or match.group("parent") not in model.states:
                 continue
             kind = "deep" if match.group("kind") == "H*" else "shallow"
@@ -160,7 +160,7 @@ class _Plan:
         )
 
     def history_id(self, dest: str) -> str | None:
-        match = HISTORY_DEST.match(dest)
+        match = HISTORY_DEST.fullmatch(dest)
         if match is None:
             return None
         kind = "deep" if match.group("kind") == "H*" else "shallow"
@@ -182,7 +182,7 @@ def _datamodel(root: ET.Element, spec: MachineSpec) -> None:
         return
     element = ET.SubElement(root, "datamodel")
     for variable in spec.variables:
-        if not _NCNAME.match(variable.key):
+        if not _NCNAME.fullmatch(variable.key):
             element.append(ET.Comment(_comment(f"context variable {variable.key!r}")))
             continue
         attributes = {"id": variable.key}

@@ -19,7 +19,7 @@ from pystator.generator.graph import model_of
 from pystator.generator.paths import Plan, Step, plan
 from pystator.runtime.spec import MachineSpec, TriggerSpec
 
-_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 #: A value of each annotation the generated module uses, for payloads and context.
 SAMPLES = {
@@ -72,7 +72,7 @@ def render_tests(
         raise OptionError(f"class name {class_name or spec.name!r} is not a Python class name")
     stem = names.module_name(prefix) or "machine"
     module = module or stem
-    if not _MODULE.match(module):
+    if not _MODULE.fullmatch(module):
         raise OptionError(f"module {module!r} is not a dotted Python module path")
     model = model_of(spec)
     found = plan(spec)

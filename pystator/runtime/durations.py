@@ -9,7 +9,7 @@ import math
 import re
 
 _UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*")
 
 # Longer than this is almost certainly a unit mistake (and overflows some schedulers).
 MAX_DURATION_MS = 366 * 86_400_000
@@ -27,7 +27,7 @@ def parse_duration_ms(value: object) -> int:
             raise ValueError(f"duration {value!r} is not a finite number")
         milliseconds = float(value)
     else:
-        match = _DURATION.match(value)
+        match = _DURATION.fullmatch(value)
         if match is None:
             raise ValueError(
                 f"{value!r} is not a duration; write milliseconds as an integer or a number "

@@ -7,6 +7,7 @@ the dynamic runtime evaluates the same validated tree. Both give the same answer
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -17,6 +18,14 @@ from pystator.runtime.errors import ConfigurationError
 ALLOWED_FUNCTIONS: Final = ("abs", "len", "max", "min", "sum")
 MAX_SOURCE_LENGTH: Final = 1000
 MAX_DEPTH: Final = 50
+#: The most items (characters of a string) a sequence built by `+` or `*` may hold, at
+#: build time for literals and at run time for context values, on both paths alike.
+MAX_SEQUENCE_LENGTH: Final = 100_000
+#: The most decimal digits an integer may have, whatever base it is written in: in a
+#: machine file or in an expression. Longer ones could not even be printed (Python
+#: refuses to turn them into text) and only make a machine slow.
+MAX_INTEGER_DIGITS: Final = 4300
+_INTEGER_BOUND: Final = 10**MAX_INTEGER_DIGITS
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
@@ -76,6 +85,55 @@ class ExpressionEvalError(Exception):
     """Evaluation failed at run time: missing name, type error, zero division, oversize."""
 
 
+def integer_fits(value: int) -> bool:
+    """True if `value` has at most MAX_INTEGER_DIGITS decimal digits."""
+    return -_INTEGER_BOUND < value < _INTEGER_BOUND
+
+
+# -- bounded operations ------------------------------------------------------------------
+# `+` and `*` build strings and lists from context values; both paths (the interpreter
+# below and generated modules) call these, so a guard refuses an oversize result with the
+# same error instead of allocating it.
+
+_TOO_LONG = (
+    "the {what} would build a sequence longer than {limit} items; guard expressions "
+    "do not build sequences that large"
+)
+
+
+# Operands of these exact types cannot build a sequence: the common case, checked first.
+_NUMBERS: frozenset[type[Any]] = frozenset({int, float, bool})
+
+
+def bounded_add(left: Any, right: Any) -> Any:
+    """`left + right`, refusing a concatenation longer than MAX_SEQUENCE_LENGTH."""
+    if left.__class__ in _NUMBERS or right.__class__ in _NUMBERS:
+        return left + right
+    if (
+        hasattr(left, "__len__")
+        and hasattr(right, "__len__")
+        and len(left) + len(right) > MAX_SEQUENCE_LENGTH
+    ):
+        raise ExpressionEvalError(_TOO_LONG.format(what="concatenation", limit=MAX_SEQUENCE_LENGTH))
+    return left + right
+
+
+def bounded_mul(left: Any, right: Any) -> Any:
+    """`left * right`, refusing a repetition longer than MAX_SEQUENCE_LENGTH."""
+    if left.__class__ in _NUMBERS and right.__class__ in _NUMBERS:
+        return left * right
+    for sequence, count in ((left, right), (right, left)):
+        if (
+            isinstance(count, int)
+            and hasattr(sequence, "__len__")
+            and count * len(sequence) > MAX_SEQUENCE_LENGTH
+        ):
+            raise ExpressionEvalError(
+                _TOO_LONG.format(what="repetition", limit=MAX_SEQUENCE_LENGTH)
+            )
+    return left * right
+
+
 @dataclass(frozen=True, slots=True)
 class Expression:
     """A validated expression and the context names it reads."""
@@ -117,9 +175,17 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
         )
     deeper = depth + 1
     if isinstance(node, ast.Constant):
-        if node.value is None or isinstance(node.value, bool | int | float | str):
+        constant = node.value
+        if isinstance(constant, int) and not integer_fits(constant):
+            raise ExpressionError(
+                f"the integer has more than {MAX_INTEGER_DIGITS} digits", _col(node)
+            )
+        if isinstance(constant, float) and not math.isfinite(constant):
+            # `1e999` reads as infinity, which has no literal to render it back with.
+            raise ExpressionError("the number is too large for a float", _col(node))
+        if constant is None or isinstance(constant, bool | int | float | str):
             return
-        raise ExpressionError(f"{type(node.value).__name__} literals are not allowed", _col(node))
+        raise ExpressionError(f"{type(constant).__name__} literals are not allowed", _col(node))
     if isinstance(node, ast.Name):
         if node.id.startswith("_"):
             raise ExpressionError(
@@ -145,6 +211,13 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
             )
         _validate(node.left, deeper, names, source)
         _validate(node.right, deeper, names, source)
+        length = _literal_length(node)
+        if length is not None and length > MAX_SEQUENCE_LENGTH:
+            what = "repetition" if isinstance(node.op, ast.Mult) else "concatenation"
+            raise ExpressionError(
+                f"the {what} builds a sequence longer than {MAX_SEQUENCE_LENGTH} items",
+                _operator_col(node, source),
+            )
         return
     if isinstance(node, ast.Compare):
         for op in node.ops:
@@ -165,6 +238,9 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
             raise ExpressionError("only len, min, max, abs and sum may be called", _col(node.func))
         if node.keywords:
             raise ExpressionError("keyword arguments are not allowed", _col(node.keywords[0]))
+        if node.func.id == "sum" and len(node.args) > 1:
+            # A start value would let sum() concatenate lists of lists without bound.
+            raise ExpressionError("sum takes one argument, the values to add", _col(node.args[1]))
         for argument in node.args:
             if isinstance(argument, ast.Starred):
                 raise ExpressionError("starred arguments are not allowed", _col(argument))
@@ -175,6 +251,46 @@ def _validate(node: ast.AST, depth: int, names: dict[str, None], source: str) ->
         raise ExpressionError("attribute access is not allowed", _col(node))
     description = _DESCRIPTIONS.get(type(node), f"{type(node).__name__} expressions")
     raise ExpressionError(f"{description} are not allowed", _col(node))
+
+
+def _literal_length(node: ast.expr) -> int | None:
+    """The length of the sequence a literal (sub)expression builds, None if not a literal
+    sequence: the build-time side of the rule `bounded_add` / `bounded_mul` apply."""
+    if isinstance(node, ast.Constant):
+        return len(node.value) if isinstance(node.value, str) else None
+    if isinstance(node, ast.List | ast.Tuple):
+        return len(node.elts)
+    if not isinstance(node, ast.BinOp):
+        return None
+    left, right = _literal_length(node.left), _literal_length(node.right)
+    if isinstance(node.op, ast.Add):
+        return left + right if left is not None and right is not None else None
+    if isinstance(node.op, ast.Mult):
+        for length, other in ((left, node.right), (right, node.left)):
+            count = _literal_count(other)
+            if length is not None and count is not None:
+                return max(length * count, 0)
+    return None
+
+
+def _literal_count(node: ast.expr) -> int | None:
+    """The integer a literal (sub)expression stands for, if it is one."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return value if isinstance(value, int) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _literal_count(node.operand)
+        if inner is None:
+            return None
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+        left, right = _literal_count(node.left), _literal_count(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        return left - right if isinstance(node.op, ast.Sub) else left * right
+    return None
 
 
 def _operator_col(node: ast.BinOp, source: str) -> int:
@@ -202,33 +318,39 @@ def _evaluator_parts() -> tuple[Any, dict[Any, Any]]:
             "pystator[recipes] (generated modules compile expressions and do not need it)"
         ) from None
     allowed = (
-        ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt,
-        ast.GtE, ast.In, ast.NotIn, ast.Not, ast.USub, ast.UAdd,
+        ast.Sub, ast.Div, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In,
+        ast.NotIn, ast.Not, ast.USub, ast.UAdd,
     )  # fmt: skip
-    operators = {op: simpleeval.DEFAULT_OPERATORS[op] for op in allowed}
+    operators: dict[Any, Any] = {op: simpleeval.DEFAULT_OPERATORS[op] for op in allowed}
+    # The operators that build sequences are the same bounded ones generated code calls.
+    operators[ast.Add] = bounded_add
+    operators[ast.Mult] = bounded_mul
     return simpleeval, operators
 
 
 def evaluate(expression: Expression, context: Mapping[str, Any]) -> bool:
     """The truth of `expression` over `context`; raises ExpressionEvalError on any failure."""
-    return compile_predicate(expression)(context)
+    try:
+        return compile_predicate(expression)(context)
+    except ExpressionEvalError:
+        raise
+    except Exception as exc:
+        raise ExpressionEvalError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], bool]:
     """A guard predicate for the dynamic path, evaluated by simpleeval.
 
-    simpleeval bounds the size of strings and sequences it builds, so machine files that
-    nobody reviewed cannot exhaust memory through an expression.
+    It fails exactly as the Python that `to_python` renders does, with the same exception
+    (a missing name is a KeyError), so a rejected guard reads the same on both paths;
+    `+` and `*` go through `bounded_add` and `bounded_mul`, so machine files that nobody
+    reviewed cannot exhaust memory through an expression.
     """
     simpleeval, operators = _evaluator_parts()
-    parsed = simpleeval.SimpleEval().parse(expression.source.strip("\n"))
     current: ContextVar[Mapping[str, Any]] = ContextVar("pystator_expr_context")
 
     def lookup(node: ast.Name) -> Any:
-        try:
-            return current.get()[node.id]
-        except KeyError:
-            raise simpleeval.NameNotDefined(node.id, expression.source) from None
+        return current.get()[node.id]
 
     # One evaluator per expression; the context of each call travels in a context
     # variable, so threads and tasks sharing a machine never see each other's values.
@@ -239,9 +361,8 @@ def compile_predicate(expression: Expression) -> Callable[[Mapping[str, Any]], b
     def predicate(context: Mapping[str, Any]) -> bool:
         token = current.set(context)
         try:
-            return bool(evaluator.eval(expression.source, previously_parsed=parsed))
-        except Exception as exc:
-            raise ExpressionEvalError(f"{type(exc).__name__}: {exc}") from exc
+            # The tree `parse_expression` validated, which `to_python` renders too.
+            return bool(evaluator.eval(expression.source, previously_parsed=expression.tree))
         finally:
             current.reset(token)
 
@@ -259,10 +380,42 @@ def to_python(
     """Python source equivalent to `expression`, reading names from `context_var`.
 
     `literal` writes constants and context keys; the generator passes its escaping function.
+    `+` and `*` that may build a sequence become calls of `bounded_add` / `bounded_mul`
+    (see `helpers_used`); the code must run where those names are imported from here.
     """
     if not context_var.isidentifier():
         raise ValueError(f"{context_var!r} is not an identifier")
     return _render(expression.tree, context_var, literal)
+
+
+def helpers_used(expression: Expression) -> tuple[str, ...]:
+    """The functions of this module that `to_python(expression)` calls, sorted."""
+    found = {
+        _HELPERS[type(node.op)]
+        for node in ast.walk(expression.tree)
+        if isinstance(node, ast.BinOp) and _needs_helper(node)
+    }
+    return tuple(sorted(found))
+
+
+_HELPERS: dict[type[ast.operator], str] = {ast.Add: "bounded_add", ast.Mult: "bounded_mul"}
+
+
+def _is_number(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+
+
+def _needs_helper(node: ast.BinOp) -> bool:
+    """Whether `node` may build a sequence, so that plain `+` / `*` would be unbounded.
+
+    `+` concatenates only two sequences, so a number on either side rules it out; `*`
+    repeats a sequence by any integer, so only two numbers rule it out.
+    """
+    if isinstance(node.op, ast.Add):
+        return not (_is_number(node.left) or _is_number(node.right))
+    if isinstance(node.op, ast.Mult):
+        return not (_is_number(node.left) and _is_number(node.right))
+    return False
 
 
 def _render(node: ast.expr, ctx: str, literal: Callable[[Any], str]) -> str:
@@ -284,6 +437,9 @@ def _render(node: ast.expr, ctx: str, literal: Callable[[Any], str]) -> str:
         )
         return f"({symbol}{render(node.operand)})"
     if isinstance(node, ast.BinOp):
+        if _needs_helper(node):
+            helper = _HELPERS[type(node.op)]
+            return f"{helper}({render(node.left)}, {render(node.right)})"
         symbol = _BINARY[type(node.op)]
         return f"({render(node.left)} {symbol} {render(node.right)})"
     if isinstance(node, ast.Compare):

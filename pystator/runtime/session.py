@@ -227,6 +227,17 @@ class EntitySession(Generic[S, T, C]):
             self._parallel = parallel.enter(self._machine._states_by_name[decision.target])
         return decision.result
 
+    def _send_fields(
+        self, trigger: T, required: Mapping[str, Any], optional: Mapping[str, Any], /
+    ) -> TransitionResult:
+        """`send` for a generated trigger method: optional fields left at None are not sent.
+
+        The fields arrive as mappings so that the generated method needs no local names,
+        which its parameters (the payload fields) could shadow.
+        """
+        payload = {**required, **{k: v for k, v in optional.items() if v is not None}}
+        return self.send(trigger, **payload)
+
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
         """Like `send`, awaiting asynchronous guards."""
         machine = self._machine
@@ -437,7 +448,10 @@ def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[st
     if members is None:
         members = {}
         for trigger in machine.spec.triggers:
-            members[trigger.method] = ("trigger", trigger.name)
+            # Timer events (`_timeout_...`, `_after_...`) have no method, as in generated
+            # sessions: their method name could be a user trigger's.
+            if not trigger.name.startswith("_"):
+                members[trigger.method] = ("trigger", trigger.name)
         for state in machine.spec.states:
             members[state.prop] = ("state", state.name)
         machine.__dict__["_dynamic_members"] = members

@@ -21,7 +21,7 @@ from pystator.runtime.spec import (
     TransitionSpec,
 )
 
-_HISTORY_DEST = re.compile(r"^H\*?\((?P<parent>.+)\)$")
+_HISTORY_DEST = re.compile(r"H\*?\((?P<parent>.+)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,7 @@ def entered_states(
     for transition, _ in _steps(spec, source, trigger, target, before, after):
         if transition.internal:
             continue
-        history = _HISTORY_DEST.match(transition.dest)
+        history = _HISTORY_DEST.fullmatch(transition.dest)
         dest = history.group("parent") if history else transition.dest
         if dest in after:
             # An external transition enters its destination and what lies below it, even

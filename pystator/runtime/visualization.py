@@ -22,7 +22,7 @@ __all__ = ["to_dot", "to_mermaid"]
 Tree = dict[str | None, list[StateSpec]]
 
 #: `H(p)` / `H*(p)`: a destination that returns to the history of compound state `p`.
-_HISTORY = re.compile(r"^(H\*?)\((.+)\)$")
+_HISTORY = re.compile(r"(H\*?)\((.+)\)")
 
 #: Words Mermaid's state-diagram grammar reserves; a state id equal to one gets a suffix.
 _MERMAID_KEYWORDS = frozenset(
@@ -63,7 +63,7 @@ def _children(spec: MachineSpec) -> Tree:
 
 def _destination(transition: TransitionSpec) -> tuple[str, str]:
     """The state an edge points at, and a note for a history destination ('' otherwise)."""
-    match = _HISTORY.match(transition.dest)
+    match = _HISTORY.fullmatch(transition.dest)
     if match is None:
         return transition.dest, ""
     marker, target = match.groups()

@@ -569,35 +569,35 @@ class DayTradingSession(
         """True while the entity is in failed."""
         return self._in("failed")
 
-    def market_open(self, **payload: Any) -> TransitionResult:
+    def market_open(self, /, **payload: Any) -> TransitionResult:
         """Send market_open: pre_market -> active."""
         return self.send("market_open", **payload)
 
-    def signal_detected(self, **payload: Any) -> TransitionResult:
+    def signal_detected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_detected: scanning -> analyzing."""
         return self.send("signal_detected", **payload)
 
-    def signal_confirmed(self, **payload: Any) -> TransitionResult:
+    def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
         """Send signal_confirmed: analyzing -> executing."""
         return self.send("signal_confirmed", **payload)
 
-    def order_done(self, **payload: Any) -> TransitionResult:
+    def order_done(self, /, **payload: Any) -> TransitionResult:
         """Send order_done: executing -> scanning."""
         return self.send("order_done", **payload)
 
-    def risk_warning(self, **payload: Any) -> TransitionResult:
+    def risk_warning(self, /, **payload: Any) -> TransitionResult:
         """Send risk_warning: normal -> elevated; elevated -> critical."""
         return self.send("risk_warning", **payload)
 
-    def feed_up(self, **payload: Any) -> TransitionResult:
+    def feed_up(self, /, **payload: Any) -> TransitionResult:
         """Send feed_up: connecting -> connected."""
         return self.send("feed_up", **payload)
 
-    def feed_lost(self, **payload: Any) -> TransitionResult:
+    def feed_lost(self, /, **payload: Any) -> TransitionResult:
         """Send feed_lost: connecting, connected -> failed."""
         return self.send("feed_lost", **payload)
 
-    def market_close(self, **payload: Any) -> TransitionResult:
+    def market_close(self, /, **payload: Any) -> TransitionResult:
         """Send market_close: active -> closed."""
         return self.send("market_close", **payload)
 

@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict
 
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.expr import bounded_add
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
@@ -96,7 +97,7 @@ class OrderManagementTrigger(StrEnum):
     EXCHANGE_REJECT = "exchange_reject"
     EXECUTION_REPORT = "execution_report"
     CANCEL = "cancel"
-    TIMEOUT_PENDING_NEW = "_timeout_PENDING_NEW"
+    _TIMEOUT_PENDING_NEW = "_timeout_PENDING_NEW"
 
 
 OrderManagementStateName: TypeAlias = Literal[
@@ -148,7 +149,7 @@ class OrderManagementActions(Protocol):
 
 def _expr_0(ctx: Mapping[str, Any]) -> bool:
     # expr: filled_qty + fill_qty >= order_qty
-    return bool((ctx["filled_qty"] + ctx["fill_qty"]) >= ctx["order_qty"])
+    return bool(bounded_add(ctx["filled_qty"], ctx["fill_qty"]) >= ctx["order_qty"])
 
 
 def _expr_1(ctx: Mapping[str, Any]) -> bool:
@@ -327,7 +328,7 @@ SPEC: Final = MachineSpec(
         ),
         TriggerSpec(
             name="_timeout_PENDING_NEW",
-            member="TIMEOUT_PENDING_NEW",
+            member="_TIMEOUT_PENDING_NEW",
             method="timeout_pending_new",
         ),
     ),
@@ -494,11 +495,11 @@ class OrderManagementSession(
         """True while the entity is in REJECTED."""
         return self._in("REJECTED")
 
-    def exchange_ack(self, **payload: Any) -> TransitionResult:
+    def exchange_ack(self, /, **payload: Any) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""
         return self.send("exchange_ack", **payload)
 
-    def exchange_reject(self, **payload: Any) -> TransitionResult:
+    def exchange_reject(self, /, **payload: Any) -> TransitionResult:
         """Send exchange_reject: PENDING_NEW -> REJECTED."""
         return self.send("exchange_reject", **payload)
 
@@ -508,10 +509,7 @@ class OrderManagementSession(
 
     def cancel(self, *, reason: str | None = None) -> TransitionResult:
         """Send cancel: PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED."""
-        payload: dict[str, Any] = {}
-        if reason is not None:
-            payload["reason"] = reason
-        return self.send("cancel", **payload)
+        return self._send_fields("cancel", {}, {"reason": reason})
 
 
 class OrderManagementMachine(

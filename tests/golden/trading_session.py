@@ -548,39 +548,39 @@ class TradingSessionSession(
         """True while the entity is in halted."""
         return self._in("halted")
 
-    def start(self, **payload: Any) -> TransitionResult:
+    def start(self, /, **payload: Any) -> TransitionResult:
         """Send start: idle -> active."""
         return self.send("start", **payload)
 
-    def signal_detected(self, **payload: Any) -> TransitionResult:
+    def signal_detected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_detected: active.scanning -> active.analyzing."""
         return self.send("signal_detected", **payload)
 
-    def signal_confirmed(self, **payload: Any) -> TransitionResult:
+    def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
         """Send signal_confirmed: active.analyzing -> active.trading."""
         return self.send("signal_confirmed", **payload)
 
-    def signal_rejected(self, **payload: Any) -> TransitionResult:
+    def signal_rejected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_rejected: active.analyzing -> active.scanning."""
         return self.send("signal_rejected", **payload)
 
-    def order_placed(self, **payload: Any) -> TransitionResult:
+    def order_placed(self, /, **payload: Any) -> TransitionResult:
         """Send order_placed: active.trading.placing -> active.trading.monitoring."""
         return self.send("order_placed", **payload)
 
-    def position_closed(self, **payload: Any) -> TransitionResult:
+    def position_closed(self, /, **payload: Any) -> TransitionResult:
         """Send position_closed: active.trading -> active.scanning."""
         return self.send("position_closed", **payload)
 
-    def restart_scan(self, **payload: Any) -> TransitionResult:
+    def restart_scan(self, /, **payload: Any) -> TransitionResult:
         """Send restart_scan: active -> active."""
         return self.send("restart_scan", **payload)
 
-    def pause(self, **payload: Any) -> TransitionResult:
+    def pause(self, /, **payload: Any) -> TransitionResult:
         """Send pause: active -> idle."""
         return self.send("pause", **payload)
 
-    def emergency_stop(self, **payload: Any) -> TransitionResult:
+    def emergency_stop(self, /, **payload: Any) -> TransitionResult:
         """Send emergency_stop: active -> halted."""
         return self.send("emergency_stop", **payload)
 

@@ -165,3 +165,22 @@ def test_create_applies_the_initial_states_entry_effects(
         """
     )
     assert machine.create().context == {"status": "draft"}
+
+
+def test_a_trigger_method_is_not_taken_over_by_a_timer_event_of_the_same_method_name(
+    machine_from: Callable[[str], Machine],
+) -> None:
+    # The timeout of `idle` is sent as `_timeout_idle`, whose method name would also be
+    # `timeout_idle`; timer events have no methods, as in generated sessions.
+    machine = machine_from(
+        """
+        states:
+          - {name: idle, type: initial, timeout: {seconds: 5, destination: late}}
+          - {name: late}
+          - {name: early}
+        transitions:
+          - {trigger: timeout_idle, source: idle, dest: early}
+        """
+    )
+    session = machine.create()
+    assert session.timeout_idle().target_state == "early"

@@ -26,7 +26,7 @@ from pystator.runtime.stores._codec import (
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 from pystator.runtime.stores.schema import initialize_postgres
 
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class PostgresStateStore(RecordStore):
@@ -46,7 +46,7 @@ class PostgresStateStore(RecordStore):
             raise ConfigurationError(
                 f"{connection_string!r} is not a PostgreSQL URL (postgresql://user@host/db)"
             )
-        if not _SCHEMA_NAME.match(schema):
+        if not _SCHEMA_NAME.fullmatch(schema):
             raise ConfigurationError(f"{schema!r} is not a plain lower-case schema name")
         self.url = connection_string
         self.machine_name = self._scope(machine_name)
