@@ -7,7 +7,8 @@ the history row, so replicas sharing the database never lose or double an event.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pystator.runtime.errors import (
@@ -22,6 +23,7 @@ from pystator.runtime.stores._codec import (
     missing_extra,
     record_from_row,
 )
+from pystator.runtime.stores._failures import Repeat, checkout, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -68,10 +70,21 @@ TABLES = (
 
 
 class PostgresStateStore(RecordStore):
-    """Entities, transition history and idempotency records in PostgreSQL tables."""
+    """Entities, transition history and idempotency records in PostgreSQL tables.
+
+    Pooled connections are checked when taken from the pool, so a restarted server costs
+    no failed operation; `timeout` is how long an operation waits for a connection before
+    StoreUnavailableError. Driver errors are raised as StoreError, the driver's exception
+    as the cause.
+    """
 
     def __init__(
-        self, connection_string: str, *, schema: str = "public", pool_size: int = 4
+        self,
+        connection_string: str,
+        *,
+        schema: str = "public",
+        pool_size: int = 4,
+        timeout: float = 30.0,
     ) -> None:
         if not isinstance(connection_string, str) or not connection_string.startswith(
             ("postgresql://", "postgres://")
@@ -84,6 +97,7 @@ class PostgresStateStore(RecordStore):
         self.url = connection_string
         self.schema = schema
         self.pool_size = pool_size
+        self.timeout = timeout
         self._pool: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -104,8 +118,11 @@ class PostgresStateStore(RecordStore):
             min_size=1,
             max_size=self.pool_size,
             open=True,
-            timeout=30,
-            kwargs={"autocommit": True},
+            timeout=self.timeout,
+            # A connection the server closed (restart, failover, idle timeout) is replaced
+            # when taken from the pool instead of failing the operation that took it.
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "fallback_application_name": "pystator"},
         )
         try:
             if auto_initialize:
@@ -118,12 +135,14 @@ class PostgresStateStore(RecordStore):
             raise
         return self
 
+    @store_call(Repeat.ALWAYS)
     def initialize(self) -> None:
         with self._connection() as connection:
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             for statement in TABLES:
                 connection.execute(statement.format(schema=self.schema))
 
+    @store_call(Repeat.ALWAYS)
     def validate_schema(self) -> None:
         with self._connection() as connection:
             found = {
@@ -140,6 +159,7 @@ class PostgresStateStore(RecordStore):
                 "run `pystator db init` or connect(auto_initialize=True)"
             )
 
+    @store_call(Repeat.IF_UNSENT)
     def truncate(self) -> None:
         with self._connection() as connection:
             connection.execute(
@@ -147,6 +167,7 @@ class PostgresStateStore(RecordStore):
                 f"{self.schema}.entity_states"
             )
 
+    @store_call(Repeat.ALWAYS)
     def drop(self) -> None:
         """Remove the schema and everything in it (tests use a schema of their own)."""
         with self._connection() as connection:
@@ -157,13 +178,16 @@ class PostgresStateStore(RecordStore):
             self._pool.close()
             self._pool = None
 
-    def _connection(self) -> Any:
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
         if self._pool is None:
             self.connect()
-        return self._pool.connection()
+        with checkout(self._pool) as connection:
+            yield connection
 
     # -- versioned protocol ---------------------------------------------------------------
 
+    @store_call(Repeat.ALWAYS)
     def load(self, entity_id: str) -> EntityRecord | None:
         with self._connection() as connection:
             row = connection.execute(
@@ -172,6 +196,9 @@ class PostgresStateStore(RecordStore):
             ).fetchone()
         return None if row is None else record_from_row(entity_id, row)
 
+    # Autocommit: a lost answer leaves the commit unknown, so the write is sent again only
+    # with an idempotency record that makes a second application impossible.
+    @store_call(Repeat.IF_PROTECTED)
     def save(
         self,
         record: EntityRecord,
@@ -258,6 +285,7 @@ class PostgresStateStore(RecordStore):
             )
         return version
 
+    @store_call(Repeat.ALWAYS)
     def history(self, entity_id: str) -> list[HistoryEntry]:
         with self._connection() as connection:
             rows = connection.execute(
@@ -281,6 +309,8 @@ class PostgresStateStore(RecordStore):
             for row in rows
         ]
 
+    # ON CONFLICT DO NOTHING: writing the same key twice leaves the first outcome.
+    @store_call(Repeat.ALWAYS)
     def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
         with self._connection() as connection:
             connection.execute(
@@ -289,6 +319,7 @@ class PostgresStateStore(RecordStore):
                 (key, dumps(dict(outcome), "outcome")),
             )
 
+    @store_call(Repeat.ALWAYS)
     def recall(self, key: str) -> Mapping[str, Any] | None:
         with self._connection() as connection:
             row = connection.execute(

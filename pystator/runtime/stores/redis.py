@@ -13,6 +13,7 @@ from typing import Any
 
 from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
+from pystator.runtime.stores._failures import Repeat, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 _SAVE = """
@@ -29,7 +30,11 @@ return tonumber(ARGV[7])
 
 
 class RedisStateStore(RecordStore):
-    """Entities, history lists and idempotency records in Redis."""
+    """Entities, history lists and idempotency records in Redis.
+
+    Redis errors are raised as StoreError (StoreUnavailableError when the server cannot be
+    reached), the driver's exception as the cause.
+    """
 
     def __init__(
         self, connection_string: str | None = None, *, key_prefix: str = "pystator"
@@ -46,9 +51,14 @@ class RedisStateStore(RecordStore):
             return self
         try:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
         except ImportError:
             raise missing_extra("redis", "redis") from None
-        self._client = redis.Redis.from_url(self.url)
+        # redis-py would send any command again after a lost answer, the save script
+        # included; `store_call` decides instead, knowing which writes that cannot double.
+        # The pool still replaces connections the server closed before handing them out.
+        self._client = redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 0))
         self._save = self._client.register_script(_SAVE)
         return self
 
@@ -69,6 +79,7 @@ class RedisStateStore(RecordStore):
     def _history_key(self, entity_id: str) -> str:
         return f"{self.key_prefix}:history:{entity_id}"
 
+    @store_call(Repeat.IF_UNSENT)
     def truncate(self) -> None:
         """Delete every key under this store's prefix."""
         for key in self.client.scan_iter(match=f"{self.key_prefix}:*", count=500):
@@ -76,6 +87,7 @@ class RedisStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
+    @store_call(Repeat.ALWAYS)
     def load(self, entity_id: str) -> EntityRecord | None:
         raw = self.client.hgetall(self._entity_key(entity_id))
         if not raw:
@@ -101,6 +113,9 @@ class RedisStateStore(RecordStore):
             loads(fields.get("timers", "{}"), "timers", entity_id),
         )
 
+    # The script is atomic but its answer can be lost: it runs again only with an
+    # idempotency record that makes a second application impossible.
+    @store_call(Repeat.IF_PROTECTED)
     def save(
         self,
         record: EntityRecord,
@@ -156,6 +171,7 @@ class RedisStateStore(RecordStore):
             )
         return version
 
+    @store_call(Repeat.ALWAYS)
     def history(self, entity_id: str) -> list[HistoryEntry]:
         rows = self.client.lrange(self._history_key(entity_id), 0, -1)
         entries = []
@@ -176,9 +192,12 @@ class RedisStateStore(RecordStore):
             )
         return entries
 
+    # SET NX: writing the same key twice leaves the first outcome.
+    @store_call(Repeat.ALWAYS)
     def remember(self, key: str, outcome: Mapping[str, Any]) -> None:
         self.client.set(f"{self.key_prefix}:outcome:{key}", json.dumps(dict(outcome)), nx=True)
 
+    @store_call(Repeat.ALWAYS)
     def recall(self, key: str) -> Mapping[str, Any] | None:
         raw = self.client.get(f"{self.key_prefix}:outcome:{key}")
         if raw is None:
