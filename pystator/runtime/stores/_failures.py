@@ -111,15 +111,6 @@ def translate(
     )
 
 
-def store_failure(exc: BaseException, owner: str, operation: str) -> StoreError | None:
-    """`translate(exc)` for a driver's exception, None for any other."""
-    if isinstance(exc, Unsent):
-        exc = exc.error
-    if not is_driver_error(exc):
-        return None
-    return translate(exc, owner, operation)
-
-
 @contextmanager
 def checkout(pool: Any) -> Iterator[Any]:
     """A connection of a psycopg pool; failing to get one raises Unsent: nothing was sent."""
@@ -144,40 +135,49 @@ def store_call(repeat: Repeat) -> Callable[[Callable[P, T]], Callable[P, T]]:
         def run(*args: P.args, **kwargs: P.kwargs) -> T:
             owner = type(args[0]).__name__ if args else method.__qualname__
             operation = method.__name__
+            # No local names an exception: a frame of its own traceback holding it would
+            # keep the store, and its pool, alive until the cycle collector runs.
             try:
                 return method(*args, **kwargs)
             except Exception as exc:
-                unsent = isinstance(exc, Unsent)
-                error = exc.error if isinstance(exc, Unsent) else exc
-                if not is_driver_error(error):
+                if not is_driver_error(_driver_error(exc)):
                     raise
-                again = worth_retrying(error) and (
-                    repeat is Repeat.ALWAYS
-                    or unsent
-                    or (repeat is Repeat.IF_PROTECTED and _protected(signature, args, kwargs))
-                )
-                if not again:
-                    written = repeat is not Repeat.ALWAYS and not unsent
-                    raise translate(error, owner, operation, maybe_committed=written) from error
+                if not _repeatable(exc, repeat, signature, args, kwargs):
+                    raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+                lost = type(_driver_error(exc)).__name__
             logger.warning(
-                "%s.%s lost its database connection (%s); trying once more",
-                owner,
-                operation,
-                type(error).__name__,
+                "%s.%s lost its database connection (%s); trying once more", owner, operation, lost
             )
             try:
                 return method(*args, **kwargs)
             except Exception as exc:
-                unsent = isinstance(exc, Unsent)
-                error = exc.error if isinstance(exc, Unsent) else exc
-                if not is_driver_error(error):
+                if not is_driver_error(_driver_error(exc)):
                     raise
-                written = repeat is not Repeat.ALWAYS and not unsent
-                raise translate(error, owner, operation, maybe_committed=written) from error
+                raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
 
         return run
 
     return decorate
+
+
+def _driver_error(exc: BaseException) -> BaseException:
+    return exc.error if isinstance(exc, Unsent) else exc
+
+
+def _repeatable(
+    exc: BaseException, repeat: Repeat, signature: inspect.Signature, args: Any, kwargs: Any
+) -> bool:
+    if not worth_retrying(_driver_error(exc)):
+        return False
+    if repeat is Repeat.ALWAYS or isinstance(exc, Unsent):
+        return True
+    return repeat is Repeat.IF_PROTECTED and _protected(signature, args, kwargs)
+
+
+def _translated(exc: BaseException, owner: str, operation: str, repeat: Repeat) -> StoreError:
+    # A write that reached the server may have been applied before the connection broke.
+    written = repeat is not Repeat.ALWAYS and not isinstance(exc, Unsent)
+    return translate(_driver_error(exc), owner, operation, maybe_committed=written)
 
 
 def _protected(signature: inspect.Signature, args: Any, kwargs: Any) -> bool:
@@ -199,10 +199,9 @@ def raising_store_errors(method: Callable[P, T]) -> Callable[P, T]:
         try:
             return method(*args, **kwargs)
         except Exception as exc:
-            failure = store_failure(exc, "Orchestrator", method.__name__)
-            if failure is None:
+            if not is_driver_error(_driver_error(exc)):
                 raise
-            raise failure from exc
+            raise translate(_driver_error(exc), "Orchestrator", method.__name__) from exc
 
     return run
 
@@ -217,9 +216,8 @@ def araising_store_errors(
         try:
             return await method(*args, **kwargs)
         except Exception as exc:
-            failure = store_failure(exc, "Orchestrator", method.__name__)
-            if failure is None:
+            if not is_driver_error(_driver_error(exc)):
                 raise
-            raise failure from exc
+            raise translate(_driver_error(exc), "Orchestrator", method.__name__) from exc
 
     return run

@@ -3,6 +3,9 @@ see, for each kind of operation and each kind of driver error."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -127,3 +130,25 @@ def test_errors_that_are_not_the_drivers_pass_through_unchanged() -> None:
     with pytest.raises(StaleVersionError) as caught:
         store.save("r", outcome=("key", {}))
     assert caught.value is stale and store.calls == 1
+
+
+def unsent_lost() -> Exception:
+    return Unsent(lost())
+
+
+@pytest.mark.parametrize(
+    "failures", [(), (lost,), (lost, lost), (undefined_table,), (unsent_lost,), (pool_timeout,)]
+)
+def test_a_failed_operation_leaves_no_cycle_keeping_the_store_alive(
+    failures: tuple[Failure, ...],
+) -> None:
+    store = Flaky(*(failure() for failure in failures), StaleVersionError("changed", "e-1", 1))
+    alive = weakref.ref(store)
+    gc.disable()
+    try:
+        with contextlib.suppress(StoreError, StaleVersionError):
+            store.read()
+        del store
+        assert alive() is None
+    finally:
+        gc.enable()
