@@ -3,16 +3,20 @@ the new state and the history row. A screenshot of the main page is kept as an a
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from pystator.db.config import ApiSettings
 from tests.api.support import ORDER_YAML, ROOT, create_app, sqlite_settings
 
 CHROMIUM = os.environ.get("PYSTATOR_CHROMIUM", "/usr/bin/chromium")
@@ -29,12 +33,18 @@ def require_chromium() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
+    with serve(sqlite_settings(tmp_path)) as url:
+        yield url
+
+
+@contextmanager
+def serve(settings: ApiSettings) -> Iterator[str]:
     import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(sqlite_settings(tmp_path))
+    app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
@@ -86,3 +96,30 @@ def test_machine_diagram_event_state_and_history_in_a_real_browser(server: str) 
         browser.close()
     assert shot.stat().st_size > 10_000
     print(f"\nscreenshot: {shot}")
+
+
+def test_the_ui_asks_for_a_token_and_lists_the_machines_once_given_one(tmp_path: Path) -> None:
+    require_chromium()
+    import jwt
+    from playwright.sync_api import expect, sync_playwright
+
+    secret = "a-test-secret-that-is-long-enough-for-hs256"
+    token = jwt.encode({"sub": "ui"}, secret, algorithm="HS256")
+    with serve(sqlite_settings(tmp_path, auth_secret=secret)) as url, sync_playwright() as pw:
+        created = urllib.request.urlopen(
+            urllib.request.Request(
+                url + "/api/v1/machines",
+                data=json.dumps({"yaml": ORDER_YAML}).encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+        )
+        assert created.status == 201
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(url + "/")
+        expect(page.locator("#save-status")).to_contain_text("a bearer token is required")
+        page.fill("#token", token)
+        page.dispatch_event("#token", "change")
+        expect(page.locator("#machine-list li")).to_have_text(["order_management (v1)"])
+        expect(page.locator("#save-status")).to_have_text("")
+        browser.close()
