@@ -153,18 +153,50 @@ def seed(files: tuple[str, ...], url: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def api(host: str, port: int) -> None:
-    """Serve the REST API and the web UI (needs `pip install "pystator[api]"`)."""
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without authentication, on purpose (PYSTATOR_NO_AUTH=1). Without it the "
+    "API needs an auth secret (PYSTATOR_AUTH_SECRET, 32 bytes or more).",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name (repeatable; *.example.com for its "
+    "subdomains, * for any host). localhost names are always answered.",
+)
+def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> None:
+    """Serve the REST API and the web UI (needs `pip install "pystator[api]"`).
+
+    Settings come from pystator.cfg and PYSTATOR_* variables; the options add to them.
+    """
+    from dataclasses import replace
+
     try:
         import uvicorn
 
         from pystator.api.main import create_app
+        from pystator.db.config import load_settings
     except ImportError as exc:
         _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
     try:
-        app = create_app()
+        settings = load_settings()
+        settings = replace(
+            settings,
+            no_auth=settings.no_auth or no_auth,
+            allowed_hosts=settings.allowed_hosts + allowed_hosts,
+        )
+        app = create_app(settings)
     except (ValueError, FSMError) as exc:
         _fail(exc)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.allowed_hosts:
+        click.echo(
+            f"pystator: listening on {host}, but answering only requests for localhost "
+            "names: add the names clients use with --allowed-host",
+            err=True,
+        )
     uvicorn.run(app, host=host, port=port)
 
 

@@ -57,7 +57,11 @@ def test_serve_and_dev_take_exactly_the_options_of_api(command: str) -> None:
 
 
 def test_serve_runs_the_api_server_with_its_options(served: list[dict[str, Any]]) -> None:
-    result = CliRunner().invoke(main, ["ui", "serve", "--host", "127.0.0.2", "--port", "8123"])
+    # The test client asks for host `testserver`, which only `--allowed-host` lets in.
+    result = CliRunner().invoke(
+        main,
+        ["ui", "serve", "--host", "127.0.0.2", "--port", "8123", "--allowed-host", "testserver"],
+    )
     assert result.exit_code == 0, result.output
     (call,) = served
     assert (call["host"], call["port"]) == ("127.0.0.2", 8123)

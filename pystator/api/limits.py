@@ -54,10 +54,10 @@ class BodyLimits:
             try:
                 too_big = int(declared) > self.max_bytes
             except ValueError:
-                await _reply(send, 400, "Content-Length is not a number.")
+                await reply(send, 400, "Content-Length is not a number.")
                 return
             if too_big:
-                await _reply(send, 413, self._too_large())
+                await reply(send, 413, self._too_large())
                 return
         chunks: list[bytes] = []
         size = 0
@@ -69,14 +69,14 @@ class BodyLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _reply(send, 413, self._too_large())
+                await reply(send, 413, self._too_large())
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body"))
         body = b"".join(chunks)
         # Every body is measured: a route may parse JSON whatever the content type says.
         if json_depth(body) > self.max_depth:
-            await _reply(
+            await reply(
                 send,
                 400,
                 f"The JSON body is nested deeper than {self.max_depth} levels; "
@@ -98,7 +98,7 @@ class BodyLimits:
         return f"The request body is larger than {self.max_bytes} bytes; send less."
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
+async def reply(send: Send, status: int, detail: str) -> None:
     payload = json.dumps({"detail": detail}).encode()
     await send(
         {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -23,8 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from pystator import __version__
-from pystator.api.auth import Authenticator
+from pystator.api.auth import authenticator
 from pystator.api.diagram import current_leaves
+from pystator.api.hosts import AllowedHosts, allowed_hosts
 from pystator.api.limits import BodyLimits
 from pystator.api.static import add_ui_routes
 from pystator.db.catalog import Catalog, CatalogError, StoredMachine, check_id, compile_yaml
@@ -35,6 +37,8 @@ from pystator.generator.emit import render
 from pystator.runtime.errors import (
     FSMError,
     InvalidIdentifierError,
+    StoreError,
+    StoreUnavailableError,
     UnstorableValueError,
 )
 from pystator.runtime.ids import MAX_ID_LENGTH, entity_id_problem, idempotency_key_problem
@@ -259,6 +263,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "Conflict"},
     413: {"model": Problem, "description": "Request body too large"},
     422: {"model": Problem, "description": "Invalid machine, state, trigger or body"},
+    503: {"model": Problem, "description": "The database is unavailable; try again"},
 }
 
 
@@ -342,7 +347,7 @@ class Service:
 
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
-        self.db = Database(settings.db_url, schema=settings.schema)
+        self.db = Database(settings.db_url, schema=settings.schema, timeout=settings.db_timeout)
         self.catalog = Catalog(self.db)
         self._orchestrators: dict[tuple[str, int], Orchestrator] = {}
         self._lock = threading.Lock()
@@ -401,8 +406,9 @@ class Service:
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """The API for `settings` (default: `pystator.cfg` and the environment)."""
     chosen = settings or load_settings()
+    hosts = allowed_hosts(chosen.allowed_hosts)
+    auth = authenticator(chosen)
     service = Service(chosen)
-    auth = Authenticator(chosen.auth_secret)
     app = FastAPI(
         title="pystator",
         version=__version__,
@@ -417,6 +423,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         body = Problem(detail=exc.detail, diagnostics=[_diagnostic(d) for d in exc.diagnostics])
         return JSONResponse(body.model_dump(), status_code=exc.status)
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        return _store_failure(request, exc)
+
+    for driver_error in _driver_errors():
+        # Stores and the database raise StoreError; a driver's own error that still gets
+        # here is answered the same way, never with its text.
+        app.add_exception_handler(driver_error, _store_failure)
 
     @app.exception_handler(CatalogError)
     async def catalog_error(request: Request, exc: CatalogError) -> JSONResponse:
@@ -458,7 +473,62 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(api)
     _ui(app)
     app.add_middleware(BodyLimits, max_bytes=chosen.max_body_bytes, max_depth=chosen.max_json_depth)
+    # Added last, so it runs first: a request for a foreign host gets no further.
+    app.add_middleware(AllowedHosts, hosts=hosts)
     return app
+
+
+def _store_failure(request: Request, exc: Exception) -> JSONResponse:
+    """503 (or 500) with a reference to the log entry that holds the driver's details:
+    its text can name hosts, users, SQL and passwords."""
+    reference = uuid.uuid4().hex[:12]
+    unavailable = isinstance(exc, StoreUnavailableError) or (
+        not isinstance(exc, StoreError) and _connection_problem(exc)
+    )
+    logger.error(
+        "%s %s failed on the database [reference %s]",
+        request.method,
+        request.url.path,
+        reference,
+        exc_info=exc,
+    )
+    if unavailable:
+        return JSONResponse(
+            {
+                "detail": f"the database is unavailable; try again shortly (reference {reference})",
+                "diagnostics": [],
+            },
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+    return JSONResponse(
+        {"detail": f"the database failed the request (reference {reference})", "diagnostics": []},
+        status_code=500,
+    )
+
+
+def _connection_problem(exc: Exception) -> bool:
+    from pystator.runtime.stores._failures import connection_problem
+
+    return connection_problem(exc)
+
+
+def _driver_errors() -> list[type[Exception]]:
+    """The base exceptions of the installed database drivers."""
+    found: list[type[Exception]] = []
+    try:
+        import psycopg
+
+        found.append(psycopg.Error)
+    except ImportError:
+        pass
+    try:
+        import redis
+
+        found.append(redis.RedisError)
+    except ImportError:
+        pass
+    return found
 
 
 def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) -> None:
@@ -585,6 +655,8 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
         orchestrator = service.orchestrator(check_id(body.machine_id))
         try:
             await orchestrator.async_create_entity(body.entity_id, body.context)
+        except StoreError:
+            raise
         except FSMError as exc:
             raise _refused(exc) from None
         return _entity(service, body.entity_id, body.machine_id)
@@ -601,6 +673,8 @@ def _routes(api: APIRouter, service: Service, claims: Callable[[Request], Any]) 
             result = await orchestrator.async_process_event(
                 entity_id, body.trigger, body.context, idempotency_key=body.idempotency_key
             )
+        except StoreError:
+            raise
         except FSMError as exc:
             raise _refused(exc) from None
         return _result(result)
@@ -704,7 +778,12 @@ def _ui(app: FastAPI) -> None:
 def __getattr__(name: str) -> Any:
     # `uvicorn pystator.api.main:app` builds the app on first use, from the configuration.
     if name == "app":
-        built = create_app()
+        try:
+            built = create_app()
+        except ValueError as exc:
+            # A server importing the app (uvicorn pystator.api.main:app) stops with the
+            # reason, not a traceback.
+            raise SystemExit(f"pystator: {exc}") from None
         globals()["app"] = built
         return built
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

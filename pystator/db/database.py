@@ -6,15 +6,21 @@ either; the stores keep their tables, this module adds machines, versions and ev
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from pystator.runtime.errors import ConfigurationError
+from pystator.runtime.errors import ConfigurationError, StoreUnavailableError
 from pystator.runtime.stores import PostgresStateStore, SQLiteStateStore
 from pystator.runtime.stores._codec import missing_extra
+from pystator.runtime.stores._failures import is_driver_error, translate, worth_retrying
+
+T = TypeVar("T")
+
+logger = logging.getLogger("pystator.db")
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}machines (
@@ -58,20 +64,31 @@ OWN_TABLES = ("worker_events", "machine_versions", "machines")
 
 
 class Database:
-    """Connections for one database URL; `transaction()` yields a cursor."""
+    """Connections for one database URL; `transaction()` yields a cursor, `run()` runs a
+    function in a transaction that survives one lost connection.
 
-    def __init__(self, url: str, *, schema: str = "public", pool_size: int = 4) -> None:
+    PostgreSQL errors are raised as StoreError (StoreUnavailableError for connection
+    problems), the driver's exception as the cause; `timeout` is how long an operation
+    waits for a pooled connection.
+    """
+
+    def __init__(
+        self, url: str, *, schema: str = "public", pool_size: int = 4, timeout: float = 30.0
+    ) -> None:
         self.url = url
         self.postgres = url.startswith(("postgresql://", "postgres://"))
         if not self.postgres and not url.startswith("sqlite://"):
             raise ConfigurationError(f"{url!r} is neither a sqlite:/// nor a postgresql:// URL")
         self.schema = schema
         self.pool_size = pool_size
+        self.timeout = timeout
         self._pool: Any = None
         self._lock = threading.Lock()
         self.store: SQLiteStateStore | PostgresStateStore
         if self.postgres:
-            self.store = PostgresStateStore(url, schema=schema, pool_size=pool_size)
+            self.store = PostgresStateStore(
+                url, schema=schema, pool_size=pool_size, timeout=timeout
+            )
         else:
             self.store = SQLiteStateStore(url)
             if self.store.path == ":memory:":
@@ -120,8 +137,8 @@ class Database:
     def transaction(self) -> Iterator[Cursor]:
         """One transaction: committed when the block ends, rolled back on an exception."""
         if self.postgres:
-            with self._pg_pool().connection() as connection, connection.transaction():
-                yield Cursor(connection.cursor(), postgres=True)
+            with self._pg_transaction() as cursor:
+                yield cursor
             return
         connection = sqlite3.connect(
             self.path, timeout=30, isolation_level=None, check_same_thread=False
@@ -138,9 +155,38 @@ class Database:
         finally:
             connection.close()
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def run(self, work: Callable[[Cursor], T]) -> T:
+        """`work(cursor)` in one transaction; run once more on a fresh connection if the
+        connection was lost before COMMIT was sent, when nothing can have been committed.
+        A connection lost during COMMIT leaves the outcome unknown: that is raised."""
+        try:
+            with self.transaction() as cursor:
+                return work(cursor)
+        except StoreUnavailableError as exc:
+            if exc.maybe_committed or exc.__cause__ is None or not worth_retrying(exc.__cause__):
+                raise
+            logger.warning("database connection lost (%s); trying once more", exc.operation)
         with self.transaction() as cursor:
-            return cursor.execute(sql, params).fetchall()
+            return work(cursor)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.run(lambda cursor: cursor.execute(sql, params).fetchall())
+
+    @contextmanager
+    def _pg_transaction(self) -> Iterator[Cursor]:
+        stage = "connect"
+        try:
+            with self._pg_pool().connection() as connection:
+                stage = "transaction"
+                with connection.transaction():
+                    yield Cursor(connection.cursor(), postgres=True)
+                    # Leaving the block sends COMMIT; until then the server has committed
+                    # nothing, whatever happened to the connection.
+                    stage = "commit"
+        except Exception as exc:
+            if not is_driver_error(exc):
+                raise
+            raise translate(exc, "Database", stage, maybe_committed=stage == "commit") from exc
 
     def _pg_pool(self) -> Any:
         with self._lock:
@@ -150,7 +196,14 @@ class Database:
                 except ImportError:
                     raise missing_extra("postgres", "psycopg-pool") from None
                 self._pool = ConnectionPool(
-                    self.url, min_size=1, max_size=self.pool_size, open=True, timeout=30
+                    self.url,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    open=True,
+                    timeout=self.timeout,
+                    # A connection the server closed is replaced when taken from the pool.
+                    check=ConnectionPool.check_connection,
+                    kwargs={"fallback_application_name": "pystator"},
                 )
             return self._pool
 

@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     INVALID_ID = "invalid_id"
     UNSTORABLE_VALUE = "unstorable_value"
     AMBIGUOUS_ENTITY = "ambiguous_entity"
+    STORE_ERROR = "store_error"
+    STORE_UNAVAILABLE = "store_unavailable"
 
 
 class FSMError(Exception):
@@ -324,3 +326,41 @@ class DuplicateEventError(StaleVersionError):
             context={"idempotency_key": key},
         )
         self.key = key
+
+
+class StoreError(FSMError):
+    """A state store or the service database failed an operation.
+
+    The driver's exception is the `__cause__`; the message never repeats its text, which
+    can hold SQL, connection strings or passwords.
+    """
+
+    code = ErrorCode.STORE_ERROR
+
+    def __init__(self, message: str, operation: str, context: dict[str, Any] | None = None) -> None:
+        ctx = dict(context or {})
+        ctx["operation"] = operation
+        super().__init__(message, ctx)
+        self.operation = operation
+
+
+class StoreUnavailableError(StoreError):
+    """The store could not be reached or lost its connection; trying later may succeed.
+
+    `maybe_committed` is True when a write was sent and the connection died before its
+    answer arrived: it may have been applied. An event sent again with the same
+    idempotency key is then applied at most once.
+    """
+
+    code = ErrorCode.STORE_UNAVAILABLE
+
+    def __init__(
+        self,
+        message: str,
+        operation: str,
+        *,
+        maybe_committed: bool = False,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, operation, context)
+        self.maybe_committed = maybe_committed

@@ -2,7 +2,8 @@
 
 Actions run only after the commit succeeded; a write that lost a race is retried from a
 fresh load; the machine's error policy retries unexpected failures with exponential
-backoff and then moves the entity to its fallback state. After a commit, the timers of
+backoff and then moves the entity to its fallback state; a failing store or database is not the
+entity's failure and raises StoreError instead. After a commit, the timers of
 the states left are cancelled and those of the states entered are armed on the scheduler,
 and invoked services are stopped and started.
 """
@@ -42,6 +43,11 @@ from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, after_trigger, frozen_mapping, timeout_trigger
 from pystator.runtime.stores._codec import storable_mapping
+from pystator.runtime.stores._failures import (
+    araising_store_errors,
+    is_driver_error,
+    raising_store_errors,
+)
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
 from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
 
@@ -154,6 +160,7 @@ class Orchestrator:
 
     # -- the loop -----------------------------------------------------------------------
 
+    @raising_store_errors
     def process_event(
         self,
         entity_id: str,
@@ -187,8 +194,13 @@ class Orchestrator:
                     raise
                 time.sleep(self._delay(conflicts))
             except FSMError:
-                raise
+                raise  # StoreError included: the database failed, not the entity
             except Exception as exc:  # an unexpected failure: the error policy decides
+                if is_driver_error(exc):
+                    # A database driver's own error, as from a custom store: neither retried
+                    # (a write may have committed) nor sent to the fallback state (whose
+                    # write needs the same database). Raised as StoreError on the way out.
+                    raise
                 failures += 1
                 if failures <= self.machine.spec.error_policy.retry_attempts:
                     time.sleep(self._delay(failures))
@@ -201,6 +213,7 @@ class Orchestrator:
             result = _with_problems(result, self._sync_after_commit(commit, session, result))
         return self._act(result, session, idempotency_key, entity_id, self.executor.execute)
 
+    @araising_store_errors
     async def async_process_event(
         self,
         entity_id: str,
@@ -213,6 +226,7 @@ class Orchestrator:
         payload = _check_arguments(entity_id, trigger, context, idempotency_key)
         return await self._aprocess(entity_id, trigger, payload, idempotency_key, None)
 
+    @raising_store_errors
     def create_entity(
         self, entity_id: str, context: Mapping[str, Any] | None = None
     ) -> EntityRecord:
@@ -226,6 +240,7 @@ class Orchestrator:
         self._sync_after_commit(_Commit(entity_id, (), "", version), session, _created(record))
         return replace(record, version=version)
 
+    @araising_store_errors
     async def async_create_entity(
         self, entity_id: str, context: Mapping[str, Any] | None = None
     ) -> EntityRecord:
@@ -275,6 +290,7 @@ class Orchestrator:
         )
         return session, record, entry
 
+    @araising_store_errors
     async def fire(self, job: ScheduledJob) -> TransitionResult:
         """Send a due timer's event, unless the entity has left the state that armed it.
 
@@ -361,8 +377,13 @@ class Orchestrator:
                     raise
                 await asyncio.sleep(self._delay(conflicts))
             except FSMError:
-                raise
+                raise  # StoreError included: the database failed, not the entity
             except Exception as exc:  # an unexpected failure: the error policy decides
+                if is_driver_error(exc):
+                    # A database driver's own error, as from a custom store: neither retried
+                    # (a write may have committed) nor sent to the fallback state (whose
+                    # write needs the same database). Raised as StoreError on the way out.
+                    raise
                 failures += 1
                 if failures <= self.machine.spec.error_policy.retry_attempts:
                     await asyncio.sleep(self._delay(failures))

@@ -20,16 +20,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pystator.db.catalog import Catalog, CatalogError
-from pystator.db.database import Database
-from pystator.runtime.errors import FSMError, StaleVersionError
+from pystator.db.database import Cursor, Database
+from pystator.runtime.errors import FSMError, StaleVersionError, StoreError
 from pystator.runtime.ids import check_entity_id
 from pystator.runtime.orchestrator import Orchestrator
 from pystator.runtime.stores._codec import storable_mapping
 
 logger = logging.getLogger("pystator.worker")
 
-#: Failures worth another try: lost races and database hiccups.
-TRANSIENT: tuple[type[BaseException], ...] = (StaleVersionError, ConnectionError, TimeoutError)
+#: Failures worth another try: lost races and database hiccups. A write whose commit is
+#: unknown is safe to try again: events are processed with their queue id as the
+#: idempotency key.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    StaleVersionError,
+    StoreError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +69,18 @@ def submit_event(
         raise TypeError(f"context must be a mapping, got {type(context).__name__}")
     body = json.dumps(storable_mapping(context or {}, "context"), allow_nan=False)
     created = datetime.now(UTC).isoformat()
-    with database.transaction() as cursor:
+
+    def insert(cursor: Cursor) -> int:
         row = cursor.execute(
             f"INSERT INTO {database.prefix}worker_events "
             "(machine_id, entity_id, trigger, context, created_at) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING id",
             (machine_id, entity_id, trigger, body, created),
         ).fetchone()
-    assert row is not None
-    return int(row[0])
+        assert row is not None
+        return int(row[0])
+
+    return database.run(insert)
 
 
 class Worker:
@@ -105,14 +115,15 @@ class Worker:
         now = time.time()
         p = self.db.prefix
         lock = " FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
-        with self.db.transaction() as cursor:
+
+        def take(cursor: Cursor) -> tuple[Any, ...] | None:
             # Events of a worker that died mid-way go back to the queue after the lease.
             cursor.execute(
                 f"UPDATE {p}worker_events SET status = 'pending', claimed_by = NULL "
                 "WHERE status = 'processing' AND claimed_at < %s",
                 (now - self.lease_seconds,),
             )
-            row = cursor.execute(
+            return cursor.execute(
                 f"UPDATE {p}worker_events SET status = 'processing', claimed_by = %s, "
                 "claimed_at = %s, attempts = attempts + 1 WHERE id = ("
                 f"SELECT w.id FROM {p}worker_events w WHERE w.status = 'pending' "
@@ -124,6 +135,8 @@ class Worker:
                 "RETURNING id, machine_id, entity_id, trigger, context, attempts",
                 (self.worker_id, now, now),
             ).fetchone()
+
+        row = self.db.run(take)
         if row is None:
             return None
         event_id, machine_id, entity_id, trigger, context, attempts = row
@@ -187,24 +200,26 @@ class Worker:
                 event.id, "failed", None, f"gave up after {event.attempts} tries: {message}"
             )
         delay = self.retry_delay * (2 ** (event.attempts - 1))
-        with self.db.transaction() as cursor:
-            cursor.execute(
+        self.db.run(
+            lambda cursor: cursor.execute(
                 f"UPDATE {self.db.prefix}worker_events SET status = 'pending', error = %s, "
                 "available_at = %s, claimed_by = NULL WHERE id = %s AND claimed_by = %s",
                 (message, time.time() + delay, event.id, self.worker_id),
             )
+        )
         logger.warning("event %s will be retried: %s", event.id, message)
         return "pending"
 
     def _finish(
         self, event_id: int, status: str, outcome: Mapping[str, Any] | None, error: str | None
     ) -> str:
-        with self.db.transaction() as cursor:
-            cursor.execute(
+        self.db.run(
+            lambda cursor: cursor.execute(
                 f"UPDATE {self.db.prefix}worker_events SET status = %s, result = %s, error = %s "
                 "WHERE id = %s AND claimed_by = %s",
                 (status, json.dumps(outcome) if outcome else None, error, event_id, self.worker_id),
             )
+        )
         self.processed += 1
         return status
 
@@ -244,5 +259,7 @@ class Worker:
 
 
 def _is_database_error(exc: BaseException) -> bool:
+    if isinstance(exc, StoreError):
+        return True
     module = type(exc).__module__
     return module.startswith(("psycopg", "sqlite3")) or type(exc).__name__ == "OperationalError"

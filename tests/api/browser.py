@@ -53,15 +53,16 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def serving(directory: Path) -> Iterator[str]:
+def serving(directory: Path, **settings: object) -> Iterator[str]:
     """The API and the UI on a free loopback port, with a fresh SQLite database in
-    `directory`; yields the server's base URL."""
+    `directory` and `settings` (without authentication unless they give `auth_secret`);
+    yields the server's base URL."""
     import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(sqlite_settings(directory))
+    app = create_app(sqlite_settings(directory, **settings))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
@@ -92,13 +93,24 @@ class Tab:
         return [url for url in self.requests if not url.startswith(local)]
 
 
-def api(server: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One call of the REST API: decoded JSON, or the text of a text response."""
+def api(
+    server: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> Any:
+    """One call of the REST API (with `token` as its bearer token): decoded JSON, or the
+    text of a text response."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
         server + "/api/v1" + path,
         data=None if body is None else json.dumps(body).encode(),
         method=method,
-        headers={"Content-Type": "application/json"},
+        headers=headers,
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read().decode()

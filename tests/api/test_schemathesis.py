@@ -14,15 +14,14 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from pystator.db.config import ApiSettings
-from tests.api.support import ORDER_YAML, create_app
+from tests.api.support import ORDER_YAML, api_settings, create_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 _DIRECTORY = Path(tempfile.mkdtemp(prefix="pystator-schemathesis-"))
-app = create_app(ApiSettings(db_url=f"sqlite:///{_DIRECTORY / 'api.db'}"))
+app = create_app(api_settings(f"sqlite:///{_DIRECTORY / 'api.db'}"))
 with TestClient(app) as _client:
     _client.post("/api/v1/machines", json={"yaml": ORDER_YAML})
     _client.post("/api/v1/entities", json={"machine_id": "order_management", "entity_id": "o-1"})

@@ -1,8 +1,8 @@
 """The web UI in headless Chromium, on a machine whose network is closed: editing, saving,
-entities and events; diagrams drawn by Mermaid (children inside parents, regions as lanes,
-an arrowhead on every transition, no overlapping labels, current states marked, the editor
-kept wide); and nothing fetched from anywhere but the server. A screenshot per example is
-kept under test-artifacts/."""
+entities and events; the token field of an API that needs one; diagrams drawn by Mermaid
+(children inside parents, regions as lanes, an arrowhead on every transition, no
+overlapping labels, current states marked, the editor kept wide); and nothing fetched from
+anywhere but the server. A screenshot per example is kept under test-artifacts/."""
 
 from __future__ import annotations
 
@@ -81,6 +81,28 @@ def test_machine_diagram_event_state_and_history_in_a_real_browser(
         page.screenshot(path=str(shot), full_page=True)
         page.close()
         assert shot.stat().st_size > 10_000
+        assert tab.off_server() == []
+
+
+def test_the_ui_asks_for_a_token_and_lists_the_machines_once_given_one(
+    browser: Any, tmp_path: Path
+) -> None:
+    import jwt
+    from playwright.sync_api import expect
+
+    secret = "a-test-secret-that-is-long-enough-for-hs256"
+    token = jwt.encode({"sub": "ui"}, secret, algorithm="HS256")
+    with serving(tmp_path, auth_secret=secret) as server:
+        api(server, "POST", "/machines", {"yaml": ORDER_YAML}, token=token)
+        tab = Tab(browser, server)
+        page = tab.page
+        page.goto(server + "/")
+        expect(page.locator("#save-status")).to_contain_text("a bearer token is required")
+        page.fill("#token", token)
+        page.dispatch_event("#token", "change")
+        expect(page.locator("#machine-list li")).to_have_text(["order_management (v1)"])
+        expect(page.locator("#save-status")).to_have_text("")
+        page.close()
         assert tab.off_server() == []
 
 

@@ -243,5 +243,13 @@ $("create-entity").addEventListener("click", createEntity);
 $("load-entity").addEventListener("click", loadEntity);
 $("send").addEventListener("click", sendEvent);
 $("token").value = localStorage.getItem("pystator-token") || "";
-$("token").addEventListener("change", () => localStorage.setItem("pystator-token", $("token").value));
-loadMachines().catch((error) => { $("save-status").textContent = error.message; });
+function listMachines() {
+  $("save-status").textContent = "";
+  loadMachines().catch((error) => { $("save-status").textContent = error.message; });
+}
+// The API needs a token unless it runs with --no-auth: a new token lists the machines again.
+$("token").addEventListener("change", () => {
+  localStorage.setItem("pystator-token", $("token").value);
+  listMachines();
+});
+listMachines();

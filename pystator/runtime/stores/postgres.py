@@ -8,7 +8,8 @@ Entities are keyed by machine and id.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pystator.runtime.errors import (
@@ -23,6 +24,7 @@ from pystator.runtime.stores._codec import (
     missing_extra,
     record_from_row,
 )
+from pystator.runtime.stores._failures import Repeat, checkout, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 from pystator.runtime.stores.schema import initialize_postgres
 
@@ -30,7 +32,13 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class PostgresStateStore(RecordStore):
-    """Entities, transition history and idempotency records in PostgreSQL tables."""
+    """Entities, transition history and idempotency records in PostgreSQL tables.
+
+    Pooled connections are checked when taken from the pool, so a restarted server costs
+    no failed operation; `timeout` is how long an operation waits for a connection before
+    StoreUnavailableError. Driver errors are raised as StoreError, the driver's exception
+    as the cause.
+    """
 
     def __init__(
         self,
@@ -39,6 +47,7 @@ class PostgresStateStore(RecordStore):
         schema: str = "public",
         pool_size: int = 4,
         machine_name: str | None = None,
+        timeout: float = 30.0,
     ) -> None:
         if not isinstance(connection_string, str) or not connection_string.startswith(
             ("postgresql://", "postgres://")
@@ -52,6 +61,7 @@ class PostgresStateStore(RecordStore):
         self.machine_name = self._scope(machine_name)
         self.schema = schema
         self.pool_size = pool_size
+        self.timeout = timeout
         self._pool: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -72,8 +82,11 @@ class PostgresStateStore(RecordStore):
             min_size=1,
             max_size=self.pool_size,
             open=True,
-            timeout=30,
-            kwargs={"autocommit": True},
+            timeout=self.timeout,
+            # A connection the server closed (restart, failover, idle timeout) is replaced
+            # when taken from the pool instead of failing the operation that took it.
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "fallback_application_name": "pystator"},
         )
         try:
             if auto_initialize:
@@ -86,11 +99,13 @@ class PostgresStateStore(RecordStore):
             raise
         return self
 
+    @store_call(Repeat.ALWAYS)
     def initialize(self) -> None:
         """Create the schema and tables, upgrading those an earlier version created."""
         with self._connection() as connection:
             initialize_postgres(connection, self.schema)
 
+    @store_call(Repeat.ALWAYS)
     def validate_schema(self) -> None:
         with self._connection() as connection:
             found = {
@@ -107,6 +122,7 @@ class PostgresStateStore(RecordStore):
                 "run `pystator db init` or connect(auto_initialize=True)"
             )
 
+    @store_call(Repeat.IF_UNSENT)
     def truncate(self) -> None:
         with self._connection() as connection:
             connection.execute(
@@ -114,6 +130,7 @@ class PostgresStateStore(RecordStore):
                 f"{self.schema}.entity_states"
             )
 
+    @store_call(Repeat.ALWAYS)
     def drop(self) -> None:
         """Remove the schema and everything in it (tests use a schema of their own)."""
         with self._connection() as connection:
@@ -124,13 +141,16 @@ class PostgresStateStore(RecordStore):
             self._pool.close()
             self._pool = None
 
-    def _connection(self) -> Any:
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
         if self._pool is None:
             self.connect()
-        return self._pool.connection()
+        with checkout(self._pool) as connection:
+            yield connection
 
     # -- versioned protocol ---------------------------------------------------------------
 
+    @store_call(Repeat.ALWAYS, "load")
     def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         with self._connection() as connection:
             if machine_name is None:
@@ -147,6 +167,7 @@ class PostgresStateStore(RecordStore):
                 ).fetchall()
         return [record_from_row(entity_id, row) for row in rows]
 
+    @store_call(Repeat.ALWAYS)
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
         with self._connection() as connection:
             rows = connection.execute(
@@ -156,6 +177,9 @@ class PostgresStateStore(RecordStore):
             ).fetchall()
         return tuple(row[0] for row in rows)
 
+    # Autocommit: a lost answer leaves the commit unknown, so the write is sent again only
+    # with an idempotency record that makes a second application impossible.
+    @store_call(Repeat.IF_PROTECTED, "save")
     def _save(
         self,
         record: EntityRecord,
@@ -244,6 +268,7 @@ class PostgresStateStore(RecordStore):
             )
         return version
 
+    @store_call(Repeat.ALWAYS, "history")
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         with self._connection() as connection:
             rows = connection.execute(
@@ -267,6 +292,8 @@ class PostgresStateStore(RecordStore):
             for row in rows
         ]
 
+    # ON CONFLICT DO NOTHING: writing the same key twice leaves the first outcome.
+    @store_call(Repeat.ALWAYS, "remember")
     def _remember(
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
     ) -> None:
@@ -277,6 +304,7 @@ class PostgresStateStore(RecordStore):
                 (machine_name, entity_id, key, dumps(dict(outcome), "outcome")),
             )
 
+    @store_call(Repeat.ALWAYS, "recall")
     def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         with self._connection() as connection:
             row = connection.execute(

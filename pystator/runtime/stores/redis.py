@@ -14,6 +14,7 @@ from typing import Any
 from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
 from pystator.runtime.stores import _redis_keys as layout
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
+from pystator.runtime.stores._failures import Repeat, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
 
 # KEYS: entity hash, history list, outcome key, the entity id's machines set.
@@ -33,7 +34,11 @@ return tonumber(ARGV[7])
 
 
 class RedisStateStore(RecordStore):
-    """Entities, history lists and idempotency records in Redis."""
+    """Entities, history lists and idempotency records in Redis.
+
+    Redis errors are raised as StoreError (StoreUnavailableError when the server cannot be
+    reached), the driver's exception as the cause.
+    """
 
     def __init__(
         self,
@@ -50,15 +55,27 @@ class RedisStateStore(RecordStore):
         self._client: Any = None
         self._save_script: Any = None
 
+    # Connecting moves keys of earlier layouts, a step that is a no-op when repeated.
+    @store_call(Repeat.ALWAYS)
     def connect(self) -> RedisStateStore:
         if self._client is not None:
             return self
         try:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
         except ImportError:
             raise missing_extra("redis", "redis") from None
-        client = redis.Redis.from_url(self.url)
-        layout.upgrade(client, self.key_prefix)
+        # redis-py would send any command again after a lost answer, the save script
+        # included; `store_call` decides instead, knowing which writes that cannot double.
+        # The pool still replaces connections the server closed before handing them out.
+        client = redis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 0))
+        try:
+            layout.upgrade(client, self.key_prefix)
+        except BaseException:
+            # A store that failed to start must not leave its connection behind.
+            client.close()
+            raise
         self._client = client
         self._save_script = client.register_script(_SAVE)
         return self
@@ -86,6 +103,7 @@ class RedisStateStore(RecordStore):
     def _machines_key(self, entity_id: str) -> str:
         return layout.machines_key(self.key_prefix, entity_id)
 
+    @store_call(Repeat.IF_UNSENT)
     def truncate(self) -> None:
         """Delete every key under this store's prefix."""
         for key in self.client.scan_iter(match=f"{self.key_prefix}:*", count=500):
@@ -93,10 +111,12 @@ class RedisStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
+    @store_call(Repeat.ALWAYS)
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
         names = self.client.smembers(self._machines_key(entity_id))
         return tuple(sorted(name.decode() for name in names))
 
+    @store_call(Repeat.ALWAYS, "load")
     def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         machines = [machine_name] if machine_name is not None else self.machines_of(entity_id)
         found = []
@@ -131,6 +151,9 @@ class RedisStateStore(RecordStore):
             loads(fields.get("timers", "{}"), "timers", entity_id),
         )
 
+    # The script is atomic but its answer can be lost: it runs again only with an
+    # idempotency record that makes a second application impossible.
+    @store_call(Repeat.IF_PROTECTED, "save")
     def _save(
         self,
         record: EntityRecord,
@@ -188,6 +211,7 @@ class RedisStateStore(RecordStore):
             )
         return version
 
+    @store_call(Repeat.ALWAYS, "history")
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         rows = self.client.lrange(self._history_key(machine_name, entity_id), 0, -1)
         entries = []
@@ -208,6 +232,8 @@ class RedisStateStore(RecordStore):
             )
         return entries
 
+    # SET NX: writing the same key twice leaves the first outcome.
+    @store_call(Repeat.ALWAYS, "remember")
     def _remember(
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
     ) -> None:
@@ -217,6 +243,7 @@ class RedisStateStore(RecordStore):
             nx=True,
         )
 
+    @store_call(Repeat.ALWAYS, "recall")
     def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         raw = self.client.get(self._outcome_key(machine_name, entity_id, key))
         if raw is None:
