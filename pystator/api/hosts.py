@@ -14,14 +14,14 @@ from pystator.api.limits import App, Receive, Scope, Send, reply
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
-_HOST = re.compile(r"^(?P<name>\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)\.?(?::\d{1,5})?$")
-_PATTERN = re.compile(r"^(?:\*\.)?(?:\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)$")
+_HOST = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)\.?(?::\d{1,5})?")
+_PATTERN = re.compile(r"(?:\*\.)?(?:\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)")
 
 
 def host_name(header: str) -> str | None:
     """The host of a Host header, lower-case, without port or trailing dot; None if the
     header is not a host name, an IPv4 address or a bracketed IPv6 address."""
-    found = _HOST.match(header.strip().lower())
+    found = _HOST.fullmatch(header.strip().lower())
     return found.group("name") if found else None
 
 
@@ -31,7 +31,7 @@ def allowed_hosts(extra: Iterable[str]) -> tuple[str, ...]:
     chosen = list(LOCAL_HOSTS)
     for entry in extra:
         pattern = entry.strip().lower()
-        if pattern != "*" and not _PATTERN.match(pattern):
+        if pattern != "*" and not _PATTERN.fullmatch(pattern):
             raise ValueError(
                 f"allowed host {entry!r} is not a host name: write a name (api.example.com), "
                 "an IP address (10.0.0.5, [::1]), *.example.com for its subdomains or * for "
