@@ -1,69 +1,75 @@
 """pystator: YAML state machines compiled to typed Python, on a small runtime.
 
-This module is the public API; it imports nothing outside the standard library.
+The public API: standard library only, each name loading its part of the runtime on first use.
 """
 
-from pystator.runtime import (
-    ACTION_PARAMS_KEY,
-    GUARD_PARAMS_KEY,
-    ActionExecutor,
-    ActionNotFoundError,
-    ActionRegistry,
-    AmbiguousEntityError,
-    AsyncioScheduler,
-    AsyncStateStore,
-    CeleryScheduler,
-    ConfigurationError,
-    ContextValidatorFn,
-    EntitySession,
-    ErrorCode,
-    ExecutionMode,
-    ExecutionResult,
-    FSMError,
-    GuardNotFoundError,
-    GuardRegistry,
-    GuardRejectedError,
-    InMemoryStateStore,
-    InvalidIdentifierError,
-    InvalidTransitionError,
-    InvokeAdapter,
-    InvokeSpec,
-    LoggingHook,
-    MachineSpec,
-    MetricsCollector,
-    NoOpInvokeAdapter,
-    Orchestrator,
-    ParallelStateConfig,
-    PostgresStateStore,
-    RedisScheduler,
-    RedisStateStore,
-    ScheduledJob,
-    Scheduler,
-    SQLiteStateStore,
-    StaleVersionError,
-    StateMachine,
-    StateStore,
-    StateType,
-    StoreError,
-    StoreUnavailableError,
-    TerminalStateError,
-    TimeoutExpiredError,
-    TimeoutSpec,
-    TimerOutcome,
-    TimerSpec,
-    TransitionHook,
-    TransitionMetrics,
-    TransitionObserver,
-    TransitionResult,
-    UndefinedStateError,
-    UndefinedTriggerError,
-    UnstorableValueError,
-    ValidationError,
-    to_dot,
-    to_mermaid,
-)
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
+
+from pystator._lazy import lazy_exports
+from pystator._version import __version__
+
+if TYPE_CHECKING:
+    from pystator.runtime import (
+        ACTION_PARAMS_KEY,
+        GUARD_PARAMS_KEY,
+        ActionExecutor,
+        ActionNotFoundError,
+        ActionRegistry,
+        AmbiguousEntityError,
+        AsyncioScheduler,
+        AsyncStateStore,
+        CeleryScheduler,
+        ConfigurationError,
+        ContextValidatorFn,
+        EntitySession,
+        ErrorCode,
+        ExecutionMode,
+        ExecutionResult,
+        FSMError,
+        GuardNotFoundError,
+        GuardRegistry,
+        GuardRejectedError,
+        InMemoryStateStore,
+        InvalidIdentifierError,
+        InvalidTransitionError,
+        InvokeAdapter,
+        InvokeSpec,
+        LoggingHook,
+        MachineSpec,
+        MetricsCollector,
+        NoOpInvokeAdapter,
+        Orchestrator,
+        ParallelStateConfig,
+        PostgresStateStore,
+        RedisScheduler,
+        RedisStateStore,
+        ScheduledJob,
+        Scheduler,
+        SQLiteStateStore,
+        StaleVersionError,
+        StateMachine,
+        StateStore,
+        StateType,
+        StoreError,
+        StoreUnavailableError,
+        TerminalStateError,
+        TimeoutExpiredError,
+        TimeoutSpec,
+        TimerOutcome,
+        TimerSpec,
+        TransitionHook,
+        TransitionMetrics,
+        TransitionObserver,
+        TransitionResult,
+        UndefinedStateError,
+        UndefinedTriggerError,
+        UnstorableValueError,
+        ValidationError,
+        to_dot,
+        to_mermaid,
+    )
 
 __all__ = [
     "ACTION_PARAMS_KEY",
@@ -125,3 +131,12 @@ __all__ = [
     "to_dot",
     "to_mermaid",
 ]
+
+# Every public name but the version is the runtime's own; tests/test_lazy.py checks the two
+# packages export the same set.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "pystator.runtime": tuple(name for name in __all__ if name != "__version__"),
+}
+
+if not TYPE_CHECKING:  # type checkers read the imports above and see no fallback lookup
+    __getattr__, __dir__ = lazy_exports(__name__, _SOURCES)

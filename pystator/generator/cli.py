@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import click
 
-from pystator import __version__
+from pystator._version import __version__
 from pystator.generator.diagnostics import CompileError, Diagnostic, printable
 from pystator.generator.pipeline import Generated, compile_path, generate
 from pystator.generator.settings import find_pyproject

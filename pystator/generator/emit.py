@@ -16,7 +16,7 @@ from typing import Any
 import black
 import jinja2
 
-from pystator import __version__
+from pystator._version import __version__
 from pystator.generator import escape, names, typemap
 from pystator.generator.layout import layout_statements
 from pystator.runtime import expr

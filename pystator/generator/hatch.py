@@ -21,7 +21,7 @@ from hatchling.builders.config import BuilderConfig
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.plugin import hookimpl
 
-from pystator import __version__
+from pystator._version import __version__
 from pystator.generator.diagnostics import CompileError, Diagnostic
 
 CONFIG_TABLE = "[tool.hatch.build.hooks.pystator]"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import black
 
-from pystator import __version__
+from pystator._version import __version__
 from pystator.generator import escape, names, typemap
 from pystator.generator.emit import BLACK_MODE, jinja_env, py_literal
 from pystator.generator.graph import model_of

@@ -6,7 +6,6 @@ of three modes, and `apply_effect` performs the declarative context effects.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import inspect
 import time
@@ -320,6 +319,8 @@ class ActionExecutor:
     async def async_execute_parallel(
         self, result: TransitionResult, context: Mapping[str, Any] | None = None
     ) -> ExecutionResult:
+        import asyncio  # only awaited code gathers, and it runs inside a loop already
+
         context = context or {}
         if not result.success:
             return ExecutionResult((), ExecutionMode.PARALLEL)
@@ -335,6 +336,8 @@ class ActionExecutor:
     async def async_execute_phased(
         self, result: TransitionResult, context: Mapping[str, Any] | None = None
     ) -> ExecutionResult:
+        import asyncio
+
         context = context or {}
         outcomes: list[ActionOutcome] = []
         if not result.success:

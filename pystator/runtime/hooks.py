@@ -6,17 +6,24 @@ and never changes the outcome of a transition.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pystator.runtime.results import TransitionResult
 
-logger = logging.getLogger("pystator.hooks")
+if TYPE_CHECKING:
+    import logging
+
+
+def _logger() -> logging.Logger:
+    """Where failing hooks are reported; `logging` loads on the first failure, not at import."""
+    import logging
+
+    return logging.getLogger("pystator.hooks")
 
 
 @runtime_checkable
@@ -73,7 +80,7 @@ class TransitionObserver:
             try:
                 hook.on_before_process(entity_id, current_state, trigger, context)
             except Exception:
-                logger.exception("hook %s failed in on_before_process", type(hook).__name__)
+                _logger().exception("hook %s failed in on_before_process", type(hook).__name__)
 
     def before_transition(self, current_state: str, trigger: str, context: dict[str, Any]) -> float:
         """Notify hooks; returns the start time to pass to `after_transition`."""
@@ -81,7 +88,7 @@ class TransitionObserver:
             try:
                 hook.on_transition_start(current_state, trigger, context)
             except Exception:
-                logger.exception("hook %s failed in on_transition_start", type(hook).__name__)
+                _logger().exception("hook %s failed in on_transition_start", type(hook).__name__)
         return time.perf_counter()
 
     def after_transition(
@@ -92,7 +99,7 @@ class TransitionObserver:
             try:
                 hook.on_transition_complete(result, duration_ms, context)
             except Exception:
-                logger.exception("hook %s failed in on_transition_complete", type(hook).__name__)
+                _logger().exception("hook %s failed in on_transition_complete", type(hook).__name__)
 
     def on_error(
         self, error: Exception, current_state: str, trigger: str, context: dict[str, Any]
@@ -101,15 +108,19 @@ class TransitionObserver:
             try:
                 hook.on_transition_error(error, current_state, trigger, context)
             except Exception:
-                logger.exception("hook %s failed in on_transition_error", type(hook).__name__)
+                _logger().exception("hook %s failed in on_transition_error", type(hook).__name__)
 
 
 class LoggingHook:
     """Logs every transition: DEBUG when it starts, INFO when it succeeds, WARNING otherwise."""
 
     def __init__(
-        self, logger_name: str = "pystator.transitions", level: int = logging.INFO
+        self,
+        logger_name: str = "pystator.transitions",
+        level: int = 20,  # logging.INFO, written out so that importing hooks loads no logging
     ) -> None:
+        import logging
+
         self.logger = logging.getLogger(logger_name)
         self.level = level
 

@@ -6,7 +6,6 @@ when a transition commits) and every scheduler (which stores and fires `Schedule
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -52,6 +51,8 @@ class ScheduledJob:
         return f"{self.key}\x1f{self.armed_version}"
 
     def to_json(self) -> str:
+        import json  # only schedulers that persist jobs need it
+
         return json.dumps(
             {
                 "machine": self.machine,
@@ -69,6 +70,8 @@ class ScheduledJob:
     @classmethod
     def from_json(cls, text: str | bytes) -> ScheduledJob:
         """Read `to_json()` output; anything else raises ValueError saying what is wrong."""
+        import json
+
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -1,19 +1,44 @@
 """State stores: where the Orchestrator keeps entities between events.
 
-The in-memory store is always available; durable stores live beside it.
+The in-memory store is always available; durable stores load on first use, beside it.
 """
 
-from pystator.runtime.stores.base import (
-    AsyncStateStore,
-    EntityRecord,
-    HistoryEntry,
-    StateStore,
-    VersionedStateStore,
-)
-from pystator.runtime.stores.memory import InMemoryStateStore
-from pystator.runtime.stores.postgres import PostgresStateStore
-from pystator.runtime.stores.redis import RedisStateStore
-from pystator.runtime.stores.sqlite import SQLiteStateStore
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pystator._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from pystator.runtime.stores.base import (
+        AsyncStateStore,
+        EntityRecord,
+        HistoryEntry,
+        StateStore,
+        VersionedStateStore,
+    )
+    from pystator.runtime.stores.memory import InMemoryStateStore
+    from pystator.runtime.stores.postgres import PostgresStateStore
+    from pystator.runtime.stores.redis import RedisStateStore
+    from pystator.runtime.stores.sqlite import SQLiteStateStore
+
+# Must name exactly what the block above imports; tests/test_lazy.py holds them together.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "pystator.runtime.stores.base": (
+        "AsyncStateStore",
+        "EntityRecord",
+        "HistoryEntry",
+        "StateStore",
+        "VersionedStateStore",
+    ),
+    "pystator.runtime.stores.memory": ("InMemoryStateStore",),
+    "pystator.runtime.stores.postgres": ("PostgresStateStore",),
+    "pystator.runtime.stores.redis": ("RedisStateStore",),
+    "pystator.runtime.stores.sqlite": ("SQLiteStateStore",),
+}
+
+if not TYPE_CHECKING:  # type checkers read the imports above and see no fallback lookup
+    __getattr__, __dir__ = lazy_exports(__name__, _SOURCES)
 
 __all__ = [
     "AsyncStateStore",

@@ -1,0 +1,39 @@
+"""Lazy public names for package `__init__` modules (PEP 562 `__getattr__` and `__dir__`).
+
+A package lists which module defines each name; that module is imported on first access only.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from importlib import import_module
+from typing import Any
+
+
+def lazy_exports(
+    package: str, sources: Mapping[str, tuple[str, ...]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The `__getattr__` and `__dir__` of `package`, resolving names listed by `sources`.
+
+    `sources` maps a module to the names it defines. A resolved name is stored in the
+    package's namespace, so later lookups are plain attribute reads.
+    """
+    home = {name: module for module, names in sources.items() for name in names}
+
+    def __getattr__(name: str) -> Any:
+        module = home.get(name)
+        namespace = sys.modules[package]
+        if module is None:
+            # `name` and `obj` let the traceback suggest the closest public name.
+            raise AttributeError(
+                f"module {package!r} has no attribute {name!r}", name=name, obj=namespace
+            )
+        value = getattr(import_module(module), name)
+        setattr(namespace, name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | home.keys())
+
+    return __getattr__, __dir__
