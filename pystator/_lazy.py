@@ -17,21 +17,29 @@ def lazy_exports(
     """The `__getattr__` and `__dir__` of `package`, resolving names listed by `sources`.
 
     `sources` maps a module to the names it defines. A resolved name is stored in the
-    package's namespace, so later lookups are plain attribute reads.
+    package's namespace, so later lookups are plain attribute reads. Any other name is
+    tried as a submodule, so `import pystator` then `pystator.runtime.stores` still works.
     """
     home = {name: module for module, names in sources.items() for name in names}
 
     def __getattr__(name: str) -> Any:
-        module = home.get(name)
         namespace = sys.modules[package]
-        if module is None:
-            # `name` and `obj` let the traceback suggest the closest public name.
-            raise AttributeError(
-                f"module {package!r} has no attribute {name!r}", name=name, obj=namespace
-            )
-        value = getattr(import_module(module), name)
-        setattr(namespace, name, value)
-        return value
+        module = home.get(name)
+        if module is not None:
+            value = getattr(import_module(module), name)
+            setattr(namespace, name, value)
+            return value
+        if not name.startswith("__"):
+            submodule = f"{package}.{name}"
+            try:
+                return import_module(submodule)
+            except ModuleNotFoundError as exc:
+                if exc.name != submodule:
+                    raise
+        # `name` and `obj` let the traceback suggest the closest public name.
+        raise AttributeError(
+            f"module {package!r} has no attribute {name!r}", name=name, obj=namespace
+        )
 
     def __dir__() -> list[str]:
         return sorted(set(vars(sys.modules[package])) | home.keys())

@@ -319,7 +319,7 @@ class ActionExecutor:
     async def async_execute_parallel(
         self, result: TransitionResult, context: Mapping[str, Any] | None = None
     ) -> ExecutionResult:
-        import asyncio  # only awaited code gathers, and it runs inside a loop already
+        import asyncio  # a running loop has loaded it already; sync callers never pay for it
 
         context = context or {}
         if not result.success:
