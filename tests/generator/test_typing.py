@@ -70,6 +70,7 @@ BAD_USE = {
     "misspelt state property": "session.is_opne",
     "missing required context key": 'machine.create(context={"order_id": "1"})',
     "handlers lacking a guard": "OrderManagementMachine(guards=NoGuards())",
+    "misspelt public name": "from pystator import TransitionResul",
 }
 
 
