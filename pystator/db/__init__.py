@@ -1,2 +1,2 @@
-"""The service database: settings, the machine catalog and the worker's event queue,
-on the same SQLite file or PostgreSQL database as the state store."""
+"""The service database: settings, the handle on the state store's connections that the API,
+the worker and `pystator db` share, and the machine catalog."""

@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pystator.db.database import Database
+from pystator.db.database import Cursor, Database
 from pystator.generator.diagnostics import CompileError
 from pystator.generator.evolution import diff_specs
 from pystator.generator.load import load_text
 from pystator.generator.pipeline import Compiled, compile_document
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.stores._failures import Repeat
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+#: Reads change nothing, so one that lost its connection always runs again.
+READ = Repeat.ALWAYS
 
 
 class CatalogError(Exception):
@@ -58,9 +61,16 @@ def check_id(machine_id: str) -> str:
     return machine_id
 
 
+_COLUMNS = "id, name, version, yaml, created_at, updated_at"
+
+
 class Catalog:
     """Machines in the `machines` and `machine_versions` tables, with compiled machines
-    cached per (id, version)."""
+    cached per (id, version).
+
+    Each operation is one transaction on the Database's connections; reads run again after
+    a lost connection, writes only when nothing can have been committed.
+    """
 
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -73,60 +83,52 @@ class Catalog:
         chosen = check_id(machine_id or name)
         now = _now()
         p = self.db.prefix
-        with self.db.transaction() as cursor:
+
+        def insert(cursor: Cursor) -> None:
             self._lock_machines(cursor)
             if cursor.execute(f"SELECT 1 FROM {p}machines WHERE id = %s", (chosen,)).fetchone():
                 raise CatalogError(409, f"machine {chosen!r} exists; PUT a new version instead")
-            owner = cursor.execute(
-                f"SELECT id FROM {p}machines WHERE name = %s ORDER BY id LIMIT 1", (name,)
-            ).fetchone()
+            owner = _owner(cursor, p, name)
             if owner is not None:
                 raise CatalogError(
                     409,
-                    f"machine name {name!r} belongs to catalog machine {owner[0]!r}, whose "
+                    f"machine name {name!r} belongs to catalog machine {owner.id!r}, whose "
                     "stored entities are keyed by that name and would be taken over; send "
-                    f"this YAML as a new version of {owner[0]!r} (PUT /api/v1/machines/"
-                    f"{owner[0]}) or give it another meta.machine_name",
+                    f"this YAML as a new version of {owner.id!r} (PUT /api/v1/machines/"
+                    f"{owner.id}) or give it another meta.machine_name",
                 )
             cursor.execute(
-                f"INSERT INTO {p}machines (id, name, version, yaml, created_at, updated_at) "
-                "VALUES (%s, %s, 1, %s, %s, %s)",
-                (chosen, compiled.spec.name, yaml_text, now, now),
+                f"INSERT INTO {p}machines ({_COLUMNS}) VALUES (%s, %s, 1, %s, %s, %s)",
+                (chosen, name, yaml_text, now, now),
             )
-            cursor.execute(
-                f"INSERT INTO {p}machine_versions (machine_id, version, yaml, created_at) "
-                "VALUES (%s, 1, %s, %s)",
-                (chosen, yaml_text, now),
-            )
-        return StoredMachine(chosen, compiled.spec.name, 1, yaml_text, now, now)
+            _add_version(cursor, p, chosen, 1, yaml_text, now)
+
+        self.db.run(insert, "create")
+        return StoredMachine(chosen, name, 1, yaml_text, now, now)
 
     def update(self, machine_id: str, yaml_text: str) -> StoredMachine:
         compiled = compile_yaml(yaml_text)
         now = _now()
         p = self.db.prefix
-        with self.db.transaction() as cursor:
+
+        def replace(cursor: Cursor) -> StoredMachine:
             self._lock_machines(cursor)
-            row = cursor.execute(
-                f"SELECT version, created_at, name, yaml FROM {p}machines WHERE id = %s",
-                (machine_id,),
-            ).fetchone()
-            if row is None:
-                raise CatalogError(404, f"no machine {machine_id!r}")
-            _check_evolution(machine_id, str(row[2]), str(row[3]), compiled)
-            version = int(row[0]) + 1
+            stored = _get(cursor, p, machine_id)
+            _check_evolution(machine_id, stored.name, stored.yaml, compiled)
+            version = stored.version + 1
             cursor.execute(
                 f"UPDATE {p}machines SET name = %s, version = %s, yaml = %s, updated_at = %s "
                 "WHERE id = %s",
                 (compiled.spec.name, version, yaml_text, now, machine_id),
             )
-            cursor.execute(
-                f"INSERT INTO {p}machine_versions (machine_id, version, yaml, created_at) "
-                "VALUES (%s, %s, %s, %s)",
-                (machine_id, version, yaml_text, now),
+            _add_version(cursor, p, machine_id, version, yaml_text, now)
+            return StoredMachine(
+                machine_id, compiled.spec.name, version, yaml_text, stored.created_at, now
             )
-        return StoredMachine(machine_id, compiled.spec.name, version, yaml_text, str(row[1]), now)
 
-    def _lock_machines(self, cursor: Any) -> None:
+        return self.db.run(replace, "update")
+
+    def _lock_machines(self, cursor: Cursor) -> None:
         """Serialise catalog writes, so two machines cannot claim one name at once (SQLite's
         write lock already does)."""
         if self.db.postgres:
@@ -134,58 +136,56 @@ class Catalog:
 
     def owner(self, name: str) -> StoredMachine | None:
         """The catalog machine whose machine name is `name`, if any."""
-        rows = self.db.query(
-            f"SELECT id, name, version, yaml, created_at, updated_at FROM {self.db.prefix}"
-            "machines WHERE name = %s ORDER BY id LIMIT 1",
-            (name,),
-        )
-        return StoredMachine(*rows[0]) if rows else None
+        return self.db.run(lambda cursor: _owner(cursor, self.db.prefix, name), "owner", READ)
 
     def get(self, machine_id: str, version: int | None = None) -> StoredMachine:
         p = self.db.prefix
-        rows = self.db.query(
-            f"SELECT id, name, version, yaml, created_at, updated_at FROM {p}machines "
-            "WHERE id = %s",
-            (machine_id,),
-        )
-        if not rows:
-            raise CatalogError(404, f"no machine {machine_id!r}")
-        current = StoredMachine(*rows[0])
-        if version is None or version == current.version:
-            return current
-        old = self.db.query(
-            f"SELECT yaml, created_at FROM {p}machine_versions "
-            "WHERE machine_id = %s AND version = %s",
-            (machine_id, version),
-        )
-        if not old:
-            raise CatalogError(404, f"machine {machine_id!r} has no version {version}")
-        return StoredMachine(
-            machine_id, current.name, version, old[0][0], current.created_at, old[0][1]
-        )
+
+        def read(cursor: Cursor) -> StoredMachine:
+            current = _get(cursor, p, machine_id)
+            if version is None or version == current.version:
+                return current
+            old = cursor.execute(
+                f"SELECT yaml, created_at FROM {p}machine_versions "
+                "WHERE machine_id = %s AND version = %s",
+                (machine_id, version),
+            ).fetchone()
+            if old is None:
+                raise CatalogError(404, f"machine {machine_id!r} has no version {version}")
+            return StoredMachine(
+                machine_id, current.name, version, old[0], current.created_at, old[1]
+            )
+
+        return self.db.run(read, "get", READ)
 
     def versions(self, machine_id: str) -> list[tuple[int, str]]:
-        self.get(machine_id)
-        rows = self.db.query(
-            f"SELECT version, created_at FROM {self.db.prefix}machine_versions "
-            "WHERE machine_id = %s ORDER BY version",
-            (machine_id,),
-        )
-        return [(int(version), str(created)) for version, created in rows]
+        p = self.db.prefix
+
+        def read(cursor: Cursor) -> list[tuple[int, str]]:
+            _get(cursor, p, machine_id)
+            rows = cursor.execute(
+                f"SELECT version, created_at FROM {p}machine_versions "
+                "WHERE machine_id = %s ORDER BY version",
+                (machine_id,),
+            ).fetchall()
+            return [(int(version), str(created)) for version, created in rows]
+
+        return self.db.run(read, "versions", READ)
 
     def list(self) -> list[StoredMachine]:
-        rows = self.db.query(
-            f"SELECT id, name, version, yaml, created_at, updated_at FROM {self.db.prefix}machines "
-            "ORDER BY id"
-        )
+        sql = f"SELECT {_COLUMNS} FROM {self.db.prefix}machines ORDER BY id"
+        rows = self.db.run(lambda cursor: cursor.execute(sql).fetchall(), "list", READ)
         return [StoredMachine(*row) for row in rows]
 
     def delete(self, machine_id: str) -> None:
         p = self.db.prefix
-        with self.db.transaction() as cursor:
+
+        def remove(cursor: Cursor) -> None:
             if not cursor.execute(f"DELETE FROM {p}machines WHERE id = %s", (machine_id,)).rowcount:
                 raise CatalogError(404, f"no machine {machine_id!r}")
             cursor.execute(f"DELETE FROM {p}machine_versions WHERE machine_id = %s", (machine_id,))
+
+        self.db.run(remove, "delete")
         with self._lock:
             for key in [key for key in self._machines if key[0] == machine_id]:
                 del self._machines[key]
@@ -211,6 +211,32 @@ class Catalog:
         with self._lock:
             self._machines[key] = built
         return built
+
+
+def _get(cursor: Cursor, p: str, machine_id: str) -> StoredMachine:
+    row = cursor.execute(
+        f"SELECT {_COLUMNS} FROM {p}machines WHERE id = %s", (machine_id,)
+    ).fetchone()
+    if row is None:
+        raise CatalogError(404, f"no machine {machine_id!r}")
+    return StoredMachine(*row)
+
+
+def _owner(cursor: Cursor, p: str, name: str) -> StoredMachine | None:
+    row = cursor.execute(
+        f"SELECT {_COLUMNS} FROM {p}machines WHERE name = %s ORDER BY id LIMIT 1", (name,)
+    ).fetchone()
+    return None if row is None else StoredMachine(*row)
+
+
+def _add_version(
+    cursor: Cursor, p: str, machine_id: str, version: int, yaml: str, now: str
+) -> None:
+    cursor.execute(
+        f"INSERT INTO {p}machine_versions (machine_id, version, yaml, created_at) "
+        "VALUES (%s, %s, %s, %s)",
+        (machine_id, version, yaml, now),
+    )
 
 
 def _check_evolution(machine_id: str, name: str, stored_yaml: str, new: Compiled) -> None:

@@ -584,14 +584,7 @@ class Orchestrator:
                 f"not {machine.name!r}",
                 {"entity_id": entity_id, "machine_name": record.machine_name},
             )
-        snapshot = {
-            "current_state": record.state,
-            "context": record.context,
-            "history": record.history,
-            "parallel": record.parallel,
-            "machine_version": record.machine_version,
-        }
-        return EntitySession.from_snapshot(machine, snapshot), record.version
+        return EntitySession.from_snapshot(machine, record.snapshot()), record.version
 
     def _validate(
         self,

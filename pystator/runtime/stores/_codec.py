@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pystator.runtime.errors import FSMError, UnstorableValueError
 
 if TYPE_CHECKING:
-    from pystator.runtime.stores.base import EntityRecord
+    from pystator.runtime.stores.base import EntityRecord, HistoryEntry
 
 #: The entity columns of the SQL stores, in the order `record_from_row` reads them.
 RECORD_COLUMNS = (
@@ -171,6 +171,62 @@ def record_from_row(entity_id: str, row: Sequence[Any]) -> EntityRecord:
         machine_version,
         fingerprint,
         loads(timers, "timers", entity_id),
+    )
+
+
+#: The entity columns a save writes besides version and key, in `entity_values` order.
+ENTITY_FIELDS = "state, context, history, parallel, machine_version, fingerprint, timers"
+
+
+def entity_values(record: EntityRecord) -> tuple[Any, ...]:
+    """The values of ENTITY_FIELDS for `record`, its JSON columns encoded."""
+    return (
+        record.state,
+        dumps(dict(record.context), "context"),
+        dumps(dict(record.history), "history"),
+        record.parallel,
+        record.machine_version,
+        record.fingerprint,
+        dumps(dict(record.timers), "timers"),
+    )
+
+
+#: The columns of a history row after its key, in `history_values` order.
+HISTORY_FIELDS = (
+    "source_state, target_state, trigger, success, error, actions, timestamp, duration_ms"
+)
+#: The columns of transition_history that `history_from_row` reads, in its order.
+HISTORY_COLUMNS = f"entity_id, {HISTORY_FIELDS}"
+
+
+def history_values(entry: HistoryEntry) -> tuple[Any, ...]:
+    """The values of HISTORY_FIELDS for `entry`, its actions encoded."""
+    return (
+        entry.source_state,
+        entry.target_state,
+        entry.trigger,
+        entry.success,
+        entry.error,
+        dumps(list(entry.actions), "actions"),
+        entry.timestamp,
+        entry.duration_ms,
+    )
+
+
+def history_from_row(entity_id: str, row: Sequence[Any]) -> HistoryEntry:
+    """A HistoryEntry from a row of HISTORY_COLUMNS (SQLite stores booleans as 0 and 1)."""
+    from pystator.runtime.stores.base import HistoryEntry  # base imports this module
+
+    return HistoryEntry(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        bool(row[4]),
+        row[5],
+        tuple(loads(row[6], "history actions", entity_id)),
+        row[7],
+        float(row[8]),
     )
 
 

@@ -40,7 +40,8 @@ class Repeat(Enum):
 
 
 class Unsent(Exception):
-    """A driver error raised before the operation reached the server (no connection)."""
+    """A driver error that left nothing applied: raised before the operation reached the
+    server (no connection), or inside a transaction before its COMMIT was sent."""
 
     def __init__(self, error: BaseException) -> None:
         super().__init__(type(error).__name__)
@@ -124,6 +125,26 @@ def checkout(pool: Any) -> Iterator[Any]:
         yield connection
 
 
+@contextmanager
+def transaction(connection: Any) -> Iterator[Any]:
+    """A psycopg `connection` in one transaction, committed when the block ends.
+
+    A driver error before COMMIT was sent is raised as Unsent: the server applied nothing,
+    so the work may run again. One during COMMIT leaves as it is: the outcome is unknown.
+    """
+    sent = False
+    try:
+        with connection.transaction():
+            yield connection
+            # Leaving the block sends COMMIT; until then the server has committed nothing,
+            # whatever happened to the connection.
+            sent = True
+    except Exception as exc:
+        if sent or not is_driver_error(exc):
+            raise
+        raise Unsent(exc) from exc
+
+
 def store_call(
     repeat: Repeat, operation: str | None = None
 ) -> Callable[[Callable[P, T]], Callable[P, T]]:
@@ -141,44 +162,61 @@ def store_call(
         @functools.wraps(method)
         def run(*args: P.args, **kwargs: P.kwargs) -> T:
             owner = type(args[0]).__name__ if args else method.__qualname__
-            operation = name
-            # No local names an exception: a frame of its own traceback holding it would
-            # keep the store, and its pool, alive until the cycle collector runs.
-            try:
-                return method(*args, **kwargs)
-            except Exception as exc:
-                if not is_driver_error(_driver_error(exc)):
-                    raise
-                if not _repeatable(exc, repeat, signature, args, kwargs):
-                    raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
-                lost = type(_driver_error(exc)).__name__
-            logger.warning(
-                "%s.%s lost its database connection (%s); trying once more", owner, operation, lost
+            return guarded(
+                lambda: method(*args, **kwargs),
+                repeat,
+                owner,
+                name,
+                protected=lambda: _protected(signature, args, kwargs),
             )
-            try:
-                return method(*args, **kwargs)
-            except Exception as exc:
-                if not is_driver_error(_driver_error(exc)):
-                    raise
-                raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
 
         return run
 
     return decorate
 
 
+def guarded(
+    call: Callable[[], T],
+    repeat: Repeat,
+    owner: str,
+    operation: str,
+    *,
+    protected: Callable[[], bool] = lambda: False,
+) -> T:
+    """`call()` under the failure policy: driver errors leave as StoreError naming `owner`
+    and `operation`, and a call that lost its connection runs once more when `repeat` (and,
+    for IF_PROTECTED, `protected()`) says that is safe."""
+    # No local names an exception: a frame of its own traceback holding it would keep the
+    # store, and its pool, alive until the cycle collector runs.
+    try:
+        return call()
+    except Exception as exc:
+        if not is_driver_error(_driver_error(exc)):
+            raise
+        if not _repeatable(exc, repeat, protected):
+            raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+        lost = type(_driver_error(exc)).__name__
+    logger.warning(
+        "%s.%s lost its database connection (%s); trying once more", owner, operation, lost
+    )
+    try:
+        return call()
+    except Exception as exc:
+        if not is_driver_error(_driver_error(exc)):
+            raise
+        raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+
+
 def _driver_error(exc: BaseException) -> BaseException:
     return exc.error if isinstance(exc, Unsent) else exc
 
 
-def _repeatable(
-    exc: BaseException, repeat: Repeat, signature: inspect.Signature, args: Any, kwargs: Any
-) -> bool:
+def _repeatable(exc: BaseException, repeat: Repeat, protected: Callable[[], bool]) -> bool:
     if not worth_retrying(_driver_error(exc)):
         return False
     if repeat is Repeat.ALWAYS or isinstance(exc, Unsent):
         return True
-    return repeat is Repeat.IF_PROTECTED and _protected(signature, args, kwargs)
+    return repeat is Repeat.IF_PROTECTED and protected()
 
 
 def _translated(exc: BaseException, owner: str, operation: str, repeat: Repeat) -> StoreError:

@@ -8,13 +8,16 @@ on it, so replicas sharing a store never lose or double-apply an event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from pystator.runtime.errors import AmbiguousEntityError, FSMError
 from pystator.runtime.ids import check_entity_id, check_idempotency_key, check_machine_name
 from pystator.runtime.stores._codec import storable_mapping, text_column
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,16 @@ class EntityRecord:
     #: For each active state with timers, the entity version written when it was entered:
     #: a timer fires only for the entry that armed it.
     timers: Mapping[str, int] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The session snapshot of this entity, for `EntitySession.from_snapshot`."""
+        return {
+            "current_state": self.state,
+            "context": self.context,
+            "history": self.history,
+            "parallel": self.parallel,
+            "machine_version": self.machine_version,
+        }
 
 
 #: An idempotency key and the outcome to store with it, written with the entity or not at all;
@@ -266,8 +279,12 @@ class RecordStore:
 
     # Async entry points run the same operations off the event loop, version check included.
 
+    async def _call(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`function(*args, **kwargs)` in a worker thread: a store's calls may block."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
     async def aget_state(self, entity_id: str, *, machine_name: str | None = None) -> str | None:
-        return await asyncio.to_thread(self.get_state, entity_id, machine_name=machine_name)
+        return await self._call(self.get_state, entity_id, machine_name=machine_name)
 
     async def aset_state(
         self,
@@ -277,19 +294,19 @@ class RecordStore:
         metadata: dict[str, Any] | None = None,
         machine_name: str | None = None,
     ) -> None:
-        await asyncio.to_thread(
+        await self._call(
             self.set_state, entity_id, state, metadata=metadata, machine_name=machine_name
         )
 
     async def aget_context(
         self, entity_id: str, *, machine_name: str | None = None
     ) -> dict[str, Any]:
-        return await asyncio.to_thread(self.get_context, entity_id, machine_name=machine_name)
+        return await self._call(self.get_context, entity_id, machine_name=machine_name)
 
     async def aload(
         self, entity_id: str, *, machine_name: str | None = None
     ) -> EntityRecord | None:
-        return await asyncio.to_thread(self.load, entity_id, machine_name=machine_name)
+        return await self._call(self.load, entity_id, machine_name=machine_name)
 
     async def asave(
         self,
@@ -298,12 +315,12 @@ class RecordStore:
         entry: HistoryEntry | None = None,
         outcome: Outcome | None = None,
     ) -> int:
-        return await asyncio.to_thread(self.save, record, expected_version, entry, outcome)
+        return await self._call(self.save, record, expected_version, entry, outcome)
 
     async def ahistory(
         self, entity_id: str, *, machine_name: str | None = None
     ) -> list[HistoryEntry]:
-        return await asyncio.to_thread(self.history, entity_id, machine_name=machine_name)
+        return await self._call(self.history, entity_id, machine_name=machine_name)
 
 
 def checked_record(record: EntityRecord) -> EntityRecord:

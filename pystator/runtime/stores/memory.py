@@ -7,13 +7,16 @@ the durable stores accept, so swapping it for one of them changes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pystator.runtime.errors import DuplicateEventError, StaleVersionError
 from pystator.runtime.stores._codec import clone
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: An entity's key: (machine name, entity id).
 Key = tuple[str, str]
@@ -99,39 +102,5 @@ class InMemoryStateStore(RecordStore):
 
     # Nothing here blocks, so the async entry points run inline.
 
-    async def aget_state(self, entity_id: str, *, machine_name: str | None = None) -> str | None:
-        return self.get_state(entity_id, machine_name=machine_name)
-
-    async def aset_state(
-        self,
-        entity_id: str,
-        state: str,
-        *,
-        metadata: dict[str, Any] | None = None,
-        machine_name: str | None = None,
-    ) -> None:
-        self.set_state(entity_id, state, metadata=metadata, machine_name=machine_name)
-
-    async def aget_context(
-        self, entity_id: str, *, machine_name: str | None = None
-    ) -> dict[str, Any]:
-        return self.get_context(entity_id, machine_name=machine_name)
-
-    async def aload(
-        self, entity_id: str, *, machine_name: str | None = None
-    ) -> EntityRecord | None:
-        return self.load(entity_id, machine_name=machine_name)
-
-    async def asave(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
-    ) -> int:
-        return self.save(record, expected_version, entry, outcome)
-
-    async def ahistory(
-        self, entity_id: str, *, machine_name: str | None = None
-    ) -> list[HistoryEntry]:
-        return self.history(entity_id, machine_name=machine_name)
+    async def _call(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return function(*args, **kwargs)

@@ -12,21 +12,24 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from pystator.runtime.errors import (
-    ConfigurationError,
-    DuplicateEventError,
-    StaleVersionError,
-)
+from pystator.runtime.errors import ConfigurationError, DuplicateEventError, StaleVersionError
 from pystator.runtime.stores._codec import (
+    ENTITY_FIELDS,
+    HISTORY_COLUMNS,
+    HISTORY_FIELDS,
     RECORD_COLUMNS,
     dumps,
+    entity_values,
+    history_from_row,
+    history_values,
     loads,
     missing_extra,
     record_from_row,
 )
-from pystator.runtime.stores._failures import Repeat, checkout, store_call
+from pystator.runtime.stores._failures import Repeat, checkout, store_call, transaction
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
-from pystator.runtime.stores.schema import initialize_postgres
+from pystator.runtime.stores.migrate import initialize_postgres
+from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -100,13 +103,14 @@ class PostgresStateStore(RecordStore):
         return self
 
     @store_call(Repeat.ALWAYS)
-    def initialize(self) -> None:
-        """Create the schema and tables, upgrading those an earlier version created."""
-        with self._connection() as connection:
-            initialize_postgres(connection, self.schema)
+    def initialize(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
+        """Create the schema and `tables` (the store's own by default), upgrading those an
+        earlier version created."""
+        with self.transaction() as connection:
+            initialize_postgres(connection, self.schema, tables)
 
     @store_call(Repeat.ALWAYS)
-    def validate_schema(self) -> None:
+    def validate_schema(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
         with self._connection() as connection:
             found = {
                 row[0]
@@ -115,7 +119,7 @@ class PostgresStateStore(RecordStore):
                     (self.schema,),
                 )
             }
-        missing = {"entity_states", "transition_history", "event_outcomes"} - found
+        missing = {table.name for table in tables} - found
         if missing:
             raise ConfigurationError(
                 f"schema {self.schema!r} lacks tables {', '.join(sorted(missing))}; "
@@ -123,12 +127,11 @@ class PostgresStateStore(RecordStore):
             )
 
     @store_call(Repeat.IF_UNSENT)
-    def truncate(self) -> None:
-        with self._connection() as connection:
-            connection.execute(
-                f"TRUNCATE {self.schema}.event_outcomes, {self.schema}.transition_history, "
-                f"{self.schema}.entity_states"
-            )
+    def truncate(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
+        """Delete every row of `tables` (the store's own by default)."""
+        with self.transaction() as connection:
+            for statement in truncate_statements(tables, "postgresql", self.schema):
+                connection.execute(statement)
 
     @store_call(Repeat.ALWAYS)
     def drop(self) -> None:
@@ -146,6 +149,17 @@ class PostgresStateStore(RecordStore):
         if self._pool is None:
             self.connect()
         with checkout(self._pool) as connection:
+            yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A pooled psycopg connection in one transaction, committed when the block ends.
+
+        For work beside the store's own on its pool (the service layer's catalog and
+        queue). A driver error before COMMIT is raised as `Unsent` (nothing was applied);
+        wrap the work in `guarded` or `store_call` to turn errors into StoreError.
+        """
+        with self._connection() as connection, transaction(connection):
             yield connection
 
     # -- versioned protocol ---------------------------------------------------------------
@@ -187,26 +201,11 @@ class PostgresStateStore(RecordStore):
         entry: HistoryEntry | None,
         outcome: Outcome | None,
     ) -> int:
-        context = dumps(dict(record.context), "context")
-        history = dumps(dict(record.history), "history")
-        actions = dumps(list(entry.actions), "actions") if entry else ""
         version = expected_version + 1
-        values = (
-            record.state,
-            context,
-            history,
-            record.parallel,
-            version,
-            record.machine_version,
-            record.fingerprint,
-            dumps(dict(record.timers), "timers"),
-            record.machine_name,
-            record.entity_id,
-        )
+        values = (*entity_values(record), version, record.machine_name, record.entity_id)
         if expected_version == 0:
             write = (
-                f"INSERT INTO {self.schema}.entity_states (state, context, "
-                "history, parallel, version, machine_version, fingerprint, timers, "
+                f"INSERT INTO {self.schema}.entity_states ({ENTITY_FIELDS}, version, "
                 "machine_name, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (machine_name, entity_id) DO NOTHING "
                 "RETURNING machine_name, entity_id"
@@ -215,8 +214,8 @@ class PostgresStateStore(RecordStore):
         else:
             write = (
                 f"UPDATE {self.schema}.entity_states SET state = %s, "
-                "context = %s, history = %s, parallel = %s, version = %s, "
-                "machine_version = %s, fingerprint = %s, timers = %s "
+                "context = %s, history = %s, parallel = %s, machine_version = %s, "
+                "fingerprint = %s, timers = %s, version = %s "
                 "WHERE machine_name = %s AND entity_id = %s AND version = %s "
                 "RETURNING machine_name, entity_id"
             )
@@ -227,21 +226,10 @@ class PostgresStateStore(RecordStore):
         if entry is not None:
             log = (
                 f", logged AS (INSERT INTO {self.schema}.transition_history (machine_name, "
-                "entity_id, source_state, target_state, trigger, success, error, actions, "
-                "timestamp, duration_ms) SELECT machine_name, entity_id, %s, %s, %s, %s, %s, "
-                "%s, %s, %s FROM written)"
+                f"entity_id, {HISTORY_FIELDS}) SELECT machine_name, entity_id, %s, %s, %s, %s, "
+                "%s, %s, %s, %s FROM written)"
             )
-            params = (
-                *params,
-                entry.source_state,
-                entry.target_state,
-                entry.trigger,
-                entry.success,
-                entry.error,
-                actions,
-                entry.timestamp,
-                entry.duration_ms,
-            )
+            params = (*params, *history_values(entry))
         if outcome is not None:
             # A key stored before violates the primary key, which aborts the whole statement.
             log += (
@@ -272,25 +260,11 @@ class PostgresStateStore(RecordStore):
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         with self._connection() as connection:
             rows = connection.execute(
-                "SELECT entity_id, source_state, target_state, trigger, success, error, "
-                f"actions, timestamp, duration_ms FROM {self.schema}.transition_history "
+                f"SELECT {HISTORY_COLUMNS} FROM {self.schema}.transition_history "
                 "WHERE machine_name = %s AND entity_id = %s ORDER BY id",
                 (machine_name, entity_id),
             ).fetchall()
-        return [
-            HistoryEntry(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                bool(row[4]),
-                row[5],
-                tuple(loads(row[6], "history actions", entity_id)),
-                row[7],
-                float(row[8]),
-            )
-            for row in rows
-        ]
+        return [history_from_row(entity_id, row) for row in rows]
 
     # ON CONFLICT DO NOTHING: writing the same key twice leaves the first outcome.
     @store_call(Repeat.ALWAYS, "remember")

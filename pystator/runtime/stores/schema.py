@@ -1,292 +1,218 @@
-"""Schema: the tables of the SQL stores, and the upgrade of tables earlier versions made.
+"""Schema: every table pystator keeps in SQLite or PostgreSQL, described once, and the
+statements that create, index and empty them in either dialect.
 
-Entities are keyed by (machine_name, entity_id), history rows carry the machine, and
-idempotency records by (machine_name, entity_id, key). Tables from before that keying
-(entity_id alone; keys written as `entity_id + "\\x1f" + key`) are rebuilt in place; rows
-keep their machine. Initialisation is one transaction under a lock, so processes that
-connect at once create or upgrade the tables once.
+The stores own entity_states, transition_history and event_outcomes (STORE_TABLES); the
+service layer (API, worker, `pystator db`) adds the machine catalog and the event queue
+(SERVICE_TABLES). `migrate.py` runs these statements and upgrades tables of earlier versions.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
-_ENTITY_COLUMNS = (
-    "machine_name, entity_id, state, context, history, parallel, version, machine_version, "
-    "fingerprint, timers"
+Dialect = Literal["sqlite", "postgresql"]
+
+#: Column kinds and their SQLite and PostgreSQL types.
+_TYPES: dict[str, tuple[str, str]] = {
+    "text": ("TEXT", "TEXT"),
+    "integer": ("INTEGER", "INTEGER"),
+    "bigint": ("INTEGER", "BIGINT"),
+    "boolean": ("INTEGER", "BOOLEAN"),
+    "real": ("REAL", "DOUBLE PRECISION"),
+    # SQLite's AUTOINCREMENT never reuses the id of a deleted row, like a sequence.
+    "serial": ("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """`rule` follows the type: NOT NULL, a DEFAULT, or nothing for a nullable column.
+    `added`: tables of earlier versions lack it, so it is added in place (with a default)."""
+
+    name: str
+    kind: str
+    rule: str = "NOT NULL"
+    added: bool = False
+
+    def definition(self, dialect: Dialect) -> str:
+        sql_type = _TYPES[self.kind][dialect == "postgresql"]
+        return f"{self.name} {sql_type} {self.rule}".rstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """`retired`: indexes earlier versions created, dropped where they are found."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    retired: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+def _text(name: str, rule: str = "NOT NULL", *, added: bool = False) -> Column:
+    return Column(name, "text", rule, added)
+
+
+# -- the stores' tables ----------------------------------------------------------------------
+
+ENTITY_STATES = Table(
+    "entity_states",
+    (
+        _text("machine_name", "NOT NULL DEFAULT ''"),
+        _text("entity_id"),
+        _text("state"),
+        _text("context", "NOT NULL DEFAULT '{}'"),
+        _text("history", "NOT NULL DEFAULT '{}'"),
+        _text("parallel", ""),
+        Column("version", "bigint"),
+        _text("machine_version", "NOT NULL DEFAULT ''", added=True),
+        _text("fingerprint", "NOT NULL DEFAULT ''", added=True),
+        _text("timers", "NOT NULL DEFAULT '{}'", added=True),
+    ),
+    key=("machine_name", "entity_id"),
+    indexes=(Index("entity_states_entity", ("entity_id",)),),
 )
 
-SQLITE_ENTITY_STATES = """CREATE TABLE IF NOT EXISTS {table} (
-    machine_name TEXT NOT NULL DEFAULT '',
-    entity_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    context TEXT NOT NULL DEFAULT '{{}}',
-    history TEXT NOT NULL DEFAULT '{{}}',
-    parallel TEXT,
-    version INTEGER NOT NULL,
-    machine_version TEXT NOT NULL DEFAULT '',
-    fingerprint TEXT NOT NULL DEFAULT '',
-    timers TEXT NOT NULL DEFAULT '{{}}',
-    PRIMARY KEY (machine_name, entity_id)
-)"""
-
-SQLITE_EVENT_OUTCOMES = """CREATE TABLE IF NOT EXISTS {table} (
-    machine_name TEXT NOT NULL,
-    entity_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    PRIMARY KEY (machine_name, entity_id, key)
-)"""
-
-SQLITE_TABLES = (
-    SQLITE_ENTITY_STATES.format(table="entity_states"),
-    """CREATE TABLE IF NOT EXISTS transition_history (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        machine_name TEXT NOT NULL DEFAULT '',
-        entity_id TEXT NOT NULL,
-        source_state TEXT NOT NULL,
-        target_state TEXT,
-        trigger TEXT NOT NULL,
-        success INTEGER NOT NULL,
-        error TEXT,
-        actions TEXT NOT NULL,
-        timestamp TEXT NOT NULL,
-        duration_ms REAL NOT NULL
-    )""",
-    SQLITE_EVENT_OUTCOMES.format(table="event_outcomes"),
+TRANSITION_HISTORY = Table(
+    "transition_history",
+    (
+        Column("id", "serial", ""),
+        _text("machine_name", "NOT NULL DEFAULT ''"),
+        _text("entity_id"),
+        _text("source_state"),
+        _text("target_state", ""),
+        _text("trigger"),
+        Column("success", "boolean"),
+        _text("error", ""),
+        _text("actions"),
+        _text("timestamp"),
+        Column("duration_ms", "real"),
+    ),
+    indexes=(Index("transition_history_machine_entity", ("machine_name", "entity_id", "id")),),
+    retired=("transition_history_entity",),
 )
 
-# Created after the upgrade: they name columns that older tables lack until then.
-SQLITE_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS entity_states_entity ON entity_states (entity_id)",
-    "CREATE INDEX IF NOT EXISTS transition_history_machine_entity "
-    "ON transition_history (machine_name, entity_id, id)",
+EVENT_OUTCOMES = Table(
+    "event_outcomes",
+    (_text("machine_name"), _text("entity_id"), _text("key"), _text("outcome")),
+    key=("machine_name", "entity_id", "key"),
 )
 
-POSTGRES_TABLES = (
-    """CREATE TABLE IF NOT EXISTS {schema}.entity_states (
-        machine_name TEXT NOT NULL DEFAULT '',
-        entity_id TEXT NOT NULL,
-        state TEXT NOT NULL,
-        context TEXT NOT NULL DEFAULT '{{}}',
-        history TEXT NOT NULL DEFAULT '{{}}',
-        parallel TEXT,
-        version BIGINT NOT NULL,
-        machine_version TEXT NOT NULL DEFAULT '',
-        fingerprint TEXT NOT NULL DEFAULT '',
-        timers TEXT NOT NULL DEFAULT '{{}}',
-        PRIMARY KEY (machine_name, entity_id)
-    )""",
-    # Tables created before entities carried their machine's version get the columns.
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS machine_version TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS fingerprint TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE {schema}.entity_states "
-    "ADD COLUMN IF NOT EXISTS timers TEXT NOT NULL DEFAULT '{{}}'",
-    """CREATE TABLE IF NOT EXISTS {schema}.transition_history (
-        id BIGSERIAL PRIMARY KEY,
-        machine_name TEXT NOT NULL DEFAULT '',
-        entity_id TEXT NOT NULL,
-        source_state TEXT NOT NULL,
-        target_state TEXT,
-        trigger TEXT NOT NULL,
-        success BOOLEAN NOT NULL,
-        error TEXT,
-        actions TEXT NOT NULL,
-        timestamp TEXT NOT NULL,
-        duration_ms DOUBLE PRECISION NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS {schema}.event_outcomes (
-        machine_name TEXT NOT NULL,
-        entity_id TEXT NOT NULL,
-        key TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        PRIMARY KEY (machine_name, entity_id, key)
-    )""",
+# -- the service layer's tables --------------------------------------------------------------
+
+MACHINES = Table(
+    "machines",
+    (
+        _text("id"),
+        _text("name"),
+        Column("version", "integer"),
+        _text("yaml"),
+        _text("created_at"),
+        _text("updated_at"),
+    ),
+    key=("id",),
 )
 
-POSTGRES_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS entity_states_entity ON {schema}.entity_states (entity_id)",
-    "CREATE INDEX IF NOT EXISTS transition_history_machine_entity "
-    "ON {schema}.transition_history (machine_name, entity_id, id)",
+MACHINE_VERSIONS = Table(
+    "machine_versions",
+    (_text("machine_id"), Column("version", "integer"), _text("yaml"), _text("created_at")),
+    key=("machine_id", "version"),
 )
 
+WORKER_EVENTS = Table(
+    "worker_events",
+    (
+        Column("id", "serial", ""),
+        _text("machine_id"),
+        _text("entity_id"),
+        _text("trigger"),
+        _text("context"),
+        _text("status", "NOT NULL DEFAULT 'pending'"),
+        Column("attempts", "integer", "NOT NULL DEFAULT 0"),
+        _text("error", ""),
+        _text("result", ""),
+        _text("claimed_by", ""),
+        Column("claimed_at", "real", ""),
+        Column("available_at", "real", "NOT NULL DEFAULT 0"),
+        _text("created_at"),
+    ),
+    # An entity is a machine and an id: claims look for earlier events of both.
+    indexes=(
+        Index("worker_events_status", ("status", "id")),
+        Index("worker_events_machine_entity", ("machine_id", "entity_id", "id")),
+    ),
+    retired=("worker_events_entity",),
+)
 
-# -- SQLite ---------------------------------------------------------------------------------
+STORE_TABLES = (ENTITY_STATES, TRANSITION_HISTORY, EVENT_OUTCOMES)
+SERVICE_TABLES = (MACHINES, MACHINE_VERSIONS, WORKER_EVENTS)
+ALL_TABLES = STORE_TABLES + SERVICE_TABLES
 
 
-def _sqlite_columns(db: sqlite3.Connection, table: str) -> dict[str, int]:
-    """Column name -> its position in the primary key (0: not in it)."""
-    return {row[1]: int(row[5]) for row in db.execute(f"PRAGMA table_info({table})")}
+# -- statements ------------------------------------------------------------------------------
 
 
-def _sqlite_outdated(db: sqlite3.Connection) -> bool:
-    entities = _sqlite_columns(db, "entity_states")
+def qualified(name: str, dialect: Dialect, schema: str) -> str:
+    """A table or index name as statements write it: PostgreSQL's carry their schema."""
+    return f"{schema}.{name}" if dialect == "postgresql" else name
+
+
+def create_table(table: Table, dialect: Dialect, schema: str = "", name: str = "") -> str:
+    """CREATE TABLE IF NOT EXISTS for `table`, under `name` when given (a rebuild's copy)."""
+    parts = [column.definition(dialect) for column in table.columns]
+    if table.key:
+        parts.append(f"PRIMARY KEY ({', '.join(table.key)})")
+    body = ",\n    ".join(parts)
+    target = qualified(name or table.name, dialect, schema)
+    return f"CREATE TABLE IF NOT EXISTS {target} (\n    {body}\n)"
+
+
+def add_column(table: Table, column: Column, dialect: Dialect, schema: str = "") -> str:
+    """ALTER TABLE ... ADD COLUMN; PostgreSQL's skips a column the table has."""
+    exists = "IF NOT EXISTS " if dialect == "postgresql" else ""
     return (
-        any(name not in entities for name in ("machine_version", "fingerprint", "timers"))
-        or "machine_name" not in _sqlite_columns(db, "transition_history")
-        or "machine_name" not in _sqlite_columns(db, "event_outcomes")
-        or entities.get("machine_name", 0) == 0
+        f"ALTER TABLE {qualified(table.name, dialect, schema)} "
+        f"ADD COLUMN {exists}{column.definition(dialect)}"
     )
 
 
-def initialize_sqlite(db: sqlite3.Connection) -> None:
-    """Create the tables, upgrading those of earlier versions (a no-op once they are).
+def index_statements(
+    tables: tuple[Table, ...], dialect: Dialect, schema: str = ""
+) -> tuple[str, ...]:
+    """Drop the retired indexes of `tables` and create their current ones.
 
-    `db` is in autocommit mode; the work happens under SQLite's write lock.
+    Run after upgrades: an index may name a column that older tables lack until then.
     """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for statement in SQLITE_TABLES:
-            db.execute(statement)
-        if _sqlite_outdated(db):
-            _sqlite_upgrade(db)
-        for statement in SQLITE_INDEXES:
-            db.execute(statement)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+    statements: list[str] = []
+    for table in tables:
+        statements += [
+            f"DROP INDEX IF EXISTS {qualified(n, dialect, schema)}" for n in table.retired
+        ]
+        statements += [
+            f"CREATE INDEX IF NOT EXISTS {index.name} ON "
+            f"{qualified(table.name, dialect, schema)} ({', '.join(index.columns)})"
+            for index in table.indexes
+        ]
+    return tuple(statements)
 
 
-def _sqlite_upgrade(db: sqlite3.Connection) -> None:
-    entities = _sqlite_columns(db, "entity_states")
-    for column, default in (("machine_version", "''"), ("fingerprint", "''"), ("timers", "'{}'")):
-        if column not in entities:
-            db.execute(
-                f"ALTER TABLE entity_states ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}"
-            )
-    # Rows written before the keying change name each entity id once, so joining on the
-    # id alone finds the machine of a history row or an idempotency record.
-    if "machine_name" not in _sqlite_columns(db, "transition_history"):
-        db.execute(
-            "ALTER TABLE transition_history ADD COLUMN machine_name TEXT NOT NULL DEFAULT ''"
-        )
-        db.execute(
-            "UPDATE transition_history SET machine_name = COALESCE((SELECT e.machine_name "
-            "FROM entity_states e WHERE e.entity_id = transition_history.entity_id), '')"
-        )
-        db.execute("DROP INDEX IF EXISTS transition_history_entity")
-    if "machine_name" not in _sqlite_columns(db, "event_outcomes"):
-        db.execute(SQLITE_EVENT_OUTCOMES.format(table="event_outcomes_keyed"))
-        db.execute(
-            "INSERT OR IGNORE INTO event_outcomes_keyed (machine_name, entity_id, key, outcome) "
-            "SELECT COALESCE(e.machine_name, ''), s.entity_id, s.key, s.outcome FROM ("
-            "SELECT CASE WHEN instr(key, char(31)) > 0 "
-            "THEN substr(key, 1, instr(key, char(31)) - 1) ELSE '' END AS entity_id, "
-            "CASE WHEN instr(key, char(31)) > 0 "
-            "THEN substr(key, instr(key, char(31)) + 1) ELSE key END AS key, outcome "
-            "FROM event_outcomes) s LEFT JOIN entity_states e ON e.entity_id = s.entity_id"
-        )
-        db.execute("DROP TABLE event_outcomes")
-        db.execute("ALTER TABLE event_outcomes_keyed RENAME TO event_outcomes")
-    if _sqlite_columns(db, "entity_states").get("machine_name", 0) == 0:
-        db.execute(SQLITE_ENTITY_STATES.format(table="entity_states_keyed"))
-        db.execute(
-            f"INSERT INTO entity_states_keyed ({_ENTITY_COLUMNS}) "
-            f"SELECT {_ENTITY_COLUMNS} FROM entity_states"
-        )
-        db.execute("DROP TABLE entity_states")
-        db.execute("ALTER TABLE entity_states_keyed RENAME TO entity_states")
-
-
-# -- PostgreSQL -----------------------------------------------------------------------------
-
-
-def _postgres_state(connection: Any, schema: str) -> tuple[set[tuple[str, str]], list[str]]:
-    """The (table, column) pairs of the columns the keying added, and the primary key
-    columns of entity_states."""
-    added = {
-        (row[0], row[1])
-        for row in connection.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND column_name = 'machine_name' "
-            "AND table_name IN ('transition_history', 'event_outcomes')",
-            (schema,),
-        )
-    }
-    key = [
-        row[0]
-        for row in connection.execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
-            (f"{schema}.entity_states",),
-        )
-    ]
-    return added, key
-
-
-def _postgres_outdated(connection: Any, schema: str) -> bool:
-    added, key = _postgres_state(connection, schema)
-    return len(added) < 2 or "machine_name" not in key
-
-
-def initialize_postgres(connection: Any, schema: str) -> None:
-    """Create the schema and tables, upgrading those of earlier versions (a no-op once
-    they are).
-
-    `connection` is an autocommit psycopg connection; the work is one transaction under an
-    advisory lock, as PostgreSQL's `IF NOT EXISTS` does not survive concurrent creators.
-    """
-    with connection.transaction():
-        connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"pystator:{schema}",))
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for statement in POSTGRES_TABLES:
-            connection.execute(statement.format(schema=schema))
-        if _postgres_outdated(connection, schema):
-            _postgres_upgrade(connection, schema)
-        for statement in POSTGRES_INDEXES:
-            connection.execute(statement.format(schema=schema))
-
-
-def _primary_key(connection: Any, table: str) -> str:
-    row = connection.execute(
-        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
-        (table,),
-    ).fetchone()
-    return str(row[0])
-
-
-def _postgres_upgrade(connection: Any, schema: str) -> None:
-    added, key = _postgres_state(connection, schema)
-    history, outcomes, entities = (
-        f"{schema}.transition_history",
-        f"{schema}.event_outcomes",
-        f"{schema}.entity_states",
-    )
-    # Rows written before the keying change name each entity id once, so joining on the
-    # id alone finds the machine of a history row or an idempotency record.
-    if ("transition_history", "machine_name") not in added:
-        connection.execute(
-            f"ALTER TABLE {history} ADD COLUMN machine_name TEXT NOT NULL DEFAULT ''"
-        )
-        connection.execute(
-            f"UPDATE {history} h SET machine_name = e.machine_name FROM {entities} e "
-            "WHERE e.entity_id = h.entity_id"
-        )
-        connection.execute(f"DROP INDEX IF EXISTS {schema}.transition_history_entity")
-    if ("event_outcomes", "machine_name") not in added:
-        connection.execute(
-            f"ALTER TABLE {outcomes} DROP CONSTRAINT {_primary_key(connection, outcomes)}, "
-            "ADD COLUMN machine_name TEXT NOT NULL DEFAULT '', "
-            "ADD COLUMN entity_id TEXT NOT NULL DEFAULT ''"
-        )
-        connection.execute(
-            f"UPDATE {outcomes} SET entity_id = substr(key, 1, strpos(key, chr(31)) - 1), "
-            "key = substr(key, strpos(key, chr(31)) + 1) WHERE strpos(key, chr(31)) > 0"
-        )
-        connection.execute(
-            f"UPDATE {outcomes} o SET machine_name = e.machine_name FROM {entities} e "
-            "WHERE e.entity_id = o.entity_id"
-        )
-        connection.execute(
-            f"ALTER TABLE {outcomes} ALTER COLUMN machine_name DROP DEFAULT, "
-            "ALTER COLUMN entity_id DROP DEFAULT, ADD PRIMARY KEY (machine_name, entity_id, key)"
-        )
-    if "machine_name" not in key:
-        connection.execute(
-            f"ALTER TABLE {entities} DROP CONSTRAINT {_primary_key(connection, entities)}, "
-            "ADD PRIMARY KEY (machine_name, entity_id)"
-        )
+def truncate_statements(
+    tables: tuple[Table, ...], dialect: Dialect, schema: str = ""
+) -> tuple[str, ...]:
+    """Empty `tables`, the queue and catalog before the entities they name."""
+    ordered = tuple(reversed(tables))
+    if dialect == "postgresql":
+        return (f"TRUNCATE {', '.join(qualified(t.name, dialect, schema) for t in ordered)}",)
+    return tuple(f"DELETE FROM {table.name}" for table in ordered)

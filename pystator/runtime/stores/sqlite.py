@@ -9,18 +9,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pystator.runtime.errors import (
-    ConfigurationError,
-    DuplicateEventError,
-    StaleVersionError,
+from pystator.runtime.errors import ConfigurationError, DuplicateEventError, StaleVersionError
+from pystator.runtime.stores._codec import (
+    ENTITY_FIELDS,
+    HISTORY_COLUMNS,
+    HISTORY_FIELDS,
+    RECORD_COLUMNS,
+    dumps,
+    entity_values,
+    history_from_row,
+    history_values,
+    loads,
+    record_from_row,
 )
-from pystator.runtime.stores._codec import RECORD_COLUMNS, dumps, loads, record_from_row
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
-from pystator.runtime.stores.schema import initialize_sqlite
+from pystator.runtime.stores.migrate import initialize_sqlite
+from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
 
 def _path_of(url: str | None) -> str:
@@ -64,20 +73,40 @@ class SQLiteStateStore(RecordStore):
             self.initialize()
         return self
 
-    def initialize(self) -> None:
-        """Create the tables, upgrading those an earlier version created."""
-        with self._lock:
-            initialize_sqlite(self._db)
+    def initialize(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
+        """Create `tables` (the store's own by default), upgrading those an earlier version
+        created."""
+        with self.transaction() as db:
+            initialize_sqlite(db, tables)
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
 
-    def truncate(self) -> None:
+    def truncate(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
+        """Delete every row of `tables` (the store's own by default), in one transaction."""
+        with self.transaction() as db:
+            for statement in truncate_statements(tables, "sqlite"):
+                db.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The store's connection in one transaction, committed when the block ends.
+
+        BEGIN IMMEDIATE takes SQLite's write lock at once, so what the block reads stays
+        true until it commits, for every thread and process sharing the file.
+        """
         with self._lock:
-            for table in ("event_outcomes", "transition_history", "entity_states"):
-                self._db.execute(f"DELETE FROM {table}")
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -119,110 +148,67 @@ class SQLiteStateStore(RecordStore):
         outcome: Outcome | None,
     ) -> int:
         key = (record.machine_name, record.entity_id)
-        context = dumps(dict(record.context), "context")
-        history = dumps(dict(record.history), "history")
-        actions = dumps(list(entry.actions), "actions") if entry else ""
-        with self._lock:
-            db = self._db
-            # BEGIN IMMEDIATE takes the write lock now, so the version check and the write
-            # are one step for every process sharing the file.
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute(
-                    "SELECT version FROM entity_states WHERE machine_name = ? AND entity_id = ?",
-                    key,
-                ).fetchone()
-                actual = row[0] if row else 0
-                if actual != expected_version:
-                    raise StaleVersionError(
-                        f"entity {record.entity_id!r} changed since it was read",
-                        record.entity_id,
-                        expected_version,
-                        actual,
-                    )
-                if (
-                    outcome is not None
-                    and db.execute(
-                        "SELECT 1 FROM event_outcomes "
-                        "WHERE machine_name = ? AND entity_id = ? AND key = ?",
-                        (*key, outcome[0]),
-                    ).fetchone()
-                ):
-                    raise DuplicateEventError(record.entity_id, outcome[0])
-                version = actual + 1
-                db.execute(
-                    "INSERT INTO entity_states "
-                    "(machine_name, entity_id, state, context, history, parallel, version, "
-                    "machine_version, fingerprint, timers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(machine_name, entity_id) DO UPDATE SET "
-                    "state = excluded.state, "
-                    "context = excluded.context, history = excluded.history, "
-                    "parallel = excluded.parallel, version = excluded.version, "
-                    "machine_version = excluded.machine_version, "
-                    "fingerprint = excluded.fingerprint, timers = excluded.timers",
-                    (
-                        *key,
-                        record.state,
-                        context,
-                        history,
-                        record.parallel,
-                        version,
-                        record.machine_version,
-                        record.fingerprint,
-                        dumps(dict(record.timers), "timers"),
-                    ),
+        # Encoded first: a value no store can keep is refused before the write lock is taken.
+        values = entity_values(record)
+        logged = history_values(entry) if entry is not None else ()
+        # One transaction under the write lock: the version check and the write are one
+        # step for every process sharing the file.
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT version FROM entity_states WHERE machine_name = ? AND entity_id = ?",
+                key,
+            ).fetchone()
+            actual = row[0] if row else 0
+            if actual != expected_version:
+                raise StaleVersionError(
+                    f"entity {record.entity_id!r} changed since it was read",
+                    record.entity_id,
+                    expected_version,
+                    actual,
                 )
-                if entry is not None:
-                    db.execute(
-                        "INSERT INTO transition_history (machine_name, entity_id, source_state, "
-                        "target_state, trigger, success, error, actions, timestamp, "
-                        "duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            *key,
-                            entry.source_state,
-                            entry.target_state,
-                            entry.trigger,
-                            int(entry.success),
-                            entry.error,
-                            actions,
-                            entry.timestamp,
-                            entry.duration_ms,
-                        ),
-                    )
-                if outcome is not None:
-                    db.execute(
-                        "INSERT INTO event_outcomes (machine_name, entity_id, key, outcome) "
-                        "VALUES (?, ?, ?, ?)",
-                        (*key, outcome[0], dumps(dict(outcome[1]), "outcome")),
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            if (
+                outcome is not None
+                and db.execute(
+                    "SELECT 1 FROM event_outcomes "
+                    "WHERE machine_name = ? AND entity_id = ? AND key = ?",
+                    (*key, outcome[0]),
+                ).fetchone()
+            ):
+                raise DuplicateEventError(record.entity_id, outcome[0])
+            version = actual + 1
+            db.execute(
+                f"INSERT INTO entity_states ({ENTITY_FIELDS}, version, machine_name, entity_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(machine_name, entity_id) DO UPDATE SET "
+                "state = excluded.state, "
+                "context = excluded.context, history = excluded.history, "
+                "parallel = excluded.parallel, version = excluded.version, "
+                "machine_version = excluded.machine_version, "
+                "fingerprint = excluded.fingerprint, timers = excluded.timers",
+                (*values, version, *key),
+            )
+            if logged:
+                db.execute(
+                    f"INSERT INTO transition_history (machine_name, entity_id, {HISTORY_FIELDS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*key, *logged),
+                )
+            if outcome is not None:
+                db.execute(
+                    "INSERT INTO event_outcomes (machine_name, entity_id, key, outcome) "
+                    "VALUES (?, ?, ?, ?)",
+                    (*key, outcome[0], dumps(dict(outcome[1]), "outcome")),
+                )
         return version
 
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT entity_id, source_state, target_state, trigger, success, error, "
-                "actions, timestamp, duration_ms FROM transition_history "
+                f"SELECT {HISTORY_COLUMNS} FROM transition_history "
                 "WHERE machine_name = ? AND entity_id = ? ORDER BY id",
                 (machine_name, entity_id),
             ).fetchall()
-        return [
-            HistoryEntry(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                bool(row[4]),
-                row[5],
-                tuple(loads(row[6], "history actions", entity_id)),
-                row[7],
-                row[8],
-            )
-            for row in rows
-        ]
+        return [history_from_row(entity_id, row) for row in rows]
 
     def _remember(
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]

@@ -1,0 +1,151 @@
+"""Runner: the Worker, which claims queued events and runs each through the Orchestrator of
+its catalog machine, retrying transient failures with exponential backoff.
+
+Events are processed with their queue id as the idempotency key, so an event run twice (a
+lost commit, a lease that ran out) is applied once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from typing import Any
+
+from pystator.db.catalog import Catalog, CatalogError
+from pystator.db.database import Database
+from pystator.db.orchestrators import Orchestrators
+from pystator.runtime.errors import FSMError, StaleVersionError, StoreError
+from pystator.worker.queue import EventQueue, QueuedEvent
+
+logger = logging.getLogger("pystator.worker")
+
+#: Failures worth another try: lost races and database hiccups. A write whose commit is
+#: unknown is safe to try again: events are processed with their queue id as the
+#: idempotency key.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    StaleVersionError,
+    StoreError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class Worker:
+    """Claims queued events and processes them until stopped."""
+
+    def __init__(
+        self,
+        database: Database,
+        catalog: Catalog | None = None,
+        *,
+        worker_id: str | None = None,
+        poll_interval: float = 0.2,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 5,
+        retry_delay: float = 0.5,
+    ) -> None:
+        self.db = database
+        self.catalog = catalog or Catalog(database)
+        self.queue = EventQueue(database)
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.poll_interval = poll_interval
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.orchestrators = Orchestrators(
+            database, self.catalog, logger, "the worker arms none (it has no scheduler)"
+        )
+        self.processed = 0
+
+    def claim(self) -> QueuedEvent | None:
+        """Take the oldest event whose entity (machine and id) has nothing earlier pending or
+        running."""
+        return self.queue.claim(self.worker_id, self.lease_seconds)
+
+    def process(self, event: QueuedEvent) -> str:
+        """Run one claimed event; returns the status it was left in."""
+        try:
+            orchestrator = self.orchestrators.get(event.machine_id)
+            result = orchestrator.process_event(
+                event.entity_id,
+                event.trigger,
+                event.context,
+                idempotency_key=f"worker-event:{event.id}",
+            )
+        except TRANSIENT as exc:
+            return self._retry(event, exc)
+        except (FSMError, CatalogError, TypeError) as exc:
+            return self._failed(event, _text(exc))
+        except Exception as exc:  # the database driver's own errors are worth a retry
+            if _is_database_error(exc):
+                return self._retry(event, exc)
+            raise
+        outcome = {
+            "success": result.success,
+            "source_state": result.source_state,
+            "target_state": result.target_state,
+            "reason": result.metadata.get("reason"),
+        }
+        if result.success:
+            self.queue.complete(event.id, self.worker_id, outcome)
+            self.processed += 1
+            return "done"
+        return self._failed(event, str(result.error or "not processed"), outcome)
+
+    def _retry(self, event: QueuedEvent, exc: BaseException) -> str:
+        message = _text(exc)
+        if event.attempts >= self.max_attempts:
+            return self._failed(event, f"gave up after {event.attempts} tries: {message}")
+        delay = self.retry_delay * (2 ** (event.attempts - 1))
+        self.queue.release(event.id, self.worker_id, message, delay)
+        logger.warning("event %s will be retried: %s", event.id, message)
+        return "pending"
+
+    def _failed(self, event: QueuedEvent, error: str, outcome: dict[str, Any] | None = None) -> str:
+        self.queue.fail(event.id, self.worker_id, error, outcome)
+        self.processed += 1
+        return "failed"
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run_once(self) -> bool:
+        """Claim and process one event; False when none was ready."""
+        event = self.claim()
+        if event is None:
+            return False
+        self.process(event)
+        return True
+
+    def run(self, stop: threading.Event | None = None, *, exit_when_idle: bool = False) -> int:
+        """Process events until `stop` is set (or the queue is empty, if asked)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception as exc:
+                if not _is_database_error(exc):
+                    raise
+                logger.warning("database unavailable: %s; retrying", exc)
+                worked = False
+            if not worked:
+                if exit_when_idle and self.pending() == 0:
+                    break
+                stop.wait(self.poll_interval)
+        return self.processed
+
+    def pending(self) -> int:
+        return self.queue.pending()
+
+
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    if isinstance(exc, StoreError):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("psycopg", "sqlite3")) or type(exc).__name__ == "OperationalError"
