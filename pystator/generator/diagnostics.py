@@ -6,10 +6,12 @@ Every stage of the front end (load, schema, check, lower) reports problems as
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+# Kept here too: did-you-mean hints are part of what a diagnostic says.
+from pystator.generator.suggest import did_you_mean as did_you_mean
 
 
 class Severity(StrEnum):
@@ -111,17 +113,6 @@ class CompileError(Exception):
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A 'Did you mean ...?' sentence for the closest candidate, or ''."""
-    pool = sorted(set(candidates))
-    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in pool}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f"Did you mean {matches[0]!r}?" if matches else ""
 
 
 def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:

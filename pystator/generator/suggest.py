@@ -1,0 +1,114 @@
+"""Suggest: the closest known name for a misspelt one, at a bounded cost however many.
+
+An index built once per set of names shortlists likely candidates by shared letter
+triples, and a budget shared by one run caps the fuzzy comparisons, so n misspelt names
+among n states cost O(n), not O(n^2). Small sets are compared in full, as difflib would.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Sets of at most this many names are compared in full: difflib's own answer.
+FULL_COMPARISON = 50
+#: From a larger set, the names sharing the most letter triples are compared.
+SHORTLIST = 8
+#: Postings of the triple index read per name while shortlisting.
+SCAN = 256
+#: Longer names get no fuzzy suggestion: comparing them costs their length squared.
+MAX_NAME_LENGTH = 64
+#: Work one run may spend on fuzzy comparisons, as compared characters (the product of
+#: the two lengths, which bounds a comparison's cost); about a third of a second.
+RUN_BUDGET = 1_000_000
+
+_CUTOFF = 0.6
+
+
+@dataclass
+class Budget:
+    """What is left of one run's fuzzy-comparison work; shared by its suggesters."""
+
+    remaining: int = RUN_BUDGET
+
+    def take(self, name: str, candidates: list[str]) -> list[str]:
+        """The leading candidates whose comparison with `name` the budget still covers; the
+        first one it cannot cover ends the run's fuzzy matching."""
+        affordable: list[str] = []
+        for candidate in candidates:
+            cost = len(name) * len(candidate)
+            if cost > self.remaining:
+                self.remaining = 0
+                break
+            self.remaining -= cost
+            affordable.append(candidate)
+        return affordable
+
+
+class Suggester:
+    """Did-you-mean over one set of names, built once and asked any number of times."""
+
+    def __init__(self, candidates: Iterable[str], budget: Budget | None = None) -> None:
+        self._pool = sorted(set(candidates))
+        self._budget = budget if budget is not None else Budget()
+        # Sorted first, so that of names differing only in case the last one wins.
+        self._lowered = {name.lower(): name for name in self._pool}
+        self._index: dict[str, list[int]] | None = None
+
+    def closest(self, name: str) -> str | None:
+        """The known name `name` was most likely meant to be, or None."""
+        if len(name) <= MAX_NAME_LENGTH and self._budget.remaining > 0:
+            compared = self._budget.take(name, self._shortlist(name))
+            matches = difflib.get_close_matches(name, compared, n=1, cutoff=_CUTOFF)
+            if matches:
+                return matches[0]
+        return self._lowered.get(name.lower())
+
+    def hint(self, name: str) -> str:
+        """'Did you mean ...?' for the closest known name, or ''."""
+        found = self.closest(name)
+        return f"Did you mean {found!r}?" if found is not None else ""
+
+    def _shortlist(self, name: str) -> list[str]:
+        if len(self._pool) <= FULL_COMPARISON:
+            return self._pool
+        index = self._index if self._index is not None else self._build_index()
+        # Rare triples say most about a name; read their postings first, up to SCAN.
+        postings = sorted((index.get(gram, []) for gram in _triples(name)), key=len)
+        shared: dict[int, int] = {}
+        read = 0
+        for posting in postings:
+            for position in posting[: SCAN - read]:
+                shared[position] = shared.get(position, 0) + 1
+            read += len(posting)
+            if read >= SCAN:
+                break
+        pool = self._pool
+        ranked = [
+            (-count, abs(len(pool[position]) - len(name)), position)
+            for position, count in shared.items()
+        ]
+        return [pool[position] for _, _, position in heapq.nsmallest(SHORTLIST, ranked)]
+
+    def _build_index(self) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = {}
+        for position, candidate in enumerate(self._pool):
+            if len(candidate) <= 2 * MAX_NAME_LENGTH:
+                for gram in _triples(candidate):
+                    index.setdefault(gram, []).append(position)
+        self._index = index
+        return index
+
+
+def _triples(name: str) -> set[str]:
+    """The letter triples of a name, case folded, with its ends marked."""
+    padded = f"\x02{name.lower()}\x03"
+    return {padded[start : start + 3] for start in range(len(padded) - 2)}
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """'Did you mean ...?' for the closest of `candidates`, or ''; for one-off questions
+    (a stage asking about many names builds one `Suggester` and shares a `Budget`)."""
+    return Suggester(candidates).hint(name)
