@@ -20,9 +20,9 @@ from pystator.generator.check import (
     region_of,
     variables,
 )
-from pystator.generator.diagnostics import Diagnostic
+from pystator.generator.diagnostics import CompileError, Diagnostic
 from pystator.generator.hierarchy import Tree, build_tree
-from pystator.generator.load import Document
+from pystator.generator.load import Document, Limits, default_limits
 from pystator.generator.schema import (
     ActionItem,
     CheckGuardDef,
@@ -69,8 +69,20 @@ class Lowered:
     warnings: tuple[Diagnostic, ...]
 
 
-def lower(config: MachineConfig, document: Document) -> Lowered:
-    """The MachineSpec of a machine that passed `check`, plus graph warnings."""
+class _TableTooLarge(Exception):
+    """The transition table outgrew its limit; lowering stops where it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def lower(config: MachineConfig, document: Document, limits: Limits | None = None) -> Lowered:
+    """The MachineSpec of a machine that passed `check`, plus graph warnings.
+
+    Raises CompileError if the transition table would outgrow `limits`: every state holds
+    the transitions of its ancestors, so the table can grow faster than the file.
+    """
     normalize = _normalizer(config.meta.event_normalizer)
     regions = region_of(config)
     states = tuple(
@@ -88,7 +100,25 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
         {state.name: state.initial_child for state in states},
     )
     initial = next(state.name for state in states if state.type is StateType.INITIAL)
-    table = _table(states, transitions, tree)
+    chosen = limits if limits is not None else default_limits()
+    try:
+        table = _table(states, transitions, tree, _table_limit(config, chosen))
+    except _TableTooLarge as exc:
+        position = document.key_position(("transitions",))
+        raise CompileError(
+            [
+                Diagnostic(
+                    "PS003",
+                    f"the machine's transition table would hold more than {exc.limit} entries: "
+                    "each state repeats the transitions of every state that encloses it.",
+                    document.file,
+                    position.line,
+                    position.col,
+                    hint="Split the machine, or declare shared transitions on fewer "
+                    "compound states.",
+                )
+            ]
+        ) from None
     spec = MachineSpec(
         name=machine_name(config, document),
         version=config.meta.version or DEFAULT_VERSION,
@@ -271,8 +301,10 @@ def _timers(
             found.setdefault(source, []).append(
                 TimerSpec(source, transition.trigger, transition.after_ms, transition.index, kind)
             )
-    order = [state.name for state in states]
-    return frozen_mapping({name: tuple(found[name]) for name in sorted(found, key=order.index)})
+    order = {state.name: position for position, state in enumerate(states)}
+    return frozen_mapping(
+        {name: tuple(found[name]) for name in sorted(found, key=order.__getitem__)}
+    )
 
 
 def _triggers(
@@ -307,8 +339,27 @@ def _triggers(
     return tuple(triggers)
 
 
+def _table_limit(config: MachineConfig, limits: Limits) -> int:
+    """How many entries the transition table of `config` may hold (see `Limits`)."""
+    items = len(config.states) + len(config.transitions)
+    items += sum(len(state.on_enter) + len(state.on_exit) for state in config.states)
+    return max(limits.max_table_entries, limits.table_growth * items)
+
+
+def _entries(candidate: Candidate) -> int:
+    """What a candidate adds to the table: itself, its history alternatives and the exit
+    and entry actions each of them copies."""
+    return sum(
+        1 + len(option.exit_actions) + len(option.enter_actions)
+        for option in (candidate, *candidate.by_history.values())
+    )
+
+
 def _table(
-    states: tuple[StateSpec, ...], transitions: tuple[TransitionSpec, ...], tree: Tree
+    states: tuple[StateSpec, ...],
+    transitions: tuple[TransitionSpec, ...],
+    tree: Tree,
+    limit: int,
 ) -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
     by_source: dict[str, list[TransitionSpec]] = {}
     for transition in transitions:
@@ -317,6 +368,8 @@ def _table(
     by_name = {state.name: state for state in states}
     # Histories are recorded only by machines that read them back.
     remember = any(HISTORY_DEST.match(t.dest) for t in transitions)
+    below = _leaves_below(tree, transitions)
+    entries = 0
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
     for state in states:
         if state.is_terminal:
@@ -329,13 +382,33 @@ def _table(
         lineage = (state.name,) if state.region is not None else tree.ancestors(state.name)
         for declared in lineage:
             for transition in by_source.get(declared, ()):
-                rows.setdefault(transition.trigger, []).append(
-                    _candidate(state.name, transition, tree, by_name, remember)
-                )
+                candidate = _candidate(state.name, transition, tree, by_name, remember, below)
+                entries += _entries(candidate)
+                if entries > limit:
+                    raise _TableTooLarge(limit)
+                rows.setdefault(transition.trigger, []).append(candidate)
         table[state.name] = frozen_mapping(
             {trigger: tuple(candidates) for trigger, candidates in rows.items()}
         )
     return frozen_mapping(table)
+
+
+def _leaves_below(
+    tree: Tree, transitions: tuple[TransitionSpec, ...]
+) -> Mapping[str, tuple[str, ...]]:
+    """For each state a history destination names, the leaves inside it (document order)."""
+    parents = set()
+    for transition in transitions:
+        history = HISTORY_DEST.match(transition.dest)
+        if history is not None:
+            parents.add(history.group("parent"))
+    found: dict[str, list[str]] = {parent: [] for parent in parents}
+    if parents:
+        for leaf in tree.leaves():
+            for ancestor in tree.ancestors(leaf)[1:]:
+                if ancestor in found:
+                    found[ancestor].append(leaf)
+    return {parent: tuple(leaves) for parent, leaves in found.items()}
 
 
 def _candidate(
@@ -344,6 +417,7 @@ def _candidate(
     tree: Tree,
     states: Mapping[str, StateSpec],
     remember: bool,
+    below: Mapping[str, tuple[str, ...]],
 ) -> Candidate:
     if transition.internal:
         return Candidate(
@@ -361,10 +435,8 @@ def _candidate(
     deep = transition.dest.startswith("H*")
     default = _external(current, transition, parent, tree.leaf_of(parent), tree, states, remember)
     alternatives: dict[str, Candidate] = {}
-    for leaf in tree.leaves():
+    for leaf in below.get(parent, ()):
         chain = tree.ancestors(leaf)
-        if leaf == parent or parent not in chain:
-            continue
         # Shallow history re-enters the remembered child of `parent` through its initial
         # children; deep history returns to the remembered leaf itself.
         child = chain[chain.index(parent) - 1]
@@ -426,15 +498,18 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
             step[state] = candidates[0].transition
             goes_to[state] = candidates[0].target
     reported: set[int] = set()
+    # Each step is followed once: a walk stops where an earlier walk went.
+    visited: set[str] = set()
     for start in step:
-        seen: list[str] = []
+        walk: dict[str, int] = {}
         current: str | None = start
-        while current is not None and current in step and current not in seen:
-            seen.append(current)
+        while current is not None and current in step and current not in visited:
+            walk[current] = len(walk)
+            visited.add(current)
             current = goes_to[current]
-        if current is None or current not in seen:
+        if current is None or current not in walk:
             continue
-        cycle = seen[seen.index(current) :]
+        cycle = list(walk)[walk[current] :]
         index = step[cycle[0]]
         if index in reported:
             continue
