@@ -38,7 +38,13 @@ from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, after_trigger, frozen_mapping, timeout_trigger
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
-from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
+from pystator.runtime.timers import (
+    ScheduledJob,
+    active_states,
+    due_at,
+    entered_states,
+    timers_for,
+)
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
@@ -419,7 +425,7 @@ class Orchestrator:
                 version=spec.version,
                 entity_id=commit.entity_id,
                 event=timer.event,
-                due_at=start + timer.delay_ms / 1000.0,
+                due_at=due_at(start, timer.delay_ms),
                 armed_in=timer.state,
                 armed_version=commit.version,
             )
