@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "PS222": "invoke on_done names an event no transition uses",
     "PS223": "duplicate invoke id in a state",
     "PS224": "renamed_from names a current state or another state's old name",
+    "PS225": "delayed transitions loop back faster than the minimum timer delay",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",

@@ -7,6 +7,7 @@ every (state, trigger) pair gets its ordered candidates with exit/enter actions 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -21,8 +22,9 @@ from pystator.generator.check import (
     variables,
 )
 from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.generator.graph import strongly_connected
 from pystator.generator.hierarchy import Tree, build_tree
-from pystator.generator.load import Document, Limits, default_limits
+from pystator.generator.load import Document, Limits, Path, default_limits
 from pystator.generator.schema import (
     ActionItem,
     CheckGuardDef,
@@ -59,6 +61,7 @@ from pystator.runtime.spec import (
     frozen_mapping,
     timeout_trigger,
 )
+from pystator.runtime.timers import MIN_DELAY_MS
 
 DEFAULT_VERSION = "0.0.0"
 
@@ -152,6 +155,7 @@ def lower(config: MachineConfig, document: Document, limits: Limits | None = Non
     spec = _with_fingerprint(spec)
     report = Reporter(document)
     _auto_cycles(report, spec, tree)
+    _fast_timer_loops(report, spec, tree, _timeout_places(config, len(config.transitions), spec))
     return Lowered(spec, tuple(report.found))
 
 
@@ -520,3 +524,101 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
             "unguarded auto transitions loop forever: " + " -> ".join((*cycle, cycle[0])) + ".",
             "Give one of them a guard that becomes false, or break the loop.",
         )
+
+
+# -- timers that loop without waiting --------------------------------------------------------
+
+
+def _timeout_places(config: MachineConfig, declared: int, spec: MachineSpec) -> Mapping[int, Path]:
+    """Where each transition the compiler added for a state's `timeout:` is written."""
+    first: dict[str, int] = {}
+    for index, state in enumerate(config.states):
+        first.setdefault(state.name, index)
+    return {
+        transition.index: ("states", first[transition.source[0]], "timeout", "seconds")
+        for transition in spec.transitions[declared:]
+        if transition.source[0] in first
+    }
+
+
+def _entered(
+    tree: Tree, states: Mapping[str, StateSpec], source: str, transition: TransitionSpec
+) -> list[str]:
+    """The states taking `transition` from `source` enters (and so arms the timers of),
+    as `_external` finds them; a history destination counts as its compound state."""
+    history = HISTORY_DEST.match(transition.dest)
+    dest = history.group("parent") if history else transition.dest
+    target = tree.leaf_of(dest)
+    top = tree.parent.get(dest) if dest in tree.ancestors(source) else tree.lca(source, target)
+    entered = list(tree.path_down(top, target))
+    if target in states and states[target].is_parallel:
+        entered += [region.initial for region in states[target].regions]
+    return entered
+
+
+def _fast_timer_loops(
+    report: Reporter, spec: MachineSpec, tree: Tree, timeouts: Mapping[int, Path]
+) -> None:
+    """Delayed transitions shorter than the runtime's minimum delay that lead back to where
+    they started: every arrival arms the next timer, so an entity never rests. Eventless
+    steps on the way count as no delay; loops of eventless steps alone are PS219."""
+    by_name = {state.name: state for state in spec.states}
+    # Edges from a state to the states a step out of it enters; `delayed` names the
+    # transition behind each edge that waits for a timer (eventless steps have none).
+    edges: dict[str, list[str]] = {}
+    delayed: dict[tuple[str, str], TransitionSpec] = {}
+    for state, timers in spec.timers.items():
+        for timer in timers:
+            transition = spec.transitions[timer.transition]
+            if timer.delay_ms >= MIN_DELAY_MS or transition.guards or transition.internal:
+                continue
+            for entered in _entered(tree, by_name, state, transition):
+                edges.setdefault(state, []).append(entered)
+                delayed.setdefault((state, entered), transition)
+    for leaf in tree.leaves():
+        candidates = spec.table.get(leaf, {}).get(AUTO_TRIGGER, ())
+        if candidates and not candidates[0].guards and not candidates[0].internal:
+            transition = spec.transitions[candidates[0].transition]
+            edges.setdefault(leaf, []).extend(_entered(tree, by_name, leaf, transition))
+    if not delayed:
+        return
+    components = strongly_connected(edges)
+    component_of = {name: number for number, members in enumerate(components) for name in members}
+    # A delayed edge inside a strongly connected component lies on a loop.
+    looping: dict[int, list[tuple[str, str]]] = {}
+    for pair in delayed:
+        number = component_of.get(pair[0])
+        if number is not None and number == component_of.get(pair[1]):
+            looping.setdefault(number, []).append(pair)
+    for number, inside in sorted(looping.items()):
+        start, first = min(inside, key=lambda pair: delayed[pair].index)
+        cycle = [start, *_path(edges, set(components[number]), first, start)]
+        steps = list(itertools.pairwise(cycle))
+        total = sum(delayed[step].after_ms or 0 for step in steps if step in delayed)
+        transition = delayed[(start, first)]
+        place = timeouts.get(transition.index, ("transitions", transition.index, "after"))
+        report.error(
+            "PS225",
+            place,
+            f"delayed transitions loop back to {start!r} after {total} ms in all "
+            f"({' -> '.join(cycle)}): an entity would go round and round without resting.",
+            f"Give the loop a delay of at least {MIN_DELAY_MS} ms (no timer fires sooner), "
+            "a guard that becomes false, or break the loop.",
+        )
+
+
+def _path(edges: Mapping[str, list[str]], within: set[str], start: str, goal: str) -> list[str]:
+    """The states of a shortest path from `start` to `goal` inside `within`, both included."""
+    previous: dict[str, str | None] = {start: None}
+    pending = [start]
+    for current in pending:
+        if current == goal:
+            break
+        for following in edges.get(current, ()):
+            if following in within and following not in previous:
+                previous[following] = current
+                pending.append(following)
+    path = [goal]
+    while (before := previous[path[-1]]) is not None:
+        path.append(before)
+    return path[::-1]
