@@ -1,8 +1,9 @@
 """Suggest: the closest known name for a misspelt one, at a bounded cost however many.
 
 An index built once per set of names shortlists likely candidates by shared letter
-triples, and a budget shared by one run caps the fuzzy comparisons, so n misspelt names
-among n states cost O(n), not O(n^2). Small sets are compared in full, as difflib would.
+triples, and a budget shared by one run caps difflib's comparisons (past it, shared
+triples alone decide), so n misspelt names among n states cost O(n), not O(n^2). Small
+sets are compared in full, as difflib would.
 """
 
 from __future__ import annotations
@@ -59,11 +60,17 @@ class Suggester:
 
     def closest(self, name: str) -> str | None:
         """The known name `name` was most likely meant to be, or None."""
-        if len(name) <= MAX_NAME_LENGTH and self._budget.remaining > 0:
-            compared = self._budget.take(name, self._shortlist(name))
+        if len(name) <= MAX_NAME_LENGTH:
+            shortlist = self._shortlist(name)
+            compared = self._budget.take(name, shortlist) if self._budget.remaining else []
             matches = difflib.get_close_matches(name, compared, n=1, cutoff=_CUTOFF)
             if matches:
                 return matches[0]
+            if len(compared) < len(shortlist):
+                # The run's comparisons are spent: judge the rest by shared triples alone.
+                found = _by_triples(name, shortlist[len(compared) :])
+                if found is not None:
+                    return found
         return self._lowered.get(name.lower())
 
     def hint(self, name: str) -> str:
@@ -100,6 +107,19 @@ class Suggester:
                     index.setdefault(gram, []).append(position)
         self._index = index
         return index
+
+
+def _by_triples(name: str, candidates: list[str]) -> str | None:
+    """The candidate sharing the largest part of its letter triples with `name` (the Dice
+    coefficient), if that part reaches the cutoff difflib uses; the first on ties."""
+    mine = _triples(name)
+    best, best_score = None, _CUTOFF
+    for candidate in candidates:
+        theirs = _triples(candidate)
+        score = 2 * len(mine & theirs) / (len(mine) + len(theirs))
+        if score > best_score or (best is None and score == best_score):
+            best, best_score = candidate, score
+    return best
 
 
 def _triples(name: str) -> set[str]:

@@ -88,16 +88,26 @@ def test_a_name_compares_with_at_most_a_shortlist_of_a_large_set(
     assert 0 < RUN_BUDGET - budget.remaining <= SHORTLIST * len("qwertyuiop") * longest
 
 
-def test_a_spent_budget_leaves_only_matches_that_ignore_case() -> None:
-    suggester = Suggester(["shipped", "pending"], Budget(remaining=0))
-    assert suggester.closest("shiped") is None
-    assert suggester.closest("SHIPPED") == "shipped"
+def test_a_spent_budget_leaves_suggestions_to_shared_letter_triples() -> None:
+    suggester = Suggester(["shipped", "pending", "cancelled"], Budget(remaining=0))
+    assert suggester.closest("shiped") == "shipped"
+    assert suggester.closest("PENDING") == "pending"
+    assert suggester.closest("cat") is None
 
 
-def test_the_budget_is_shared_by_the_suggesters_of_a_run() -> None:
+def test_the_budget_is_shared_by_the_suggesters_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[list[str]] = []
+    original = difflib.get_close_matches
+
+    def counting(word: str, possibilities: list[str], n: int, cutoff: float) -> list[str]:
+        compared.append(list(possibilities))
+        return original(word, possibilities, n, cutoff)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
     budget = Budget(remaining=len("shiped") * len("shipped"))
     assert Suggester(["shipped"], budget).closest("shiped") == "shipped"
-    assert Suggester(["shipped"], budget).closest("shiped") is None
+    assert Suggester(["shipped"], budget).closest("shiped") == "shipped"
+    assert compared == [["shipped"], []]
 
 
 def test_names_too_long_to_compare_get_only_matches_that_ignore_case() -> None:
