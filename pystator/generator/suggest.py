@@ -1,9 +1,10 @@
 """Suggest: the closest known name for a misspelt one, at a bounded cost however many.
 
-An index built once per set of names shortlists likely candidates by shared letter
-triples, and a budget shared by one run caps difflib's comparisons (past it, shared
-triples alone decide), so n misspelt names among n states cost O(n), not O(n^2). Small
-sets are compared in full, as difflib would.
+Indexes built once per set of names shortlist likely candidates (names one typo away,
+and names sharing the most letter triples), and a budget shared by one run caps difflib's
+comparisons (past it, neighbours one typo away and shared triples decide), so n misspelt
+names among n states cost O(n), not O(n^2). Small sets are compared in full, as difflib
+would.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 FULL_COMPARISON = 50
 #: From a larger set, the names sharing the most letter triples are compared.
 SHORTLIST = 8
-#: Postings of the triple index read per name while shortlisting.
+#: Postings of the triple index read per name while shortlisting, and how many of the
+#: names found there are ranked again by all the triples they share with the name.
 SCAN = 256
+RESCORE = 32
 #: Longer names get no fuzzy suggestion: comparing them costs their length squared.
 MAX_NAME_LENGTH = 64
 #: Work one run may spend on fuzzy comparisons, as compared characters (the product of
@@ -57,6 +60,7 @@ class Suggester:
         # Sorted first, so that of names differing only in case the last one wins.
         self._lowered = {name.lower(): name for name in self._pool}
         self._index: dict[str, list[int]] | None = None
+        self._edits: dict[str, list[int]] | None = None
 
     def closest(self, name: str) -> str | None:
         """The known name `name` was most likely meant to be, or None."""
@@ -67,8 +71,8 @@ class Suggester:
             if matches:
                 return matches[0]
             if len(compared) < len(shortlist):
-                # The run's comparisons are spent: judge the rest by shared triples alone.
-                found = _by_triples(name, shortlist[len(compared) :])
+                # The run's comparisons are spent: judge the rest without them.
+                found = _judged_cheaply(name, shortlist[len(compared) :])
                 if found is not None:
                     return found
         return self._lowered.get(name.lower())
@@ -81,6 +85,12 @@ class Suggester:
     def _shortlist(self, name: str) -> list[str]:
         if len(self._pool) <= FULL_COMPARISON:
             return self._pool
+        # One letter dropped, added, changed or two swapped: the typos people make most,
+        # found whatever the other names look like.
+        edits = self._edits if self._edits is not None else self._build_edits()
+        near: dict[int, None] = {}
+        for key in _deletions(name.lower()):
+            near.update(dict.fromkeys(edits.get(key, ())[:RESCORE]))
         index = self._index if self._index is not None else self._build_index()
         # Rare triples say most about a name; read their postings first, up to SCAN.
         postings = sorted((index.get(gram, []) for gram in _triples(name)), key=len)
@@ -97,7 +107,25 @@ class Suggester:
             (-count, abs(len(pool[position]) - len(name)), position)
             for position, count in shared.items()
         ]
-        return [pool[position] for _, _, position in heapq.nsmallest(SHORTLIST, ranked)]
+        # Counts from partly read postings are rough: the best of them are ranked again by
+        # all the triples they share with the name.
+        mine = _triples(name)
+        best = [position for _, _, position in heapq.nsmallest(RESCORE, ranked)]
+        rescored = sorted(
+            (-_dice(mine, _triples(pool[position])), abs(len(pool[position]) - len(name)), position)
+            for position in dict.fromkeys([*list(near)[:RESCORE], *best])
+        )
+        return [pool[position] for _, _, position in rescored[:SHORTLIST]]
+
+    def _build_edits(self) -> dict[str, list[int]]:
+        """Each name, and each name with one letter dropped (case folded), to the names."""
+        edits: dict[str, list[int]] = {}
+        for position, candidate in enumerate(self._pool):
+            if len(candidate) <= MAX_NAME_LENGTH + 1:
+                for key in _deletions(candidate.lower()):
+                    edits.setdefault(key, []).append(position)
+        self._edits = edits
+        return edits
 
     def _build_index(self) -> dict[str, list[int]]:
         index: dict[str, list[int]] = {}
@@ -109,17 +137,48 @@ class Suggester:
         return index
 
 
-def _by_triples(name: str, candidates: list[str]) -> str | None:
-    """The candidate sharing the largest part of its letter triples with `name` (the Dice
-    coefficient), if that part reaches the cutoff difflib uses; the first on ties."""
+def _judged_cheaply(name: str, candidates: list[str]) -> str | None:
+    """Without difflib: of the candidates one typo away from `name`, the one sharing most
+    letter triples with it; else the one sharing most, if that reaches difflib's cutoff."""
     mine = _triples(name)
-    best, best_score = None, _CUTOFF
-    for candidate in candidates:
-        theirs = _triples(candidate)
-        score = 2 * len(mine & theirs) / (len(mine) + len(theirs))
-        if score > best_score or (best is None and score == best_score):
-            best, best_score = candidate, score
-    return best
+    scored = sorted(
+        (-_dice(mine, _triples(candidate)), order, candidate)
+        for order, candidate in enumerate(candidates)
+    )
+    folded = name.lower()
+    for _, _, candidate in scored:
+        if _one_typo(folded, candidate.lower()):
+            return candidate
+    if scored and -scored[0][0] >= _CUTOFF:
+        return scored[0][2]
+    return None
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """True if `a` becomes `b` by one letter dropped, added or changed, or two neighbouring
+    letters swapped (or is `b` already)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1:
+        return False
+    same = 0
+    while same < len(a) and a[same] == b[same]:
+        same += 1
+    if len(a) < len(b):
+        return a[same:] == b[same + 1 :]
+    rest = same + 2
+    swapped = a[same : same + 2] == b[same : same + 2][::-1] and a[rest:] == b[rest:]
+    return a[same + 1 :] == b[same + 1 :] or swapped
+
+
+def _deletions(name: str) -> set[str]:
+    """`name` and every string one letter shorter: two names one typo apart share one."""
+    return {name, *(name[:cut] + name[cut + 1 :] for cut in range(len(name)))}
+
+
+def _dice(mine: set[str], theirs: set[str]) -> float:
+    """The share of letter triples two names have in common (1.0: the same triples)."""
+    return 2 * len(mine & theirs) / (len(mine) + len(theirs))
 
 
 def _triples(name: str) -> set[str]:

@@ -88,11 +88,22 @@ def test_a_name_compares_with_at_most_a_shortlist_of_a_large_set(
     assert 0 < RUN_BUDGET - budget.remaining <= SHORTLIST * len("qwertyuiop") * longest
 
 
-def test_a_spent_budget_leaves_suggestions_to_shared_letter_triples() -> None:
-    suggester = Suggester(["shipped", "pending", "cancelled"], Budget(remaining=0))
+def test_a_spent_budget_still_suggests_names_one_typo_away() -> None:
+    suggester = Suggester(["go", "shipped", "pending", "cancelled"], Budget(remaining=0))
+    assert suggester.closest("og") == "go"
     assert suggester.closest("shiped") == "shipped"
     assert suggester.closest("PENDING") == "pending"
     assert suggester.closest("cat") is None
+
+
+def test_a_spent_budget_prefers_a_name_one_typo_away_to_one_two_typos_away() -> None:
+    suggester = Suggester(["block111", "block1111"], Budget(remaining=0))
+    assert suggester.closest("blck1111") == "block1111"
+
+
+def test_a_spent_budget_still_suggests_names_sharing_most_letter_triples() -> None:
+    suggester = Suggester(["pending_payment", "shipped"], Budget(remaining=0))
+    assert suggester.closest("pendng_paymnt") == "pending_payment"
 
 
 def test_the_budget_is_shared_by_the_suggesters_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
