@@ -403,7 +403,7 @@ def _leaves_below(
     """For each state a history destination names, the leaves inside it (document order)."""
     parents = set()
     for transition in transitions:
-        history = HISTORY_DEST.match(transition.dest)
+        history = HISTORY_DEST.fullmatch(transition.dest)
         if history is not None:
             parents.add(history.group("parent"))
     found: dict[str, list[str]] = {parent: [] for parent in parents}
@@ -546,7 +546,7 @@ def _entered(
 ) -> list[str]:
     """The states taking `transition` from `source` enters (and so arms the timers of),
     as `_external` finds them; a history destination counts as its compound state."""
-    history = HISTORY_DEST.match(transition.dest)
+    history = HISTORY_DEST.fullmatch(transition.dest)
     dest = history.group("parent") if history else transition.dest
     target = tree.leaf_of(dest)
     top = tree.parent.get(dest) if dest in tree.ancestors(source) else tree.lca(source, target)
