@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pystator.generator import constraints
-from pystator.generator.constraints import Conjunction, Domain
+from pystator.generator.constraints import Conjunction, Domain, Effort
 from pystator.generator.diagnostics import Diagnostic, Severity
 from pystator.generator.graph import (
     FINAL_TYPES,
@@ -37,10 +37,13 @@ def analyze(spec: MachineSpec, document: Document) -> tuple[Diagnostic, ...]:
     found += dead_ends(model, places, live)
     found += trapped_states(model, places, live)
     domain = Domain(_declared_types(spec))
-    shadows = shadowing(model, domain)
+    # Comparing guards pairwise is the one part that grows faster than the machine; one
+    # budget for the run keeps it bounded (what it cannot afford, it does not report).
+    effort = Effort()
+    shadows = shadowing(model, domain, effort)
     found += shadowed_transitions(model, places, shadows)
-    found += overlapping_guards(model, places, domain, frozenset(shadows))
-    found += guard_gaps(model, places, domain)
+    found += overlapping_guards(model, places, domain, frozenset(shadows), effort)
+    found += guard_gaps(model, places, domain, effort)
     return tuple(found)
 
 
@@ -204,9 +207,21 @@ def _readings(model: Model) -> dict[int, Conjunction | None]:
     }
 
 
-def shadowing(model: Model, domain: Domain) -> dict[int, tuple[int, bool]]:
+def _pairs(count: int, effort: Effort) -> Iterator[tuple[int, int]]:
+    """(earlier, later) positions among `count` candidates, while `effort` lasts."""
+    for later in range(count):
+        for earlier in range(later):
+            if not effort.spend(1):
+                return
+            yield earlier, later
+
+
+def shadowing(
+    model: Model, domain: Domain, effort: Effort | None = None
+) -> dict[int, tuple[int, bool]]:
     """Transitions that can never fire: for each, the earlier transition that always takes
     the event first, and whether that one is guarded."""
+    effort = effort if effort is not None else Effort()
     readings = _readings(model)
     covers: dict[tuple[int, int], bool] = {}
 
@@ -217,22 +232,26 @@ def shadowing(model: Model, domain: Domain) -> dict[int, tuple[int, bool]]:
             covers[key] = _same_guards(earlier, later) or (
                 mine is not None
                 and theirs is not None
-                and constraints.implies(domain, mine, theirs)
+                and constraints.implies(domain, mine, theirs, effort=effort)
             )
         return covers[key]
 
     appearances: dict[int, list[tuple[int, bool] | None]] = {}
     for _, _, candidates in _rows(model):
+        unguarded: int | None = None  # the first unguarded candidate: it blocks all later
         for position, candidate in enumerate(candidates):
             blocker: tuple[int, bool] | None = None
-            for earlier in candidates[:position]:
-                if not earlier.guards:
-                    blocker = (earlier.transition, False)
+            for earlier in range(position if unguarded is None else unguarded):
+                if not effort.spend(1 + len(candidates[earlier].guards) * len(candidate.guards)):
                     break
-                if always_first(earlier, candidate):
-                    blocker = (earlier.transition, True)
+                if always_first(candidates[earlier], candidate):
+                    blocker = (candidates[earlier].transition, True)
                     break
+            if blocker is None and unguarded is not None:
+                blocker = (candidates[unguarded].transition, False)
             appearances.setdefault(candidate.transition, []).append(blocker)
+            if unguarded is None and not candidate.guards:
+                unguarded = position
     found: dict[int, tuple[int, bool]] = {}
     for index, blockers in sorted(appearances.items()):
         first = blockers[0] if blockers and all(b is not None for b in blockers) else None
@@ -281,40 +300,44 @@ def _understood_pairs(
 
 
 def overlapping_guards(
-    model: Model, places: Places, domain: Domain, hidden: frozenset[int]
+    model: Model,
+    places: Places,
+    domain: Domain,
+    hidden: frozenset[int],
+    effort: Effort | None = None,
 ) -> list[Diagnostic]:
     """PS307: two guarded candidates of one event whose guards can pass together."""
+    effort = effort if effort is not None else Effort()
     found: dict[tuple[int, int], Diagnostic] = {}
     checked: set[tuple[int, int]] = set()
     for state, trigger, candidates, readings in _understood_pairs(model, events_only=False):
-        for later in range(len(candidates)):
-            for earlier in range(later):
-                first, second = candidates[earlier], candidates[later]
-                key = (first.transition, second.transition)
-                a, b = readings[earlier], readings[later]
-                if key in checked or first.transition == second.transition:
-                    continue
-                checked.add(key)
-                if a is None or b is None or a.variables != b.variables:
-                    continue
-                if second.transition in hidden:
-                    continue
-                if constraints.implies(domain, b, a):
-                    continue
-                point = constraints.find_point(domain, [a, b], [])
-                if point is None:
-                    continue
-                shown = "eventless transitions" if trigger == AUTO_TRIGGER else repr(trigger)
-                found[key] = places.transition(
-                    "PS307",
-                    second.transition,
-                    f"guards of {shown} from {state!r} overlap with those of the earlier "
-                    f"transition on line {places.line_of(first.transition)} "
-                    f"({_describe(model, first.transition)}): for "
-                    f"{constraints.describe(point)} both pass, and the earlier one wins.",
-                    "Make the guards exclusive, or switch PS307 off if the order is intended.",
-                    guards=True,
-                )
+        for earlier, later in _pairs(len(candidates), effort):
+            first, second = candidates[earlier], candidates[later]
+            key = (first.transition, second.transition)
+            a, b = readings[earlier], readings[later]
+            if key in checked or first.transition == second.transition:
+                continue
+            checked.add(key)
+            if a is None or b is None or a.variables != b.variables:
+                continue
+            if second.transition in hidden:
+                continue
+            if constraints.implies(domain, b, a, effort=effort):
+                continue
+            point = constraints.find_point(domain, [a, b], [], effort=effort)
+            if point is None:
+                continue
+            shown = "eventless transitions" if trigger == AUTO_TRIGGER else repr(trigger)
+            found[key] = places.transition(
+                "PS307",
+                second.transition,
+                f"guards of {shown} from {state!r} overlap with those of the earlier "
+                f"transition on line {places.line_of(first.transition)} "
+                f"({_describe(model, first.transition)}): for "
+                f"{constraints.describe(point)} both pass, and the earlier one wins.",
+                "Make the guards exclusive, or switch PS307 off if the order is intended.",
+                guards=True,
+            )
     return [found[key] for key in sorted(found)]
 
 
@@ -332,35 +355,41 @@ def _complementary(a: Conjunction, b: Conjunction) -> bool:
     return (first.is_positive and second.is_negative) or (first.is_negative and second.is_positive)
 
 
-def guard_gaps(model: Model, places: Places, domain: Domain) -> list[Diagnostic]:
+def guard_gaps(
+    model: Model, places: Places, domain: Domain, effort: Effort | None = None
+) -> list[Diagnostic]:
     """PS308: complementary-looking guards of one event that leave values where none passes."""
+    effort = effort if effort is not None else Effort()
     found: dict[tuple[int, int], Diagnostic] = {}
     for state, trigger, candidates, readings in _understood_pairs(model, events_only=True):
         if any(c.guards == () for c in candidates) or any(r is None for r in readings):
             continue
         understood: Sequence[Conjunction] = [r for r in readings if r is not None]
-        for later in range(len(candidates)):
-            for earlier in range(later):
-                first, second = candidates[earlier], candidates[later]
-                key = (first.transition, second.transition)
-                if key in found or not _complementary(understood[earlier], understood[later]):
-                    continue
-                point = constraints.find_point(domain, [], understood)
-                if point is None:
-                    continue
-                numeric = understood[later].atoms[0].op in ("<", "<=", ">", ">=")
-                found[key] = places.transition(
-                    "PS308",
-                    second.transition,
-                    f"guards of {trigger!r} from {state!r} leave a gap with those of the "
-                    f"transition on line {places.line_of(first.transition)} "
-                    f"({_describe(model, first.transition)}): for "
-                    f"{constraints.describe(point)} none passes, so the event is refused.",
-                    "Use <= or >= on one side, or add a transition for the value between."
-                    if numeric
-                    else "Add a transition for the values neither guard accepts.",
-                    guards=True,
-                )
+        # Where no guard of the event passes does not depend on the pair: ask once.
+        gap: list[dict[str, constraints.Value] | None] = []
+        for earlier, later in _pairs(len(candidates), effort):
+            first, second = candidates[earlier], candidates[later]
+            key = (first.transition, second.transition)
+            if key in found or not _complementary(understood[earlier], understood[later]):
+                continue
+            if not gap:
+                gap.append(constraints.find_point(domain, [], understood, effort=effort))
+            point = gap[0]
+            if point is None:
+                continue
+            numeric = understood[later].atoms[0].op in ("<", "<=", ">", ">=")
+            found[key] = places.transition(
+                "PS308",
+                second.transition,
+                f"guards of {trigger!r} from {state!r} leave a gap with those of the "
+                f"transition on line {places.line_of(first.transition)} "
+                f"({_describe(model, first.transition)}): for "
+                f"{constraints.describe(point)} none passes, so the event is refused.",
+                "Use <= or >= on one side, or add a transition for the value between."
+                if numeric
+                else "Add a transition for the values neither guard accepts.",
+                guards=True,
+            )
     return [found[key] for key in sorted(found)]
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 
 from pystator.generator import names, typemap
-from pystator.generator.diagnostics import Diagnostic, Severity, did_you_mean
-from pystator.generator.hierarchy import build_tree, find_cycle
-from pystator.generator.load import Document, Path
+from pystator.generator.diagnostics import Diagnostic, Severity
+from pystator.generator.hierarchy import build_tree, depths, find_cycle
+from pystator.generator.load import Document, Limits, Path, default_limits
 from pystator.generator.schema import (
     CheckGuardDef,
     ExprGuardDef,
@@ -27,6 +27,7 @@ from pystator.generator.schema import (
     TransitionDef,
     VariableDef,
 )
+from pystator.generator.suggest import Budget, Suggester
 from pystator.runtime import expr
 from pystator.runtime.durations import parse_duration_ms
 
@@ -39,6 +40,31 @@ class Reporter:
 
     document: Document
     found: list[Diagnostic] = field(default_factory=list)
+    # One budget for every did-you-mean of the run, and one index per set of names asked
+    # about again and again, so that many misspelt names cost linear time.
+    budget: Budget = field(default_factory=Budget)
+    _suggesters: dict[str, Suggester] = field(default_factory=dict, init=False, repr=False)
+    _lines: list[str] | None = field(default=None, init=False, repr=False)
+
+    def did_you_mean(self, name: str, candidates: Iterable[str], kind: str = "") -> str:
+        """'Did you mean ...?' among `candidates`, or ''. A `kind` names a set the run asks
+        about many times (every state, every event): its index is built on first use."""
+        if not kind:
+            return Suggester(candidates, self.budget).hint(name)
+        suggester = self._suggesters.get(kind)
+        if suggester is None:
+            suggester = self._suggesters[kind] = Suggester(candidates, self.budget)
+        return suggester.hint(name)
+
+    def source_line(self, line: int) -> str:
+        """Line `line` (1-based) of the document's file as text, or '' if unreadable."""
+        if self._lines is None:
+            try:
+                text = FilePath(self.document.file).read_text(encoding="utf-8")
+                self._lines = text.splitlines()
+            except (OSError, UnicodeDecodeError, ValueError):
+                self._lines = []
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else ""
 
     def error(
         self, code: str, path: Path, message: str, hint: str = "", *, key: bool = False
@@ -85,11 +111,14 @@ def variables(config: MachineConfig) -> list[tuple[Path, VariableDef]]:
     return found
 
 
-def check(config: MachineConfig, document: Document) -> list[Diagnostic]:
+def check(
+    config: MachineConfig, document: Document, limits: Limits | None = None
+) -> list[Diagnostic]:
     """All semantic findings for a machine, errors and warnings."""
     report = Reporter(document)
     state_names = _check_states(config, report)
-    _check_hierarchy(config, report, state_names)
+    chosen = limits if limits is not None else default_limits()
+    _check_hierarchy(config, report, state_names, chosen.max_state_depth)
     _check_transitions(config, report, state_names)
     _check_python_names(config, report, document)
     _check_declarations(config, report)
@@ -167,14 +196,15 @@ def expand_regions(config: MachineConfig) -> MachineConfig:
     """Region states listed under `regions:` need no entry of their own; add one for each
     (a child of its parallel state) so that every later stage sees ordinary states."""
     declared = {state.name for state in config.states}
+    regions = region_of(config)
     added = [
         StateDef(name=name, parent=parallel)
-        for name, (parallel, _) in region_of(config).items()
+        for name, (parallel, _) in regions.items()
         if name not in declared
     ]
     states = [
-        state.model_copy(update={"parent": region_of(config)[state.name][0]})
-        if state.name in region_of(config) and state.parent is None
+        state.model_copy(update={"parent": regions[state.name][0]})
+        if state.name in regions and state.parent is None
         else state
         for state in config.states
     ]
@@ -210,7 +240,8 @@ def _check_regions(report: Reporter, index: int, state: StateDef) -> None:
                 (*path, "initial"),
                 f"initial state {region.initial!r} of region {region.name!r} is not among its "
                 "states.",
-                did_you_mean(region.initial, region.states) or "Add it to the region's states.",
+                report.did_you_mean(region.initial, region.states)
+                or "Add it to the region's states.",
             )
         for name in region.states:
             if name in seen:
@@ -230,11 +261,13 @@ def _unknown_state(
         "PS204",
         path,
         f"{what} {name!r} is not a state of this machine.",
-        did_you_mean(name, known) or "Define the state or correct the name.",
+        report.did_you_mean(name, known, "states") or "Define the state or correct the name.",
     )
 
 
-def _check_hierarchy(config: MachineConfig, report: Reporter, known: dict[str, int]) -> None:
+def _check_hierarchy(
+    config: MachineConfig, report: Reporter, known: dict[str, int], max_depth: int
+) -> None:
     parents: dict[str, str | None] = {}
     for index, state in enumerate(config.states):
         if state.parent is not None:
@@ -260,6 +293,18 @@ def _check_hierarchy(config: MachineConfig, report: Reporter, known: dict[str, i
             "Every chain of parents must end at a top-level state.",
         )
         return
+    # Lowering walks every state's ancestors, so the depth must be bounded before it does.
+    depth = depths(parents)
+    for name, index in known.items():
+        if depth.get(name, 0) > max_depth:
+            report.error(
+                "PS004",
+                ("states", index, "parent"),
+                f"state {name!r} is nested {depth[name]} levels deep, over the limit of "
+                f"{max_depth} levels.",
+                "Flatten the hierarchy; a machine needs only a few levels of nesting.",
+            )
+            return
     initial_children = {s.name: s.initial_child for s in config.states}
     tree = build_tree(list(known), parents, initial_children)
     for index, state in enumerate(config.states):
@@ -288,7 +333,7 @@ def _check_hierarchy(config: MachineConfig, report: Reporter, known: dict[str, i
                     "PS216",
                     ("states", index, "initial_child"),
                     f"initial_child {state.initial_child!r} is not a child of {state.name!r}.",
-                    did_you_mean(state.initial_child, children)
+                    report.did_you_mean(state.initial_child, children)
                     or f"Choose one of: {', '.join(children)}.",
                 )
         elif children and state.type != "parallel":
@@ -325,6 +370,8 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
     terminal = {s.name for s in config.states if s.type == "terminal"}
     declared = declared_types(config)
     regions = region_of(config)
+    region_names = {region for _, region in regions.values()}
+    compound = {s.parent for s in config.states if s.parent is not None}
     for index, transition in enumerate(config.transitions):
         base: Path = ("transitions", index)
         sources = [transition.source] if isinstance(transition.source, str) else transition.source
@@ -358,7 +405,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
             parent = history.group("parent")
             if parent not in known:
                 _unknown_state(report, dest_path, parent, known, "history state")
-            elif not any(s.parent == parent for s in config.states):
+            elif parent not in compound:
                 report.error(
                     "PS220",
                     dest_path,
@@ -375,7 +422,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                 "`after`.",
                 "Remove `trigger:`/`after:`, or remove `auto: true`.",
             )
-        _check_region_transition(report, base, transition, sources, regions)
+        _check_region_transition(report, base, transition, sources, regions, region_names)
         if transition.after is not None:
             try:
                 parse_duration_ms(transition.after)
@@ -452,7 +499,7 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                     "PS222",
                     (*where, "on_done"),
                     f"on_done event {item.on_done!r} is the trigger of no transition.",
-                    did_you_mean(item.on_done, events)
+                    report.did_you_mean(item.on_done, events, "events")
                     or "Add a transition with this trigger, or correct the name.",
                 )
         if state.timeout is not None and state.timeout.destination not in known:
@@ -477,17 +524,18 @@ def _check_region_transition(
     transition: TransitionDef,
     sources: list[str],
     regions: dict[str, tuple[str, str]],
+    region_names: set[str],
 ) -> None:
     """Region transitions move one region: sources and destination in that region."""
     in_regions = {regions[s][1] for s in sources if s in regions}
     named = transition.region
-    known_regions = {region for _, region in regions.values()}
-    if named is not None and named not in known_regions:
+    if named is not None and named not in region_names:
         report.error(
             "PS221",
             (*base, "region"),
             f"region {named!r} is not a region of any parallel state.",
-            did_you_mean(named, known_regions) or "Name a region listed under `regions:`.",
+            report.did_you_mean(named, region_names, "regions")
+            or "Name a region listed under `regions:`.",
         )
         return
     if named is None and not in_regions:
@@ -520,7 +568,7 @@ def _check_guard(report: Reporter, path: Path, guard: object, declared: dict[str
         except expr.ExpressionError as exc:
             value_path = (*path, "expr")
             position = report.document.position(value_path)
-            offset = _quote_offset(report.document, position.line, position.col)
+            offset = _quote_offset(report.source_line(position.line), position.col)
             report.error_at(
                 "PS206",
                 position.line,
@@ -537,7 +585,8 @@ def _check_guard(report: Reporter, path: Path, guard: object, declared: dict[str
                 "PS304",
                 (*value_path, "field"),
                 f"check field {check.field!r} is not a declared state variable or payload.",
-                did_you_mean(check.field, declared) or "Declare it under state_variables.",
+                report.did_you_mean(check.field, declared, "declared")
+                or "Declare it under state_variables.",
             )
         declared_type = declared.get(check.field)
         if declared_type is not None and check.op not in ("is_set", "is_null"):
@@ -604,7 +653,8 @@ def _check_expression_names(
                 "PS304",
                 path,
                 f"expression name {name!r} is not a declared state variable or payload.",
-                did_you_mean(name, declared) or "Declare it under state_variables.",
+                report.did_you_mean(name, declared, "declared")
+                or "Declare it under state_variables.",
             )
     for node in ast.walk(parsed.tree):
         if not isinstance(node, ast.Compare):
@@ -628,12 +678,9 @@ def _check_expression_names(
                     )
 
 
-def _quote_offset(document: Document, line: int, col: int) -> int:
-    """1 if the scalar at (line, col) starts with a quote, so columns land inside it."""
-    try:
-        text = FilePath(document.file).read_text(encoding="utf-8").splitlines()[line - 1]
-    except (OSError, IndexError, UnicodeDecodeError, ValueError):
-        return 0
+def _quote_offset(text: str, col: int) -> int:
+    """1 if the scalar at `col` of the line `text` starts with a quote, so columns land
+    inside it."""
     return 1 if text[col - 1 : col] in ("'", '"') else 0
 
 
@@ -791,7 +838,7 @@ def _check_type(report: Reporter, path: Path, type_name: str) -> None:
             "PS102",
             path,
             f"{type_name!r} is not a type this format knows.",
-            did_you_mean(type_name, typemap.ANNOTATIONS)
+            report.did_you_mean(type_name, typemap.ANNOTATIONS, "types")
             or f"Use one of: {', '.join(sorted(typemap.ANNOTATIONS))}.",
         )
 

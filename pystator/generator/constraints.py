@@ -21,6 +21,9 @@ Value = int | float | str | bool
 
 #: Products of representative values larger than this are not enumerated (no finding).
 MAX_POINTS = 20_000
+#: Work one analysis may spend deciding questions, as comparisons evaluated (points times
+#: atoms); a fraction of a second, and far more than machines written by hand ask for.
+MAX_EFFORT = 500_000
 
 _ORDERING = ("<", "<=", ">", ">=")
 _NEGATED = {
@@ -34,6 +37,22 @@ _NEGATED = {
     "not in": "in",
 }
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+class Effort:
+    """What is left of one analysis's work; a question it can no longer afford is left
+    undecided, and an undecided question is never the reason for a finding."""
+
+    def __init__(self, budget: int = MAX_EFFORT) -> None:
+        self.remaining = budget
+
+    def spend(self, work: int) -> bool:
+        """Take `work` from what is left; False (and nothing left) if it does not fit."""
+        if work > self.remaining:
+            self.remaining = 0
+            return False
+        self.remaining -= work
+        return True
 
 
 class Kind(StrEnum):
@@ -313,9 +332,11 @@ def find_point(
     false: Sequence[Conjunction],
     *,
     exists: bool = True,
+    effort: Effort | None = None,
 ) -> dict[str, Value] | None:
     """Values of the variables under which every `true` conjunction holds and every
-    `false` one fails; None if there are none or the question cannot be decided."""
+    `false` one fails; None if there are none or the question cannot be decided (or
+    `effort` cannot afford it)."""
     conjunctions = [*true, *false]
     variables = sorted(set().union(*(c.variables for c in conjunctions)))
     per_variable: list[tuple[Value, ...]] = []
@@ -329,6 +350,8 @@ def find_point(
         size *= len(points)
         if size > MAX_POINTS:
             return None
+    if effort is not None and not effort.spend(size * sum(len(c.atoms) for c in conjunctions)):
+        return None
     for values in itertools.product(*per_variable):
         point = dict(zip(variables, values, strict=True))
         if all(c.holds(point) for c in true) and not any(c.holds(point) for c in false):
@@ -349,10 +372,27 @@ def decidable(domain: Domain, conjunctions: Sequence[Conjunction]) -> bool:
     return size <= MAX_POINTS
 
 
-def implies(domain: Domain, premise: Conjunction, conclusion: Conjunction) -> bool:
-    """True if every value satisfying `premise` satisfies `conclusion` (decided exactly)."""
+def implies(
+    domain: Domain,
+    premise: Conjunction,
+    conclusion: Conjunction,
+    *,
+    effort: Effort | None = None,
+) -> bool:
+    """True if every value satisfying `premise` satisfies `conclusion` (decided exactly);
+    False when that cannot be decided, `effort` included."""
     if not decidable(domain, [premise, conclusion]):
         return False
+    if effort is not None:
+        # Decidable, so find_point below enumerates; charge it here, where running out
+        # must answer False rather than "no counterexample".
+        points = 1
+        for variable in premise.variables | conclusion.variables:
+            atoms = [a for c in (premise, conclusion) for a in c.atoms if a.variable == variable]
+            found = domain.points(variable, atoms, exists=False)
+            points *= len(found) if found is not None else 1
+        if not effort.spend(points * (len(premise.atoms) + len(conclusion.atoms))):
+            return False
     return find_point(domain, [premise], [conclusion], exists=False) is None
 
 

@@ -6,10 +6,12 @@ Every stage of the front end (load, schema, check, lower) reports problems as
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+# Kept here too: did-you-mean hints are part of what a diagnostic says.
+from pystator.generator.suggest import did_you_mean as did_you_mean
 
 
 class Severity(StrEnum):
@@ -56,6 +58,7 @@ CODES: dict[str, str] = {
     "PS222": "invoke on_done names an event no transition uses",
     "PS223": "duplicate invoke id in a state",
     "PS224": "renamed_from names a current state or another state's old name",
+    "PS225": "delayed transitions loop back faster than the minimum timer delay",
     # warnings
     "PS301": "unreachable state",
     "PS302": "shadowed transition",
@@ -141,17 +144,6 @@ class CompileError(Exception):
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """A 'Did you mean ...?' sentence for the closest candidate, or ''."""
-    pool = sorted(set(candidates))
-    matches = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in pool}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
-    return f"Did you mean {matches[0]!r}?" if matches else ""
 
 
 def sort_key(diagnostic: Diagnostic) -> tuple[str, int, int, str]:

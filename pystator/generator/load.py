@@ -24,6 +24,44 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_NODES = 200_000
+MAX_STATE_DEPTH = 64
+MAX_TABLE_ENTRIES = 100_000
+TABLE_GROWTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much a machine file may ask of the front end. The defaults suit untrusted
+    input (the API); a caller compiling its own large machines may raise them.
+
+    `max_bytes`, `max_nodes`, `max_depth` and `max_aliases` bound the text and its YAML
+    structure; `max_state_depth` bounds how deeply states nest through `parent:`. The
+    transition table (candidates, history alternatives and the exit and entry actions
+    they copy) may hold `table_growth` entries per state, transition and state action of
+    the file, and `max_table_entries` whatever the file's size.
+    """
+
+    max_bytes: int = MAX_BYTES
+    max_nodes: int = MAX_NODES
+    max_depth: int = MAX_DEPTH
+    max_aliases: int = MAX_ALIASES
+    max_state_depth: int = MAX_STATE_DEPTH
+    max_table_entries: int = MAX_TABLE_ENTRIES
+    table_growth: int = TABLE_GROWTH
+
+
+def default_limits() -> Limits:
+    """The module's limits as they are now (read at each call, so that the constants above
+    stay the one place the defaults live)."""
+    return Limits(
+        MAX_BYTES,
+        MAX_NODES,
+        MAX_DEPTH,
+        MAX_ALIASES,
+        MAX_STATE_DEPTH,
+        MAX_TABLE_ENTRIES,
+        TABLE_GROWTH,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +108,23 @@ def _fail(
     return CompileError([Diagnostic(code, message, file, line, col, hint=hint)])
 
 
-def _too_large(file: str, what: str, size: int) -> CompileError:
+def _too_large(file: str, what: str, size: int, limit: int) -> CompileError:
     return _fail(
-        file, "PS003", f"{what} is {size} bytes, over the limit of {MAX_BYTES} bytes.", _SIZE_HINT
+        file, "PS003", f"{what} is {size} bytes, over the limit of {limit} bytes.", _SIZE_HINT
     )
 
 
 # -- entry points --------------------------------------------------------------------------
 
 
-def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> Document:
+def load_file(
+    path: str | os.PathLike[str],
+    display_name: str | None = None,
+    *,
+    limits: Limits | None = None,
+) -> Document:
     """Read and load one machine file; `display_name` replaces the path in diagnostics."""
+    chosen = limits if limits is not None else default_limits()
     try:
         shown = os.fspath(path)
     except TypeError:
@@ -88,12 +132,12 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> 
     name = display_name or shown
     try:
         size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise _too_large(name, "the file", size)
+        if size > chosen.max_bytes:
+            raise _too_large(name, "the file", size, chosen.max_bytes)
         with open(path, "rb") as handle:
             # Read one byte past the limit so a file that grew after the size check is
             # still refused instead of being silently truncated.
-            raw = handle.read(MAX_BYTES + 1)
+            raw = handle.read(chosen.max_bytes + 1)
     except CompileError:
         raise
     except FileNotFoundError:
@@ -120,20 +164,23 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> 
             f"{shown} cannot be read: {reason}.",
             "Check the path and the file's permissions.",
         ) from None
-    return load_text(raw, name)
+    return load_text(raw, name, limits=chosen)
 
 
-def load_text(text: str | bytes, file: str = "<string>") -> Document:
+def load_text(
+    text: str | bytes, file: str = "<string>", *, limits: Limits | None = None
+) -> Document:
     """Load YAML or JSON text; JSON is read as YAML, so positions work the same for both."""
+    chosen = limits if limits is not None else default_limits()
     if isinstance(text, str):
         decoded = text
         raw = text.encode("utf-8", "surrogatepass")
-        if len(raw) > MAX_BYTES:
-            raise _too_large(file, "the input", len(raw))
+        if len(raw) > chosen.max_bytes:
+            raise _too_large(file, "the input", len(raw), chosen.max_bytes)
     elif isinstance(text, bytes | bytearray | memoryview):
         raw = bytes(text)
-        if len(raw) > MAX_BYTES:
-            raise _too_large(file, "the input", len(raw))
+        if len(raw) > chosen.max_bytes:
+            raise _too_large(file, "the input", len(raw), chosen.max_bytes)
         decoded = _decode(raw, file)
     else:
         raise TypeError(f"load_text() needs str or bytes, not {type(text).__name__}")
@@ -147,8 +194,8 @@ def load_text(text: str | bytes, file: str = "<string>") -> Document:
             "Remove it; a machine file is text.",
             *_offset_position(decoded, nul),
         )
-    root, alias_sites = _compose(_json_tabs_to_spaces(decoded), file)
-    _measure(root, file)
+    root, alias_sites = _compose(_json_tabs_to_spaces(decoded), file, chosen)
+    _measure(root, file, chosen)
     builder = _Builder(file, alias_sites)
     data = builder.build(root)
     if data is None:
@@ -171,7 +218,9 @@ def load_text(text: str | bytes, file: str = "<string>") -> Document:
     return Document(file, data, builder.positions, builder.key_positions, digest)
 
 
-def load_data(data: Mapping[str, Any], file: str = "<dict>") -> Document:
+def load_data(
+    data: Mapping[str, Any], file: str = "<dict>", *, limits: Limits | None = None
+) -> Document:
     """Wrap already-parsed data (for `StateMachine.from_dict`); positions are unknown.
 
     Mappings and lists are copied so later stages never share structure with the caller;
@@ -184,7 +233,8 @@ def load_data(data: Mapping[str, Any], file: str = "<dict>") -> Document:
             f"the configuration is {_kind(data)}, not a mapping.",
             "Pass a dict with `states:` and `transitions:`.",
         )
-    return Document(file, _copy_plain(data, file))
+    chosen = limits if limits is not None else default_limits()
+    return Document(file, _copy_plain(data, file, chosen))
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -220,7 +270,7 @@ def _kind(value: object) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-def _copy_plain(data: Mapping[Any, Any], file: str) -> dict[str, Any]:
+def _copy_plain(data: Mapping[Any, Any], file: str, limits: Limits) -> dict[str, Any]:
     """Copy nested mappings and lists without recursion, refusing cycles and huge input."""
     root: dict[str, Any] = {}
     # Each entry: the source container, the copy being filled, its depth, and the ids of
@@ -233,18 +283,18 @@ def _copy_plain(data: Mapping[Any, Any], file: str) -> dict[str, Any]:
         items = source.items() if isinstance(source, Mapping) else enumerate(source)
         for key, value in items:
             nodes += 1
-            if nodes > MAX_NODES:
+            if nodes > limits.max_nodes:
                 raise _fail(
                     file,
                     "PS004",
-                    f"the configuration has more than {MAX_NODES} values.",
+                    f"the configuration has more than {limits.max_nodes} values.",
                     _SIZE_HINT,
                 )
-            if depth + 1 > MAX_DEPTH:
+            if depth + 1 > limits.max_depth:
                 raise _fail(
                     file,
                     "PS004",
-                    f"the configuration is nested deeper than {MAX_DEPTH} levels.",
+                    f"the configuration is nested deeper than {limits.max_depth} levels.",
                     _DEPTH_HINT,
                 )
             copied: Any = value
@@ -305,8 +355,9 @@ _SIZE_HINT = "Remove unused content; a machine file has no reason to be this lar
 class _Loader(yaml.SafeLoader):
     """Composes nodes only, counting aliases, depth and nodes so that bombs stop early."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, limits: Limits) -> None:
         super().__init__(stream)
+        self.limits = limits
         self.alias_count = 0
         self.depth = 0
         self.node_count = 0
@@ -318,24 +369,30 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
             self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
+            if self.alias_count > self.limits.max_aliases:
                 raise _TooComplex(
-                    f"the input uses more than {MAX_ALIASES} aliases", _ALIAS_HINT, event.start_mark
+                    f"the input uses more than {self.limits.max_aliases} aliases",
+                    _ALIAS_HINT,
+                    event.start_mark,
                 )
             if parent is not None and index is not None:
                 slot = index if isinstance(index, int) else id(index)
                 self.alias_sites[(id(parent), slot)] = event.start_mark
         else:
             self.node_count += 1
-            if self.node_count > MAX_NODES:
+            if self.node_count > self.limits.max_nodes:
                 raise _TooComplex(
-                    f"the input has more than {MAX_NODES} nodes", _SIZE_HINT, event.start_mark
+                    f"the input has more than {self.limits.max_nodes} nodes",
+                    _SIZE_HINT,
+                    event.start_mark,
                 )
         # PyYAML composes recursively; bounding the depth here keeps it far from the
         # interpreter's recursion limit whatever the input.
-        if self.depth >= MAX_DEPTH:
+        if self.depth >= self.limits.max_depth:
             raise _TooComplex(
-                f"the input is nested deeper than {MAX_DEPTH} levels", _DEPTH_HINT, event.start_mark
+                f"the input is nested deeper than {self.limits.max_depth} levels",
+                _DEPTH_HINT,
+                event.start_mark,
             )
         self.depth += 1
         try:
@@ -355,11 +412,11 @@ _Loader.add_implicit_resolver(
 _SYNTAX_HINT = "Fix the YAML syntax at this position."
 
 
-def _compose(text: str, file: str) -> tuple[yaml.Node, dict[tuple[int, int], Any]]:
+def _compose(text: str, file: str, limits: Limits) -> tuple[yaml.Node, dict[tuple[int, int], Any]]:
     """The root node, and where each alias is written (see `_Loader.alias_sites`)."""
     loader: _Loader | None = None
     try:
-        loader = _Loader(text)
+        loader = _Loader(text, limits)
         node: yaml.Node | None = loader.get_single_node()
         sites = loader.alias_sites
     except _TooComplex as exc:
@@ -469,7 +526,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _measure(root: yaml.Node, file: str) -> None:
+def _measure(root: yaml.Node, file: str, limits: Limits) -> None:
     """Refuse a node graph that contains itself, or that aliases expand past the limits.
 
     Works on the composed graph with memoised sizes, so a billion-laughs document is
@@ -487,19 +544,20 @@ def _measure(root: yaml.Node, file: str) -> None:
             entered.discard(key)
             size[key] = 1 + sum(size[id(child)] for child in children)
             height[key] = 1 + max((height[id(child)] for child in children), default=0)
-            if size[key] > MAX_NODES:
+            if size[key] > limits.max_nodes:
                 raise _fail(
                     file,
                     "PS004",
-                    f"through aliases, the value here expands to more than {MAX_NODES} nodes.",
+                    f"through aliases, the value here expands to more than {limits.max_nodes} "
+                    "nodes.",
                     _ALIAS_HINT,
                     *_mark(node.start_mark),
                 )
-            if height[key] > MAX_DEPTH:
+            if height[key] > limits.max_depth:
                 raise _fail(
                     file,
                     "PS004",
-                    f"through aliases, the data here nests deeper than {MAX_DEPTH} levels.",
+                    f"through aliases, the data here nests deeper than {limits.max_depth} levels.",
                     _ALIAS_HINT,
                     *_mark(node.start_mark),
                 )

@@ -7,6 +7,7 @@ every (state, trigger) pair gets its ordered candidates with exit/enter actions 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -20,9 +21,10 @@ from pystator.generator.check import (
     region_of,
     variables,
 )
-from pystator.generator.diagnostics import Diagnostic
+from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.generator.graph import strongly_connected
 from pystator.generator.hierarchy import Tree, build_tree
-from pystator.generator.load import Document
+from pystator.generator.load import Document, Limits, Path, default_limits
 from pystator.generator.schema import (
     ActionItem,
     CheckGuardDef,
@@ -59,6 +61,7 @@ from pystator.runtime.spec import (
     frozen_mapping,
     timeout_trigger,
 )
+from pystator.runtime.timers import MIN_DELAY_MS
 
 DEFAULT_VERSION = "0.0.0"
 
@@ -69,8 +72,20 @@ class Lowered:
     warnings: tuple[Diagnostic, ...]
 
 
-def lower(config: MachineConfig, document: Document) -> Lowered:
-    """The MachineSpec of a machine that passed `check`, plus graph warnings."""
+class _TableTooLarge(Exception):
+    """The transition table outgrew its limit; lowering stops where it is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def lower(config: MachineConfig, document: Document, limits: Limits | None = None) -> Lowered:
+    """The MachineSpec of a machine that passed `check`, plus graph warnings.
+
+    Raises CompileError if the transition table would outgrow `limits`: every state holds
+    the transitions of its ancestors, so the table can grow faster than the file.
+    """
     normalize = _normalizer(config.meta.event_normalizer)
     regions = region_of(config)
     states = tuple(
@@ -88,7 +103,25 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
         {state.name: state.initial_child for state in states},
     )
     initial = next(state.name for state in states if state.type is StateType.INITIAL)
-    table = _table(states, transitions, tree)
+    chosen = limits if limits is not None else default_limits()
+    try:
+        table = _table(states, transitions, tree, _table_limit(config, chosen))
+    except _TableTooLarge as exc:
+        position = document.key_position(("transitions",))
+        raise CompileError(
+            [
+                Diagnostic(
+                    "PS003",
+                    f"the machine's transition table would hold more than {exc.limit} entries: "
+                    "each state repeats the transitions of every state that encloses it.",
+                    document.file,
+                    position.line,
+                    position.col,
+                    hint="Split the machine, or declare shared transitions on fewer "
+                    "compound states.",
+                )
+            ]
+        ) from None
     spec = MachineSpec(
         name=machine_name(config, document),
         version=config.meta.version or DEFAULT_VERSION,
@@ -122,6 +155,7 @@ def lower(config: MachineConfig, document: Document) -> Lowered:
     spec = _with_fingerprint(spec)
     report = Reporter(document)
     _auto_cycles(report, spec, tree)
+    _fast_timer_loops(report, spec, tree, _timeout_places(config, len(config.transitions), spec))
     return Lowered(spec, tuple(report.found))
 
 
@@ -271,8 +305,10 @@ def _timers(
             found.setdefault(source, []).append(
                 TimerSpec(source, transition.trigger, transition.after_ms, transition.index, kind)
             )
-    order = [state.name for state in states]
-    return frozen_mapping({name: tuple(found[name]) for name in sorted(found, key=order.index)})
+    order = {state.name: position for position, state in enumerate(states)}
+    return frozen_mapping(
+        {name: tuple(found[name]) for name in sorted(found, key=order.__getitem__)}
+    )
 
 
 def _triggers(
@@ -307,8 +343,27 @@ def _triggers(
     return tuple(triggers)
 
 
+def _table_limit(config: MachineConfig, limits: Limits) -> int:
+    """How many entries the transition table of `config` may hold (see `Limits`)."""
+    items = len(config.states) + len(config.transitions)
+    items += sum(len(state.on_enter) + len(state.on_exit) for state in config.states)
+    return max(limits.max_table_entries, limits.table_growth * items)
+
+
+def _entries(candidate: Candidate) -> int:
+    """What a candidate adds to the table: itself, its history alternatives and the exit
+    and entry actions each of them copies."""
+    return sum(
+        1 + len(option.exit_actions) + len(option.enter_actions)
+        for option in (candidate, *candidate.by_history.values())
+    )
+
+
 def _table(
-    states: tuple[StateSpec, ...], transitions: tuple[TransitionSpec, ...], tree: Tree
+    states: tuple[StateSpec, ...],
+    transitions: tuple[TransitionSpec, ...],
+    tree: Tree,
+    limit: int,
 ) -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
     by_source: dict[str, list[TransitionSpec]] = {}
     for transition in transitions:
@@ -317,6 +372,8 @@ def _table(
     by_name = {state.name: state for state in states}
     # Histories are recorded only by machines that read them back.
     remember = any(HISTORY_DEST.fullmatch(t.dest) for t in transitions)
+    below = _leaves_below(tree, transitions)
+    entries = 0
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
     for state in states:
         if state.is_terminal:
@@ -329,13 +386,33 @@ def _table(
         lineage = (state.name,) if state.region is not None else tree.ancestors(state.name)
         for declared in lineage:
             for transition in by_source.get(declared, ()):
-                rows.setdefault(transition.trigger, []).append(
-                    _candidate(state.name, transition, tree, by_name, remember)
-                )
+                candidate = _candidate(state.name, transition, tree, by_name, remember, below)
+                entries += _entries(candidate)
+                if entries > limit:
+                    raise _TableTooLarge(limit)
+                rows.setdefault(transition.trigger, []).append(candidate)
         table[state.name] = frozen_mapping(
             {trigger: tuple(candidates) for trigger, candidates in rows.items()}
         )
     return frozen_mapping(table)
+
+
+def _leaves_below(
+    tree: Tree, transitions: tuple[TransitionSpec, ...]
+) -> Mapping[str, tuple[str, ...]]:
+    """For each state a history destination names, the leaves inside it (document order)."""
+    parents = set()
+    for transition in transitions:
+        history = HISTORY_DEST.fullmatch(transition.dest)
+        if history is not None:
+            parents.add(history.group("parent"))
+    found: dict[str, list[str]] = {parent: [] for parent in parents}
+    if parents:
+        for leaf in tree.leaves():
+            for ancestor in tree.ancestors(leaf)[1:]:
+                if ancestor in found:
+                    found[ancestor].append(leaf)
+    return {parent: tuple(leaves) for parent, leaves in found.items()}
 
 
 def _candidate(
@@ -344,6 +421,7 @@ def _candidate(
     tree: Tree,
     states: Mapping[str, StateSpec],
     remember: bool,
+    below: Mapping[str, tuple[str, ...]],
 ) -> Candidate:
     if transition.internal:
         return Candidate(
@@ -361,10 +439,8 @@ def _candidate(
     deep = transition.dest.startswith("H*")
     default = _external(current, transition, parent, tree.leaf_of(parent), tree, states, remember)
     alternatives: dict[str, Candidate] = {}
-    for leaf in tree.leaves():
+    for leaf in below.get(parent, ()):
         chain = tree.ancestors(leaf)
-        if leaf == parent or parent not in chain:
-            continue
         # Shallow history re-enters the remembered child of `parent` through its initial
         # children; deep history returns to the remembered leaf itself.
         child = chain[chain.index(parent) - 1]
@@ -426,15 +502,18 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
             step[state] = candidates[0].transition
             goes_to[state] = candidates[0].target
     reported: set[int] = set()
+    # Each step is followed once: a walk stops where an earlier walk went.
+    visited: set[str] = set()
     for start in step:
-        seen: list[str] = []
+        walk: dict[str, int] = {}
         current: str | None = start
-        while current is not None and current in step and current not in seen:
-            seen.append(current)
+        while current is not None and current in step and current not in visited:
+            walk[current] = len(walk)
+            visited.add(current)
             current = goes_to[current]
-        if current is None or current not in seen:
+        if current is None or current not in walk:
             continue
-        cycle = seen[seen.index(current) :]
+        cycle = list(walk)[walk[current] :]
         index = step[cycle[0]]
         if index in reported:
             continue
@@ -445,3 +524,101 @@ def _auto_cycles(report: Reporter, spec: MachineSpec, tree: Tree) -> None:
             "unguarded auto transitions loop forever: " + " -> ".join((*cycle, cycle[0])) + ".",
             "Give one of them a guard that becomes false, or break the loop.",
         )
+
+
+# -- timers that loop without waiting --------------------------------------------------------
+
+
+def _timeout_places(config: MachineConfig, declared: int, spec: MachineSpec) -> Mapping[int, Path]:
+    """Where each transition the compiler added for a state's `timeout:` is written."""
+    first: dict[str, int] = {}
+    for index, state in enumerate(config.states):
+        first.setdefault(state.name, index)
+    return {
+        transition.index: ("states", first[transition.source[0]], "timeout", "seconds")
+        for transition in spec.transitions[declared:]
+        if transition.source[0] in first
+    }
+
+
+def _entered(
+    tree: Tree, states: Mapping[str, StateSpec], source: str, transition: TransitionSpec
+) -> list[str]:
+    """The states taking `transition` from `source` enters (and so arms the timers of),
+    as `_external` finds them; a history destination counts as its compound state."""
+    history = HISTORY_DEST.fullmatch(transition.dest)
+    dest = history.group("parent") if history else transition.dest
+    target = tree.leaf_of(dest)
+    top = tree.parent.get(dest) if dest in tree.ancestors(source) else tree.lca(source, target)
+    entered = list(tree.path_down(top, target))
+    if target in states and states[target].is_parallel:
+        entered += [region.initial for region in states[target].regions]
+    return entered
+
+
+def _fast_timer_loops(
+    report: Reporter, spec: MachineSpec, tree: Tree, timeouts: Mapping[int, Path]
+) -> None:
+    """Delayed transitions shorter than the runtime's minimum delay that lead back to where
+    they started: every arrival arms the next timer, so an entity never rests. Eventless
+    steps on the way count as no delay; loops of eventless steps alone are PS219."""
+    by_name = {state.name: state for state in spec.states}
+    # Edges from a state to the states a step out of it enters; `delayed` names the
+    # transition behind each edge that waits for a timer (eventless steps have none).
+    edges: dict[str, list[str]] = {}
+    delayed: dict[tuple[str, str], TransitionSpec] = {}
+    for state, timers in spec.timers.items():
+        for timer in timers:
+            transition = spec.transitions[timer.transition]
+            if timer.delay_ms >= MIN_DELAY_MS or transition.guards or transition.internal:
+                continue
+            for entered in _entered(tree, by_name, state, transition):
+                edges.setdefault(state, []).append(entered)
+                delayed.setdefault((state, entered), transition)
+    for leaf in tree.leaves():
+        candidates = spec.table.get(leaf, {}).get(AUTO_TRIGGER, ())
+        if candidates and not candidates[0].guards and not candidates[0].internal:
+            transition = spec.transitions[candidates[0].transition]
+            edges.setdefault(leaf, []).extend(_entered(tree, by_name, leaf, transition))
+    if not delayed:
+        return
+    components = strongly_connected(edges)
+    component_of = {name: number for number, members in enumerate(components) for name in members}
+    # A delayed edge inside a strongly connected component lies on a loop.
+    looping: dict[int, list[tuple[str, str]]] = {}
+    for pair in delayed:
+        number = component_of.get(pair[0])
+        if number is not None and number == component_of.get(pair[1]):
+            looping.setdefault(number, []).append(pair)
+    for number, inside in sorted(looping.items()):
+        start, first = min(inside, key=lambda pair: delayed[pair].index)
+        cycle = [start, *_path(edges, set(components[number]), first, start)]
+        steps = list(itertools.pairwise(cycle))
+        total = sum(delayed[step].after_ms or 0 for step in steps if step in delayed)
+        transition = delayed[(start, first)]
+        place = timeouts.get(transition.index, ("transitions", transition.index, "after"))
+        report.error(
+            "PS225",
+            place,
+            f"delayed transitions loop back to {start!r} after {total} ms in all "
+            f"({' -> '.join(cycle)}): an entity would go round and round without resting.",
+            f"Give the loop a delay of at least {MIN_DELAY_MS} ms (no timer fires sooner), "
+            "a guard that becomes false, or break the loop.",
+        )
+
+
+def _path(edges: Mapping[str, list[str]], within: set[str], start: str, goal: str) -> list[str]:
+    """The states of a shortest path from `start` to `goal` inside `within`, both included."""
+    previous: dict[str, str | None] = {start: None}
+    pending = [start]
+    for current in pending:
+        if current == goal:
+            break
+        for following in edges.get(current, ()):
+            if following in within and following not in previous:
+                previous[following] = current
+                pending.append(following)
+    path = [goal]
+    while (before := previous[path[-1]]) is not None:
+        path.append(before)
+    return path[::-1]

@@ -14,7 +14,7 @@ from typing import Any
 from pystator.generator.analysis import analyze
 from pystator.generator.check import check, expand_regions
 from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
-from pystator.generator.load import Document, load_data, load_file
+from pystator.generator.load import Document, Limits, load_data, load_file
 from pystator.generator.lower import lower
 from pystator.generator.schema import validate_document
 from pystator.generator.settings import DEFAULT, Settings, apply, settings_for
@@ -30,16 +30,19 @@ class Compiled:
     warnings: tuple[Diagnostic, ...]
 
 
-def compile_document(document: Document, settings: Settings = DEFAULT) -> Compiled:
+def compile_document(
+    document: Document, settings: Settings = DEFAULT, *, limits: Limits | None = None
+) -> Compiled:
     """Run the front end on a loaded document; raises CompileError with every finding.
 
-    `settings` (a project's `[tool.pystator-gen]`) may raise, lower or silence warnings.
+    `settings` (a project's `[tool.pystator-gen]`) may raise, lower or silence warnings;
+    `limits` (default: the strict ones untrusted input gets) bound what the file may ask.
     """
     config = expand_regions(validate_document(document))
-    findings = check(config, document)
+    findings = check(config, document, limits)
     if has_errors(findings):
         raise CompileError(sorted(findings, key=sort_key))
-    lowered = lower(config, document)
+    lowered = lower(config, document, limits)
     if has_errors(lowered.warnings):
         raise CompileError(sorted([*findings, *lowered.warnings], key=sort_key))
     found = apply(settings, [*findings, *lowered.warnings, *analyze(lowered.spec, document)])
@@ -48,9 +51,14 @@ def compile_document(document: Document, settings: Settings = DEFAULT) -> Compil
     return Compiled(document, lowered.spec, tuple(sorted(found, key=sort_key)))
 
 
-def compile_path(path: str | os.PathLike[str], display_name: str | None = None) -> Compiled:
-    document = load_file(path, display_name)
-    return compile_document(document, settings_for(path))
+def compile_path(
+    path: str | os.PathLike[str],
+    display_name: str | None = None,
+    *,
+    limits: Limits | None = None,
+) -> Compiled:
+    document = load_file(path, display_name, limits=limits)
+    return compile_document(document, settings_for(path), limits=limits)
 
 
 def spec_from_file(path: str | os.PathLike[str]) -> MachineSpec:
@@ -75,12 +83,13 @@ def generate(
     *,
     class_name: str | None = None,
     display_name: str | None = None,
+    limits: Limits | None = None,
 ) -> Generated:
     """Compile a machine file to module text; a pure function of the file and options."""
     from pystator.generator.emit import render
     from pystator.generator.names import module_name
 
-    compiled = compile_path(path, display_name)
+    compiled = compile_path(path, display_name, limits=limits)
     spec = compiled.spec
     prefix = None
     if class_name is not None:

@@ -49,7 +49,13 @@ from pystator.runtime.stores._failures import (
     raising_store_errors,
 )
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
-from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
+from pystator.runtime.timers import (
+    ScheduledJob,
+    active_states,
+    due_at,
+    entered_states,
+    timers_for,
+)
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
@@ -455,7 +461,7 @@ class Orchestrator:
                 version=spec.version,
                 entity_id=commit.entity_id,
                 event=timer.event,
-                due_at=start + timer.delay_ms / 1000.0,
+                due_at=due_at(start, timer.delay_ms),
                 armed_in=timer.state,
                 armed_version=commit.version,
             )

@@ -22,6 +22,18 @@ from pystator.runtime.spec import (
 
 _HISTORY_DEST = re.compile(r"H\*?\((?P<parent>.+)\)")
 
+#: Timers fire no sooner than this many milliseconds after they are armed, whatever the
+#: machine declares. A delayed transition back into its own state (`after: 0` on a
+#: self-loop, or a guarded one the compiler cannot refuse) would otherwise fire as fast as
+#: a scheduler can run it, thousands of times a second for every entity.
+MIN_DELAY_MS = 10
+
+
+def due_at(armed_at: float, delay_ms: int) -> float:
+    """When a timer armed at `armed_at` (seconds since the epoch) with `delay_ms` is due:
+    the one place every scheduled timer gets its time, so `MIN_DELAY_MS` holds for all."""
+    return armed_at + max(delay_ms, MIN_DELAY_MS) / 1000.0
+
 
 @dataclass(frozen=True, slots=True)
 class ScheduledJob:

@@ -388,6 +388,54 @@ def test_unguarded_auto_loop_is_an_error(write_yaml: Write) -> None:
     assert "loop forever: B -> C -> B" in found.message
 
 
+def test_delayed_self_loop_without_delay_is_an_error(write_yaml: Write) -> None:
+    path = write_yaml(
+        "states:\n  - {name: polling, type: initial}\n"
+        "transitions:\n  - {source: polling, dest: polling, after: 0}\n"
+    )
+    found = only(errors_of(path), "PS225")
+    assert (found.line, found.col) == (4, 45)
+    assert found.message == (
+        "delayed transitions loop back to 'polling' after 0 ms in all (polling -> polling): "
+        "an entity would go round and round without resting."
+    )
+    assert "at least 10 ms" in found.hint
+
+
+def test_delayed_loop_through_states_and_eventless_steps_is_an_error(write_yaml: Write) -> None:
+    path = write_yaml(
+        "states:\n  - {name: A, type: initial}\n  - {name: B}\n  - {name: C}\n"
+        "transitions:\n  - {source: A, dest: B, after: 2ms}\n"
+        "  - {source: B, dest: C, after: 1}\n  - {source: C, dest: A, auto: true}\n"
+    )
+    found = only(errors_of(path), "PS225")
+    assert found.line == 6
+    assert "loop back to 'A' after 3 ms in all (A -> B -> C -> A)" in found.message
+
+
+def test_timeout_into_its_own_state_below_the_minimum_delay_is_an_error(write_yaml: Write) -> None:
+    path = write_yaml(
+        "states:\n  - name: A\n    type: initial\n    timeout: {seconds: 0.001, destination: A}\n"
+    )
+    found = only(errors_of(path), "PS225")
+    assert (found.line, found.col) == (4, 24)
+
+
+@pytest.mark.parametrize(
+    "transition",
+    [
+        "{source: A, dest: A, after: 10ms}",
+        "{source: A, dest: A, after: 0, guards: [ready]}",
+        "{trigger: tick, source: A, dest: A, after: 0, internal: true}",
+        "{source: A, dest: B, after: 0}",
+    ],
+    ids=["at-the-minimum", "guarded", "internal", "no-loop"],
+)
+def test_delayed_transitions_that_rest_or_leave_compile(write_yaml: Write, transition: str) -> None:
+    path = write_yaml(BASE_STATES + f"transitions:\n  - {transition}\n")
+    assert all(d.code != "PS225" for d in warnings_of(path))
+
+
 def test_auto_transition_with_a_trigger_is_an_error(write_yaml: Write) -> None:
     path = write_yaml(
         BASE_STATES + "transitions:\n  - {trigger: go, source: A, dest: B, auto: true}\n"

@@ -11,7 +11,7 @@ import pytest
 
 from pystator import FSMError, InMemoryStateStore, NoOpInvokeAdapter, Orchestrator, StateMachine
 from pystator.runtime.spec import InvokeSpec
-from pystator.runtime.timers import ScheduledJob
+from pystator.runtime.timers import MIN_DELAY_MS, ScheduledJob
 from pystator.scheduler import AsyncioScheduler
 from tests.runtime.scheduler.support import TIMED
 
@@ -403,3 +403,54 @@ def test_timers_of_one_id_in_two_machines_are_armed_and_cancelled_apart(tmp_path
         await scheduler.close()
 
     asyncio.run(scenario())
+
+
+# A guarded self-loop without delay: the compiler cannot refuse it (the guard might turn
+# false), so only the runtime's minimum delay keeps it from spinning.
+SPINNING = {
+    "meta": {"machine_name": "spinning"},
+    "states": [{"name": "polling", "type": "initial"}],
+    "transitions": [
+        {"source": "polling", "dest": "polling", "after": 0, "guards": [{"expr": "True"}]}
+    ],
+}
+
+
+def test_a_timer_is_armed_no_sooner_than_the_minimum_delay() -> None:
+    async def scenario() -> None:
+        scheduler = AsyncioScheduler()
+        orchestrator = Orchestrator(
+            StateMachine.from_dict(SPINNING), InMemoryStateStore(), scheduler=scheduler
+        )
+        armed_at = time.time()
+        await orchestrator.async_create_entity("p-1")
+        (job,) = await scheduler.pending(entity_id="p-1")
+        assert job.due_at >= armed_at + MIN_DELAY_MS / 1000
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_delayed_self_loop_fires_at_most_once_per_minimum_delay() -> None:
+    window = 0.3
+    firings = 0
+
+    async def scenario() -> None:
+        nonlocal firings
+        scheduler = AsyncioScheduler()
+        orchestrator = Orchestrator(
+            StateMachine.from_dict(SPINNING), InMemoryStateStore(), scheduler=scheduler
+        )
+
+        async def counting(job: ScheduledJob) -> object:
+            nonlocal firings
+            firings += 1
+            return await orchestrator.fire(job)
+
+        scheduler.register("spinning", counting)
+        await orchestrator.async_create_entity("p-1")
+        await asyncio.sleep(window)
+        await orchestrator.close()
+
+    asyncio.run(scenario())
+    assert 0 < firings <= window / (MIN_DELAY_MS / 1000) + 1
