@@ -14,7 +14,7 @@ import sys
 import tarfile
 import textwrap
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -276,6 +276,73 @@ def test_cache_key_changes_with_file_name_contents_and_options() -> None:
         hatch.cache_key("a.yaml", b"x", None, True),
     }
     assert key not in others and len(others) == 4
+
+
+# -- where the cache lives ----------------------------------------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home directory of the test's own, and no setting that moves the cache elsewhere."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for variable in ("PYSTATOR_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path
+
+
+def _simulate(monkeypatch: pytest.MonkeyPatch, system: str) -> None:
+    """Make platformdirs answer as it does on `system` (it picks its class at import)."""
+    import platformdirs
+    from platformdirs.macos import MacOS
+    from platformdirs.unix import Unix
+    from platformdirs.windows import Windows
+
+    classes: dict[str, type[platformdirs.PlatformDirsABC]] = {
+        "linux": Unix,
+        "darwin": MacOS,
+        "win32": Windows,
+    }
+    monkeypatch.setattr(platformdirs, "PlatformDirs", classes[system])
+    # Windows asks the system for its folders; this answers as a Windows account would.
+    monkeypatch.setattr("platformdirs.windows.get_win_folder", lambda _name: LOCAL_APPDATA)
+
+
+LOCAL_APPDATA = r"C:\Users\me\AppData\Local"
+
+
+@pytest.mark.parametrize(
+    ("system", "expected"),
+    [
+        ("linux", lambda home: home / ".cache" / "pystator" / "build"),
+        ("darwin", lambda home: home / "Library" / "Caches" / "pystator" / "build"),
+        ("win32", lambda _home: Path(LOCAL_APPDATA, "pystator", "Cache", "build")),
+    ],
+)
+def test_the_cache_is_pystator_s_user_cache_directory_of_the_system(
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    system: str,
+    expected: Callable[[Path], Path],
+) -> None:
+    _simulate(monkeypatch, system)
+    assert hatch.default_cache_dir() == expected(home)
+
+
+def test_the_cache_follows_xdg_cache_home_on_linux(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _simulate(monkeypatch, "linux")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg"))
+    assert hatch.default_cache_dir() == home / "xdg" / "pystator" / "build"
+
+
+@pytest.mark.parametrize("system", ["linux", "darwin", "win32"])
+def test_pystator_cache_dir_overrides_the_system_s_place(
+    home: Path, monkeypatch: pytest.MonkeyPatch, system: str
+) -> None:
+    _simulate(monkeypatch, system)
+    monkeypatch.setenv("PYSTATOR_CACHE_DIR", str(home / "mine"))
+    assert hatch.default_cache_dir() == home / "mine"
 
 
 @pytest.fixture(autouse=True)
