@@ -20,6 +20,11 @@ from pystator import __version__
 from pystator.runtime.errors import FSMError
 
 DEFAULT_DB_URL = "sqlite:///pystator.db"
+# Not `pip install "pystator[api]"`: the package index's pystator is another project.
+API_EXTRA = (
+    'install pystator with its extra `api` (in a checkout: pip install ".[api]"; '
+    "from a wheelhouse: see README, Installing)"
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -216,7 +221,7 @@ def seed(files: tuple[str, ...], db_url: str | None, legacy_url: str | None) -> 
     "subdomains, * for any host). localhost names are always answered.",
 )
 def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> None:
-    """Serve the REST API and the web UI (needs `pip install "pystator[api]"`).
+    """Serve the REST API and the web UI (needs pystator's extra `api`).
 
     Settings come from pystator.cfg and PYSTATOR_* variables; the options add to them.
     """
@@ -228,7 +233,7 @@ def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> 
         from pystator.api.main import create_app
         from pystator.db.config import load_settings
     except ImportError as exc:
-        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+        _fail(ImportError(f"{exc}; {API_EXTRA}"))
     try:
         settings = load_settings()
         settings = replace(
@@ -339,7 +344,7 @@ def _dev_ui(**options: Any) -> None:
         import uvicorn
         from uvicorn.supervisors import ChangeReload
     except ImportError as exc:
-        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+        _fail(ImportError(f"{exc}; {API_EXTRA}"))
     package = Path(__file__).resolve().parent
     # Only the reloader's settings are used: which directory to watch and how to log.
     config = uvicorn.Config("pystator.api.main:create_app", reload=True, reload_dirs=[str(package)])
