@@ -1,25 +1,69 @@
-"""The `pystator` command: operations on the databases behind the SQL stores.
+"""The `pystator` command: the databases behind the SQL stores, the worker and the API.
 
-`pystator db init|upgrade|truncate [URL]`; the URL defaults to PYSTATOR_DB_URL, then to
-`pystator.db` in the working directory.
+Every command that opens a database takes it as `--db URL`; without it, PYSTATOR_DB_URL,
+then `pystator.db` in the working directory. The URL as an argument (`db init URL`) and
+`--url` still work, with a deprecation warning.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
 
 from pystator import __version__
 from pystator.runtime.errors import FSMError
 
+DEFAULT_DB_URL = "sqlite:///pystator.db"
+# Not `pip install "pystator[api]"`: the package index's pystator is another project.
+API_EXTRA = (
+    'install pystator with its extra `api` (in a checkout: pip install ".[api]"; '
+    "from a wheelhouse: see README, Installing)"
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(command: F) -> F:
+    """`--db URL` and the deprecated `--url` it replaces."""
+    command = click.option("--url", "legacy_url", hidden=True)(command)
+    return click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        help="Database: sqlite:///FILE or postgresql://... [default: PYSTATOR_DB_URL, "
+        f"then {DEFAULT_DB_URL}]",
+    )(command)
+
+
+def url_argument(command: F) -> F:
+    """The URL as an argument, as `pystator db` took it before `--db`: still read, deprecated."""
+    return click.argument("legacy_argument", metavar="", required=False)(command)
+
+
+def _database_url(db_url: str | None, *legacy: str | None) -> str | None:
+    """The URL the command was given: `--db`, else a deprecated form (with a warning)."""
+    given = [value for value in legacy if value]
+    if given:
+        if db_url is not None or len(given) > 1:
+            raise click.UsageError("give the database URL once, as --db URL.")
+        click.echo(
+            "pystator: giving the database URL as an argument or with --url is deprecated; "
+            "use --db URL.",
+            err=True,
+        )
+        return given[0]
+    return db_url
+
 
 def _open(url: str | None) -> Any:
     from pystator.db.database import Database
 
-    url = url or os.environ.get("PYSTATOR_DB_URL") or "sqlite:///pystator.db"
+    url = url or os.environ.get("PYSTATOR_DB_URL") or DEFAULT_DB_URL
     return Database(url, schema=os.environ.get("PYSTATOR_DB_SCHEMA", "public"))
 
 
@@ -40,10 +84,12 @@ def db() -> None:
 
 
 @db.command()
-@click.argument("url", required=False)
-def init(url: str | None) -> None:
+@db_option
+@url_argument
+def init(db_url: str | None, legacy_url: str | None, legacy_argument: str | None) -> None:
     """Create the tables: entity_states, transition_history, event_outcomes, machines,
     machine_versions and worker_events."""
+    url = _database_url(db_url, legacy_argument, legacy_url)
     try:
         database = _open(url)
         database.connect()
@@ -56,10 +102,12 @@ def init(url: str | None) -> None:
 
 
 @db.command()
-@click.argument("url", required=False)
-def upgrade(url: str | None) -> None:
+@db_option
+@url_argument
+def upgrade(db_url: str | None, legacy_url: str | None, legacy_argument: str | None) -> None:
     """Bring existing tables up to this version's schema: create missing tables, add
     missing columns and key entities by machine and id; never drops data."""
+    url = _database_url(db_url, legacy_argument, legacy_url)
     try:
         database = _open(url)
         database.connect()
@@ -70,10 +118,14 @@ def upgrade(url: str | None) -> None:
 
 
 @db.command()
-@click.argument("url", required=False)
+@db_option
+@url_argument
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
-def truncate(url: str | None, force: bool) -> None:
+def truncate(
+    db_url: str | None, legacy_url: str | None, legacy_argument: str | None, force: bool
+) -> None:
     """Delete every entity, history row, event outcome, machine and queued event."""
+    url = _database_url(db_url, legacy_argument, legacy_url)
     if not force and not click.confirm(
         "Delete all pystator entities, history, machines and queued events?", default=False
     ):
@@ -91,8 +143,8 @@ def truncate(url: str | None, force: bool) -> None:
 
 @db.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True))
-@click.option("--url", help="Database URL (default: PYSTATOR_DB_URL, then pystator.db).")
-def seed(files: tuple[str, ...], url: str | None) -> None:
+@db_option
+def seed(files: tuple[str, ...], db_url: str | None, legacy_url: str | None) -> None:
     """Add machine YAML files (or the YAML files of directories) to the machine catalog.
 
     Without FILES, adds the bundled order example. A machine already in the catalog gets a
@@ -103,6 +155,7 @@ def seed(files: tuple[str, ...], url: str | None) -> None:
     from pystator.db.catalog import Catalog, CatalogError
     from pystator.generator.diagnostics import CompileError
 
+    url = _database_url(db_url, legacy_url)
     paths: list[Path] = []
     for given in files or (str(Path(__file__).parent / "db" / "seed"),):
         found = Path(given)
@@ -168,7 +221,7 @@ def seed(files: tuple[str, ...], url: str | None) -> None:
     "subdomains, * for any host). localhost names are always answered.",
 )
 def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> None:
-    """Serve the REST API and the web UI (needs `pip install "pystator[api]"`).
+    """Serve the REST API and the web UI (needs pystator's extra `api`).
 
     Settings come from pystator.cfg and PYSTATOR_* variables; the options add to them.
     """
@@ -180,7 +233,7 @@ def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> 
         from pystator.api.main import create_app
         from pystator.db.config import load_settings
     except ImportError as exc:
-        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+        _fail(ImportError(f"{exc}; {API_EXTRA}"))
     try:
         settings = load_settings()
         settings = replace(
@@ -201,16 +254,23 @@ def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> 
 
 
 @main.command()
-@click.option("--url", help="Database URL (default: PYSTATOR_DB_URL, then pystator.db).")
+@db_option
 @click.option("--poll-interval", default=0.5, show_default=True, type=float)
 @click.option("--once", is_flag=True, help="Exit when the queue is empty.")
-def worker(url: str | None, poll_interval: float, once: bool) -> None:
-    """Process queued events from worker_events until stopped (Ctrl-C)."""
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Log only failed and retried events, not every one."
+)
+def worker(
+    db_url: str | None, legacy_url: str | None, poll_interval: float, once: bool, quiet: bool
+) -> None:
+    """Process queued events from worker_events until stopped (Ctrl-C), logging a line per
+    event: its id, machine/entity, trigger, outcome and duration."""
     import signal
     import threading
 
     from pystator.worker import Worker
 
+    url = _database_url(db_url, legacy_url)
     try:
         database = _open(url)
         database.connect()
@@ -220,12 +280,39 @@ def worker(url: str | None, poll_interval: float, once: bool) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runner = Worker(database, poll_interval=poll_interval)
     click.echo(f"pystator worker {runner.worker_id} started")
-    try:
-        count = runner.run(stop, exit_when_idle=once)
-    except KeyboardInterrupt:
-        count = runner.processed
+    with _worker_log(logging.WARNING if quiet else logging.INFO):
+        try:
+            count = runner.run(stop, exit_when_idle=once)
+        except KeyboardInterrupt:
+            count = runner.processed
     database.close()
     click.echo(f"processed {count} events")
+
+
+class _EchoHandler(logging.Handler):
+    """Log records as lines on stderr, through click (which tests can capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:
+            self.handleError(record)
+
+
+@contextmanager
+def _worker_log(level: int) -> Iterator[None]:
+    """Show the worker's log at `level` and above while the block runs."""
+    handler = _EchoHandler(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger("pystator.worker")
+    previous = log.level
+    log.addHandler(handler)
+    log.setLevel(min(level, log.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
 
 
 # -- ui: the web UI, served by the API server ----------------------------------------------
@@ -257,7 +344,7 @@ def _dev_ui(**options: Any) -> None:
         import uvicorn
         from uvicorn.supervisors import ChangeReload
     except ImportError as exc:
-        _fail(ImportError(f'{exc}; install the API with `pip install "pystator[api]"`'))
+        _fail(ImportError(f"{exc}; {API_EXTRA}"))
     package = Path(__file__).resolve().parent
     # Only the reloader's settings are used: which directory to watch and how to log.
     config = uvicorn.Config("pystator.api.main:create_app", reload=True, reload_dirs=[str(package)])

@@ -110,3 +110,14 @@ def test_a_server_importing_the_app_stops_with_the_reason_not_a_traceback(
     assert done.returncode == 1
     assert done.stderr.startswith("pystator: the API has no auth secret")
     assert "Traceback" not in done.stderr
+
+
+def test_without_the_api_extra_the_message_names_the_extra_not_the_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    result = CliRunner().invoke(main, ["api", "--no-auth"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "install pystator with its extra `api`" in result.stderr
+    assert 'pip install ".[api]"' in result.stderr
+    assert '"pystator[api]"' not in result.stderr

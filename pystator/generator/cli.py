@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -148,6 +149,7 @@ def compile_command(
     stale: list[str] = []
     inputs = _inputs(files)
     written: dict[str, str] = {}
+    done: Counter[str] = Counter()
     for file in files:
         try:
             generated = _run(
@@ -168,20 +170,36 @@ def compile_command(
             _emit([claimed], output_format)
             failed = True
             continue
+        current = is_current(target, generated.text)
         if check:
-            if not is_current(target, generated.text):
+            if not current:
                 stale.append(str(target))
+            done[_outcome(current, check)] += 1
             continue
         if not _write(target, generated.text, MODULE, inputs, force, output_format):
             failed = True
+            continue
+        done[_outcome(current, check)] += 1
     for path in stale:
         click.echo(
             f"{printable(path)}: error[PS400]: generated module is stale. "
             "Run `pystator-gen compile` and commit the result.",
             err=True,
         )
+    if len(files) > 1:
+        click.echo(_summary("compiled", len(files), done, check))
     if failed or stale:
         sys.exit(EXIT_ERRORS)
+
+
+def _summary(verb: str, machines: int, done: Counter[str], check: bool) -> str:
+    """`compiled 3 machines, 2 written, 1 unchanged` (`checked ...` with --check), and how
+    many failed."""
+    kinds = ("current", "stale") if check else ("written", "unchanged")
+    failed = machines - sum(done.values())
+    counts = [f"{done[kind]} {kind}" for kind in kinds] + ([f"{failed} failed"] if failed else [])
+    noun = "machine" if machines == 1 else "machines"
+    return f"{'checked' if check else verb} {machines} {noun}, {', '.join(counts)}"
 
 
 def _target(file: str, generated: Generated, output: str | None, out_dir: str | None) -> Path:
@@ -432,6 +450,14 @@ def _write_or_check(
     return _write(target, text, kind, inputs, force, output_format)
 
 
+def _outcome(current: bool, check: bool) -> str:
+    """What became of an output that was (or was not) current: with --check, whether it
+    is stale; without, whether it was written."""
+    if check:
+        return "current" if current else "stale"
+    return "unchanged" if current else "written"
+
+
 def _report_stale(stale: Iterable[str], command: str) -> None:
     for path in stale:
         click.echo(
@@ -464,6 +490,7 @@ def docs_command(
     stale: list[str] = []
     written: dict[str, str] = {}
     inputs = _inputs(files)
+    done: Counter[str] = Counter()
     for file in files:
         try:
             compiled = _run(partial(compile_path, file, _display_name(file)))
@@ -478,6 +505,7 @@ def docs_command(
             _emit([claimed], output_format)
             failed = True
             continue
+        current = is_current(target, result.text)
         if not _write_or_check(
             target,
             result.text,
@@ -489,7 +517,10 @@ def docs_command(
             output_format=output_format,
         ):
             failed = True
+            continue
+        done[_outcome(current, check)] += 1
     _report_stale(stale, "docs")
+    click.echo(_summary("documented", len(files), done, check))
     if failed or stale:
         sys.exit(EXIT_ERRORS)
 
@@ -547,6 +578,7 @@ def tests_command(
     target = Path(output) if output else Path(file).parent / result.file_name
     stale: list[str] = []
     inputs = _inputs([file])
+    current = is_current(target, result.text)
     if not _write_or_check(
         target, result.text, TESTS, inputs, check=check, force=force, stale=stale
     ):
@@ -559,6 +591,11 @@ def tests_command(
             f"({transition.trigger}: {', '.join(transition.source)} -> {transition.dest})"
         )
     _report_stale(stale, "tests")
+    count = len(result.plan.transitions) + len(result.plan.states) + 1
+    click.echo(
+        f"{printable(str(target))}: {count} tests ({len(result.plan.transitions)} transitions, "
+        f"{len(result.plan.states)} states, random event sequences), {_outcome(current, check)}"
+    )
     if stale:
         sys.exit(EXIT_ERRORS)
 

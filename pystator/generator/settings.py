@@ -22,6 +22,8 @@ from pystator.generator.diagnostics import (
 )
 
 TABLE = "pystator-gen"
+#: The keys `[tool.pystator-gen]` understands; any other is reported, not ignored.
+KEYS = ("severity",)
 LEVELS = ("error", "warning", "off")
 #: Codes a project may configure: the warnings (errors always stop the build).
 CONFIGURABLE_PREFIX = "PS3"
@@ -83,6 +85,9 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
     position = _locate(text, f"[tool.{TABLE}]")
     if not isinstance(table, dict):
         raise _error(file, f"[tool.{TABLE}] must be a table.", "", *position)
+    unknown = [_unknown_key(file, text, key, position[0]) for key in table if key not in KEYS]
+    if unknown:
+        raise CompileError(unknown)
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise _error(
@@ -144,6 +149,38 @@ def apply(settings: Settings, diagnostics: Iterable[Diagnostic]) -> list[Diagnos
         elif level == "warning":
             result.append(replace(diagnostic, severity=Severity.WARNING))
     return result
+
+
+def _unknown_key(file: str, text: str, key: str, table_line: int) -> Diagnostic:
+    return _diagnostic(
+        file,
+        f"[tool.{TABLE}] has no setting {key!r}.",
+        did_you_mean(key, KEYS) or f"The settings are: {', '.join(KEYS)}.",
+        *_locate_key(text, key, table_line),
+    )
+
+
+def _locate_key(text: str, key: str, table_line: int) -> tuple[int, int]:
+    """Line and column of `key` in the `[tool.pystator-gen]` table starting at `table_line`.
+
+    tomllib keeps no positions, so the lines of the table are scanned: `key = ...`, a quoted
+    or dotted key, or a sub-table header `[tool.pystator-gen.key]` anywhere in the file.
+    """
+    name, table = re.escape(key), re.escape(TABLE)
+    assignment = re.compile(rf"""\s*(?:{name}|"{name}"|'{name}')\s*[=.]""")
+    header = re.compile(rf"""\s*\[\s*tool\s*\.\s*"?{table}"?\s*\.\s*"?({name})"?\s*[\].]""")
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        found = header.match(line)
+        if found:
+            return number, found.start(1) + 1
+    for number, line in enumerate(lines[table_line:], start=table_line + 1):
+        if line.lstrip().startswith("["):
+            break
+        found = assignment.match(line)
+        if found:
+            return number, len(line) - len(line.lstrip()) + 1
+    return table_line, 1
 
 
 def _toml_position(message: str) -> tuple[int, int]:

@@ -2,7 +2,8 @@
 its catalog machine, retrying transient failures with exponential backoff.
 
 Events are processed with their queue id as the idempotency key, so an event run twice (a
-lost commit, a lease that ran out) is applied once.
+lost commit, a lease that ran out) is applied once. Each event is logged on one line
+(logger `pystator.worker`): INFO when done, WARNING when it failed or will be retried.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -59,6 +61,7 @@ class Worker:
             database, self.catalog, logger, "the worker arms none (it has no scheduler)"
         )
         self.processed = 0
+        self._note = ""  # how the last event went, for its log line
 
     def claim(self) -> QueuedEvent | None:
         """Take the oldest event whose entity (machine and id) has nothing earlier pending or
@@ -66,7 +69,24 @@ class Worker:
         return self.queue.claim(self.worker_id, self.lease_seconds)
 
     def process(self, event: QueuedEvent) -> str:
-        """Run one claimed event; returns the status it was left in."""
+        """Run one claimed event; returns the status it was left in and logs one line."""
+        started = time.perf_counter()
+        status = self._process(event)
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.log(
+            logging.INFO if status == "done" else logging.WARNING,
+            "event %s %s/%s %s: %s (%.1f ms)",
+            event.id,
+            _one_line(event.machine_id),
+            _one_line(event.entity_id),
+            _one_line(event.trigger),
+            _one_line(self._note),
+            elapsed,
+        )
+        return status
+
+    def _process(self, event: QueuedEvent) -> str:
+        """The status the event was left in; `_note` says in a few words how it got there."""
         try:
             orchestrator = self.orchestrators.get(event.machine_id)
             result = orchestrator.process_event(
@@ -92,6 +112,7 @@ class Worker:
         if result.success:
             self.queue.complete(event.id, self.worker_id, outcome)
             self.processed += 1
+            self._note = f"done, {result.source_state} -> {result.target_state}"
             return "done"
         return self._failed(event, str(result.error or "not processed"), outcome)
 
@@ -101,12 +122,13 @@ class Worker:
             return self._failed(event, f"gave up after {event.attempts} tries: {message}")
         delay = self.retry_delay * (2 ** (event.attempts - 1))
         self.queue.release(event.id, self.worker_id, message, delay)
-        logger.warning("event %s will be retried: %s", event.id, message)
+        self._note = f"retry {event.attempts + 1} in {delay:g} s, {message}"
         return "pending"
 
     def _failed(self, event: QueuedEvent, error: str, outcome: dict[str, Any] | None = None) -> str:
         self.queue.fail(event.id, self.worker_id, error, outcome)
         self.processed += 1
+        self._note = f"failed, {error}"
         return "failed"
 
     # -- the loop --------------------------------------------------------------------------
@@ -138,6 +160,11 @@ class Worker:
 
     def pending(self) -> int:
         return self.queue.pending()
+
+
+def _one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped: one event, one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _text(exc: BaseException) -> str:

@@ -135,3 +135,66 @@ def test_internal_error_says_so_and_keeps_the_traceback(
     assert code == 3
     assert "internal error (this is a bug in pystator)" in err
     assert "RuntimeError: boom" in err
+
+
+# -- what a command that handles several files says at its end -----------------------------
+
+
+def _machines(write_yaml: Write, *names: str) -> list[str]:
+    return [
+        str(write_yaml(GOOD.replace("machine_name: door", f"machine_name: {n}"), f"{n}.yaml"))
+        for n in names
+    ]
+
+
+def test_compile_of_several_files_ends_with_what_it_wrote(write_yaml: Write) -> None:
+    files = _machines(write_yaml, "door", "gate", "hatch")
+    code, out, _ = run("compile", *files)
+    assert code == 0 and out.splitlines()[-1] == "compiled 3 machines, 3 written, 0 unchanged"
+    Path(files[0]).with_name("gate.py").unlink()
+    code, out, _ = run("compile", *files)
+    assert out.splitlines() == [
+        f"wrote {Path(files[0]).with_name('gate.py')}",
+        "compiled 3 machines, 1 written, 2 unchanged",
+    ]
+
+
+def test_compile_of_several_files_counts_the_machines_that_failed(write_yaml: Write) -> None:
+    files = _machines(write_yaml, "door", "gate")
+    broken = write_yaml(GOOD.replace("dest: OPEN", "dest: OPPEN"), "broken.yaml")
+    code, out, err = run("compile", *files, str(broken))
+    assert code == 1 and "error[PS204]" in err
+    assert out.splitlines()[-1] == "compiled 3 machines, 2 written, 0 unchanged, 1 failed"
+
+
+def test_compile_check_of_several_files_ends_with_what_is_stale(write_yaml: Write) -> None:
+    files = _machines(write_yaml, "door", "gate")
+    run("compile", *files)
+    with Path(files[1]).with_name("gate.py").open("a", encoding="utf-8") as module:
+        module.write("# edited\n")
+    code, out, _ = run("compile", "--check", *files)
+    assert code == 1 and out == "checked 2 machines, 1 current, 1 stale\n"
+
+
+def test_docs_ends_with_what_it_wrote_and_checked(write_yaml: Write, tmp_path: Path) -> None:
+    files = _machines(write_yaml, "door", "gate")
+    pages = str(tmp_path / "pages")
+    assert run("docs", *files, "-o", pages)[1].splitlines()[-1] == (
+        "documented 2 machines, 2 written, 0 unchanged"
+    )
+    assert run("docs", *files, "-o", pages)[1] == "documented 2 machines, 0 written, 2 unchanged\n"
+    assert run("docs", *files, "-o", pages, "--check")[1] == (
+        "checked 2 machines, 2 current, 0 stale\n"
+    )
+
+
+def test_tests_ends_with_the_module_its_tests_and_what_became_of_it(
+    write_yaml: Write, tmp_path: Path
+) -> None:
+    path = write_yaml(GOOD)
+    target = tmp_path / "test_door.py"
+    summary = f"{target}: 5 tests (2 transitions, 2 states, random event sequences)"
+    assert run("tests", str(path), "-o", str(target))[1].splitlines()[-1] == f"{summary}, written"
+    assert run("tests", str(path), "-o", str(target))[1].splitlines()[-1] == f"{summary}, unchanged"
+    code, out, _ = run("tests", str(path), "-o", str(target), "--check")
+    assert code == 0 and out.splitlines()[-1] == f"{summary}, current"

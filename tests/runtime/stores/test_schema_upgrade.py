@@ -102,7 +102,7 @@ def old_postgres() -> Iterator[tuple[str, str]]:
 def _upgraded_by(how: str, kind: str, url: str, schema: str) -> Any:
     if how == "cli":
         result = CliRunner().invoke(
-            main, ["db", "upgrade", url], env={"PYSTATOR_DB_SCHEMA": schema}
+            main, ["db", "upgrade", "--db", url], env={"PYSTATOR_DB_SCHEMA": schema}
         )
         assert result.exit_code == 0, result.output
         assert "up to date" in result.stdout
@@ -158,7 +158,7 @@ def test_an_old_postgres_schema_is_upgraded_in_place(
 
 def test_upgrading_twice_changes_nothing(old_sqlite: str) -> None:
     for _ in range(2):
-        result = CliRunner().invoke(main, ["db", "upgrade", old_sqlite])
+        result = CliRunner().invoke(main, ["db", "upgrade", "--db", old_sqlite])
         assert result.exit_code == 0, result.output
     _check_upgraded(SQLiteStateStore(old_sqlite).connect())
 

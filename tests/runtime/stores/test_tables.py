@@ -65,13 +65,15 @@ def pg_schema() -> Iterator[str]:
 
 
 def test_db_init_creates_every_described_table_on_sqlite(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["db", "init", f"sqlite:///{tmp_path / 'x.db'}"])
+    result = CliRunner().invoke(main, ["db", "init", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code == 0, result.output
     assert _sqlite_columns(tmp_path / "x.db") == _described(ALL_TABLES)
 
 
 def test_db_init_creates_every_described_table_on_postgres(pg_schema: str) -> None:
-    result = CliRunner().invoke(main, ["db", "init", PG_URL], env={"PYSTATOR_DB_SCHEMA": pg_schema})
+    result = CliRunner().invoke(
+        main, ["db", "init", "--db", PG_URL], env={"PYSTATOR_DB_SCHEMA": pg_schema}
+    )
     assert result.exit_code == 0, result.output
     store = PostgresStateStore(PG_URL, schema=pg_schema, pool_size=1).connect(auto_initialize=False)
     with store.transaction() as connection:
@@ -106,7 +108,7 @@ def test_an_index_of_an_earlier_version_is_dropped_on_upgrade(tmp_path: Path) ->
     with sqlite3.connect(path) as db:
         db.execute(create_table(WORKER_EVENTS, "sqlite"))
         db.execute("CREATE INDEX worker_events_entity ON worker_events (entity_id, id)")
-    result = CliRunner().invoke(main, ["db", "upgrade", f"sqlite:///{path}"])
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", f"sqlite:///{path}"])
     assert result.exit_code == 0, result.output
     with sqlite3.connect(path) as db:
         indexes = {row[1] for row in db.execute("PRAGMA index_list(worker_events)")}
