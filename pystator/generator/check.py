@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -30,8 +29,7 @@ from pystator.generator.schema import (
 from pystator.generator.suggest import Budget, Suggester
 from pystator.runtime import expr
 from pystator.runtime.durations import parse_duration_ms
-
-HISTORY_DEST = re.compile(r"H\*?\((?P<parent>[^()]*)\)")
+from pystator.runtime.history import parse_history
 
 
 @dataclass
@@ -400,9 +398,9 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                     "the transition.",
                 )
         dest_path = (*base, "dest")
-        history = HISTORY_DEST.fullmatch(transition.dest)
+        history = parse_history(transition.dest)
         if history:
-            parent = history.group("parent")
+            parent = history.parent
             if parent not in known:
                 _unknown_state(report, dest_path, parent, known, "history state")
             elif parent not in compound:

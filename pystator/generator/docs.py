@@ -14,6 +14,7 @@ from typing import Any
 from pystator.generator.escape import printable
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
 from pystator.generator.names import module_name
+from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     CHECK_SYMBOLS,
@@ -26,8 +27,6 @@ from pystator.runtime.spec import (
     TransitionSpec,
 )
 from pystator.runtime.visualization import to_mermaid
-
-HISTORY_DEST = re.compile(r"(H\*?)\((?P<parent>[^()]*)\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +190,10 @@ def _trigger(transition: TransitionSpec) -> str:
 
 def _destination(transition: TransitionSpec) -> str:
     shown = code(transition.dest)
-    history = HISTORY_DEST.fullmatch(transition.dest)
+    history = parse_history(transition.dest)
     if history is not None:
-        depth = "deep history" if transition.dest.startswith("H*") else "history"
-        shown += f" ({depth} of {code(history.group('parent'))})"
+        depth = "deep history" if history.deep else "history"
+        shown += f" ({depth} of {code(history.parent)})"
     if transition.internal:
         shown += " (internal)"
     return shown

@@ -15,7 +15,6 @@ from typing import Any
 
 from pystator.generator import names
 from pystator.generator.check import (
-    HISTORY_DEST,
     Reporter,
     machine_name,
     region_of,
@@ -37,6 +36,7 @@ from pystator.generator.schema import (
     PayloadFieldDef,
 )
 from pystator.runtime.durations import parse_duration_ms
+from pystator.runtime.history import destination_state, parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     ActionSpec,
@@ -371,7 +371,7 @@ def _table(
             by_source.setdefault(source, []).append(transition)
     by_name = {state.name: state for state in states}
     # Histories are recorded only by machines that read them back.
-    remember = any(HISTORY_DEST.fullmatch(t.dest) for t in transitions)
+    remember = any(parse_history(t.dest) for t in transitions)
     below = _leaves_below(tree, transitions)
     entries = 0
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
@@ -403,9 +403,9 @@ def _leaves_below(
     """For each state a history destination names, the leaves inside it (document order)."""
     parents = set()
     for transition in transitions:
-        history = HISTORY_DEST.fullmatch(transition.dest)
+        history = parse_history(transition.dest)
         if history is not None:
-            parents.add(history.group("parent"))
+            parents.add(history.parent)
     found: dict[str, list[str]] = {parent: [] for parent in parents}
     if parents:
         for leaf in tree.leaves():
@@ -431,12 +431,12 @@ def _candidate(
             actions=transition.actions,
             internal=True,
         )
-    history = HISTORY_DEST.fullmatch(transition.dest)
+    history = parse_history(transition.dest)
     if history is None:
         dest = transition.dest
         return _external(current, transition, dest, tree.leaf_of(dest), tree, states, remember)
-    parent = history.group("parent")
-    deep = transition.dest.startswith("H*")
+    parent = history.parent
+    deep = history.deep
     default = _external(current, transition, parent, tree.leaf_of(parent), tree, states, remember)
     alternatives: dict[str, Candidate] = {}
     for leaf in below.get(parent, ()):
@@ -546,8 +546,7 @@ def _entered(
 ) -> list[str]:
     """The states taking `transition` from `source` enters (and so arms the timers of),
     as `_external` finds them; a history destination counts as its compound state."""
-    history = HISTORY_DEST.fullmatch(transition.dest)
-    dest = history.group("parent") if history else transition.dest
+    dest = destination_state(transition.dest)
     target = tree.leaf_of(dest)
     top = tree.parent.get(dest) if dest in tree.ancestors(source) else tree.lca(source, target)
     entered = list(tree.path_down(top, target))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
+from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     CHECK_SYMBOLS,
@@ -27,7 +28,6 @@ from pystator.runtime.spec import (
 )
 
 NAMESPACE = "http://www.w3.org/2005/07/scxml"
-HISTORY_DEST = re.compile(r"(?P<kind>H\*?)\((?P<parent>[^()]*)\)")
 _NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 PREAMBLE = (
@@ -147,11 +147,11 @@ class _Plan:
             )
         histories: dict[str, dict[str, str]] = {}
         for transition in model.spec.transitions:
-            match = HISTORY_DEST.fullmatch(transition.dest)
-            if match is None or match.group("parent") not in model.states:
+            history = parse_history(transition.dest)
+            if history is None or history.parent not in model.states:
                 continue
-            kind = "deep" if match.group("kind") == "H*" else "shallow"
-            parent = match.group("parent")
+            kind = "deep" if history.deep else "shallow"
+            parent = history.parent
             histories.setdefault(parent, {})[kind] = ids(parent, f"{kind}-history")
         return cls(
             {name: tuple(found) for name, found in timers.items()},
@@ -160,11 +160,11 @@ class _Plan:
         )
 
     def history_id(self, dest: str) -> str | None:
-        match = HISTORY_DEST.fullmatch(dest)
-        if match is None:
+        history = parse_history(dest)
+        if history is None:
             return None
-        kind = "deep" if match.group("kind") == "H*" else "shallow"
-        return dict(self.histories.get(match.group("parent"), ())).get(kind)
+        kind = "deep" if history.deep else "shallow"
+        return dict(self.histories.get(history.parent, ())).get(kind)
 
 
 # -- elements ---------------------------------------------------------------------------------

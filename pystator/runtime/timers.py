@@ -7,11 +7,11 @@ when a transition commits) and every scheduler (which stores and fires `Schedule
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pystator.runtime.history import destination_state
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     MAX_AUTO_CHAIN,
@@ -19,8 +19,6 @@ from pystator.runtime.spec import (
     TimerSpec,
     TransitionSpec,
 )
-
-_HISTORY_DEST = re.compile(r"H\*?\((?P<parent>.+)\)")
 
 #: Timers fire no sooner than this many milliseconds after they are armed, whatever the
 #: machine declares. A delayed transition back into its own state (`after: 0` on a
@@ -160,8 +158,7 @@ def entered_states(
     for transition, _ in _steps(spec, source, trigger, target, before, after):
         if transition.internal:
             continue
-        history = _HISTORY_DEST.fullmatch(transition.dest)
-        dest = history.group("parent") if history else transition.dest
+        dest = destination_state(transition.dest)
         if dest in after:
             # An external transition enters its destination and what lies below it, even
             # when the entity was there before the step (it left and came back).

@@ -8,6 +8,7 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from pystator.runtime.history import parse_history
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.spec import (
     MachineSpec,
@@ -22,7 +23,6 @@ __all__ = ["to_dot", "to_mermaid"]
 Tree = dict[str | None, list[StateSpec]]
 
 #: `H(p)` / `H*(p)`: a destination that returns to the history of compound state `p`.
-_HISTORY = re.compile(r"(H\*?)\((.+)\)")
 
 #: Words Mermaid's state-diagram grammar reserves; a state id equal to one gets a suffix.
 _MERMAID_KEYWORDS = frozenset(
@@ -63,11 +63,10 @@ def _children(spec: MachineSpec) -> Tree:
 
 def _destination(transition: TransitionSpec) -> tuple[str, str]:
     """The state an edge points at, and a note for a history destination ('' otherwise)."""
-    match = _HISTORY.fullmatch(transition.dest)
-    if match is None:
+    history = parse_history(transition.dest)
+    if history is None:
         return transition.dest, ""
-    marker, target = match.groups()
-    return target, " (deep history)" if marker == "H*" else " (history)"
+    return history.parent, " (deep history)" if history.deep else " (history)"
 
 
 def edge_label(transition: TransitionSpec) -> str:
