@@ -10,20 +10,34 @@ from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
+#: Names the documents mention that this package deliberately does not provide, with why;
+#: importing one is an ImportError saying so rather than "cannot import name".
+NOT_PROVIDED: Mapping[str, str] = {
+    "MongoDBStateStore": (
+        "MongoDBStateStore is not provided: pystator ships only stores its tests run against "
+        "a real server, and MongoDB is not among them. Use PostgresStateStore, "
+        "RedisStateStore, SQLiteStateStore or InMemoryStateStore, or implement the "
+        "StateStore protocol over MongoDB yourself (README: Entities in a store)"
+    ),
+}
+
 
 def lazy_exports(
-    package: str, sources: Mapping[str, tuple[str, ...]]
+    package: str, sources: Mapping[str, tuple[str, ...]], absent: Mapping[str, str] | None = None
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The `__getattr__` and `__dir__` of `package`, resolving names listed by `sources`.
 
     `sources` maps a module to the names it defines. A resolved name is stored in the
-    package's namespace, so later lookups are plain attribute reads. Any other name is
-    tried as a submodule, so `import pystator` then `pystator.runtime.stores` still works.
+    package's namespace, so later lookups are plain attribute reads. A name in `absent`
+    raises ImportError with its explanation. Any other name is tried as a submodule, so
+    `import pystator` then `pystator.runtime.stores` still works.
     """
     home = {name: module for module, names in sources.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         namespace = sys.modules[package]
+        if absent is not None and name in absent:
+            raise ImportError(absent[name], name=package)
         module = home.get(name)
         if module is not None:
             value = getattr(import_module(module), name)

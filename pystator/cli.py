@@ -18,13 +18,10 @@ import click
 
 from pystator import __version__
 from pystator.runtime.errors import FSMError
+from pystator.runtime.extras import install_hint
 
 DEFAULT_DB_URL = "sqlite:///pystator.db"
-# Not `pip install "pystator[api]"`: the package index's pystator is another project.
-API_EXTRA = (
-    'install pystator with its extra `api` (in a checkout: pip install ".[api]"; '
-    "from a wheelhouse: see README, Installing)"
-)
+API_EXTRA = install_hint("api")
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -197,8 +197,11 @@ def test_jedi_completes_and_follows_lazy_names() -> None:
     source = "import pystator\nfrom pystator import Orch\npystator.Orchestrator.\n"
     project = jedi.Project(path=str(ROOT))
     script = jedi.Script(source, path=str(ROOT / "use.py"), project=project)
+    # The class first, then the documents' module paths beside it.
     assert [c.name for c in script.complete(2, len("from pystator import Orch"))] == [
-        "Orchestrator"
+        "Orchestrator",
+        "orchestration",
+        "orchestrator",
     ]
     assert "process_event" in {c.name for c in script.complete(3, len("pystator.Orchestrator."))}
     (definition,) = script.goto(3, len("pystator.Orch"), follow_imports=True)

@@ -313,9 +313,12 @@ def _evaluator_parts() -> tuple[Any, dict[Any, Any]]:
     try:
         import simpleeval
     except ImportError:
+        from pystator.runtime.extras import install_hint
+
         raise ConfigurationError(
-            "inline guard expressions on the dynamic path need simpleeval: install "
-            "pystator[recipes] (generated modules compile expressions and do not need it)"
+            "inline guard expressions on the dynamic path need simpleeval: "
+            f"{install_hint('recipes')} (generated modules compile expressions and do not "
+            "need it)"
         ) from None
     allowed = (
         ast.Sub, ast.Div, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In,

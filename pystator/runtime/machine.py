@@ -7,9 +7,9 @@ Generated modules subclass it with a baked-in spec and precise types; `from_yaml
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from pystator.runtime import parallel
 from pystator.runtime.actions import ActionRegistry
@@ -28,6 +28,7 @@ from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec, frozen_mapping
 
 if TYPE_CHECKING:
+    from pystator.runtime.definition import State, Transition
     from pystator.runtime.session import EntitySession
 
 S = TypeVar("S", bound=str)
@@ -95,20 +96,56 @@ class StateMachine(Generic[S, T, C]):
 
         return StateMachine(_compile(spec_from_data, config), **kwargs)
 
+    @classmethod
+    def from_objects(
+        cls,
+        states: Iterable[State],
+        transitions: Iterable[Transition],
+        meta: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> StateMachine[str, str, dict[str, Any]]:
+        """Compile a machine written as `State` and `Transition` values."""
+        from pystator.runtime.definition import machine_config
+
+        return cls.from_dict(machine_config(states, transitions, meta), **kwargs)
+
     # -- processing -----------------------------------------------------------
 
+    @overload
     def process(
         self,
         current_state: S,
         trigger: T,
         context: Mapping[str, Any] | None = None,
         history: Mapping[str, str] | None = None,
+    ) -> TransitionResult: ...
+
+    @overload
+    def process(
+        self,
+        current_state: S,
+        *,
+        event: T,
+        context: Mapping[str, Any] | None = None,
+        history: Mapping[str, str] | None = None,
+    ) -> TransitionResult: ...
+
+    def process(
+        self,
+        current_state: S,
+        trigger: T | None = None,
+        context: Mapping[str, Any] | None = None,
+        history: Mapping[str, str] | None = None,
+        *,
+        event: T | None = None,
     ) -> TransitionResult:
         """Compute the transition for `trigger` from `current_state`; pure, no side effects.
 
-        Machines with `H(p)` destinations read the entity's `history`; when it is given,
+        The trigger may be passed as `event=` too, as the documents name it. Machines with
+        `H(p)` destinations read the entity's `history`; when it is given,
         `result.metadata["history"]` holds the record updated by this transition.
         """
+        trigger = one_trigger(trigger, event)
         if history is not None:
             return self._with_history(current_state, trigger, context, history)
         if self._observer is not None:
@@ -150,10 +187,26 @@ class StateMachine(Generic[S, T, C]):
         observer.after_transition(result, ctx, started)
         return result
 
+    @overload
     async def aprocess(
         self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
+    ) -> TransitionResult: ...
+
+    @overload
+    async def aprocess(
+        self, current_state: S, *, event: T, context: Mapping[str, Any] | None = None
+    ) -> TransitionResult: ...
+
+    async def aprocess(
+        self,
+        current_state: S,
+        trigger: T | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        event: T | None = None,
     ) -> TransitionResult:
         """Like `process`, awaiting asynchronous guards."""
+        trigger = one_trigger(trigger, event)
         observer = self._observer
         ctx = dict(context) if observer is not None and context else {}
         started = observer.before_transition(current_state, trigger, ctx) if observer else 0.0
@@ -168,11 +221,26 @@ class StateMachine(Generic[S, T, C]):
             observer.after_transition(result, ctx, started)
         return result
 
+    @overload
     async def async_process(
         self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
+    ) -> TransitionResult: ...
+
+    @overload
+    async def async_process(
+        self, current_state: S, *, event: T, context: Mapping[str, Any] | None = None
+    ) -> TransitionResult: ...
+
+    async def async_process(
+        self,
+        current_state: S,
+        trigger: T | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        event: T | None = None,
     ) -> TransitionResult:
         """Alias of `aprocess`."""
-        return await self.aprocess(current_state, trigger, context)
+        return await self.aprocess(current_state, one_trigger(trigger, event), context)
 
     def create(
         self, context: C | None = None, initial_state: S | None = None
@@ -397,6 +465,17 @@ class StateMachine(Generic[S, T, C]):
 
 
 RegistryT = TypeVar("RegistryT", GuardRegistry, ActionRegistry)
+
+
+def one_trigger(trigger: T | None, event: T | None) -> T:
+    """The trigger given positionally, as `trigger=` or as `event=` (the documents' name)."""
+    if event is None:
+        if trigger is None:
+            raise TypeError("process() needs the trigger: pass it second, or as event=...")
+        return trigger
+    if trigger is not None:
+        raise TypeError("process() got the trigger twice: pass it as trigger or as event")
+    return event
 
 
 def _as_registry(

@@ -1,7 +1,7 @@
 """TransitionResult: what the engine decided for one event.
 
 Results are immutable; the engine shares one precomputed result per unguarded route, so
-`metadata` is a read-only mapping.
+`metadata` is a dict that refuses writes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pystator.runtime.errors import FSMError
-from pystator.runtime.spec import ActionSpec, empty_mapping, frozen_mapping
+from pystator.runtime.spec import (
+    ActionSpec,
+    ReadOnlyDict,
+    empty_metadata,
+    frozen_mapping,
+    read_only_dict,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,13 @@ class TransitionResult:
     on_exit_actions: tuple[ActionSpec, ...] = ()
     on_enter_actions: tuple[ActionSpec, ...] = ()
     error: FSMError | None = None
-    metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
+    metadata: Mapping[str, Any] = field(default_factory=empty_metadata)
+
+    def __post_init__(self) -> None:
+        # Whatever mapping a caller passes, `metadata` is a dict (json.dumps takes it)
+        # that refuses writes, since results may be shared.
+        if self.metadata.__class__ is not ReadOnlyDict:
+            object.__setattr__(self, "metadata", read_only_dict(self.metadata))
 
     @property
     def all_action_specs(self) -> tuple[ActionSpec, ...]:

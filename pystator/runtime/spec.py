@@ -36,6 +36,37 @@ def empty_mapping() -> Mapping[str, Any]:
     return EMPTY
 
 
+class ReadOnlyDict(dict[str, Any]):
+    """A dict that refuses writes: JSON-serialisable and printable as the dict it is, yet
+    safe to share between results (the engine reuses one result per unguarded route)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("result metadata is read-only; copy it with dict(...) to change it")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle rebuild it from a plain dict, never item by item.
+        return (type(self), (dict(self),))
+
+
+EMPTY_METADATA = ReadOnlyDict()
+
+
+def empty_metadata() -> ReadOnlyDict:
+    return EMPTY_METADATA
+
+
+def read_only_dict(data: Mapping[str, Any] | None) -> ReadOnlyDict:
+    """`data` as a ReadOnlyDict (itself when it already is one)."""
+    if data.__class__ is ReadOnlyDict:
+        return data
+    return ReadOnlyDict(data) if data else EMPTY_METADATA
+
+
 def frozen_mapping(data: Mapping[Any, Any] | None = None) -> Mapping[str, Any]:
     """A read-only view of a copy of `data`, so specs cannot be mutated through it.
 

@@ -249,4 +249,6 @@ def loads(text: str | bytes, what: str, entity_id: str) -> Any:
 
 
 def missing_extra(package: str, extra: str) -> FSMError:
-    return FSMError(f'{package} is not installed; install it with: pip install "pystator[{extra}]"')
+    from pystator.runtime.extras import install_hint
+
+    return FSMError(f"{package} is not installed; {install_hint(extra)}")

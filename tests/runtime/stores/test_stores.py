@@ -200,7 +200,7 @@ def test_a_missing_driver_names_the_extra(
 
     monkeypatch.setitem(__import__("sys").modules, module, None)
     store = RedisStateStore() if module == "redis" else PostgresStateStore("postgresql://x/y")
-    with pytest.raises(FSMError, match=rf'pip install "pystator\[{extra}\]"'):
+    with pytest.raises(FSMError, match=rf'pip install "\.\[{extra}\]"; from a wheelhouse'):
         store.connect()
 
 
