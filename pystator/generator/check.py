@@ -692,7 +692,8 @@ def _check_python_names(config: MachineConfig, report: Reporter, document: Docum
             "PS212",
             ("meta", "machine_name") if config.meta.machine_name else (),
             f"machine name {name!r} cannot become a Python class name.",
-            "Use letters, digits and '_' starting with a letter, e.g. order_management.",
+            "Use ASCII letters, digits, '_', '-', '.' and spaces, e.g. order_management "
+            "or 'Order Flow'.",
         )
     members: dict[str, tuple[str, Path]] = {}
     attributes: dict[str, tuple[str, Path]] = {}

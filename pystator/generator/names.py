@@ -13,7 +13,8 @@ from dataclasses import dataclass
 # What a state or trigger name may look like in YAML: ASCII letters first, then letters,
 # digits, '_', '.', '-'. Anything else could not become a readable identifier.
 SOURCE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
-MACHINE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\- ]*")
+# A machine name may also start with a digit and hold spaces: `2fa-flow`, `Order Flow`.
+MACHINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\- ]*")
 _SEPARATORS = re.compile(r"[.\-]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -96,18 +97,25 @@ def map_trigger(name: str) -> Mapped:
 
 
 def class_prefix(machine_name: str) -> str | None:
-    """CamelCase prefix for generated classes: `order_management` -> `OrderManagement`."""
+    """CamelCase prefix for generated classes: `order_management` -> `OrderManagement`.
+
+    Every machine name maps here, and module names derive from the result. Words are split
+    at every character other than an ASCII letter or digit; a name starting with a digit
+    gets a leading underscore (`2fa-flow` -> `_2faFlow`). The mapping is idempotent, so a
+    prefix fed back in maps to itself. None when no identifier can be made.
+    """
+    if not machine_name.isascii():
+        return None
     parts = [part for part in re.split(r"[^A-Za-z0-9]+", machine_name) if part]
     if not parts:
         return None
     prefix = "".join(part[:1].upper() + part[1:] for part in parts)
-    if not prefix[0].isalpha() or not prefix.isascii():
-        return None
-    return prefix
+    return "_" + prefix if prefix[0].isdigit() else prefix
 
 
 def module_name(machine_name: str) -> str | None:
-    """snake_case module name for a machine: `OrderManagement` -> `order_management`."""
+    """snake_case module name for a machine: `OrderManagement` -> `order_management`,
+    `2fa-flow` -> `_2fa_flow` (always the snake form of `class_prefix`)."""
     prefix = class_prefix(machine_name)
     if prefix is None:
         return None

@@ -216,7 +216,7 @@ def test_check_guard_with_membership_needs_a_list(write_yaml: Write) -> None:
 
 
 def test_machine_name_that_cannot_be_a_class_name(write_yaml: Write) -> None:
-    found = only(errors_of(write_yaml("meta: {machine_name: '123'}\n" + BASE_STATES)), "PS212")
+    found = only(errors_of(write_yaml("meta: {machine_name: '-'}\n" + BASE_STATES)), "PS212")
     assert found.line == 1
     assert "cannot become a Python class name" in found.message
 
