@@ -412,13 +412,22 @@ def _check_transitions(config: MachineConfig, report: Reporter, known: dict[str,
                 )
         elif transition.dest not in known:
             _unknown_state(report, dest_path, transition.dest, known, "destination")
-        if transition.auto and (transition.trigger or transition.after is not None):
+        if transition.auto and transition.trigger:
             report.error(
                 "PS102",
                 (*base, "auto"),
-                "an `auto` transition fires on entering its source; it takes no trigger or "
-                "`after`.",
-                "Remove `trigger:`/`after:`, or remove `auto: true`.",
+                "an `auto` transition fires on entering its source; it takes no trigger.",
+                "Remove `trigger:`, or remove `auto: true`.",
+            )
+        elif transition.auto and transition.after is not None:
+            # A delayed transition without a trigger is already eventless: it fires when
+            # its delay has passed in the source state, so `auto` adds nothing.
+            report.warning(
+                "PS309",
+                (*base, "auto"),
+                "`auto: true` is redundant beside `after:`; the transition fires once its "
+                "delay has passed in its source state.",
+                "Remove `auto: true`.",
             )
         _check_region_transition(report, base, transition, sources, regions, region_names)
         if transition.after is not None:

@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     "PS306": "no terminal state can be reached",
     "PS307": "overlapping guards on one event",
     "PS308": "complementary-looking guards leave a gap",
+    "PS309": "`auto` beside `after` is redundant",
     # outputs
     "PS400": "generated file is stale",
     "PS401": "output would replace an input file of the run",

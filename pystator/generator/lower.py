@@ -247,7 +247,9 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         else tuple(transition_def.source)
     )
     after_ms = parse_duration_ms(transition_def.after) if transition_def.after is not None else None
-    if transition_def.auto:
+    # `auto` beside `after` is a delayed eventless transition (check warns, PS309).
+    auto = transition_def.auto and after_ms is None
+    if auto:
         trigger = AUTO_TRIGGER
     elif transition_def.trigger:
         trigger = normalize(transition_def.trigger)
@@ -263,7 +265,7 @@ def _transition(index: int, transition_def: Any, normalize: Callable[[str], str]
         actions=tuple(_action(item) for item in transition_def.actions),
         after_ms=after_ms,
         internal=transition_def.internal,
-        auto=transition_def.auto,
+        auto=auto,
         region=transition_def.region,
         description=transition_def.description,
     )
