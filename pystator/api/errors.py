@@ -24,6 +24,7 @@ from pystator.runtime.errors import (
     StoreError,
     StoreUnavailableError,
     UnstorableValueError,
+    ValidationError,
 )
 from pystator.runtime.spec import MachineSpec
 from pystator.runtime.stores._failures import connection_problem
@@ -49,7 +50,7 @@ def compiled(text: str) -> MachineSpec:
 
 def refused(exc: FSMError) -> ApiError:
     """The HTTP answer to an error the Orchestrator or a store raised."""
-    if isinstance(exc, (InvalidIdentifierError, UnstorableValueError)):
+    if isinstance(exc, (InvalidIdentifierError, UnstorableValueError, ValidationError)):
         return ApiError(422, str(exc))
     return ApiError(409, str(exc))
 

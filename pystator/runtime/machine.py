@@ -26,6 +26,7 @@ from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec, frozen_mapping
+from pystator.runtime.validation import ContextRules
 
 if TYPE_CHECKING:
     from pystator.runtime.definition import State, Transition
@@ -68,6 +69,8 @@ class StateMachine(Generic[S, T, C]):
             raise TypeError(f"spec must be a MachineSpec, got {type(chosen).__name__}")
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
+        normalize = self._engine.normalize if chosen.event_normalizer else None
+        self._rules = ContextRules.of(chosen, normalize)
         self._states_by_name = {state.name: state for state in chosen.states}
         self._guards = GuardRegistry()
         self._actions = ActionRegistry()
@@ -146,6 +149,10 @@ class StateMachine(Generic[S, T, C]):
         `result.metadata["history"]` holds the record updated by this transition.
         """
         trigger = one_trigger(trigger, event)
+        if self._rules is not None and (
+            refused := self._rules.refusal(current_state, trigger, context or {})
+        ):
+            return refused
         if history is not None:
             return self._with_history(current_state, trigger, context, history)
         if self._observer is not None:
@@ -207,6 +214,10 @@ class StateMachine(Generic[S, T, C]):
     ) -> TransitionResult:
         """Like `process`, awaiting asynchronous guards."""
         trigger = one_trigger(trigger, event)
+        if self._rules is not None and (
+            refused := self._rules.refusal(current_state, trigger, context or {})
+        ):
+            return refused
         observer = self._observer
         ctx = dict(context) if observer is not None and context else {}
         started = observer.before_transition(current_state, trigger, ctx) if observer else 0.0

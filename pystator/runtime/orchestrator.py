@@ -30,7 +30,6 @@ from pystator.runtime.errors import (
     DuplicateEventError,
     FSMError,
     StaleVersionError,
-    ValidationError,
 )
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.hooks import TransitionObserver
@@ -56,6 +55,7 @@ from pystator.runtime.timers import (
     entered_states,
     timers_for,
 )
+from pystator.runtime.validation import refused
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
@@ -604,15 +604,12 @@ class Orchestrator:
             ok, found = self.context_validator(entity_id, session.current_state, trigger, merged)
             if not ok:
                 errors = list(found) or ["context rejected"]
-        if not errors and self.machine.spec.validate_context:
-            errors = [
-                f"missing required context key {v.key!r}"
-                for v in self.machine.spec.variables
-                if v.required and v.key not in merged
-            ]
+        rules = self.machine._rules
+        if not errors and rules is not None:
+            errors = rules.problems(trigger, merged)
         if not errors:
             return None
-        error = ValidationError("context validation failed", errors)
+        error = refused(errors)
         return TransitionResult.failure_result(
             session.current_state,
             trigger,

@@ -78,6 +78,8 @@ class EntitySession(Generic[S, T, C]):
         for key, value, mutable in engine.defaults:
             if key not in data:
                 data[key] = copy.deepcopy(value) if mutable else value
+        if machine._rules is not None:
+            machine._rules.check_create(data)
         if initial_state is None:
             state = engine.spec.initial_state
         elif engine.has_state(initial_state):
@@ -118,6 +120,10 @@ class EntitySession(Generic[S, T, C]):
         """Process one event; on success the state and context are updated."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
+        if machine._rules is not None and (
+            refused := machine._rules.refusal(self._state, trigger, context)
+        ):
+            return refused
         if self._parallel is not None:
             return self._send_parallel(trigger, context, bool(payload))
         if machine._observer is not None:
@@ -242,6 +248,10 @@ class EntitySession(Generic[S, T, C]):
         """Like `send`, awaiting asynchronous guards."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
+        if machine._rules is not None and (
+            refused := machine._rules.refusal(self._state, trigger, context)
+        ):
+            return refused
         if self._parallel is not None:
             return await self._asend_parallel(trigger, context, bool(payload))
         observer = machine._observer

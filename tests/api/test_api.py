@@ -214,3 +214,31 @@ def test_the_ui_page_and_its_assets_are_served(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and 'id="machine-list"' in page.text
     assert client.get("/ui/app.js").headers["content-type"].startswith("text/javascript")
+
+
+VALIDATED = """\
+meta: {machine_name: validated, validate_context: true}
+state_variables:
+  - {key: order_id, type: string, required: true}
+events:
+  - name: fill
+    payload: {fill_qty: number}
+states:
+  - {name: OPEN, type: initial}
+  - {name: FILLED, type: terminal}
+transitions:
+  - {trigger: fill, source: OPEN, dest: FILLED, guards: [{expr: "fill_qty > 0"}]}
+"""
+
+
+def test_validation_failures_show_what_is_missing(client: TestClient) -> None:
+    assert client.post("/api/v1/machines", json={"yaml": VALIDATED}).status_code == 201
+    entity = {"machine_id": "validated", "entity_id": "v-1"}
+    refused = client.post("/api/v1/entities", json=entity)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "context lacks the required variable 'order_id'"
+    created = client.post("/api/v1/entities", json={**entity, "context": {"order_id": "A"}})
+    assert created.status_code == 201
+    result = client.post("/api/v1/entities/v-1/events", json={"trigger": "fill"}).json()
+    assert result["error"] == "event 'fill' lacks its payload field 'fill_qty'"
+    assert result["reason"] == "context_validation"

@@ -37,6 +37,7 @@ ENGINE_MODULES = {
     "pystator.runtime.session",
     "pystator.runtime.spec",
     "pystator.runtime.timers",
+    "pystator.runtime.validation",
 }
 
 # Top-level packages a generated module must not load: the compiler's dependencies, the
