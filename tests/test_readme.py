@@ -1,4 +1,5 @@
-"""README's install commands never send pip to the package index for `pystator`.
+"""README's install commands never send pip to the package index for `pystator`, and
+README's Python and shell blocks run as written.
 
 The index's `pystator` is an unrelated project. Every pip command in the READMEs' shell
 blocks and inline code installs this one from a path (`.`, `".[api]"`, a checkout) or names
@@ -8,12 +9,16 @@ an exact version.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -207,3 +212,184 @@ def test_the_check_accepts_paths_and_wheelhouses(text: str) -> None:
 def test_any_unpinned_name_without_a_wheelhouse_is_caught(extras: str, spec: str) -> None:
     (command,) = pip_commands(f'pip install "pystator{extras}{spec}"')
     assert fetches_pystator_by_name_from_the_index(command)
+
+
+# == README's code runs as written =============================================================
+#
+# Every Python and shell block of README.md is either run below, in a project laid out as
+# README's commands assume (its machine in machines/order.yaml, modules compiled into
+# app/machines), or listed in NOT_RUN with the reason. Shell blocks run in bash with
+# `pystator-gen` and `python` meaning this checkout's.
+
+RUN_BLOCKS = ("python", "bash", "sh", "shell", "console")
+BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+NOT_RUN = {
+    "pip install -e . && pystator-gen compile examples/order_fsm.yaml": "installs this "
+    "checkout; the compile and demo commands are run by tests/test_examples.py",
+    'pip install ".[postgres]"': "installs and builds wheels; the commands are checked by "
+    "the pip tests above and tests/generator/test_hatch.py builds from a wheelhouse",
+    "pip wheel -w ~/wheelhouse /path/to/pystator hatchling": "builds wheels; "
+    "tests/generator/test_hatch.py builds the hatch example from a wheelhouse",
+    'pip install -e ".[api]" && pystator db seed': "installs and starts servers; "
+    "tests/test_cli_api.py, tests/test_cli_db.py and tests/worker run these commands",
+    "$ pystator-gen diff tickets_v1.yaml tickets_v2.yaml": "illustrates two versions of a "
+    "machine README does not give; tests/generator/test_evolution.py diffs such versions",
+    "from pystator.scheduler import AsyncioScheduler, RedisScheduler, CeleryScheduler": "a "
+    "fragment continuing the Orchestrator section (`store`, top-level await); the seeds' "
+    "scheduler samples run in tests/test_seed_samples.py",
+}
+
+# The order the tour runs its blocks in, by first line; Python blocks share one session.
+TOUR = (
+    "$ pystator-gen compile machines/order.yaml --out-dir app/machines",
+    "$ pystator-gen docs machines/*.yaml -o docs/machines",
+    "$ pystator-gen scaffold src/app/machines/order.yaml --handlers src/app/handlers.py",
+    "from pystator import ActionExecutor",
+    "from pystator import FSMError, GuardRejectedError, TerminalStateError",
+    "from pystator import ActionRegistry, InMemoryStateStore, Orchestrator",
+)
+
+
+def readme_blocks() -> list[tuple[str, str]]:
+    """(language, text) of README's Python and shell blocks."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [(m[1], m[2]) for m in BLOCK.finditer(text) if m[1] in RUN_BLOCKS]
+
+
+def first_line(text: str) -> str:
+    return text.splitlines()[0]
+
+
+def readme_block(start: str) -> str:
+    (found,) = [text for _, text in readme_blocks() if first_line(text).startswith(start)]
+    return found
+
+
+def readme_yaml(start: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (found,) = [m[2] for m in BLOCK.finditer(text) if m[1] == "yaml" and m[2].startswith(start)]
+    return found
+
+
+def console_commands(text: str) -> list[str]:
+    """The commands of a console block: its `$ ` lines, without the prompt."""
+    return [line[2:] for line in text.splitlines() if line.startswith("$ ")]
+
+
+def test_every_python_and_shell_block_is_run_or_listed() -> None:
+    starts = [first_line(text) for _, text in readme_blocks()]
+    known = (*TOUR, *NOT_RUN)
+    assert [s for s in starts if not any(s.startswith(k) for k in known)] == []
+    assert all(any(s.startswith(k) for s in starts) for k in known), "a listed block is gone"
+
+
+@dataclass
+class Project:
+    root: Path
+    environment: dict[str, str]
+
+    def shell(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=self.root,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A directory laid out as README assumes: its machine at machines/order.yaml (and at
+    src/app/machines/order.yaml for the scaffold section), with app/ a package."""
+    root = tmp_path_factory.mktemp("readme")
+    machine = readme_yaml("meta:")
+    for directory in ("machines", "src/app/machines", "app/machines", "tests", "docs"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    (root / "machines" / "order.yaml").write_text(machine, encoding="utf-8")
+    (root / "src" / "app" / "machines" / "order.yaml").write_text(machine, encoding="utf-8")
+    for package in ("app", "app/machines"):
+        (root / package / "__init__.py").write_text("", encoding="utf-8")
+    tools = root / ".bin"
+    tools.mkdir()
+    (tools / "pystator-gen").write_text(
+        f'#!/bin/sh\nexec {sys.executable} -m pystator.generator.cli "$@"\n', encoding="utf-8"
+    )
+    (tools / "python").write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n', encoding="utf-8")
+    for tool in tools.iterdir():
+        tool.chmod(0o755)
+    environment = {
+        **os.environ,
+        "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": f"{root}{os.pathsep}{ROOT}",
+    }
+    return Project(root, environment)
+
+
+def run_console_block(project: Project, start: str) -> None:
+    for command in console_commands(readme_block(start)):
+        done = project.shell(command)
+        assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+
+
+@pytest.fixture(scope="module")
+def compiled(project: Project) -> Project:
+    """The project after README's compile commands."""
+    run_console_block(project, TOUR[0])
+    return project
+
+
+@pytest.fixture(scope="module")
+def documented(compiled: Project) -> Project:
+    """The project after README's docs, tests and export commands."""
+    run_console_block(compiled, TOUR[1])
+    return compiled
+
+
+def test_the_compile_commands_run_as_written(compiled: Project) -> None:
+    assert (compiled.root / "app" / "machines" / "order_management.py").is_file()
+
+
+def test_the_docs_tests_and_export_commands_run_as_written(documented: Project) -> None:
+    assert (documented.root / "docs" / "machines" / "order_management.md").is_file()
+    assert (documented.root / "order.scxml").read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_the_generated_tests_import_under_the_out_dir_layout(documented: Project) -> None:
+    done = documented.shell(
+        "python -m pytest -q -p no:cacheprovider tests/test_order_management.py"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_scaffold_command_runs_as_written(project: Project) -> None:
+    run_console_block(project, TOUR[2])
+    assert "class OrderManagementHandlers" in (project.root / "src/app/handlers.py").read_text()
+
+
+def test_the_pre_commit_hook_passes_on_the_compiled_project(compiled: Project) -> None:
+    project = compiled
+    (hook,) = yaml.safe_load(readme_yaml("repos:"))["repos"][0]["hooks"]
+    matched = [
+        path.relative_to(project.root).as_posix()
+        for path in project.root.rglob("*")
+        if re.search(hook["files"], path.relative_to(project.root).as_posix())
+    ]
+    assert matched == ["machines/order.yaml"]
+    done = project.shell(f"{hook['entry']} {' '.join(matched)}")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_python_blocks_run_as_one_session(compiled: Project) -> None:
+    project = compiled
+    session = "\n".join(readme_block(start) for start in TOUR[3:])
+    (project.root / "session.py").write_text(session, encoding="utf-8")
+    done = project.shell("python session.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "order A-1 is open"
+    assert lines[2] == "{'reason': 'guard_rejected', 'guard_name': 'expr: fill_qty >= order_qty'}"
+    assert lines[3] == "expr: fill_qty >= order_qty OPEN"
+    assert lines[4:] == ["order order-123 is open"]
