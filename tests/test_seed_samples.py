@@ -336,13 +336,13 @@ def test_event_normalization_sample() -> None:
 
 # == Seed 003, the long README: its fenced code blocks, read from a copy of it ===========
 #
-# tests/fixtures/pystator_readme_0_0_10.md is the documents' long README, unchanged.
+# tests/fixtures/pystator_readme_0_0_10.txt is the documents' long README, unchanged.
 # Each block runs as written (top-level `await` included) in a namespace holding what the
 # text around it defines, with its YAML written to the file it names. Blocks that cannot
 # run alone are listed in NOT_RUN with the reason; a test checks every block is one or the
 # other.
 
-SEED_003 = Path(__file__).resolve().parent / "fixtures" / "pystator_readme_0_0_10.md"
+SEED_003 = Path(__file__).resolve().parent / "fixtures" / "pystator_readme_0_0_10.txt"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 NOT_RUN = {
