@@ -10,7 +10,6 @@ import inspect
 import json
 import re
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -774,14 +773,16 @@ RUN_003 = {
 
 # == Seeds 001 and 004: samples transcribed (their pages lost the code blocks' fences) ====
 #
-# Run as written elsewhere in this file or below: seed 001's quick start, from a dict,
-# EntitySession, both ways of binding guards and actions, the Orchestrator with a delayed
-# transition, the PyCharter context validator (with a stand-in `pycharter` module, which is
-# not a dependency), hooks and metrics, error handling and soft failures, and the condensed
-# API reference; seed 004's stores, custom stores, multi-machine setup and context
-# persistence. Not run: seed 001's and 004's shell commands (`pip install pystator...`
-# would fetch the index's unrelated project; `pystator api`, `pystator db ...` are covered
-# by tests/test_cli_api.py and tests/test_cli_db.py) and seed 004's HTTP transcript of the
+# Run as written in this file: seed 001's quick start, EntitySession, both ways of binding
+# guards and actions, the Orchestrator with a delayed transition, the PyCharter context
+# validator (with a stand-in `pycharter` module, which is not a dependency), hooks and
+# metrics, error handling and soft failures, and the condensed API reference; seed 004's
+# SQLite default and MongoDB. Elsewhere: seed 001's dict sample in
+# tests/runtime/test_machine.py, seed 004's other stores, custom stores, multi-machine
+# setup and context persistence in tests/runtime/stores/test_guide_samples.py. Not run:
+# seed 001's and 004's shell commands (`pip install pystator...` would fetch the index's
+# unrelated project; `pystator api` and `pystator db ...` are covered by
+# tests/test_cli_api.py and tests/test_cli_db.py) and seed 004's HTTP transcript of the
 # history API (tests/api/test_api.py sends the same requests).
 
 MY_FSM = """\
@@ -794,26 +795,6 @@ transitions:
   - {trigger: start, source: idle, dest: started}
   - {source: started, dest: done, after: "2s"}
 """
-
-
-def test_seed_001_from_a_dict() -> None:
-    from pystator import StateMachine
-
-    config = {
-        "meta": {"version": "1.0.0", "machine_name": "my_fsm", "strict_mode": True},
-        "states": [
-            {"name": "A", "type": "initial"},
-            {"name": "B", "type": "stable"},
-            {"name": "C", "type": "terminal"},
-        ],
-        "transitions": [
-            {"trigger": "go", "source": "A", "dest": "B"},
-            {"trigger": "done", "source": "B", "dest": "C"},
-        ],
-    }
-    machine = StateMachine.from_dict(config)
-    result = machine.process("A", "go", {})
-    assert result.target_state == "B"
 
 
 def test_seed_001_orchestrator_and_delayed_transitions() -> None:
@@ -997,23 +978,6 @@ def test_seed_001_api_reference_listings() -> None:
     assert json.dumps(result.metadata) == "{}"
 
 
-def test_seed_004_in_memory_store() -> None:
-    from pystator import (
-        ActionRegistry,
-        GuardRegistry,
-        InMemoryStateStore,
-        Orchestrator,
-        StateMachine,
-    )
-
-    machine = StateMachine.from_yaml("order_fsm.yaml")
-    guards, actions = GuardRegistry(), ActionRegistry()
-    store = InMemoryStateStore()
-    orchestrator = Orchestrator(machine=machine, state_store=store, guards=guards, actions=actions)
-    orchestrator.process_event("o-1", "exchange_ack", {})
-    assert store.get_state("o-1") == "OPEN"
-
-
 def test_seed_004_sqlite_store_and_its_default_file() -> None:
     from pystator import SQLiteStateStore
 
@@ -1024,80 +988,6 @@ def test_seed_004_sqlite_store_and_its_default_file() -> None:
     assert Path("pystator.db").exists()
 
 
-def test_seed_004_postgres_store(private_pg_url: str) -> None:
-    from pystator import PostgresStateStore
-
-    store = PostgresStateStore(private_pg_url)
-    store.connect(auto_initialize=True)
-    store = PostgresStateStore(private_pg_url)
-    store.connect(validate_schema=True, auto_initialize=False)
-    assert store.get_state("nobody") is None
-
-
 def test_seed_004_mongodb_store_is_not_provided_and_says_so() -> None:
     with pytest.raises(ImportError, match="MongoDBStateStore is not provided"):
         from pystator import MongoDBStateStore  # noqa: F401
-
-
-def test_seed_004_redis_store() -> None:
-    from pystator import RedisStateStore
-    from tests.conftest import REDIS_URL, require_redis
-
-    require_redis()
-    store = RedisStateStore(REDIS_URL)
-    store.connect()
-    prefix = f"pystator-seed-{uuid.uuid4().hex[:8]}"
-    store = RedisStateStore(REDIS_URL, key_prefix=prefix)
-    store.connect()
-    store.set_state("e-1", "OPEN", metadata={"machine_name": "order_management"})
-    assert store.get_state("e-1") == "OPEN"
-    store.truncate()
-
-
-def test_seed_004_custom_stores_satisfy_the_protocols() -> None:
-    from pystator import AsyncStateStore, StateStore
-
-    class MyCustomStateStore:
-        def get_state(self, entity_id: str) -> str | None: ...
-
-        def set_state(
-            self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-        ) -> None: ...
-
-        def get_context(self, entity_id: str) -> dict[str, Any]:
-            return {}
-
-    class MyAsyncStateStore:
-        async def aget_state(self, entity_id: str) -> str | None: ...
-
-        async def aset_state(
-            self, entity_id: str, state: str, *, metadata: dict[str, Any] | None = None
-        ) -> None: ...
-
-        async def aget_context(self, entity_id: str) -> dict[str, Any]:
-            return {}
-
-    assert isinstance(MyCustomStateStore(), StateStore)
-    assert isinstance(MyAsyncStateStore(), AsyncStateStore)
-
-
-def test_seed_004_multi_machine_setup_and_context_persistence() -> None:
-    from pystator import Orchestrator, SQLiteStateStore, StateMachine
-
-    order_store = SQLiteStateStore("sqlite:///pystator.db")
-    order_store.connect()
-    session_store = SQLiteStateStore("sqlite:///pystator.db")
-    session_store.connect()
-    store = SQLiteStateStore("sqlite:///pystator.db")
-    store.connect()
-    machine = StateMachine.from_yaml("order_fsm.yaml")
-    orchestrator = Orchestrator(machine, store)
-    orchestrator.process_event("order-123", "exchange_ack")
-    orchestrator.process_event(
-        "order-123",
-        "fill",
-        context={"fill_qty": 100, "price": 50.25},
-    )
-    ctx = store.get_context("order-123")
-    assert ctx == {"fill_qty": 100, "price": 50.25}
-    assert order_store.get_state("order-123") == session_store.get_state("order-123") == "FILLED"
