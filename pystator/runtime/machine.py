@@ -148,7 +148,8 @@ class StateMachine(Generic[S, T, C]):
         `H(p)` destinations read the entity's `history`; when it is given,
         `result.metadata["history"]` holds the record updated by this transition.
         """
-        trigger = one_trigger(trigger, event)
+        if trigger is None or event is not None:  # inlined test: process() is the hot path
+            trigger = one_trigger(trigger, event)
         if self._rules is not None and (
             refused := self._rules.refusal(current_state, trigger, context or {})
         ):
@@ -213,7 +214,8 @@ class StateMachine(Generic[S, T, C]):
         event: T | None = None,
     ) -> TransitionResult:
         """Like `process`, awaiting asynchronous guards."""
-        trigger = one_trigger(trigger, event)
+        if trigger is None or event is not None:  # inlined test: process() is the hot path
+            trigger = one_trigger(trigger, event)
         if self._rules is not None and (
             refused := self._rules.refusal(current_state, trigger, context or {})
         ):
