@@ -583,7 +583,7 @@ class Orchestrator:
                     "use_initial_state_when_missing is off",
                     {"entity_id": entity_id},
                 )
-            return machine.create(), 0
+            return _blank(machine), 0
         if record.machine_name and record.machine_name != machine.name:
             raise FSMError(
                 f"entity {entity_id!r} belongs to machine {record.machine_name!r}, "
@@ -660,7 +660,7 @@ class Orchestrator:
             else self.store.load(entity_id, machine_name=name)
         )
         if timer is not None and record is None:
-            return _stale(entity_id, "", trigger, timer.armed_in), self.machine.create(), None
+            return _stale(entity_id, "", trigger, timer.armed_in), _blank(self.machine), None
         session, version = self._from_record(entity_id, record)
         source = session.current_state
         before = self._active(session) if version else ()
@@ -954,3 +954,11 @@ def _outcome(result: TransitionResult) -> dict[str, Any]:
         "trigger": result.trigger,
         "metadata": {"reason": result.metadata.get("reason")} if not result.success else {},
     }
+
+
+def _blank(machine: StateMachine[Any, Any, Any]) -> EntitySession[Any, Any, Any]:
+    """A session for an entity the store lacks, started for an event. The event's context
+    is validated with the entity's, so the empty one is not refused first."""
+    kind = machine.session_class or EntitySession
+    session: EntitySession[Any, Any, Any] = kind._start(machine, None, None, validate=False)
+    return session

@@ -65,7 +65,11 @@ class EntitySession(Generic[S, T, C]):
         machine: StateMachine[Any, Any, Any],
         context: Mapping[str, Any] | None,
         initial_state: str | None,
+        *,
+        validate: bool = True,
     ) -> SessionT:
+        """A new entity's session; `validate=False` skips the required-variable check, for
+        an entity the Orchestrator starts on behalf of an event it validates itself."""
         engine = machine._engine
         if context is None:
             data: dict[str, Any] = {}
@@ -78,7 +82,7 @@ class EntitySession(Generic[S, T, C]):
         for key, value, mutable in engine.defaults:
             if key not in data:
                 data[key] = copy.deepcopy(value) if mutable else value
-        if machine._rules is not None:
+        if validate and machine._rules is not None:
             machine._rules.check_create(data)
         if initial_state is None:
             state = engine.spec.initial_state

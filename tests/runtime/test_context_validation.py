@@ -107,3 +107,13 @@ def test_the_orchestrator_refuses_with_the_same_message(machine: Machine) -> Non
     assert str(result.error) == "event 'fill' lacks its payload field 'fill_qty'"
     with pytest.raises(ValidationError, match="'order_id'"):
         orchestrator.create_entity("o-2", {})
+
+
+def test_an_entity_the_store_lacks_starts_with_its_first_events_context(
+    machine: Machine,
+) -> None:
+    orchestrator = Orchestrator(machine, InMemoryStateStore())
+    refused = orchestrator.process_event("o-1", "fill", {"fill_qty": 1})
+    assert refused.metadata["errors"] == ["context lacks the required variable 'order_id'"]
+    done = orchestrator.process_event("o-1", "fill", {"fill_qty": 1, "order_id": "A-1"})
+    assert done.target_state == "FILLED"
