@@ -27,6 +27,7 @@ from pystator.generator.schema import (
     VariableDef,
 )
 from pystator.generator.suggest import Budget, Suggester
+from pystator.generator.validate import Damage
 from pystator.runtime import expr
 from pystator.runtime.durations import parse_duration_ms
 from pystator.runtime.history import parse_history
@@ -38,6 +39,8 @@ class Reporter:
 
     document: Document
     found: list[Diagnostic] = field(default_factory=list)
+    #: The path each finding concerns, in step with `found` (() when it has none).
+    paths: list[Path] = field(default_factory=list)
     # One budget for every did-you-mean of the run, and one index per set of names asked
     # about again and again, so that many misspelt names cost linear time.
     budget: Budget = field(default_factory=Budget)
@@ -76,6 +79,7 @@ class Reporter:
 
     def error_at(self, code: str, line: int, col: int, message: str, hint: str = "") -> None:
         self.found.append(Diagnostic(code, message, self.document.file, line, col, hint=hint))
+        self.paths.append(())
 
     def _add(
         self, code: str, path: Path, message: str, hint: str, severity: Severity, key: bool
@@ -86,6 +90,7 @@ class Reporter:
                 code, message, self.document.file, position.line, position.col, severity, hint
             )
         )
+        self.paths.append(path)
 
 
 def machine_name(config: MachineConfig, document: Document) -> str:
@@ -110,9 +115,13 @@ def variables(config: MachineConfig) -> list[tuple[Path, VariableDef]]:
 
 
 def check(
-    config: MachineConfig, document: Document, limits: Limits | None = None
+    config: MachineConfig,
+    document: Document,
+    limits: Limits | None = None,
+    damage: Damage | None = None,
 ) -> list[Diagnostic]:
-    """All semantic findings for a machine, errors and warnings."""
+    """All semantic findings for a machine, errors and warnings; with the `damage` of a
+    config repaired by validation, only those the repair cannot have caused."""
     report = Reporter(document)
     state_names = _check_states(config, report)
     chosen = limits if limits is not None else default_limits()
@@ -120,7 +129,13 @@ def check(
     _check_transitions(config, report, state_names)
     _check_python_names(config, report, document)
     _check_declarations(config, report)
-    return report.found
+    if not damage:
+        return report.found
+    return [
+        found
+        for found, path in zip(report.found, report.paths, strict=True)
+        if not damage.hides(found.code, path)
+    ]
 
 
 # -- states -------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from pystator.generator.check import check, expand_regions
 from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
 from pystator.generator.load import Document, Limits, load_data, load_file
 from pystator.generator.lower import lower
-from pystator.generator.schema import validate_document
 from pystator.generator.settings import DEFAULT, Settings, apply, settings_for
+from pystator.generator.validate import validate
 from pystator.runtime.spec import MachineSpec
 
 
@@ -38,8 +38,16 @@ def compile_document(
     `settings` (a project's `[tool.pystator-gen]`) may raise, lower or silence warnings;
     `limits` (default: the strict ones untrusted input gets) bound what the file may ask.
     """
-    config = expand_regions(validate_document(document))
-    findings = check(config, document, limits)
+    validated = validate(document)
+    if validated.config is None:
+        raise CompileError(sorted(validated.diagnostics, key=sort_key))
+    config = expand_regions(validated.config)
+    # A config repaired by validation is still checked, so that one run reports every
+    # independent error; it is never lowered.
+    findings = [
+        *validated.diagnostics,
+        *check(config, validated.document, limits, validated.damage),
+    ]
     if has_errors(findings):
         raise CompileError(sorted(findings, key=sort_key))
     lowered = lower(config, document, limits)

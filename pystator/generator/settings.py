@@ -64,8 +64,10 @@ def settings_for(machine_file: str | os.PathLike[str]) -> Settings:
     try:
         text = pyproject.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        # An OSError's text repeats the path the diagnostic already names.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise _error(
-            str(pyproject), f"{pyproject.name} cannot be read: {exc}.", "Check the file."
+            str(pyproject), f"{pyproject.name} cannot be read: {reason}.", "Check the file."
         ) from None
     return parse_settings(text, str(pyproject))
 
@@ -75,8 +77,11 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col = _toml_position(str(exc))
+        # The position is the diagnostic's own; the message need not repeat it.
+        detail = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        detail = detail[:1].lower() + detail[1:]
         raise _error(
-            file, f"the file is not valid TOML: {exc}.", "Fix the syntax.", line=line, col=col
+            file, f"the file is not valid TOML: {detail}.", "Fix the syntax.", line=line, col=col
         ) from None
     tool = data.get("tool")
     table = tool.get(TABLE) if isinstance(tool, dict) else None
