@@ -1,4 +1,4 @@
-"""The `pystator-gen` command: compile, check and validate machine files.
+"""The `pystator-gen` command: compile, check, validate and document machine files.
 
 The compiler itself is pure (`pipeline.generate`); only the commands write files (through
 `writing`), compare them for `--check`, and turn diagnostics into output and exit codes.
@@ -7,7 +7,6 @@ The compiler itself is pure (`pipeline.generate`); only the commands write files
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -20,22 +19,20 @@ from pystator.generator.cli_common import (
     EXIT_ERRORS,
     Printer,
     Tally,
-    claim,
+    Writer,
     compiled,
     display_name,
     each,
     force_option,
     format_option,
     inputs_of,
-    outcome,
     plural,
+    run,
     strict_option,
-    summary,
-    write,
 )
 from pystator.generator.diagnostics import printable
 from pystator.generator.pipeline import Generated, generate
-from pystator.generator.writing import MODULE, is_current
+from pystator.generator.writing import MODULE, PAGE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,10 +69,7 @@ def compile_command(
         raise click.UsageError("--class-name takes exactly one input file.")
     printer = Printer(output_format, Tally(len(files)))
     failed: list[str] = []
-    stale: list[str] = []
-    inputs = inputs_of(files)
-    written: dict[str, str] = {}
-    done: Counter[str] = Counter()
+    writer = Writer(inputs_of(files), printer, check, force)
     build = partial(_generate, class_name=class_name)
     for file, generated in each(files, printer, failed, build):
         warnings = generated.compiled.warnings
@@ -84,25 +78,14 @@ def compile_command(
             failed.append(file)
             continue
         target = _target(file, generated, output, out_dir)
-        claimed = claim(written, target, file)
-        if claimed is not None:
-            printer.emit([claimed])
+        if not writer.deliver(file, target, generated.text, MODULE, "module"):
             failed.append(file)
-            continue
-        current = is_current(target, generated.text)
-        if check:
-            if not current:
-                stale.append(str(target))
-        elif not write(target, generated.text, MODULE, inputs, force, printer):
-            failed.append(file)
-            continue
-        done[outcome(current, check)] += 1
-    printer.stale(stale, "module", "compile")
+    writer.report_stale("module", "compile")
     if len(files) > 1:
-        click.echo(summary("compiled", len(files), done, check))
+        click.echo(writer.summary("compiled", len(files)))
     if printer.tally:
         click.echo(printer.tally.line(), err=True)
-    if failed or stale:
+    if failed or writer.stale:
         sys.exit(EXIT_ERRORS)
 
 
@@ -135,6 +118,38 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
             click.echo(f"{printable(display_name(file))}: ok{suffix}")
     click.echo(printer.tally.line(), err=True)
     if failed:
+        sys.exit(EXIT_ERRORS)
+
+
+@main.command("docs")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory for the pages (one <machine>.md per file).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any page is stale.")
+@force_option
+@format_option
+def docs_command(
+    files: Sequence[str], out_dir: str, check: bool, force: bool, output_format: str
+) -> None:
+    """Write a Markdown page per machine: diagram, states, transitions, context, events."""
+    from pystator.generator.docs import page
+
+    printer = Printer(output_format, Tally(len(files)))
+    failed: list[str] = []
+    writer = Writer(inputs_of(files), printer, check, force)
+    for file, machine in each(files, printer, failed, compiled):
+        result = run(partial(page, machine.spec, machine.document.file))
+        if not writer.deliver(file, Path(out_dir) / result.file_name, result.text, PAGE, "page"):
+            failed.append(file)
+    writer.report_stale("file", "docs")
+    click.echo(writer.summary("documented", len(files)))
+    if failed or writer.stale:
         sys.exit(EXIT_ERRORS)
 
 

@@ -106,7 +106,9 @@ def run(action: Callable[[], R]) -> R:
     except CompileError:
         raise
     except Exception:
-        click.echo("pystator-gen: error[PS900]: internal error (this is a bug in pystator):", err=True)
+        click.echo(
+            "pystator-gen: error[PS900]: internal error (this is a bug in pystator):", err=True
+        )
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
 
@@ -173,42 +175,61 @@ def inputs_of(files: Sequence[str]) -> Inputs:
     return Inputs.of(read)
 
 
-def write(
-    target: Path, text: str, kind: Kind, inputs: Inputs, force: bool, printer: Printer
-) -> bool:
-    """Write `text` to `target` unless it is current or refused; False after saying why not."""
-    refused = refusal(target, kind, inputs, force=force)
-    if refused is not None:
-        printer.emit([refused])
-        return False
-    if not is_current(target, text):
-        try:
-            write_atomic(target, text)
-        except OSError as exc:
-            printer.emit([write_failure(target, exc)])
+@dataclass
+class Writer:
+    """Where a run's outputs go: written when they changed and may be replaced, or with
+    `check` only compared, the stale ones collected."""
+
+    inputs: Inputs
+    printer: Printer
+    check: bool = False
+    force: bool = False
+    stale: list[str] = field(default_factory=list)
+    #: What became of the outputs delivered (`outcome`), and which input claimed each.
+    done: Counter[str] = field(default_factory=Counter)
+    claimed: dict[str, str] = field(default_factory=dict)
+
+    def deliver(self, file: str, target: Path, text: str, kind: Kind, noun: str) -> bool:
+        """Put `file`'s output at `target` and count what became of it; False (after saying
+        why) if an earlier input of the run claimed `target` or writing it was refused."""
+        claimed = claim(self.claimed, target, file, noun)
+        if claimed is not None:
+            self.printer.emit([claimed])
             return False
-        click.echo(f"wrote {printable(str(target))}")
-    return True
-
-
-def write_or_check(
-    target: Path,
-    text: str,
-    kind: Kind,
-    inputs: Inputs,
-    *,
-    check: bool,
-    force: bool,
-    stale: list[str],
-    printer: Printer,
-) -> bool:
-    """Write `text` to `target` if it differs and may be replaced (False if refused); with
-    `check`, write nothing and only note that it differs."""
-    if check:
-        if not is_current(target, text):
-            stale.append(str(target))
+        current = is_current(target, text)
+        if not self.put(target, text, kind):
+            return False
+        self.done[outcome(current, self.check)] += 1
         return True
-    return write(target, text, kind, inputs, force, printer)
+
+    def summary(self, verb: str, machines: int) -> str:
+        return summary(verb, machines, self.done, self.check)
+
+    def put(self, target: Path, text: str, kind: Kind) -> bool:
+        """Write (or with `check`, compare) one output; False if it was refused."""
+        if self.check:
+            if not is_current(target, text):
+                self.stale.append(str(target))
+            return True
+        return self.write(target, text, kind)
+
+    def write(self, target: Path, text: str, kind: Kind) -> bool:
+        """Write `text` unless it is current or refused; False after saying why not."""
+        refused = refusal(target, kind, self.inputs, force=self.force)
+        if refused is not None:
+            self.printer.emit([refused])
+            return False
+        if not is_current(target, text):
+            try:
+                write_atomic(target, text)
+            except OSError as exc:
+                self.printer.emit([write_failure(target, exc)])
+                return False
+            click.echo(f"wrote {printable(str(target))}")
+        return True
+
+    def report_stale(self, what: str, command: str) -> None:
+        self.printer.stale(self.stale, what, command)
 
 
 def outcome(current: bool, check: bool) -> str:

@@ -1,11 +1,9 @@
-"""`pystator-gen diagram`, `docs`, `tests` and `export`: what else a compiled machine becomes,
+"""`pystator-gen diagram`, `tests` and `export`: what else one compiled machine becomes,
 written (or compared with `--check`) like the modules themselves."""
 
 from __future__ import annotations
 
 import sys
-from collections import Counter
-from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -14,25 +12,17 @@ import click
 from pystator.generator.cli_common import (
     EXIT_ERRORS,
     Printer,
-    Tally,
-    claim,
+    Writer,
     compile_one,
-    compiled,
     display_name,
-    each,
     force_option,
-    format_option,
     inputs_of,
     outcome,
     run,
-    summary,
-    write,
-    write_or_check,
 )
 from pystator.generator.diagnostics import printable
 from pystator.generator.writing import (
     DIAGRAM,
-    PAGE,
     SCXML,
     TESTS,
     Kind,
@@ -61,59 +51,6 @@ def diagram_command(file: str, diagram_format: str, output: str | None, force: b
     if output:
         text = mark_diagram(text, diagram_format, machine.document.file)
     _write_or_print(file, output, text, DIAGRAM, force)
-
-
-@click.command("docs")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Directory for the pages (one <machine>.md per file).",
-)
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 if any page is stale.")
-@force_option
-@format_option
-def docs_command(
-    files: Sequence[str], out_dir: str, check: bool, force: bool, output_format: str
-) -> None:
-    """Write a Markdown page per machine: diagram, states, transitions, context, events."""
-    from pystator.generator.docs import page
-
-    printer = Printer(output_format, Tally(len(files)))
-    failed: list[str] = []
-    stale: list[str] = []
-    written: dict[str, str] = {}
-    inputs = inputs_of(files)
-    done: Counter[str] = Counter()
-    for file, machine in each(files, printer, failed, compiled):
-        result = run(partial(page, machine.spec, machine.document.file))
-        target = Path(out_dir) / result.file_name
-        claimed = claim(written, target, file, "page")
-        if claimed is not None:
-            printer.emit([claimed])
-            failed.append(file)
-            continue
-        current = is_current(target, result.text)
-        if not write_or_check(
-            target,
-            result.text,
-            PAGE,
-            inputs,
-            check=check,
-            force=force,
-            stale=stale,
-            printer=printer,
-        ):
-            failed.append(file)
-            continue
-        done[outcome(current, check)] += 1
-    printer.stale(stale, "file", "docs")
-    click.echo(summary("documented", len(files), done, check))
-    if failed or stale:
-        sys.exit(EXIT_ERRORS)
 
 
 @click.command("tests")
@@ -163,13 +100,9 @@ def tests_command(
         click.echo(f"pystator-gen: {result}.", err=True)
         sys.exit(EXIT_ERRORS)
     target = Path(output) if output else Path(file).parent / result.file_name
-    stale: list[str] = []
-    inputs = inputs_of([file])
+    writer = Writer(inputs_of([file]), Printer(), check, force)
     current = is_current(target, result.text)
-    printer = Printer()
-    if not write_or_check(
-        target, result.text, TESTS, inputs, check=check, force=force, stale=stale, printer=printer
-    ):
+    if not writer.put(target, result.text, TESTS):
         sys.exit(EXIT_ERRORS)
     click.echo(coverage_line(printable(display_name(file)), result))
     for index in result.plan.uncovered:
@@ -178,13 +111,13 @@ def tests_command(
             f"  not covered: transition {index + 1} "
             f"({transition.trigger}: {', '.join(transition.source)} -> {transition.dest})"
         )
-    printer.stale(stale, "file", "tests")
+    writer.report_stale("file", "tests")
     count = len(result.plan.transitions) + len(result.plan.states) + 1
     click.echo(
         f"{printable(str(target))}: {count} tests ({len(result.plan.transitions)} transitions, "
         f"{len(result.plan.states)} states, random event sequences), {outcome(current, check)}"
     )
-    if stale:
+    if writer.stale:
         sys.exit(EXIT_ERRORS)
 
 
@@ -208,8 +141,8 @@ def _write_or_print(file: str, output: str | None, text: str, kind: Kind, force:
     """Write `text` to `output` if given (exiting if that is refused), else print it."""
     if output is None:
         click.echo(text, nl=False)
-    elif not write(Path(output), text, kind, inputs_of([file]), force, Printer()):
+    elif not Writer(inputs_of([file]), Printer(), force=force).write(Path(output), text, kind):
         sys.exit(EXIT_ERRORS)
 
 
-COMMANDS = (diagram_command, docs_command, tests_command, export_command)
+COMMANDS = (diagram_command, tests_command, export_command)

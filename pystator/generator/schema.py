@@ -17,21 +17,11 @@ from pydantic import (
     model_validator,
 )
 
-STATE_TYPES = ("initial", "stable", "terminal", "error", "parallel")
-EFFECT_KEYS = ("set", "timestamp", "increment", "decrement", "append", "clear")
-CHECK_OPS = (
-    "eq",
-    "ne",
-    "neq",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "in",
-    "not_in",
-    "is_set",
-    "is_null",
-)
+from pystator.runtime.spec import CheckOp, EffectType, StateType
+
+EFFECT_KEYS = tuple(effect.value for effect in EffectType)
+# Enumerations the runtime defines are read from their string values in a machine file.
+_FROM_TEXT = Field(strict=False)
 
 
 class Model(BaseModel):
@@ -50,10 +40,16 @@ def _as_list(value: Any) -> Any:
 # -- actions ------------------------------------------------------------------
 
 
-class NamedActionDef(Model):
+class _Call(Model):
+    """A handler named with its parameters: `{name: notify, params: {channel: ops}}`."""
+
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
+
+
+class NamedActionDef(_Call):
+    pass
 
 
 class AppendDef(Model):
@@ -104,10 +100,8 @@ ActionItem = Annotated[
 # -- guards ---------------------------------------------------------------------
 
 
-class NamedGuardDef(Model):
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    description: str = ""
+class NamedGuardDef(_Call):
+    pass
 
 
 class ExprGuardDef(Model):
@@ -117,7 +111,7 @@ class ExprGuardDef(Model):
 
 class CheckDef(Model):
     field: str
-    op: Literal["eq", "ne", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_null"]
+    op: Annotated[CheckOp, _FROM_TEXT]
     value: Any = None
     values: list[Any] | None = None
 
@@ -170,7 +164,7 @@ class InvokeDef(Model):
 
 class StateDef(Model):
     name: str
-    type: Literal["initial", "stable", "terminal", "error", "parallel"] = "stable"
+    type: Annotated[StateType, _FROM_TEXT] = StateType.STABLE
     description: str = ""
     parent: str | None = None
     initial_child: str | None = None
@@ -240,13 +234,14 @@ class VariableDef(Model):
     required: bool = False
 
 
-def _variable_tag(value: Any) -> str:
-    return "key" if isinstance(value, str) else "full"
+def _text_or_mapping(value: Any) -> str:
+    """The tag of an item a file may write as one string or as a full mapping."""
+    return "text" if isinstance(value, str) else "full"
 
 
 VariableItem = Annotated[
-    Annotated[str, Tag("key")] | Annotated[VariableDef, Tag("full")],
-    Discriminator(_variable_tag),
+    Annotated[str, Tag("text")] | Annotated[VariableDef, Tag("full")],
+    Discriminator(_text_or_mapping),
 ]
 
 
@@ -256,13 +251,9 @@ class PayloadFieldDef(Model):
     description: str = ""
 
 
-def _payload_tag(value: Any) -> str:
-    return "type" if isinstance(value, str) else "full"
-
-
 PayloadItem = Annotated[
-    Annotated[str, Tag("type")] | Annotated[PayloadFieldDef, Tag("full")],
-    Discriminator(_payload_tag),
+    Annotated[str, Tag("text")] | Annotated[PayloadFieldDef, Tag("full")],
+    Discriminator(_text_or_mapping),
 ]
 
 

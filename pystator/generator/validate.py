@@ -39,7 +39,7 @@ from pystator.generator.suggest import Suggester
 # gone), which the next round sets aside in turn; a document needs only a few rounds.
 _MAX_ROUNDS = 8
 # The discriminator tags the schema's unions insert into pydantic's error locations.
-_TAGS = frozenset({"ref", "named", "effect", "expr", "check", "key", "full", "type"})
+_TAGS = frozenset({"ref", "named", "effect", "expr", "check", "text", "full"})
 
 
 # Findings of the semantic checks that a part set aside may cause: a state whose `type`
@@ -376,7 +376,7 @@ def _unknown_key(
 
 def _wrong_value(error: Any, kind: str, node: Any, where: str) -> tuple[str, str]:
     """Message and hint for a value of the wrong type or outside the allowed ones."""
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = str(error.get("ctx", {}).get("expected", ""))
         options = [part.strip(" '") for part in expected.replace(" or ", ", ").split(", ")]
         shown = repr(node) if isinstance(node, str | int | float | bool) else _describe(node)
