@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from pystator.generator import cli
 from pystator.generator.diagnostics import CODES
+from pystator.generator.settings import parse_settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 ROW = re.compile(r"^\| (PS\d{3}) \| (\w+) \| (.+) \|$", re.MULTILINE)
@@ -46,3 +47,11 @@ def test_the_example_mistakes_print_what_readme_shows(
     result = CliRunner().invoke(cli.main, ["validate", "machines/order.yaml"])
     assert result.exit_code == 1
     assert result.stderr == shown.group(1)
+
+
+def test_the_settings_example_is_valid_settings() -> None:
+    example = re.search(r"```toml\n(\[tool\.pystator-gen\]\n.*?)```", README, re.DOTALL)
+    assert example is not None
+    settings = parse_settings(example.group(1))
+    assert settings.severity == {"PS301": "error", "PS307": "off"}
+    assert settings.limits == {"max_bytes": 67108864, "max_nodes": 5000000}

@@ -7,7 +7,7 @@ The compiler itself is pure (`pipeline.generate`); only the commands write files
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from pystator.generator.cli_common import (
     force_option,
     format_option,
     inputs_of,
+    limit_options,
     plural,
     run,
     strict_option,
@@ -52,6 +53,7 @@ def main() -> None:
 @force_option
 @format_option
 @strict_option
+@limit_options
 def compile_command(
     files: Sequence[str],
     output: str | None,
@@ -61,6 +63,7 @@ def compile_command(
     force: bool,
     output_format: str,
     strict: bool,
+    limits: Mapping[str, int],
 ) -> None:
     """Compile FILES into Python modules (next to each file unless -o/--out-dir)."""
     if output and (out_dir or len(files) != 1):
@@ -70,7 +73,7 @@ def compile_command(
     printer = Printer(output_format, Tally(len(files)))
     failed: list[str] = []
     writer = Writer(inputs_of(files), printer, check, force)
-    build = partial(_generate, class_name=class_name)
+    build = partial(_generate, class_name=class_name, overrides=limits)
     for file, generated in each(files, printer, failed, build):
         warnings = generated.compiled.warnings
         printer.emit(warnings)
@@ -89,8 +92,10 @@ def compile_command(
         sys.exit(EXIT_ERRORS)
 
 
-def _generate(file: str, class_name: str | None) -> Generated:
-    return generate(file, class_name=class_name, display_name=display_name(file))
+def _generate(file: str, class_name: str | None, overrides: Mapping[str, int]) -> Generated:
+    return generate(
+        file, class_name=class_name, display_name=display_name(file), overrides=overrides
+    )
 
 
 def _target(file: str, generated: Generated, output: str | None, out_dir: str | None) -> Path:
@@ -104,11 +109,14 @@ def _target(file: str, generated: Generated, output: str | None, out_dir: str | 
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @format_option
 @strict_option
-def validate_command(files: Sequence[str], output_format: str, strict: bool) -> None:
+@limit_options
+def validate_command(
+    files: Sequence[str], output_format: str, strict: bool, limits: Mapping[str, int]
+) -> None:
     """Check FILES and print diagnostics; generate nothing."""
     printer = Printer(output_format, Tally(len(files)))
     failed: list[str] = []
-    for file, machine in each(files, printer, failed, compiled):
+    for file, machine in each(files, printer, failed, partial(compiled, overrides=limits)):
         printer.emit(machine.warnings)
         if strict and machine.warnings:
             failed.append(file)
@@ -134,8 +142,14 @@ def validate_command(files: Sequence[str], output_format: str, strict: bool) -> 
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any page is stale.")
 @force_option
 @format_option
+@limit_options
 def docs_command(
-    files: Sequence[str], out_dir: str, check: bool, force: bool, output_format: str
+    files: Sequence[str],
+    out_dir: str,
+    check: bool,
+    force: bool,
+    output_format: str,
+    limits: Mapping[str, int],
 ) -> None:
     """Write a Markdown page per machine: diagram, states, transitions, context, events."""
     from pystator.generator.docs import page
@@ -143,7 +157,7 @@ def docs_command(
     printer = Printer(output_format, Tally(len(files)))
     failed: list[str] = []
     writer = Writer(inputs_of(files), printer, check, force)
-    for file, machine in each(files, printer, failed, compiled):
+    for file, machine in each(files, printer, failed, partial(compiled, overrides=limits)):
         result = run(partial(page, machine.spec, machine.document.file))
         if not writer.deliver(file, Path(out_dir) / result.file_name, result.text, PAGE, "page"):
             failed.append(file)

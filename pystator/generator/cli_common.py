@@ -3,18 +3,20 @@ running compiler code, and writing outputs only when they changed and may be rep
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
+from pystator.generator import load
 from pystator.generator.diagnostics import CompileError, Diagnostic, printable
 from pystator.generator.pipeline import Compiled, compile_path
 from pystator.generator.settings import find_pyproject
@@ -145,8 +147,43 @@ def each(
         yield file, built
 
 
-def compiled(file: str) -> Compiled:
-    return compile_path(file, display_name(file))
+def compiled(file: str, overrides: Mapping[str, int] | None = None) -> Compiled:
+    return compile_path(file, display_name(file), overrides=overrides)
+
+
+# The input limits a command line may raise for trusted large files (`load.Limits`).
+LIMIT_HELP = {
+    "max_bytes": f"Largest machine file, in bytes [default: {load.MAX_BYTES}].",
+    "max_nodes": f"Most YAML nodes [default: {load.MAX_NODES}].",
+    "max_depth": f"Deepest YAML nesting [default: {load.MAX_DEPTH}].",
+    "max_aliases": f"Most YAML aliases [default: {load.MAX_ALIASES}].",
+    "max_state_depth": "Deepest nesting of states through parent "
+    f"[default: {load.MAX_STATE_DEPTH}].",
+    "max_table_entries": "Transition-table entries allowed whatever the file's size "
+    f"[default: {load.MAX_TABLE_ENTRIES}].",
+    "table_growth": "Transition-table entries allowed per state, transition and state action "
+    f"[default: {load.TABLE_GROWTH}].",
+}
+
+
+def limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add `--max-bytes N` and the other limits as options; the command receives the ones
+    given as `limits`, a mapping of `Limits` fields to values."""
+
+    @functools.wraps(command)
+    def collected(**options: Any) -> None:
+        given = {name: options.pop(name) for name in LIMIT_HELP}
+        command(
+            limits={name: value for name, value in given.items() if value is not None}, **options
+        )
+
+    decorated: Callable[..., None] = collected
+    for name, text in reversed(LIMIT_HELP.items()):
+        flag = "--" + name.replace("_", "-")
+        decorated = click.option(flag, name, type=click.IntRange(min=1), metavar="N", help=text)(
+            decorated
+        )
+    return decorated
 
 
 format_option = click.option(

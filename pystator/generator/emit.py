@@ -701,10 +701,12 @@ def _hierarchy(spec: MachineSpec) -> HierarchyTables | None:
     if all(state.parent is None for state in spec.states):
         return None
     parents = {state.name: state.parent for state in spec.states}
-    children = {
-        state.name: tuple(s.name for s in spec.states if s.parent == state.name)
-        for state in spec.states
-    }
+    # One pass over the states: asking each state for its children would be quadratic.
+    listed: dict[str, list[str]] = {state.name: [] for state in spec.states}
+    for state in spec.states:
+        if state.parent is not None:
+            listed[state.parent].append(state.name)
+    children = {name: tuple(names) for name, names in listed.items()}
     ancestors = {}
     for name in parents:
         chain: list[str] = []
