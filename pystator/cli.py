@@ -349,27 +349,29 @@ def _dev_ui(**options: Any) -> None:
     ChangeReload(config, target=partial(_run_api, options), sockets=[]).run()
 
 
-ui.add_command(
-    click.Command(
+# `pystator ui serve` and `ui dev` take the options of `pystator api`.
+for name, callback, short_help, text in (
+    (
         "serve",
-        params=list(api.params),
-        callback=_serve_ui,
-        short_help="Serve the web UI and the REST API (the options of `pystator api`).",
-        help="Serve the web UI and the REST API: `pystator api` under its UI name, with "
-        "the same options.",
-    )
-)
-ui.add_command(
-    click.Command(
+        _serve_ui,
+        "Serve the web UI and the REST API (the options of `pystator api`).",
+        "Serve the web UI and the REST API: `pystator api` under its UI name, with the same "
+        "options.",
+    ),
+    (
         "dev",
-        params=list(api.params),
-        callback=_dev_ui,
-        short_help="Serve them, restarting when the code changes (for development).",
-        help="`pystator ui serve` that restarts when a Python file of the package changes; "
-        "the UI's HTML, JavaScript and CSS are read on every request, so a browser reload "
-        "shows an edit. No Node build is involved.",
+        _dev_ui,
+        "Serve them, restarting when the code changes (for development).",
+        "`pystator ui serve` that restarts when a Python file of the package changes; the "
+        "UI's HTML, JavaScript and CSS are read on every request, so a browser reload shows "
+        "an edit. No Node build is involved.",
+    ),
+):
+    ui.add_command(
+        click.Command(
+            name, params=list(api.params), callback=callback, short_help=short_help, help=text
+        )
     )
-)
 
 
 if __name__ == "__main__":  # pragma: no cover

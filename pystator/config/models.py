@@ -8,7 +8,7 @@ from pystator.generator.schema import (
     MetaDef,
     StateDef,
     TransitionDef,
-    validate_document,
 )
+from pystator.generator.validate import validate_document
 
 __all__ = ["MachineConfig", "MetaDef", "StateDef", "TransitionDef", "validate_document"]

@@ -348,11 +348,10 @@ def _complementary(a: Conjunction, b: Conjunction) -> bool:
     first, second = a.atoms[0], b.atoms[0]
     if first.variable != second.variable:
         return False
-    if (first.is_upper_bound and second.is_lower_bound) or (
-        first.is_lower_bound and second.is_upper_bound
-    ):
+    senses = {first.sense, second.sense}
+    if senses == {"upper", "lower"}:
         return first.values == second.values
-    return (first.is_positive and second.is_negative) or (first.is_negative and second.is_positive)
+    return senses == {"positive", "negative"}
 
 
 def guard_gaps(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pystator.generator import typemap
 from pystator.runtime import expr
 from pystator.runtime.expr import COMPARE_SYMBOLS
 from pystator.runtime.spec import CHECK_SYMBOLS, GuardSpec
@@ -97,20 +98,22 @@ class Atom:
         return value >= constant
 
     @property
-    def is_upper_bound(self) -> bool:
-        return self.op in ("<", "<=")
+    def sense(self) -> str:
+        """What the atom says of its variable: an `upper` or `lower` bound, or that it is
+        (`positive`) or is not (`negative`) one of the values."""
+        return _SENSES[self.op]
 
-    @property
-    def is_lower_bound(self) -> bool:
-        return self.op in (">", ">=")
 
-    @property
-    def is_positive(self) -> bool:
-        return self.op in ("==", "in")
-
-    @property
-    def is_negative(self) -> bool:
-        return self.op in ("!=", "not in")
+_SENSES = {
+    "<": "upper",
+    "<=": "upper",
+    ">": "lower",
+    ">=": "lower",
+    "==": "positive",
+    "in": "positive",
+    "!=": "negative",
+    "not in": "negative",
+}
 
 
 def _equal(a: Value, b: Value) -> bool:
@@ -244,10 +247,13 @@ def _constant(node: ast.expr) -> Value | None:
 
 # -- deciding ---------------------------------------------------------------------------------
 
-_INTEGER_TYPES = ("integer", "int")
-_REAL_TYPES = ("number", "float")
-_TEXT_TYPES = ("string", "str")
-_BOOL_TYPES = ("boolean", "bool")
+# The value kinds of the Python annotations YAML types map to (`typemap`).
+_KIND_OF_ANNOTATION = {
+    "int": Kind.NUMBER,
+    "float": Kind.NUMBER,
+    "str": Kind.TEXT,
+    "bool": Kind.BOOL,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +274,11 @@ class Domain:
         """
         constants = [value for atom in atoms for value in atom.values]
         kinds = {kind_of(value) for value in constants}
-        declared = self.declared.get(variable, "any").strip().lower()
+        declared = typemap.annotation(self.declared.get(variable, "any"))
         if len(kinds) != 1:
             return None
         kind = kinds.pop()
-        expected = {
-            **dict.fromkeys(_INTEGER_TYPES, Kind.NUMBER),
-            **dict.fromkeys(_REAL_TYPES, Kind.NUMBER),
-            **dict.fromkeys(_TEXT_TYPES, Kind.TEXT),
-            **dict.fromkeys(_BOOL_TYPES, Kind.BOOL),
-        }.get(declared)
+        expected = _KIND_OF_ANNOTATION.get(declared or "")
         if expected is not None and expected is not kind:
             return None
         if kind is Kind.BOOL:
@@ -288,9 +289,9 @@ class Domain:
         numbers = sorted(
             {v for v in constants if isinstance(v, int | float) and not isinstance(v, bool)}
         )
-        integral = declared in _INTEGER_TYPES or (
+        integral = declared == "int" or (
             exists
-            and declared not in _REAL_TYPES
+            and declared != "float"
             and all(isinstance(v, int) and not isinstance(v, bool) for v in constants)
         )
         return _integer_points(numbers) if integral else _real_points(numbers)
@@ -339,17 +340,10 @@ def find_point(
     `effort` cannot afford it)."""
     conjunctions = [*true, *false]
     variables = sorted(set().union(*(c.variables for c in conjunctions)))
-    per_variable: list[tuple[Value, ...]] = []
-    size = 1
-    for variable in variables:
-        atoms = [a for c in conjunctions for a in c.atoms if a.variable == variable]
-        points = domain.points(variable, atoms, exists=exists)
-        if points is None:
-            return None
-        per_variable.append(points)
-        size *= len(points)
-        if size > MAX_POINTS:
-            return None
+    found = _points(domain, conjunctions, variables, exists=exists)
+    if found is None:
+        return None
+    per_variable, size = found
     if effort is not None and not effort.spend(size * sum(len(c.atoms) for c in conjunctions)):
         return None
     for values in itertools.product(*per_variable):
@@ -361,15 +355,27 @@ def find_point(
 
 def decidable(domain: Domain, conjunctions: Sequence[Conjunction]) -> bool:
     """True if every variable the conjunctions read has one understood kind."""
-    variables = set().union(*(c.variables for c in conjunctions))
+    variables = sorted(set().union(*(c.variables for c in conjunctions)))
+    return _points(domain, conjunctions, variables, exists=False) is not None
+
+
+def _points(
+    domain: Domain, conjunctions: Sequence[Conjunction], variables: Sequence[str], *, exists: bool
+) -> tuple[list[tuple[Value, ...]], int] | None:
+    """Each variable's representative points and how many combinations they make; None if
+    a variable has no understood kind or the combinations are more than MAX_POINTS."""
+    per_variable: list[tuple[Value, ...]] = []
     size = 1
     for variable in variables:
         atoms = [a for c in conjunctions for a in c.atoms if a.variable == variable]
-        points = domain.points(variable, atoms, exists=False)
+        points = domain.points(variable, atoms, exists=exists)
         if points is None:
-            return False
+            return None
+        per_variable.append(points)
         size *= len(points)
-    return size <= MAX_POINTS
+        if size > MAX_POINTS:
+            return None
+    return per_variable, size
 
 
 def implies(

@@ -24,8 +24,8 @@ CODES: dict[str, str] = {
     # load
     "PS001": "invalid YAML or JSON syntax",
     "PS002": "duplicate mapping key",
-    "PS003": "input too large",
-    "PS004": "input too deeply nested or too many aliases",
+    "PS003": "input too large (the text, or the transition table it lowers to)",
+    "PS004": "input nested too deeply (the YAML, or states through parent) or too many aliases",
     "PS005": "empty document",
     "PS006": "document is not a mapping",
     "PS007": "file cannot be read",

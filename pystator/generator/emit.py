@@ -21,6 +21,7 @@ from pystator.generator import escape, names, typemap
 from pystator.generator.layout import layout_statements
 from pystator.runtime import expr
 from pystator.runtime.spec import (
+    CHECK_SYMBOLS,
     ActionSpec,
     Candidate,
     CheckOp,
@@ -29,6 +30,7 @@ from pystator.runtime.spec import (
     StateSpec,
     TransitionSpec,
     TriggerSpec,
+    handler_names,
 )
 from pystator.runtime.visualization import to_mermaid
 
@@ -343,17 +345,6 @@ class PredicateFunction:
     helpers: tuple[str, ...] = ()
 
 
-_CHECK_OPERATORS = {
-    CheckOp.EQ: "==",
-    CheckOp.NE: "!=",
-    CheckOp.NEQ: "!=",
-    CheckOp.LT: "<",
-    CheckOp.LTE: "<=",
-    CheckOp.GT: ">",
-    CheckOp.GTE: ">=",
-}
-
-
 def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
     """One function per distinct expression or check guard, in document order.
 
@@ -382,21 +373,18 @@ def _predicate_functions(spec: MachineSpec) -> list[PredicateFunction]:
             check = guard.check
             field_value = f"ctx.get({py_literal(check.field)})"
             value = check.value
-            # Comparing with null is an identity test, as in check_predicate.
-            null_test = value is None and check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ)
-            if check.op is CheckOp.IS_SET or (null_test and check.op is not CheckOp.EQ):
+            if check.effective_op is CheckOp.IS_SET:
                 body = (f"return {field_value} is not None",)
-            elif check.op is CheckOp.IS_NULL or null_test:
+            elif check.effective_op is CheckOp.IS_NULL:
                 body = (f"return {field_value} is None",)
             elif check.op in (CheckOp.IN, CheckOp.NOT_IN):
                 options = tuple(value) if isinstance(value, list | tuple) else (value,)
-                word = "in" if check.op is CheckOp.IN else "not in"
-                body = (f"return {field_value} {word} {py_literal(options)}",)
+                body = (f"return {field_value} {CHECK_SYMBOLS[check.op]} {py_literal(options)}",)
             elif check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
-                symbol = _CHECK_OPERATORS[check.op]
+                symbol = CHECK_SYMBOLS[check.op]
                 body = (f"return bool({field_value} {symbol} {py_literal(value)})",)
             else:
-                symbol = _CHECK_OPERATORS[check.op]
+                symbol = CHECK_SYMBOLS[check.op]
                 body = (
                     f"value = {field_value}",
                     f"return value is not None and bool(value {symbol} {py_literal(value)})",
@@ -420,23 +408,6 @@ class Method:
     signature: str
     body: tuple[str, ...]
     routes: str
-
-
-def _handler_names(spec: MachineSpec) -> tuple[list[str], list[str]]:
-    guards: dict[str, None] = {}
-    actions: dict[str, None] = {}
-    for transition in spec.transitions:
-        for guard in transition.guards:
-            if guard.name is not None:
-                guards.setdefault(guard.name, None)
-        for action in transition.actions:
-            if action.effect is None:
-                actions.setdefault(action.name, None)
-    for state in spec.states:
-        for action in (*state.on_exit, *state.on_enter):
-            if action.effect is None:
-                actions.setdefault(action.name, None)
-    return sorted(guards), sorted(actions)
 
 
 def _trigger_doc(spec: MachineSpec, trigger: str) -> str:
@@ -532,7 +503,7 @@ def render(
         )
         for state_name, by_trigger in spec.table.items()
     ]
-    guards, actions = _handler_names(spec)
+    guards, actions = handler_names(spec)
     policy = spec.error_policy
     context: dict[str, Any] = {
         "version": __version__,
@@ -730,10 +701,12 @@ def _hierarchy(spec: MachineSpec) -> HierarchyTables | None:
     if all(state.parent is None for state in spec.states):
         return None
     parents = {state.name: state.parent for state in spec.states}
-    children = {
-        state.name: tuple(s.name for s in spec.states if s.parent == state.name)
-        for state in spec.states
-    }
+    # One pass over the states: asking each state for its children would be quadratic.
+    listed: dict[str, list[str]] = {state.name: [] for state in spec.states}
+    for state in spec.states:
+        if state.parent is not None:
+            listed[state.parent].append(state.name)
+    children = {name: tuple(names) for name, names in listed.items()}
     ancestors = {}
     for name in parents:
         chain: list[str] = []

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from pystator.generator.diagnostics import CompileError, Diagnostic
+from pystator.generator.diagnostics import CompileError
+from pystator.generator.yaml_source import (
+    DEPTH_HINT,
+    SIZE_HINT,
+    Builder,
+    compose,
+    fail,
+    json_tabs_to_spaces,
+    line_and_col,
+    measure,
+    offset_position,
+)
+from pystator.generator.yaml_source import Path as Path
+from pystator.generator.yaml_source import Position as Position
 from pystator.runtime.expr import MAX_INTEGER_DIGITS, integer_fits
-
-Path = tuple[str | int, ...]
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
@@ -64,14 +72,6 @@ def default_limits() -> Limits:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """A place in the source text; both numbers are 1-based."""
-
-    line: int
-    col: int
-
-
 _START = Position(1, 1)
 
 
@@ -102,15 +102,9 @@ class Document:
         return found if found is not None else self.position(path)
 
 
-def _fail(
-    file: str, code: str, message: str, hint: str, line: int = 1, col: int = 1
-) -> CompileError:
-    return CompileError([Diagnostic(code, message, file, line, col, hint=hint)])
-
-
 def _too_large(file: str, what: str, size: int, limit: int) -> CompileError:
-    return _fail(
-        file, "PS003", f"{what} is {size} bytes, over the limit of {limit} bytes.", _SIZE_HINT
+    return fail(
+        file, "PS003", f"{what} is {size} bytes, over the limit of {limit} bytes.", SIZE_HINT
     )
 
 
@@ -141,15 +135,15 @@ def load_file(
     except CompileError:
         raise
     except FileNotFoundError:
-        raise _fail(
+        raise fail(
             name, "PS007", f"{shown} does not exist.", "Check the path and the file name."
         ) from None
     except IsADirectoryError:
-        raise _fail(
+        raise fail(
             name, "PS007", f"{shown} is a directory, not a file.", "Pass the machine's YAML file."
         ) from None
     except PermissionError:
-        raise _fail(
+        raise fail(
             name,
             "PS007",
             f"{shown} cannot be read: permission denied.",
@@ -158,7 +152,7 @@ def load_file(
     except (OSError, ValueError) as exc:
         # ValueError covers paths the OS cannot represent, such as one with a NUL byte.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise _fail(
+        raise fail(
             name,
             "PS007",
             f"{shown} cannot be read: {reason}.",
@@ -187,32 +181,32 @@ def load_text(
     nul = decoded.find("\x00")
     if nul >= 0:
         # PyYAML treats NUL as the end of the stream, so everything after it would vanish.
-        raise _fail(
+        raise fail(
             file,
             "PS001",
             "the input contains a NUL character.",
             "Remove it; a machine file is text.",
-            *_offset_position(decoded, nul),
+            *offset_position(decoded, nul),
         )
-    root, alias_sites = _compose(_json_tabs_to_spaces(decoded), file, chosen)
-    _measure(root, file, chosen)
-    builder = _Builder(file, alias_sites)
+    root, alias_sites = compose(json_tabs_to_spaces(decoded), file, chosen)
+    measure(root, file, chosen)
+    builder = Builder(file, alias_sites)
     data = builder.build(root)
     if data is None:
-        raise _fail(
+        raise fail(
             file,
             "PS005",
             "the document is empty (null).",
             "Write a machine: a mapping with `states:` and `transitions:`.",
-            *_mark(root.start_mark),
+            *line_and_col(root.start_mark),
         )
     if not isinstance(data, dict):
-        raise _fail(
+        raise fail(
             file,
             "PS006",
             f"the document is {_kind(data)}, not a mapping.",
             "A machine file is a mapping with `states:` and `transitions:` at the top level.",
-            *_mark(root.start_mark),
+            *line_and_col(root.start_mark),
         )
     digest = hashlib.sha256(raw).hexdigest()
     return Document(file, data, builder.positions, builder.key_positions, digest)
@@ -227,7 +221,7 @@ def load_data(
     other values are kept as they are and judged by the schema stage.
     """
     if not isinstance(data, Mapping):
-        raise _fail(
+        raise fail(
             file,
             "PS006",
             f"the configuration is {_kind(data)}, not a mapping.",
@@ -246,7 +240,7 @@ def _decode(raw: bytes, file: str) -> str:
         line_start = body.rfind(b"\n", 0, start) + 1
         line = body.count(b"\n", 0, start) + 1
         col = len(body[line_start:start].decode("utf-8", "replace")) + 1
-        raise _fail(
+        raise fail(
             file,
             "PS007",
             f"the input is not valid UTF-8 (unexpected byte 0x{body[start]:02x}).",
@@ -284,22 +278,22 @@ def _copy_plain(data: Mapping[Any, Any], file: str, limits: Limits) -> dict[str,
         for key, value in items:
             nodes += 1
             if nodes > limits.max_nodes:
-                raise _fail(
+                raise fail(
                     file,
                     "PS004",
                     f"the configuration has more than {limits.max_nodes} values.",
-                    _SIZE_HINT,
+                    SIZE_HINT,
                 )
             if depth + 1 > limits.max_depth:
-                raise _fail(
+                raise fail(
                     file,
                     "PS004",
                     f"the configuration is nested deeper than {limits.max_depth} levels.",
-                    _DEPTH_HINT,
+                    DEPTH_HINT,
                 )
             copied: Any = value
             if isinstance(value, int) and not integer_fits(value):
-                raise _fail(
+                raise fail(
                     file,
                     "PS003",
                     f"the configuration holds an integer with more than {MAX_INTEGER_DIGITS} "
@@ -308,7 +302,7 @@ def _copy_plain(data: Mapping[Any, Any], file: str, limits: Limits) -> dict[str,
                 )
             if isinstance(value, Mapping | list | tuple):
                 if id(value) in inside:
-                    raise _fail(
+                    raise fail(
                         file,
                         "PS004",
                         "the configuration contains itself.",
@@ -321,429 +315,3 @@ def _copy_plain(data: Mapping[Any, Any], file: str, limits: Limits) -> dict[str,
             else:
                 target.append(copied)
     return root
-
-
-# -- composing -------------------------------------------------------------------------------
-
-_YAML_TAG = "tag:yaml.org,2002:"
-_STR = _YAML_TAG + "str"
-_INT = _YAML_TAG + "int"
-_FLOAT = _YAML_TAG + "float"
-_BOOL = _YAML_TAG + "bool"
-_NULL_TAG = _YAML_TAG + "null"
-_MERGE = _YAML_TAG + "merge"
-_SCALAR_TAGS = frozenset(
-    {_STR, _INT, _FLOAT, _BOOL, _NULL_TAG, _MERGE, _YAML_TAG + "timestamp", _YAML_TAG + "value"}
-)
-_SEQ = _YAML_TAG + "seq"
-_MAP = _YAML_TAG + "map"
-
-
-class _TooComplex(Exception):
-    def __init__(self, message: str, hint: str, mark: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.mark = mark
-
-
-_ALIAS_HINT = "Write the repeated parts out; a machine file needs only a few anchors."
-_DEPTH_HINT = "Flatten the structure; a machine file needs only a few levels of nesting."
-_SIZE_HINT = "Remove unused content; a machine file has no reason to be this large."
-
-
-class _Loader(yaml.SafeLoader):
-    """Composes nodes only, counting aliases, depth and nodes so that bombs stop early."""
-
-    def __init__(self, stream: str, limits: Limits) -> None:
-        super().__init__(stream)
-        self.limits = limits
-        self.alias_count = 0
-        self.depth = 0
-        self.node_count = 0
-        # Where each alias is written, by (parent node id, index or key node id): an aliased
-        # value shares the anchor's node, whose own mark points at the anchor instead.
-        self.alias_sites: dict[tuple[int, int], Any] = {}
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > self.limits.max_aliases:
-                raise _TooComplex(
-                    f"the input uses more than {self.limits.max_aliases} aliases",
-                    _ALIAS_HINT,
-                    event.start_mark,
-                )
-            if parent is not None and index is not None:
-                slot = index if isinstance(index, int) else id(index)
-                self.alias_sites[(id(parent), slot)] = event.start_mark
-        else:
-            self.node_count += 1
-            if self.node_count > self.limits.max_nodes:
-                raise _TooComplex(
-                    f"the input has more than {self.limits.max_nodes} nodes",
-                    _SIZE_HINT,
-                    event.start_mark,
-                )
-        # PyYAML composes recursively; bounding the depth here keeps it far from the
-        # interpreter's recursion limit whatever the input.
-        if self.depth >= self.limits.max_depth:
-            raise _TooComplex(
-                f"the input is nested deeper than {self.limits.max_depth} levels",
-                _DEPTH_HINT,
-                event.start_mark,
-            )
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-# JSON (and YAML 1.2) read `1e5` and `2.5e-3` as numbers; YAML 1.1 insists on a dot and a
-# signed exponent and would keep them as strings.
-_Loader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
-    list("-+.0123456789"),
-)
-
-_SYNTAX_HINT = "Fix the YAML syntax at this position."
-
-
-def _compose(text: str, file: str, limits: Limits) -> tuple[yaml.Node, dict[tuple[int, int], Any]]:
-    """The root node, and where each alias is written (see `_Loader.alias_sites`)."""
-    loader: _Loader | None = None
-    try:
-        loader = _Loader(text, limits)
-        node: yaml.Node | None = loader.get_single_node()
-        sites = loader.alias_sites
-    except _TooComplex as exc:
-        raise _fail(file, "PS004", f"{exc.message}.", exc.hint, *_mark(exc.mark)) from None
-    except yaml.MarkedYAMLError as exc:
-        message, hint = _describe(exc)
-        raise _fail(
-            file, "PS001", message, hint, *_mark(exc.problem_mark or exc.context_mark)
-        ) from None
-    except yaml.reader.ReaderError as exc:
-        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        raise _fail(
-            file,
-            "PS001",
-            f"the input contains the unprintable character {character!r}.",
-            "Remove it, or write it as an escape inside a double-quoted string.",
-            *_offset_position(text, exc.position),
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _fail(file, "PS001", f"invalid YAML: {_sentence(str(exc))}", _SYNTAX_HINT) from None
-    except RecursionError:
-        # Unreachable with the depth bound above; kept so a deep caller stack still
-        # yields a diagnostic rather than a traceback.
-        raise _fail(file, "PS004", "the input is nested too deeply.", _DEPTH_HINT) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if node is None:
-        raise _fail(
-            file,
-            "PS005",
-            "the file is empty.",
-            "Write a machine: a mapping with `states:` and `transitions:`.",
-        )
-    return node, sites
-
-
-def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
-    """A one-sentence message and a hint for a PyYAML syntax or composition error."""
-    problem = exc.problem or ""
-    context = exc.context or ""
-    if "another document" in problem:
-        return (
-            "only one document is allowed, but the file holds more than one.",
-            "Keep one machine per file and remove the extra `---`.",
-        )
-    if context.startswith("found duplicate anchor"):
-        name = context.removeprefix("found duplicate anchor ").split(";")[0]
-        first = exc.context_mark.line + 1 if exc.context_mark else 1
-        return (
-            f"the anchor {name} is defined twice (first on line {first}).",
-            "Give each anchor a distinct name.",
-        )
-    if problem.startswith("found undefined alias"):
-        return f"invalid YAML: {_sentence(problem)}", "Define the anchor before using it."
-    text = problem or context or "invalid syntax"
-    if problem and context:
-        where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-        text = f"{problem}, {context}{where}"
-    hint = _SYNTAX_HINT
-    if "'\\t'" in problem:
-        hint = "Indent with spaces; YAML does not allow tabs there."
-    return f"invalid YAML: {_sentence(text)}", hint
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text if text.endswith(".") else text + "."
-
-
-def _offset_position(text: str, offset: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
-
-
-def _mark(mark: Any) -> tuple[int, int]:
-    if mark is None:
-        return 1, 1
-    return mark.line + 1, mark.column + 1
-
-
-# A quoted string (only where one can start, and running to the end of the text when
-# unterminated so that matching stays linear), a comment, or a tab.
-_FLOW_TOKEN = re.compile(
-    r"""(?<![^\s{\[,:])(?:"(?:[^"\\]|\\.)*+(?:"|\Z)|'(?:[^']|'')*+(?:'|\Z))"""
-    r"""|(?<!\S)#[^\n]*|\t""",
-    re.DOTALL,
-)
-
-
-def _json_tabs_to_spaces(text: str) -> str:
-    """Turn tabs outside quoted strings into spaces when the input is a JSON-style document.
-
-    JSON allows tabs as whitespace but PyYAML refuses them outside quoted strings, so
-    tab-indented JSON would fail. Each tab becomes one space, which keeps every column.
-    """
-    if "\t" not in text or text.lstrip(" \t\r\n\ufeff")[:1] not in ("{", "["):
-        return text
-    return _FLOW_TOKEN.sub(lambda m: " " if m.group() == "\t" else m.group(), text)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _measure(root: yaml.Node, file: str, limits: Limits) -> None:
-    """Refuse a node graph that contains itself, or that aliases expand past the limits.
-
-    Works on the composed graph with memoised sizes, so a billion-laughs document is
-    measured in a handful of steps and never expanded.
-    """
-    size: dict[int, int] = {}
-    height: dict[int, int] = {}
-    entered: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            children = _children(node)
-            entered.discard(key)
-            size[key] = 1 + sum(size[id(child)] for child in children)
-            height[key] = 1 + max((height[id(child)] for child in children), default=0)
-            if size[key] > limits.max_nodes:
-                raise _fail(
-                    file,
-                    "PS004",
-                    f"through aliases, the value here expands to more than {limits.max_nodes} "
-                    "nodes.",
-                    _ALIAS_HINT,
-                    *_mark(node.start_mark),
-                )
-            if height[key] > limits.max_depth:
-                raise _fail(
-                    file,
-                    "PS004",
-                    f"through aliases, the data here nests deeper than {limits.max_depth} levels.",
-                    _ALIAS_HINT,
-                    *_mark(node.start_mark),
-                )
-            continue
-        if key in size:
-            continue
-        if key in entered:
-            # Nodes entered but not finished are exactly the ancestors of this one.
-            raise _fail(
-                file,
-                "PS004",
-                "an alias refers to the anchored value that contains it.",
-                "Remove the alias; a value cannot contain itself.",
-                *_mark(node.start_mark),
-            )
-        entered.add(key)
-        stack.append((node, True))
-        children = _children(node)
-        stack.extend((child, False) for child in children if id(child) not in size)
-
-
-# -- building plain data -----------------------------------------------------------------------
-
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class _Builder:
-    """Turns composed nodes into plain data, recording positions as it goes.
-
-    Recursion is safe here: `_measure` has already bounded the expanded depth.
-    """
-
-    def __init__(self, file: str, alias_sites: Mapping[tuple[int, int], Any]) -> None:
-        self.file = file
-        self.alias_sites = alias_sites
-        self.positions: dict[Path, Position] = {}
-        self.key_positions: dict[Path, Position] = {}
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def build(self, root: yaml.Node) -> Any:
-        return self._node(root, (), root.start_mark)
-
-    def _error(self, message: str, hint: str, node: yaml.Node) -> CompileError:
-        return _fail(self.file, "PS001", message, hint, *_mark(node.start_mark))
-
-    def _node(self, node: yaml.Node, path: Path, mark: Any) -> Any:
-        self.positions[path] = Position(*_mark(mark))
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            self._check_tag(node, _SEQ)
-            return [
-                self._node(item, (*path, index), self._site(node, index, item))
-                for index, item in enumerate(node.value)
-            ]
-        if isinstance(node, yaml.MappingNode):
-            self._check_tag(node, _MAP)
-            return self._mapping(node, path)
-        raise self._error("unsupported YAML node.", "Use mappings, lists and scalars.", node)
-
-    def _check_tag(self, node: yaml.Node, expected: str) -> None:
-        if node.tag != expected:
-            raise self._error(
-                f"the tag {_show_tag(node.tag)} is not supported.",
-                "Remove the tag; machine files use plain mappings, lists and scalars.",
-                node,
-            )
-
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
-                raise self._error(
-                    "merge keys (`<<:`) are not supported.",
-                    "Write the merged keys out in full.",
-                    key_node,
-                )
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self._error(
-                    "complex keys are not supported; a key must be a scalar.",
-                    "Use a plain string as the key.",
-                    key_node,
-                )
-            key_value = self._scalar(key_node)
-            # Non-string scalar keys keep the text as written: `1:` is "1", `true:` is "true".
-            key = key_value if isinstance(key_value, str) else str(key_node.value)
-            line, col = _mark(key_node.start_mark)
-            if key in result:
-                raise _fail(
-                    self.file,
-                    "PS002",
-                    f"the key {key!r} appears twice in this mapping "
-                    f"(first on line {first_line[key]}).",
-                    "Remove or rename one of them; YAML would silently keep only the last.",
-                    line,
-                    col,
-                )
-            first_line[key] = line
-            child = (*path, key)
-            self.key_positions[child] = Position(line, col)
-            result[key] = self._node(value_node, child, self._site(node, id(key_node), value_node))
-        return result
-
-    def _site(self, parent: yaml.Node, slot: int, child: yaml.Node) -> Any:
-        return self.alias_sites.get((id(parent), slot), child.start_mark)
-
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag not in _SCALAR_TAGS:
-            self._check_tag(node, _STR)
-        value: str = node.value
-        if node.style:
-            if node.style == '"' and _SURROGATE.search(value):
-                return self._join_surrogates(node)
-            return value  # quoted and block scalars are always strings
-        tag = node.tag
-        if tag == _BOOL:
-            # YAML 1.1 makes yes/no/on/off booleans; states and triggers are often named so.
-            if value in _TRUE:
-                return True
-            return False if value in _FALSE else value
-        if tag == _NULL_TAG:
-            return None if value in _NULL else value
-        if tag in (_INT, _FLOAT):
-            if ":" in value:
-                # YAML 1.1 reads `1:30` as the base-60 number 90; keep clock-like text.
-                return value
-            if tag == _INT and _decimal_digits(value) > MAX_INTEGER_DIGITS:
-                raise self._too_many_digits(node)
-            try:
-                if tag == _INT:
-                    number = self.constructor.construct_yaml_int(node)
-                    # Hexadecimal, octal and binary digits are converted without Python's
-                    # own digit limit, so the one limit is applied to the value.
-                    if not integer_fits(number):
-                        raise self._too_many_digits(node)
-                    return number
-                return self.constructor.construct_yaml_float(node)
-            except (ValueError, LookupError, ArithmeticError, yaml.YAMLError):
-                # Only explicit tags (`!!int abc`) get here.
-                raise self._error(
-                    f"{_shorten(value)!r} cannot be read as {_show_tag(tag)}.",
-                    "Write a plain number, or quote the value to keep it as text.",
-                    node,
-                ) from None
-        return value
-
-    def _too_many_digits(self, node: yaml.ScalarNode) -> CompileError:
-        return self._error(
-            f"{_shorten(node.value)!r} cannot be read as !!int: it has more than "
-            f"{MAX_INTEGER_DIGITS} digits.",
-            "Use a smaller number, or quote the value to keep it as text.",
-            node,
-        )
-
-    def _join_surrogates(self, node: yaml.ScalarNode) -> str:
-        # JSON writes characters outside the BMP as escaped surrogate pairs ("\ud83d\ude00");
-        # PyYAML decodes each half separately, so pair them up here.
-        try:
-            return str(node.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le"))
-        except UnicodeDecodeError:
-            raise self._error(
-                "the string contains an unpaired surrogate escape.",
-                "Escape a character above U+FFFF as a full surrogate pair, or write it directly.",
-                node,
-            ) from None
-
-
-def _decimal_digits(text: str) -> int:
-    """The significant digits of `text` if it is a decimal integer, else 0.
-
-    Counted on the text so that a long decimal is refused before the quadratic conversion.
-    """
-    digits = text.lstrip("+-").replace("_", "")
-    if not digits.isdigit() or not digits.isascii() or digits.startswith("0"):
-        # Octal (leading 0), hexadecimal, binary or not a number: judged by value.
-        return 0
-    return len(digits)
-
-
-def _show_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pystator.generator.analysis import analyze
 from pystator.generator.check import check, expand_regions
 from pystator.generator.diagnostics import CompileError, Diagnostic, has_errors, sort_key
-from pystator.generator.load import Document, Limits, load_data, load_file
+from pystator.generator.load import Document, Limits, default_limits, load_data, load_file
 from pystator.generator.lower import lower
-from pystator.generator.schema import validate_document
 from pystator.generator.settings import DEFAULT, Settings, apply, settings_for
+from pystator.generator.validate import validate
 from pystator.runtime.spec import MachineSpec
 
 
@@ -38,8 +38,16 @@ def compile_document(
     `settings` (a project's `[tool.pystator-gen]`) may raise, lower or silence warnings;
     `limits` (default: the strict ones untrusted input gets) bound what the file may ask.
     """
-    config = expand_regions(validate_document(document))
-    findings = check(config, document, limits)
+    validated = validate(document)
+    if validated.config is None:
+        raise CompileError(sorted(validated.diagnostics, key=sort_key))
+    config = expand_regions(validated.config)
+    # A config repaired by validation is still checked, so that one run reports every
+    # independent error; it is never lowered.
+    findings = [
+        *validated.diagnostics,
+        *check(config, validated.document, limits, validated.damage),
+    ]
     if has_errors(findings):
         raise CompileError(sorted(findings, key=sort_key))
     lowered = lower(config, document, limits)
@@ -56,9 +64,32 @@ def compile_path(
     display_name: str | None = None,
     *,
     limits: Limits | None = None,
+    overrides: Mapping[str, int] | None = None,
 ) -> Compiled:
-    document = load_file(path, display_name, limits=limits)
-    return compile_document(document, settings_for(path), limits=limits)
+    """Load and compile one machine file with its project's settings.
+
+    `limits` (default: the strict ones, raised by the project's `[tool.pystator-gen]
+    limits`) bound what the file may ask; `overrides` replace single limits on top, as the
+    command line's `--max-bytes` and friends do.
+    """
+    try:
+        settings = settings_for(path)
+        problems: list[Diagnostic] = []
+    except CompileError as exc:
+        # The machine is still checked, so that one run reports both.
+        settings, problems = DEFAULT, list(exc.diagnostics)
+    chosen = limits if limits is not None else settings.limits_over(default_limits())
+    if overrides:
+        chosen = replace(chosen, **overrides)
+    try:
+        compiled = compile_document(
+            load_file(path, display_name, limits=chosen), settings, limits=chosen
+        )
+    except CompileError as exc:
+        raise CompileError([*problems, *exc.diagnostics]) from None
+    if problems:
+        raise CompileError([*problems, *compiled.warnings])
+    return compiled
 
 
 def spec_from_file(path: str | os.PathLike[str]) -> MachineSpec:
@@ -84,12 +115,13 @@ def generate(
     class_name: str | None = None,
     display_name: str | None = None,
     limits: Limits | None = None,
+    overrides: Mapping[str, int] | None = None,
 ) -> Generated:
     """Compile a machine file to module text; a pure function of the file and options."""
     from pystator.generator.emit import render
     from pystator.generator.names import module_name
 
-    compiled = compile_path(path, display_name, limits=limits)
+    compiled = compile_path(path, display_name, limits=limits, overrides=overrides)
     spec = compiled.spec
     prefix = None
     if class_name is not None:

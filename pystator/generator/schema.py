@@ -1,12 +1,11 @@
 """Schema: pydantic models that mirror the YAML format, and nothing else.
 
-`validate_document` turns a loaded document into a `MachineConfig` or diagnostics that
-point at the offending key; the same models publish the format's JSON Schema.
+`validate` (in validate.py) checks a loaded document against them; they also publish the
+format's JSON Schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,28 +14,14 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    ValidationError,
     model_validator,
 )
 
-from pystator.generator.diagnostics import CompileError, Diagnostic, did_you_mean
-from pystator.generator.load import Document, Path
+from pystator.runtime.spec import CheckOp, EffectType, StateType
 
-STATE_TYPES = ("initial", "stable", "terminal", "error", "parallel")
-EFFECT_KEYS = ("set", "timestamp", "increment", "decrement", "append", "clear")
-CHECK_OPS = (
-    "eq",
-    "ne",
-    "neq",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "in",
-    "not_in",
-    "is_set",
-    "is_null",
-)
+EFFECT_KEYS = tuple(effect.value for effect in EffectType)
+# Enumerations the runtime defines are read from their string values in a machine file.
+_FROM_TEXT = Field(strict=False)
 
 
 class Model(BaseModel):
@@ -55,10 +40,16 @@ def _as_list(value: Any) -> Any:
 # -- actions ------------------------------------------------------------------
 
 
-class NamedActionDef(Model):
+class _Call(Model):
+    """A handler named with its parameters: `{name: notify, params: {channel: ops}}`."""
+
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
+
+
+class NamedActionDef(_Call):
+    pass
 
 
 class AppendDef(Model):
@@ -109,10 +100,8 @@ ActionItem = Annotated[
 # -- guards ---------------------------------------------------------------------
 
 
-class NamedGuardDef(Model):
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    description: str = ""
+class NamedGuardDef(_Call):
+    pass
 
 
 class ExprGuardDef(Model):
@@ -122,7 +111,7 @@ class ExprGuardDef(Model):
 
 class CheckDef(Model):
     field: str
-    op: Literal["eq", "ne", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_set", "is_null"]
+    op: Annotated[CheckOp, _FROM_TEXT]
     value: Any = None
     values: list[Any] | None = None
 
@@ -175,7 +164,7 @@ class InvokeDef(Model):
 
 class StateDef(Model):
     name: str
-    type: Literal["initial", "stable", "terminal", "error", "parallel"] = "stable"
+    type: Annotated[StateType, _FROM_TEXT] = StateType.STABLE
     description: str = ""
     parent: str | None = None
     initial_child: str | None = None
@@ -245,13 +234,14 @@ class VariableDef(Model):
     required: bool = False
 
 
-def _variable_tag(value: Any) -> str:
-    return "key" if isinstance(value, str) else "full"
+def _text_or_mapping(value: Any) -> str:
+    """The tag of an item a file may write as one string or as a full mapping."""
+    return "text" if isinstance(value, str) else "full"
 
 
 VariableItem = Annotated[
-    Annotated[str, Tag("key")] | Annotated[VariableDef, Tag("full")],
-    Discriminator(_variable_tag),
+    Annotated[str, Tag("text")] | Annotated[VariableDef, Tag("full")],
+    Discriminator(_text_or_mapping),
 ]
 
 
@@ -261,13 +251,9 @@ class PayloadFieldDef(Model):
     description: str = ""
 
 
-def _payload_tag(value: Any) -> str:
-    return "type" if isinstance(value, str) else "full"
-
-
 PayloadItem = Annotated[
-    Annotated[str, Tag("type")] | Annotated[PayloadFieldDef, Tag("full")],
-    Discriminator(_payload_tag),
+    Annotated[str, Tag("text")] | Annotated[PayloadFieldDef, Tag("full")],
+    Discriminator(_text_or_mapping),
 ]
 
 
@@ -316,189 +302,9 @@ class MachineConfig(Model):
     guard_definitions: list[HandlerDef] | None = None
 
 
-# Every key the format knows, for did-you-mean suggestions in any position.
-_MODELS: tuple[type[BaseModel], ...] = (
-    MachineConfig,
-    MetaDef,
-    StateDef,
-    TransitionDef,
-    RegionDef,
-    TimeoutDef,
-    InvokeDef,
-    NamedActionDef,
-    EffectDef,
-    AppendDef,
-    NamedGuardDef,
-    ExprGuardDef,
-    CheckGuardDef,
-    CheckDef,
-    VariableDef,
-    PayloadFieldDef,
-    EventDef,
-    HandlerDef,
-    ErrorPolicyDef,
-)
-
-
-def _keys_of(model: type[BaseModel]) -> set[str]:
+def keys_of(model: type[BaseModel]) -> set[str]:
+    """The keys a mapping of `model` may hold, as the YAML spells them."""
     return {info.alias or name for name, info in model.model_fields.items()}
-
-
-_ALL_KEYS = set().union(*(_keys_of(model) for model in _MODELS))
-
-
-def validate_document(document: Document) -> MachineConfig:
-    """The document as a MachineConfig; raises CompileError listing every schema problem."""
-    try:
-        return MachineConfig.model_validate(document.data)
-    except ValidationError as exc:
-        diagnostics = [_diagnostic(document, error) for error in exc.errors()]
-        raise CompileError(_unique(diagnostics)) from None
-
-
-def _unique(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
-    seen: set[tuple[int, int, str]] = set()
-    kept = []
-    for diagnostic in diagnostics:
-        key = (diagnostic.line, diagnostic.col, diagnostic.message)
-        if key not in seen:
-            seen.add(key)
-            kept.append(diagnostic)
-    return kept
-
-
-_NO_CHILD = object()
-
-
-def _child(node: Any, part: int | str) -> Any:
-    if isinstance(node, dict) and part in node:
-        return node[part]
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return _NO_CHILD
-
-
-def _data_path(loc: Sequence[int | str], data: Any) -> tuple[Path, Any]:
-    """Map a pydantic error location onto the data, dropping union tags it inserted."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        child = _child(node, part)
-        if child is not _NO_CHILD:
-            path.append(part)
-            node = child
-        elif isinstance(node, dict) and isinstance(part, str) and part not in _ALL_KEYS:
-            continue  # a discriminator tag such as 'named' or 'effect'
-        elif isinstance(node, dict | list):
-            return tuple(path), _Missing(str(part))
-        else:
-            continue
-    return tuple(path), node
-
-
-class _Missing:
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _dotted(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "document"
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-    }
-    return names.get(type(value), type(value).__name__)
-
-
-def _diagnostic(document: Document, error: Any) -> Diagnostic:
-    loc: tuple[int | str, ...] = tuple(error.get("loc", ()))
-    kind = error.get("type", "")
-    path, node = _data_path(loc, document.data)
-    where = _dotted(path)
-    if kind == "extra_forbidden" or (kind and isinstance(node, _Missing) and kind != "missing"):
-        key = str(loc[-1]) if loc else "?"
-        parent = _dotted(path[:-1]) if path and path[-1] == key else where
-        known = _known_keys_for(document.data, path[:-1] if path and path[-1] == key else path)
-        hint = did_you_mean(key, known) or (
-            f"Known keys here: {', '.join(sorted(known))}." if known else ""
-        )
-        position = document.key_position(path)
-        return Diagnostic(
-            "PS101",
-            f"unknown key {key!r} in {parent}.",
-            document.file,
-            position.line,
-            position.col,
-            hint=hint or "Remove it.",
-        )
-    if kind == "missing" or isinstance(node, _Missing):
-        key = node.key if isinstance(node, _Missing) else (str(loc[-1]) if loc else "?")
-        position = document.key_position(path) if path else document.position(())
-        return Diagnostic(
-            "PS103",
-            f"{where} is missing the required key {key!r}.",
-            document.file,
-            position.line,
-            position.col,
-            hint=f"Add `{key}:` to it.",
-        )
-    position = document.position(path)
-    message = str(error.get("msg", "invalid value"))
-    if kind.endswith("_type") or kind in ("literal_error", "union_tag_invalid"):
-        message = f"{message[0].lower()}{message[1:]}, got {_describe(node)}"
-    hint = "Correct the value; `pystator-gen schema` prints the full format."
-    if kind == "string_type" and isinstance(node, int | float) and not isinstance(node, bool):
-        hint = "Quote it to make it a string."
-    return Diagnostic(
-        "PS102",
-        f"{where}: {message}.",
-        document.file,
-        position.line,
-        position.col,
-        hint=hint,
-    )
-
-
-def _known_keys_for(data: Any, path: Path) -> set[str]:
-    """The keys valid in the mapping at `path`, guessed from where it sits in the format."""
-    names = [part for part in path if isinstance(part, str)]
-    last = names[-1] if names else ""
-    models: dict[str, type[BaseModel]] = {
-        "": MachineConfig,
-        "meta": MetaDef,
-        "states": StateDef,
-        "transitions": TransitionDef,
-        "regions": RegionDef,
-        "timeout": TimeoutDef,
-        "invoke": InvokeDef,
-        "error_policy": ErrorPolicyDef,
-        "state_variables": VariableDef,
-        "events": EventDef,
-        "check": CheckDef,
-        "action_definitions": HandlerDef,
-        "guard_definitions": HandlerDef,
-        "append": AppendDef,
-    }
-    if last in ("on_enter", "on_exit", "actions"):
-        return _keys_of(NamedActionDef) | set(EFFECT_KEYS)
-    if last == "guards":
-        return {"name", "params", "expr", "check", "description"}
-    if len(path) >= 2 and names and names[-1] == "payload":
-        return _keys_of(PayloadFieldDef)
-    model = models.get(last)
-    return _keys_of(model) if model is not None else set()
 
 
 # Keys where a machine file may give one item, or null, instead of a list (`_as_list`).

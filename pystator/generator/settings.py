@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from pystator.generator.diagnostics import (
@@ -20,10 +20,13 @@ from pystator.generator.diagnostics import (
     Severity,
     did_you_mean,
 )
+from pystator.generator.load import Limits
 
 TABLE = "pystator-gen"
 #: The keys `[tool.pystator-gen]` understands; any other is reported, not ignored.
-KEYS = ("severity",)
+KEYS = ("severity", "limits")
+#: The keys of `limits = { ... }`, as TOML spells them, and the `Limits` field of each.
+LIMIT_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Limits)}
 LEVELS = ("error", "warning", "off")
 #: Codes a project may configure: the warnings (errors always stop the build).
 CONFIGURABLE_PREFIX = "PS3"
@@ -35,6 +38,12 @@ class Settings:
 
     severity: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    #: Input limits raised (or lowered) for this project's trusted files, by `Limits` field.
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+    def limits_over(self, base: Limits) -> Limits:
+        """`base` with this project's limits in place of its own."""
+        return replace(base, **self.limits) if self.limits else base
 
 
 DEFAULT = Settings()
@@ -64,8 +73,10 @@ def settings_for(machine_file: str | os.PathLike[str]) -> Settings:
     try:
         text = pyproject.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        # An OSError's text repeats the path the diagnostic already names.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise _error(
-            str(pyproject), f"{pyproject.name} cannot be read: {exc}.", "Check the file."
+            str(pyproject), f"{pyproject.name} cannot be read: {reason}.", "Check the file."
         ) from None
     return parse_settings(text, str(pyproject))
 
@@ -75,8 +86,11 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col = _toml_position(str(exc))
+        # The position is the diagnostic's own; the message need not repeat it.
+        detail = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        detail = detail[:1].lower() + detail[1:]
         raise _error(
-            file, f"the file is not valid TOML: {exc}.", "Fix the syntax.", line=line, col=col
+            file, f"the file is not valid TOML: {detail}.", "Fix the syntax.", line=line, col=col
         ) from None
     tool = data.get("tool")
     table = tool.get(TABLE) if isinstance(tool, dict) else None
@@ -88,6 +102,11 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
     unknown = [_unknown_key(file, text, key, position[0]) for key in table if key not in KEYS]
     if unknown:
         raise CompileError(unknown)
+    raw_limits = table.get("limits", {})
+    found = _limits(file, text, raw_limits, position[0])
+    limits = (
+        {LIMIT_KEYS[key]: value for key, value in dict(raw_limits).items()} if not found else {}
+    )
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise _error(
@@ -97,7 +116,6 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
             "",
             *_locate(text, "severity", position[0]),
         )
-    found: list[Diagnostic] = []
     chosen: dict[str, str] = {}
     for code, level in severity.items():
         where = _locate(text, code, position[0])
@@ -134,7 +152,32 @@ def parse_settings(text: str, file: str = "pyproject.toml") -> Settings:
             chosen[code] = level
     if found:
         raise CompileError(found)
-    return Settings(chosen, file)
+    return Settings(chosen, file, limits)
+
+
+def _limits(file: str, text: str, limits: object, table_line: int) -> list[Diagnostic]:
+    """What is wrong with `limits = { max-bytes = ..., ... }`: each key a limit, each value
+    a positive integer."""
+    if not isinstance(limits, dict):
+        return [
+            _diagnostic(
+                file,
+                f"[tool.{TABLE}] limits must be a table, e.g. limits = {{ max-bytes = 67108864 }}.",
+                "",
+                *_locate(text, "limits", table_line),
+            )
+        ]
+    found = []
+    for key, value in limits.items():
+        where = _locate(text, key, table_line)
+        if key not in LIMIT_KEYS:
+            hint = did_you_mean(key, LIMIT_KEYS) or f"The limits are: {', '.join(LIMIT_KEYS)}."
+            message = f"[tool.{TABLE}] limits has no key {key!r}."
+            found.append(_diagnostic(file, message, hint, *where))
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            message = f"[tool.{TABLE}] limits {key} must be a positive integer, not {value!r}."
+            found.append(_diagnostic(file, message, "", *where))
+    return found
 
 
 def apply(settings: Settings, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

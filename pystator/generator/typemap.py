@@ -31,6 +31,16 @@ def annotation(type_name: str) -> str | None:
     return ANNOTATIONS.get(type_name.strip().lower())
 
 
+def is_number(type_name: str) -> bool:
+    """True for the YAML types of numbers (integer or real)."""
+    return annotation(type_name) in ("int", "float")
+
+
+def is_text(type_name: str) -> bool:
+    """True for the YAML types whose values are strings."""
+    return annotation(type_name) == "str"
+
+
 def python_type_matches(type_name: str, value: object) -> bool:
     """True if a constant `value` fits the declared YAML type (None always fits)."""
     if value is None:

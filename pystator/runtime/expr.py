@@ -143,6 +143,14 @@ class Expression:
     tree: ast.expr = field(compare=False, repr=False)
 
 
+def _syntax_message(detail: str) -> str:
+    """Python's own words for a syntax error, as one clause that says "invalid syntax" once."""
+    detail = " ".join(detail.split()).rstrip(".")
+    if detail.lower().startswith("invalid syntax"):
+        return "invalid syntax" + detail[len("invalid syntax") :].replace(". ", "; ").lower()
+    return f"invalid syntax: {detail}"
+
+
 def parse_expression(source: str) -> Expression:
     """Validate `source` against the allowlist; raises ExpressionError."""
     if not isinstance(source, str):
@@ -156,7 +164,7 @@ def parse_expression(source: str) -> Expression:
     try:
         module = ast.parse(source.strip("\n"), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"invalid syntax: {exc.msg}", max(exc.offset or 1, 1)) from None
+        raise ExpressionError(_syntax_message(exc.msg), max(exc.offset or 1, 1)) from None
     except (ValueError, RecursionError, MemoryError):
         raise ExpressionError("the expression cannot be parsed", 1) from None
     names: dict[str, None] = {}

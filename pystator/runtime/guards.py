@@ -70,10 +70,7 @@ class GuardRegistry:
 
 def check_predicate(check: CheckSpec) -> Predicate:
     """A predicate for a declarative check; comparisons with a missing field are False."""
-    field, op, value = check.field, check.op, check.value
-    if value is None and op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
-        # Comparing with null is an identity test (generated modules write `is None`).
-        op = CheckOp.IS_NULL if op is CheckOp.EQ else CheckOp.IS_SET
+    field, op, value = check.field, check.effective_op, check.value
     if op is CheckOp.IS_SET:
         return lambda ctx: ctx.get(field) is not None
     if op is CheckOp.IS_NULL:

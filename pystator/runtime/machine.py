@@ -25,7 +25,13 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import MachineSpec, StateSpec, TransitionSpec, frozen_mapping
+from pystator.runtime.spec import (
+    MachineSpec,
+    StateSpec,
+    TransitionSpec,
+    frozen_mapping,
+    handler_names,
+)
 from pystator.runtime.validation import ContextRules
 
 if TYPE_CHECKING:
@@ -312,20 +318,12 @@ class StateMachine(Generic[S, T, C]):
     @property
     def guard_names(self) -> tuple[str, ...]:
         """Every named guard the machine calls, sorted."""
-        found = {
-            guard.name
-            for transition in self._machine_spec.transitions
-            for guard in transition.guards
-            if guard.name is not None
-        }
-        return tuple(sorted(found))
+        return handler_names(self._machine_spec)[0]
 
     @property
     def action_names(self) -> tuple[str, ...]:
         """Every named action the machine's transitions and states run, sorted."""
-        specs = [a for t in self._machine_spec.transitions for a in t.actions]
-        specs += [a for s in self._machine_spec.states for a in (*s.on_enter, *s.on_exit)]
-        return tuple(sorted({a.name for a in specs if a.effect is None}))
+        return handler_names(self._machine_spec)[1]
 
     @property
     def observer(self) -> TransitionObserver | None:

@@ -145,6 +145,13 @@ class CheckSpec:
     op: CheckOp
     value: Any = None
 
+    @property
+    def effective_op(self) -> CheckOp:
+        """The operator the check applies: `eq`/`ne` with null are identity tests."""
+        if self.value is None and self.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
+            return CheckOp.IS_NULL if self.op is CheckOp.EQ else CheckOp.IS_SET
+        return self.op
+
 
 @dataclass(frozen=True, slots=True)
 class GuardSpec:
@@ -346,3 +353,16 @@ class MachineSpec:
             if state.name == name:
                 return state
         return None
+
+
+def handler_names(spec: MachineSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The named guards and the named actions (not effects) `spec` calls, each sorted."""
+    guards = {
+        guard.name
+        for transition in spec.transitions
+        for guard in transition.guards
+        if guard.name is not None
+    }
+    actions = [action for transition in spec.transitions for action in transition.actions]
+    actions += [action for state in spec.states for action in (*state.on_enter, *state.on_exit)]
+    return tuple(sorted(guards)), tuple(sorted({a.name for a in actions if a.effect is None}))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pystator.generator import check, constraints, hierarchy, lower
+from pystator.generator import check_transitions, checking, constraints, hierarchy, lower
 from pystator.generator.diagnostics import CompileError
 from pystator.generator.load import Limits, load_text
 from pystator.generator.pipeline import compile_document
@@ -88,13 +88,14 @@ def parallel_machine(regions: int) -> str:
 
 def test_region_lookups_grow_linearly_with_region_states(monkeypatch: pytest.MonkeyPatch) -> None:
     visited = [0]
-    original = check.region_of
+    original = checking.region_of
 
     def counting(config: MachineConfig) -> dict[str, tuple[str, str]]:
         visited[0] += len(config.states)
         return original(config)
 
-    monkeypatch.setattr(check, "region_of", counting)
+    monkeypatch.setattr(checking, "region_of", counting)
+    monkeypatch.setattr(check_transitions, "region_of", counting)
     monkeypatch.setattr(lower, "region_of", counting)
     counts = []
     for size in (SMALL, LARGE):

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from pystator import EntitySession, StateMachine, UndefinedStateError
-from pystator.generator.cli import _git_show, main
+from pystator.generator.cli import main
+from pystator.generator.cli_edit import _git_show
 from pystator.generator.evolution import diff_specs
 from pystator.generator.pipeline import compile_path
 

@@ -42,7 +42,7 @@ def test_a_misspelt_key_is_an_error_at_its_line_and_column() -> None:
 def test_a_key_like_no_setting_lists_the_settings() -> None:
     diagnostic = _only_diagnostic("[tool.pystator-gen]\nline-length = 100\n")
     assert (diagnostic.line, diagnostic.col) == (2, 1)
-    assert diagnostic.hint == "The settings are: severity."
+    assert diagnostic.hint == "The settings are: severity, limits."
 
 
 def test_a_misspelt_sub_table_is_found_at_its_header() -> None:
