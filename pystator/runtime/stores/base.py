@@ -106,7 +106,9 @@ class AsyncStateStore(Protocol):
 
 @runtime_checkable
 class VersionedStateStore(Protocol):
-    """What the Orchestrator needs to be safe with many replicas and many machines."""
+    """What the Orchestrator needs to be safe with many replicas and many machines: reads
+    and compare-and-set writes keyed by machine and entity id, with the history row and
+    the idempotency record written in the same atomic step."""
 
     def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
         """The entity `entity_id` of machine `machine_name`."""
@@ -127,11 +129,31 @@ class VersionedStateStore(Protocol):
 
     def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]: ...
 
-    def remember(
-        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
-    ) -> None: ...
+    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        """The outcome `save` stored with the entity's idempotency key `key`, or None."""
+        ...
 
-    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None: ...
+
+@runtime_checkable
+class AsyncVersionedStateStore(Protocol):
+    """The versioned operations as coroutines, for stores whose I/O must not block the
+    event loop; the Orchestrator's async entry points use them when a store has them."""
+
+    async def aload(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> EntityRecord | None: ...
+
+    async def asave(
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
+    ) -> int: ...
+
+    async def arecall(
+        self, machine_name: str, entity_id: str, key: str
+    ) -> Mapping[str, Any] | None: ...
 
 
 class RecordStore:
@@ -321,6 +343,11 @@ class RecordStore:
         self, entity_id: str, *, machine_name: str | None = None
     ) -> list[HistoryEntry]:
         return await self._call(self.history, entity_id, machine_name=machine_name)
+
+    async def arecall(
+        self, machine_name: str, entity_id: str, key: str
+    ) -> Mapping[str, Any] | None:
+        return await self._call(self.recall, machine_name, entity_id, key)
 
 
 def checked_record(record: EntityRecord) -> EntityRecord:

@@ -97,7 +97,9 @@ def test_an_orchestrator_refuses_a_store_scoped_to_another_machine() -> None:
         Orchestrator(StateMachine.from_dict(FLIP), InMemoryStateStore(machine_name="gate"))
 
 
-def test_an_orchestrator_refuses_a_store_that_cannot_address_a_machine() -> None:
+def test_an_orchestrator_refuses_a_store_without_the_versioned_protocol_naming_what_it_lacks() -> (
+    None
+):
     class Unkeyed:
         def load(self, entity_id: str) -> EntityRecord | None: ...
 
@@ -105,7 +107,7 @@ def test_an_orchestrator_refuses_a_store_that_cannot_address_a_machine() -> None
 
         def history(self, entity_id: str) -> list[Any]: ...
 
-    with pytest.raises(TypeError, match=r"load\(\) takes no machine_name"):
+    with pytest.raises(TypeError, match=r"Unkeyed is not a state store: .* lacks recall\(\)"):
         Orchestrator(StateMachine.from_dict(FLIP), Unkeyed())  # type: ignore[arg-type]
 
 
