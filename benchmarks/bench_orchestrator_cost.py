@@ -3,7 +3,8 @@ statements sent, counted rather than timed, so the figures hold on a busy machin
 
 Frames are `sys.setprofile` "call" events (functions, and generators resumed); statements
 are counted on the psycopg connection (every cursor execute, plus BEGIN/COMMIT/ROLLBACK),
-the pool's liveness check included. Run `python benchmarks/bench_orchestrator_cost.py`.
+and apart from them the pool's liveness checks (an empty query per connection handed
+out). Run `python benchmarks/bench_orchestrator_cost.py [--quick]`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ FLIP: dict[str, Any] = {
 
 class Counts:
     statements = 0
+    checks = 0
     frames = 0
 
 
@@ -52,7 +54,11 @@ def counting_statements() -> Iterator[None]:
 
     def counted(original: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any, **kwargs: Any) -> Any:
-            Counts.statements += 1
+            # The pool checks a connection it hands out with an empty query.
+            if len(args) > 1 and args[1] == "":
+                Counts.checks += 1
+            else:
+                Counts.statements += 1
             return original(*args, **kwargs)
 
         return run
@@ -73,14 +79,14 @@ def _profile(frame: FrameType, event: str, arg: object) -> None:
         Counts.frames += 1
 
 
-def measure(events: int, keyed: bool) -> tuple[float, float]:
-    """Frames and statements per event for `events` flips of one entity."""
+def measure(events: int, keyed: bool) -> tuple[float, float, float]:
+    """Frames, statements and pool checks per event for `events` flips of one entity."""
     schema = f"cost_{uuid.uuid4().hex[:8]}"
     store = PostgresStateStore(PG_URL, schema=schema, pool_size=1).connect()
     try:
         runner = Orchestrator(StateMachine.from_dict(FLIP), store)
         runner.process_event("e-1", "flip")  # warm up: the entity exists, imports are done
-        Counts.frames = Counts.statements = 0
+        Counts.frames = Counts.statements = Counts.checks = 0
         with counting_statements():
             sys.setprofile(_profile)
             try:
@@ -89,22 +95,42 @@ def measure(events: int, keyed: bool) -> tuple[float, float]:
                     runner.process_event("e-1", "flip", idempotency_key=key)
             finally:
                 sys.setprofile(None)
-        return Counts.frames / events, Counts.statements / events
+        return Counts.frames / events, Counts.statements / events, Counts.checks / events
     finally:
         store.drop()
         store.close()
 
 
+#: What a hand-written service sends per event at the least: one read, one write.
+PLAIN_STATEMENTS = 2
+
+
+def available() -> str | None:
+    try:
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except Exception as exc:  # any failure to reach the server
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few events, to check it runs")
     options = parser.parse_args()
     events = 5 if options.quick else 200
     print(f"per Orchestrator.process_event on PostgreSQL (mean of {events} events)")
-    print(f"{'event':<28}{'Python frames':>15}{'SQL statements':>16}")
+    print(
+        f"{'event':<24}{'Python frames':>15}{'SQL statements':>16}{'pool checks':>13}"
+        f"{'statements ratio to plain read+write':>38}"
+    )
+    problem = available()
+    if problem is not None:
+        print(f"skipped: {problem}")
+        return
     for label, keyed in (("flip", False), ("flip + idempotency key", True)):
-        frames, statements = measure(events, keyed)
-        print(f"{label:<28}{frames:>15.1f}{statements:>16.1f}")
+        frames, statements, checks = measure(events, keyed)
+        ratio = statements / PLAIN_STATEMENTS
+        print(f"{label:<24}{frames:>15.1f}{statements:>16.1f}{checks:>13.1f}{ratio:>37.2f}x")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,14 @@ from pystator.runtime.orchestrator.loop import (
     Loop,
     Op,
     Pause,
-    Recall,
     Save,
 )
 from pystator.runtime.scheduler.base import Scheduler
-from pystator.runtime.stores.base import AsyncVersionedStateStore, VersionedStateStore
+from pystator.runtime.stores.base import (
+    AsyncVersionedStateStore,
+    EventReadingStore,
+    VersionedStateStore,
+)
 
 R = TypeVar("R")
 
@@ -49,11 +52,13 @@ def _advance(loop: Loop[Any], value: Any, error: Exception | None) -> Op | _Done
 @dataclass(frozen=True, slots=True)
 class Drivers:
     """Performs a loop's operations against one machine's store, executor, scheduler and
-    invoke adapter. `astore` is the store again when it has coroutine methods."""
+    invoke adapter. `astore` is the store again when it has coroutine methods, `reader`
+    when it reads an entity and an idempotency record in one step."""
 
     machine_name: str
     store: VersionedStateStore
     astore: AsyncVersionedStateStore | None
+    reader: EventReadingStore | None
     executor: ActionExecutor
     scheduler: Scheduler | None
     invoke_adapter: InvokeAdapter | None
@@ -83,10 +88,15 @@ class Drivers:
     def perform(self, op: Op) -> Any:
         store = self.store
         match op:
-            case Load(entity_id):
-                return store.load(entity_id, machine_name=self.machine_name)
-            case Recall(entity_id, key):
-                return store.recall(self.machine_name, entity_id, key)
+            case Load(entity_id, None):
+                return store.load(entity_id, machine_name=self.machine_name), None
+            case Load(entity_id, str() as key) if self.reader is not None:
+                return self.reader.load_event(entity_id, key, machine_name=self.machine_name)
+            case Load(entity_id, str() as key):
+                seen = store.recall(self.machine_name, entity_id, key)
+                if seen is not None:
+                    return None, seen
+                return store.load(entity_id, machine_name=self.machine_name), None
             case Decide(session, trigger, payload):
                 return session.send(trigger, **payload)
             case Save(write) if write.outcome is None:
@@ -110,10 +120,10 @@ class Drivers:
     async def aperform(self, op: Op) -> Any:
         store = self.astore
         match op:
-            case Load(entity_id) if store is not None:
-                return await store.aload(entity_id, machine_name=self.machine_name)
-            case Recall(entity_id, key) if store is not None:
-                return await store.arecall(self.machine_name, entity_id, key)
+            case Load(entity_id, None) if store is not None:
+                return await store.aload(entity_id, machine_name=self.machine_name), None
+            case Load(entity_id, str() as key) if self.reader is not None:
+                return await self.reader.aload_event(entity_id, key, machine_name=self.machine_name)
             case Save(write) if store is not None:
                 return await store.asave(
                     write.record, write.expected_version, write.entry, write.outcome

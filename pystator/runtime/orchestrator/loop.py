@@ -54,18 +54,12 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
-class Recall:
-    """The stored outcome of the entity's event `key`, or None."""
-
-    entity_id: str
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
 class Load:
-    """The entity's record, or None."""
+    """The entity's record, and the stored outcome of its event `key` when a key is given:
+    (record, None), or (None or the record, outcome) if that event was processed before."""
 
     entity_id: str
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +101,7 @@ class Act:
     context: Mapping[str, Any]
 
 
-Op = Recall | Load | Decide | Save | Pause | AfterCommit | Act
+Op = Load | Decide | Save | Pause | AfterCommit | Act
 Loop = Generator[Op, Any, R]
 
 
@@ -140,24 +134,28 @@ class Rules:
     def process(self, event: Event) -> Loop[TransitionResult]:
         """Replay the event if its key was seen, else decide and commit it, retrying lost
         races and, under the error policy, unexpected failures; then run its actions."""
+        # The first attempt decides from the read that looked for the event's outcome.
+        loaded: tuple[EntityRecord | None] | None = None
         if event.key is not None:
-            seen = yield Recall(event.entity_id, event.key)
+            record, seen = yield Load(event.entity_id, event.key)
             if seen is not None:
                 return replayed(seen)
+            loaded = (record,)
         conflicts = failures = 0
         while True:
             try:
-                result, session, write = yield from self._attempt(event)
+                result, session, write = yield from self._attempt(event, loaded)
                 break
             except DuplicateEventError:
                 # Another replica committed this very event while we decided: theirs stands.
                 if event.key is None:
                     raise
-                seen = yield Recall(event.entity_id, event.key)
+                _, seen = yield Load(event.entity_id, event.key)
                 if seen is None:
                     raise
                 return replayed(seen)
             except StaleVersionError:
+                loaded = None
                 conflicts += 1
                 if conflicts > MAX_CONFLICTS:
                     raise
@@ -170,19 +168,24 @@ class Rules:
                     # (a write may have committed) nor sent to the fallback state (whose
                     # write needs the same database). Raised as StoreError on the way out.
                     raise
+                loaded = None
                 failures += 1
                 if failures > self.machine.spec.error_policy.retry_attempts:
                     return (yield from self._fall_back(event, exc))
                 yield Pause(self.delay(failures))
-        if write is not None:
+        if write is not None and write.effects:
             result = with_problems(result, (yield AfterCommit(write, session.context)))
         if result.success and result.all_actions:
             execution = yield Act(result, dict(session.context))
             result = with_action_errors(result, execution)
         return result
 
-    def _attempt(self, event: Event) -> Loop[tuple[TransitionResult, Session, WriteSet | None]]:
-        record: EntityRecord | None = yield Load(event.entity_id)
+    def _attempt(
+        self, event: Event, loaded: tuple[EntityRecord | None] | None
+    ) -> Loop[tuple[TransitionResult, Session, WriteSet | None]]:
+        record: EntityRecord | None = (
+            loaded[0] if loaded is not None else (yield Load(event.entity_id))[0]
+        )
         timer = event.timer
         if timer is not None and record is None:
             return stale(event, "", timer.armed_in), self.machine.create(), None
@@ -236,7 +239,8 @@ class Rules:
         )
         if fallback is None:
             raise error from exc
-        record: EntityRecord | None = yield Load(entity_id)
+        record: EntityRecord | None
+        record, _ = yield Load(entity_id)
         source = record.state if record is not None else self.machine.get_initial_state()
         context = {**(record.context if record is not None else {}), "_error": str(error)}
         result = TransitionResult(
@@ -261,6 +265,8 @@ class Rules:
             now=now(),
         )
         yield Save(write)
+        if not write.effects:
+            return result
         return with_problems(result, (yield AfterCommit(write, context)))
 
     # -- creating an entity -------------------------------------------------------------
@@ -285,7 +291,8 @@ class Rules:
             raise FSMError(
                 f"entity {entity_id!r} already exists", {"entity_id": entity_id}
             ) from None
-        yield AfterCommit(write, session.context)
+        if write.effects:
+            yield AfterCommit(write, session.context)
         return replace(write.record, version=write.version)
 
     # -- steps ----------------------------------------------------------------------------

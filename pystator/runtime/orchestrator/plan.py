@@ -83,6 +83,11 @@ class WriteSet:
         """The version the write gives the entity."""
         return self.expected_version + 1
 
+    @property
+    def effects(self) -> bool:
+        """Whether anything follows the commit: timers or services to stop or start."""
+        return bool(self.cancel or self.arm or self.stop or self.start)
+
 
 def plan(
     machine: StateMachine[Any, Any, Any],
@@ -105,18 +110,21 @@ def plan(
     regions = landed.parallel.region_states.values() if landed.parallel is not None else ()
     after = active_states(spec, landed.state, regions)
     left, entered = timers_after(spec, result, entity, landed.state, after)
-    version = entity.version + 1
+    read = entity.version
+    version = read + 1
+    timed = spec.timers
     timers = {
         name: armed
         for name, armed in current_timers(spec, entity.record).items()
         if name not in left
     }
-    timers.update({name: version for name in entered if name in spec.timers})
+    if timed:
+        timers.update({name: version for name in entered if name in timed})
     record = EntityRecord(
         entity_id=entity.entity_id,
         state=landed.state,
         context=dict(landed.context),
-        version=entity.version,
+        version=read,
         machine_name=machine.name,
         history=dict(landed.history),
         parallel=landed.parallel.to_string() if landed.parallel is not None else None,
@@ -135,7 +143,7 @@ def plan(
         timestamp=stamp,
         duration_ms=duration_ms,
     )
-    arm = tuple(
+    arm = [
         ScheduledJob(
             machine=spec.name,
             version=spec.version,
@@ -145,16 +153,16 @@ def plan(
             armed_in=timer.state,
             armed_version=version,
         )
-        for timer in timers_for(spec, entered)
-    )
+        for timer in (timers_for(spec, entered) if timed else ())
+    ]
     return WriteSet(
         record=record,
-        expected_version=entity.version,
+        expected_version=read,
         entry=entry,
         outcome=(key, outcome_of(result)) if key is not None else None,
-        cancel=tuple(name for name in left if name in spec.timers),
-        arm=arm,
-        stop=tuple(name for name, _ in _services(spec, left)),
+        cancel=tuple([name for name in left if name in timed]) if timed else (),
+        arm=tuple(arm),
+        stop=tuple([name for name, _ in _services(spec, left)]),
         start=_services(spec, entered),
     )
 
@@ -206,9 +214,9 @@ def outcome_of(result: TransitionResult) -> dict[str, Any]:
 def _services(
     spec: MachineSpec, names: tuple[str, ...]
 ) -> tuple[tuple[str, tuple[InvokeSpec, ...]], ...]:
+    """The states of `names` that invoke services, with their services."""
     found = []
-    for name in names:
-        state = spec.state(name)
-        if state is not None and state.invoke:
-            found.append((name, state.invoke))
-    return tuple(found)
+    for state in spec.states:
+        if state.invoke and state.name in names:
+            found.append((state.name, state.invoke))
+    return tuple(sorted(found, key=lambda pair: names.index(pair[0])))

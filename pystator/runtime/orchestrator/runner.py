@@ -44,6 +44,7 @@ from pystator.runtime.stores._failures import araising_store_errors, raising_sto
 from pystator.runtime.stores.base import (
     AsyncVersionedStateStore,
     EntityRecord,
+    EventReadingStore,
     HistoryEntry,
     RecordStore,
     VersionedStateStore,
@@ -138,6 +139,7 @@ class Orchestrator:
             machine.name,
             store,
             store if isinstance(store, AsyncVersionedStateStore) else None,
+            store if isinstance(store, EventReadingStore) else None,
             self.executor,
             scheduler,
             invoke_adapter,
@@ -247,7 +249,7 @@ class Orchestrator:
 
         Returns None when no active state invokes `service_id` with an `on_done` event.
         """
-        record = await self._drivers.aperform(Load(check_entity_id(entity_id)))
+        record, _ = await self._drivers.aperform(Load(check_entity_id(entity_id)))
         if record is None:
             return None
         session = self._rules.session_of(entity_id, record)

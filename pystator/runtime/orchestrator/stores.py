@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, DuplicateEventError
+from pystator.runtime.errors import ConfigurationError
 from pystator.runtime.stores.base import (
     AsyncStateStore,
     EntityRecord,
     HistoryEntry,
-    Outcome,
+    RecordStore,
     StateStore,
     VersionedStateStore,
+    Write,
 )
 
 _VERSIONED = ("load", "save", "history", "recall")
@@ -59,7 +60,7 @@ class _Kept:
     outcomes: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-class StateStoreAdapter:
+class StateStoreAdapter(RecordStore):
     """A VersionedStateStore over a store that implements only `StateStore` (get_state,
     set_state, get_context) or `AsyncStateStore` (their async forms).
 
@@ -91,68 +92,68 @@ class StateStoreAdapter:
         self._lock = threading.Lock()
         self._kept: dict[str, _Kept] = {}
 
-    # -- the versioned protocol ---------------------------------------------------------
+    # -- the primitives, on the wrapped store's state and context --------------------------
 
-    def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
+    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
         store = self._sync()
         state = store.get_state(entity_id)
         if state is None:
-            return None
-        return self._record(entity_id, machine_name, state, store.get_context(entity_id))
+            return []
+        return [self._record(entity_id, machine_name, state, store.get_context(entity_id))]
 
-    def save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
-    ) -> int:
-        self._refuse_duplicate(record, outcome)
+    async def _afetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        store = self.store
+        if not isinstance(store, AsyncStateStore):
+            return self._fetch(entity_id, machine_name)
+        state = await store.aget_state(entity_id)
+        if state is None:
+            return []
+        context = await store.aget_context(entity_id)
+        return [self._record(entity_id, machine_name, state, context)]
+
+    def _save(self, write: Write) -> int:
+        self._refuse_duplicate(write)
+        record = write.record
         self._sync().set_state(record.entity_id, record.state, metadata=_metadata(record))
-        return self._keep(record, expected_version, entry, outcome)
+        return self._keep(write)
 
-    def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]:
+    async def _asave(self, write: Write) -> int:
+        store = self.store
+        if not isinstance(store, AsyncStateStore):
+            return self._save(write)
+        self._refuse_duplicate(write)
+        record = write.record
+        await store.aset_state(record.entity_id, record.state, metadata=_metadata(record))
+        return self._keep(write)
+
+    async def aload_event(
+        self, entity_id: str, key: str, *, machine_name: str | None = None
+    ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]:
+        seen = self._recall(machine_name or "", entity_id, key)
+        if seen is not None:
+            return None, seen
+        return await self.aload(entity_id, machine_name=machine_name), None
+
+    # -- what the wrapped store cannot keep -----------------------------------------------
+
+    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         kept = self._kept.get(entity_id)
         return list(kept.rows) if kept is not None else []
 
-    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+    def _remember(
+        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
+    ) -> None:
+        kept = self._kept.get(entity_id)
+        if kept is not None:
+            kept.outcomes.setdefault(key, outcome)
+
+    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         kept = self._kept.get(entity_id)
         return kept.outcomes.get(key) if kept is not None else None
 
-    # -- the same, awaiting an AsyncStateStore --------------------------------------------
-
-    async def aload(
-        self, entity_id: str, *, machine_name: str | None = None
-    ) -> EntityRecord | None:
-        store = self.store
-        if not isinstance(store, AsyncStateStore):
-            return self.load(entity_id, machine_name=machine_name)
-        state = await store.aget_state(entity_id)
-        if state is None:
-            return None
-        context = await store.aget_context(entity_id)
-        return self._record(entity_id, machine_name, state, context)
-
-    async def asave(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None = None,
-        outcome: Outcome | None = None,
-    ) -> int:
-        store = self.store
-        if not isinstance(store, AsyncStateStore):
-            return self.save(record, expected_version, entry, outcome)
-        self._refuse_duplicate(record, outcome)
-        await store.aset_state(record.entity_id, record.state, metadata=_metadata(record))
-        return self._keep(record, expected_version, entry, outcome)
-
-    async def arecall(
-        self, machine_name: str, entity_id: str, key: str
-    ) -> Mapping[str, Any] | None:
-        return self.recall(machine_name, entity_id, key)
-
-    # -- what the wrapped store cannot keep -----------------------------------------------
+    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+        kept = self._kept.get(entity_id)
+        return (kept.machine_name,) if kept is not None else ()
 
     def _sync(self) -> StateStore:
         store = self.store
@@ -182,25 +183,19 @@ class StateStoreAdapter:
             timers=kept.timers,
         )
 
-    def _refuse_duplicate(self, record: EntityRecord, outcome: Outcome | None) -> None:
-        kept = self._kept.get(record.entity_id)
-        if outcome is not None and kept is not None and outcome[0] in kept.outcomes:
-            raise DuplicateEventError(record.entity_id, outcome[0])
+    def _refuse_duplicate(self, write: Write) -> None:
+        kept = self._kept.get(write.record.entity_id)
+        if write.outcome is not None and kept is not None and write.outcome[0] in kept.outcomes:
+            raise write.duplicate()
 
-    def _keep(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
-        """Record the write locally; `expected_version` is not compared, only counted on."""
-        version = expected_version + 1
+    def _keep(self, write: Write) -> int:
+        """Record the write here; its expected version is not compared, only counted on."""
+        record = write.record
         with self._lock:
             previous = self._kept.get(record.entity_id)
             kept = _Kept(
                 record.state,
-                version,
+                write.version,
                 record.machine_name,
                 record.history,
                 record.parallel,
@@ -208,12 +203,12 @@ class StateStoreAdapter:
                 previous.rows if previous is not None else [],
                 previous.outcomes if previous is not None else {},
             )
-            if entry is not None:
-                kept.rows.append(entry)
-            if outcome is not None:
-                kept.outcomes.setdefault(outcome[0], outcome[1])
+            if write.entry is not None:
+                kept.rows.append(write.entry)
+            if write.outcome is not None:
+                kept.outcomes.setdefault(*write.outcome)
             self._kept[record.entity_id] = kept
-        return version
+        return write.version
 
 
 def _metadata(record: EntityRecord) -> dict[str, Any]:
