@@ -10,7 +10,6 @@ out). Run `python benchmarks/bench_orchestrator_cost.py [--quick]`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,18 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from bench_stores import FLIP, PG_URL, available  # noqa: E402
 
 from pystator import Orchestrator, PostgresStateStore, StateMachine  # noqa: E402
-
-PG_URL = os.environ.get("PYSTATOR_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-FLIP: dict[str, Any] = {
-    "meta": {"machine_name": "flip"},
-    "states": [{"name": "A", "type": "initial"}, {"name": "B"}],
-    "transitions": [
-        {"trigger": "flip", "source": "A", "dest": "B"},
-        {"trigger": "flip", "source": "B", "dest": "A"},
-    ],
-}
 
 
 class Counts:
@@ -105,14 +95,6 @@ def measure(events: int, keyed: bool) -> tuple[float, float, float]:
 PLAIN_STATEMENTS = 2
 
 
-def available() -> str | None:
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # any failure to reach the server
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few events, to check it runs")
@@ -123,7 +105,7 @@ def main() -> None:
         f"{'event':<24}{'Python frames':>15}{'SQL statements':>16}{'pool checks':>13}"
         f"{'statements ratio to plain read+write':>38}"
     )
-    problem = available()
+    problem = available("postgres")
     if problem is not None:
         print(f"skipped: {problem}")
         return

@@ -20,39 +20,33 @@ TIMED_MACHINE: Machine = StateMachine.from_yaml(TIMED)
 STAMP = "2026-12-01T12:00:00+00:00"
 
 
+def planned(
+    machine: Machine,
+    entity: Entity,
+    session: EntitySession[Any, Any, Any],
+    result: TransitionResult,
+    key: str | None = None,
+) -> WriteSet:
+    """The write set of `result` at clock 100.0, its row stamped STAMP."""
+    landed = Landing.of(session)
+    return plan(machine, entity, landed, result, key=key, duration_ms=2.5, stamp=STAMP, now=100.0)
+
+
 def step(
     machine: Machine, record: EntityRecord, trigger: str, key: str | None = None
 ) -> tuple[TransitionResult, WriteSet]:
-    """Decide `trigger` for the stored `record` and plan its commit at clock 100.0."""
+    """Decide `trigger` for the stored `record` and plan its commit."""
     session = EntitySession.from_snapshot(machine, record.snapshot())
     entity = Entity(record.entity_id, record, record.state, active_in(machine.spec, record))
     result = session.send(trigger)
-    write = plan(
-        machine,
-        entity,
-        Landing.of(session),
-        result,
-        key=key,
-        duration_ms=2.5,
-        stamp=STAMP,
-        now=100.0,
-    )
-    return result, write
+    return result, planned(machine, entity, session, result, key)
 
 
 def created(machine: Machine, entity_id: str = "o-1") -> EntityRecord:
+    """A new entity as its creation stores it."""
     session = machine.create()
     result = TransitionResult.success_result("", session.current_state, "_create")
-    write = plan(
-        machine,
-        Entity(entity_id, None, "", ()),
-        Landing.of(session),
-        result,
-        key=None,
-        duration_ms=0.0,
-        stamp=STAMP,
-        now=0.0,
-    )
+    write = planned(machine, Entity(entity_id, None, "", ()), session, result)
     return replace(write.record, version=write.version)
 
 

@@ -107,15 +107,19 @@ class Drivers:
                 time.sleep(seconds)
                 return None
             case AfterCommit():
-                problems: list[str] = []
-                for what, step in self._after_commit(op):
-                    try:
-                        step()
-                    except Exception as exc:
-                        problems.append(_problem(what, op.write.entity_id, exc))
-                return problems
+                return self._follow(op)
             case Act(result, context):
                 return self.executor.execute(result, dict(context))
+
+    def _follow(self, op: AfterCommit) -> list[str]:
+        """Run the steps after a commit; what failed."""
+        problems: list[str] = []
+        for what, step in self._after_commit(op):
+            try:
+                step()
+            except Exception as exc:
+                problems.append(_problem(what, op.write.entity_id, exc))
+        return problems
 
     async def aperform(self, op: Op) -> Any:
         store = self.astore

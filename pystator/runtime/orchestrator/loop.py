@@ -116,6 +116,14 @@ class Event:
     timer: ScheduledJob | None = None
 
 
+@dataclass(slots=True)
+class Tries:
+    """The attempts an event has used: lost races, and unexpected failures."""
+
+    conflicts: int = 0
+    failures: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     """What the loop needs to know of its Orchestrator."""
@@ -141,44 +149,50 @@ class Rules:
             if seen is not None:
                 return replayed(seen)
             loaded = (record,)
-        conflicts = failures = 0
+        tries = Tries()
         while True:
             try:
                 result, session, write = yield from self._attempt(event, loaded)
                 break
             except DuplicateEventError:
                 # Another replica committed this very event while we decided: theirs stands.
-                if event.key is None:
-                    raise
-                _, seen = yield Load(event.entity_id, event.key)
+                key = event.key
+                seen = None if key is None else (yield Load(event.entity_id, key))[1]
                 if seen is None:
                     raise
                 return replayed(seen)
-            except StaleVersionError:
+            except Exception as exc:
                 loaded = None
-                conflicts += 1
-                if conflicts > MAX_CONFLICTS:
-                    raise
-                yield Pause(self.delay(conflicts))
-            except FSMError:
-                raise  # StoreError included: the database failed, not the entity
-            except Exception as exc:  # an unexpected failure: the error policy decides
-                if is_driver_error(exc):
-                    # A database driver's own error, as from a custom store: neither retried
-                    # (a write may have committed) nor sent to the fallback state (whose
-                    # write needs the same database). Raised as StoreError on the way out.
-                    raise
-                loaded = None
-                failures += 1
-                if failures > self.machine.spec.error_policy.retry_attempts:
+                wait = self.retry(exc, tries)
+                if wait is None:
                     return (yield from self._fall_back(event, exc))
-                yield Pause(self.delay(failures))
+                yield Pause(wait)
         if write is not None and write.effects:
             result = with_problems(result, (yield AfterCommit(write, session.context)))
         if result.success and result.all_actions:
             execution = yield Act(result, dict(session.context))
             result = with_action_errors(result, execution)
         return result
+
+    def retry(self, exc: Exception, tries: Tries) -> float | None:
+        """How long to wait before trying again after `exc`, or None to fall back to the
+        error policy's fallback state; `exc` itself when it must reach the caller."""
+        if isinstance(exc, StaleVersionError):
+            tries.conflicts += 1
+            if tries.conflicts > MAX_CONFLICTS:
+                raise exc
+            return self.delay(tries.conflicts)
+        if isinstance(exc, FSMError) or is_driver_error(exc):
+            # FSMError includes StoreError: the database failed, not the entity. A driver's
+            # own error, as from a custom store, is neither retried (a write may have
+            # committed) nor sent to the fallback state (whose write needs the same
+            # database); it leaves as StoreError.
+            raise exc
+        # An unexpected failure: the error policy decides.
+        tries.failures += 1
+        if tries.failures > self.machine.spec.error_policy.retry_attempts:
+            return None
+        return self.delay(tries.failures)
 
     def _attempt(
         self, event: Event, loaded: tuple[EntityRecord | None] | None
