@@ -205,4 +205,4 @@ def test_jedi_completes_and_follows_lazy_names() -> None:
     ]
     assert "process_event" in {c.name for c in script.complete(3, len("pystator.Orchestrator."))}
     (definition,) = script.goto(3, len("pystator.Orch"), follow_imports=True)
-    assert definition.module_path == ROOT / "pystator" / "runtime" / "orchestrator.py"
+    assert definition.module_path == ROOT / "pystator" / "runtime" / "orchestrator" / "runner.py"

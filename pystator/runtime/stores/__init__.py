@@ -12,7 +12,9 @@ from pystator._lazy import lazy_exports
 if TYPE_CHECKING:
     from pystator.runtime.stores.base import (
         AsyncStateStore,
+        AsyncVersionedStateStore,
         EntityRecord,
+        EventReadingStore,
         HistoryEntry,
         StateStore,
         VersionedStateStore,
@@ -26,7 +28,9 @@ if TYPE_CHECKING:
 _SOURCES: dict[str, tuple[str, ...]] = {
     "pystator.runtime.stores.base": (
         "AsyncStateStore",
+        "AsyncVersionedStateStore",
         "EntityRecord",
+        "EventReadingStore",
         "HistoryEntry",
         "StateStore",
         "VersionedStateStore",
@@ -42,7 +46,9 @@ if not TYPE_CHECKING:  # type checkers read the imports above and see no fallbac
 
 __all__ = [
     "AsyncStateStore",
+    "AsyncVersionedStateStore",
     "EntityRecord",
+    "EventReadingStore",
     "HistoryEntry",
     "InMemoryStateStore",
     "PostgresStateStore",

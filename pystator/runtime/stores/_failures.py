@@ -7,7 +7,6 @@ Drivers are recognised by their module and imported only once one of their error
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,6 +14,7 @@ from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
 from pystator.runtime.errors import StoreError, StoreUnavailableError
+from pystator.runtime.stores.base import Write
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -156,7 +156,6 @@ def store_call(
     """
 
     def decorate(method: Callable[P, T]) -> Callable[P, T]:
-        signature = inspect.signature(method)
         name = operation or method.__name__
 
         @functools.wraps(method)
@@ -167,7 +166,7 @@ def store_call(
                 repeat,
                 owner,
                 name,
-                protected=lambda: _protected(signature, args, kwargs),
+                protected=lambda: _protected(args),
             )
 
         return run
@@ -225,14 +224,14 @@ def _translated(exc: BaseException, owner: str, operation: str, repeat: Repeat) 
     return translate(_driver_error(exc), owner, operation, maybe_committed=written)
 
 
-def _protected(signature: inspect.Signature, args: Any, kwargs: Any) -> bool:
+def _protected(args: tuple[Any, ...]) -> bool:
     """A versioned write sent again after an unknown outcome is safe when it carries an
     idempotency record. If the first attempt committed, the second finds the version moved
     and raises StaleVersionError; the Orchestrator then decides again from a fresh load and
     its next write collides with the stored key (DuplicateEventError), so it replays the
     first outcome instead of applying the event twice. Without a key that fresh decision
     would apply the event a second time, so such writes are not sent again."""
-    return signature.bind(*args, **kwargs).arguments.get("outcome") is not None
+    return any(isinstance(arg, Write) and arg.outcome is not None for arg in args)
 
 
 def raising_store_errors(method: Callable[P, T]) -> Callable[P, T]:

@@ -12,7 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
-from pystator.runtime.errors import AmbiguousEntityError, FSMError
+from pystator.runtime.errors import (
+    AmbiguousEntityError,
+    DuplicateEventError,
+    FSMError,
+    StaleVersionError,
+)
 from pystator.runtime.ids import check_entity_id, check_idempotency_key, check_machine_name
 from pystator.runtime.stores._codec import storable_mapping, text_column
 
@@ -75,6 +80,37 @@ class HistoryEntry:
     duration_ms: float
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One versioned write as a store's `_save` receives it, its values checked: `record`
+    replaces the entity if the stored version is still `expected_version` (0: absent),
+    `entry` joins its history and `outcome` is stored under its key, all or none."""
+
+    record: EntityRecord
+    expected_version: int
+    entry: HistoryEntry | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def version(self) -> int:
+        """The version the write gives the entity."""
+        return self.expected_version + 1
+
+    def stale(self, actual: int | None = None) -> StaleVersionError:
+        """The error of a write whose entity moved on since it was read."""
+        entity_id = self.record.entity_id
+        return StaleVersionError(
+            f"entity {entity_id!r} changed since it was read",
+            entity_id,
+            self.expected_version,
+            actual,
+        )
+
+    def duplicate(self) -> DuplicateEventError:
+        """The error of a write whose idempotency key the entity stored already."""
+        return DuplicateEventError(self.record.entity_id, self.outcome[0] if self.outcome else "")
+
+
 @runtime_checkable
 class StateStore(Protocol):
     """The minimal store of the PyStator documents.
@@ -106,7 +142,9 @@ class AsyncStateStore(Protocol):
 
 @runtime_checkable
 class VersionedStateStore(Protocol):
-    """What the Orchestrator needs to be safe with many replicas and many machines."""
+    """What the Orchestrator needs to be safe with many replicas and many machines: reads
+    and compare-and-set writes keyed by machine and entity id, with the history row and
+    the idempotency record written in the same atomic step."""
 
     def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
         """The entity `entity_id` of machine `machine_name`."""
@@ -127,11 +165,41 @@ class VersionedStateStore(Protocol):
 
     def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]: ...
 
-    def remember(
-        self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
-    ) -> None: ...
+    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
+        """The outcome `save` stored with the entity's idempotency key `key`, or None."""
+        ...
 
-    def recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None: ...
+
+@runtime_checkable
+class AsyncVersionedStateStore(Protocol):
+    """The versioned operations as coroutines, for stores whose I/O must not block the
+    event loop; the Orchestrator's async entry points use them when a store has them."""
+
+    async def aload(
+        self, entity_id: str, *, machine_name: str | None = None
+    ) -> EntityRecord | None: ...
+
+    async def asave(
+        self,
+        record: EntityRecord,
+        expected_version: int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
+    ) -> int: ...
+
+
+@runtime_checkable
+class EventReadingStore(Protocol):
+    """Stores that read an entity together with one of its idempotency records, so that an
+    event with a key costs one read, not two; the Orchestrator uses it when a store has it."""
+
+    def load_event(
+        self, entity_id: str, key: str, *, machine_name: str | None = None
+    ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]: ...
+
+    async def aload_event(
+        self, entity_id: str, key: str, *, machine_name: str | None = None
+    ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]: ...
 
 
 class RecordStore:
@@ -154,13 +222,8 @@ class RecordStore:
         """The entity of `machine_name`, or of any machine (two at most) when None."""
         raise NotImplementedError
 
-    def _save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
+    def _save(self, write: Write) -> int:
+        """Apply `write` atomically; StaleVersionError or DuplicateEventError if it may not."""
         raise NotImplementedError
 
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
@@ -174,6 +237,12 @@ class RecordStore:
     def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
         raise NotImplementedError
 
+    def _fetch_event(
+        self, entity_id: str, machine_name: str, key: str
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        """`_fetch` and `_recall` at once; stores that can read both in one step do."""
+        return self._fetch(entity_id, machine_name), self._recall(machine_name, entity_id, key)
+
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
         """The names of the machines that have an entity `entity_id`, sorted."""
         raise NotImplementedError
@@ -182,11 +251,7 @@ class RecordStore:
 
     def load(self, entity_id: str, *, machine_name: str | None = None) -> EntityRecord | None:
         scope = self._scope(machine_name)
-        check_entity_id(entity_id)
-        found = self._fetch(entity_id, scope)
-        if len(found) > 1:
-            raise AmbiguousEntityError(entity_id, self.machines_of(entity_id))
-        return found[0] if found else None
+        return self._one(entity_id, self._fetch(check_entity_id(entity_id), scope))
 
     def save(
         self,
@@ -195,9 +260,20 @@ class RecordStore:
         entry: HistoryEntry | None = None,
         outcome: Outcome | None = None,
     ) -> int:
-        if entry is not None and entry.error is not None:
-            entry = replace(entry, error=text_column(entry.error))
-        return self._save(checked_record(record), expected_version, entry, checked(outcome))
+        return self._save(checked_write(record, expected_version, entry, outcome))
+
+    def load_event(
+        self, entity_id: str, key: str, *, machine_name: str | None = None
+    ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]:
+        """The entity and the outcome stored under its idempotency key `key`."""
+        scope = self._scope(machine_name)
+        check_entity_id(entity_id)
+        check_idempotency_key(key)
+        if scope is None:
+            record = self.load(entity_id)
+            return record, self.recall(record.machine_name, entity_id, key) if record else None
+        found, seen = self._fetch_event(entity_id, scope, key)
+        return self._one(entity_id, found), seen
 
     def history(self, entity_id: str, *, machine_name: str | None = None) -> list[HistoryEntry]:
         scope = self._scope(machine_name)
@@ -306,7 +382,8 @@ class RecordStore:
     async def aload(
         self, entity_id: str, *, machine_name: str | None = None
     ) -> EntityRecord | None:
-        return await self._call(self.load, entity_id, machine_name=machine_name)
+        scope = self._scope(machine_name)
+        return self._one(entity_id, await self._afetch(check_entity_id(entity_id), scope))
 
     async def asave(
         self,
@@ -315,26 +392,51 @@ class RecordStore:
         entry: HistoryEntry | None = None,
         outcome: Outcome | None = None,
     ) -> int:
-        return await self._call(self.save, record, expected_version, entry, outcome)
+        return await self._asave(checked_write(record, expected_version, entry, outcome))
+
+    # The async primitives run the sync ones off the event loop unless a store has its own.
+
+    async def _afetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        return await self._call(self._fetch, entity_id, machine_name)
+
+    async def _asave(self, write: Write) -> int:
+        return await self._call(self._save, write)
+
+    def _one(self, entity_id: str, found: list[EntityRecord]) -> EntityRecord | None:
+        if len(found) > 1:
+            raise AmbiguousEntityError(entity_id, self.machines_of(entity_id))
+        return found[0] if found else None
 
     async def ahistory(
         self, entity_id: str, *, machine_name: str | None = None
     ) -> list[HistoryEntry]:
         return await self._call(self.history, entity_id, machine_name=machine_name)
 
+    async def arecall(
+        self, machine_name: str, entity_id: str, key: str
+    ) -> Mapping[str, Any] | None:
+        return await self._call(self.recall, machine_name, entity_id, key)
 
-def checked_record(record: EntityRecord) -> EntityRecord:
-    """`record` with its key checked and a private, storable copy of its context."""
+    async def aload_event(
+        self, entity_id: str, key: str, *, machine_name: str | None = None
+    ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]:
+        return await self._call(self.load_event, entity_id, key, machine_name=machine_name)
+
+
+def checked_write(
+    record: EntityRecord,
+    expected_version: int,
+    entry: HistoryEntry | None,
+    outcome: Outcome | None,
+) -> Write:
+    """The write, its key checked and private, storable copies of its context and outcome."""
     if not isinstance(record, EntityRecord):
         raise TypeError(f"record must be an EntityRecord, got {type(record).__name__}")
     check_machine_name(record.machine_name)
     check_entity_id(record.entity_id)
-    return replace(record, context=storable_mapping(record.context, "context"))
-
-
-def checked(outcome: Outcome | None) -> Outcome | None:
-    """`outcome` with its key checked and a storable copy of the outcome."""
-    if outcome is None:
-        return None
-    key, value = outcome
-    return check_idempotency_key(key), storable_mapping(value, "outcome")
+    record = replace(record, context=storable_mapping(record.context, "context"))
+    if entry is not None and entry.error is not None:
+        entry = replace(entry, error=text_column(entry.error))
+    if outcome is not None:
+        outcome = check_idempotency_key(outcome[0]), storable_mapping(outcome[1], "outcome")
+    return Write(record, expected_version, entry, outcome)

@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar
 
-from pystator.runtime.errors import DuplicateEventError, StaleVersionError
 from pystator.runtime.stores._codec import clone
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,35 +56,24 @@ class InMemoryStateStore(RecordStore):
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
         return tuple(sorted(self._machines.get(entity_id, ())))
 
-    def _save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
+    def _save(self, write: Write) -> int:
+        record, outcome = write.record, write.outcome
         key = (record.machine_name, record.entity_id)
         with self._lock:
             current = self._records.get(key)
             actual = current.version if current else 0
-            if actual != expected_version:
-                raise StaleVersionError(
-                    f"entity {record.entity_id!r} changed since it was read",
-                    record.entity_id,
-                    expected_version,
-                    actual,
-                )
+            if actual != write.expected_version:
+                raise write.stale(actual)
             if outcome is not None and (*key, outcome[0]) in self._outcomes:
-                raise DuplicateEventError(record.entity_id, outcome[0])
-            version = actual + 1
+                raise write.duplicate()
             # The context is already a private copy made by the value check.
-            self._records[key] = replace(record, version=version)
+            self._records[key] = replace(record, version=write.version)
             self._machines.setdefault(record.entity_id, set()).add(record.machine_name)
-            if entry is not None:
-                self._rows.setdefault(key, []).append(entry)
+            if write.entry is not None:
+                self._rows.setdefault(key, []).append(write.entry)
             if outcome is not None:
                 self._outcomes[(*key, outcome[0])] = outcome[1]
-            return version
+            return write.version
 
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
         return list(self._rows.get((machine_name, entity_id), ()))

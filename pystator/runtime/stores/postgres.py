@@ -10,31 +10,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, DuplicateEventError, StaleVersionError
+from pystator.runtime.errors import ConfigurationError
 from pystator.runtime.stores._codec import (
     ENTITY_FIELDS,
-    HISTORY_COLUMNS,
     HISTORY_FIELDS,
-    RECORD_COLUMNS,
     dumps,
     entity_values,
-    history_from_row,
     history_values,
-    loads,
     missing_extra,
-    record_from_row,
 )
-from pystator.runtime.stores._failures import Repeat, checkout, store_call, transaction
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+from pystator.runtime.stores._failures import Repeat, checkout, guarded, store_call, transaction
+from pystator.runtime.stores._sql import Row, SQLReads
+from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_postgres
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-class PostgresStateStore(RecordStore):
+class PostgresStateStore(SQLReads):
     """Entities, transition history and idempotency records in PostgreSQL tables.
 
     Pooled connections are checked when taken from the pool, so a restarted server costs
@@ -63,6 +60,7 @@ class PostgresStateStore(RecordStore):
         self.url = connection_string
         self.machine_name = self._scope(machine_name)
         self.schema = schema
+        self._prefix = f"{schema}."
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: Any = None
@@ -164,47 +162,27 @@ class PostgresStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
-    @store_call(Repeat.ALWAYS, "load")
-    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
-        with self._connection() as connection:
-            if machine_name is None:
-                rows = connection.execute(
-                    f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states "
-                    "WHERE entity_id = %s LIMIT 2",
-                    (entity_id,),
-                ).fetchall()
-            else:
-                rows = connection.execute(
-                    f"SELECT {RECORD_COLUMNS} FROM {self.schema}.entity_states "
-                    "WHERE machine_name = %s AND entity_id = %s",
-                    (machine_name, entity_id),
-                ).fetchall()
-        return [record_from_row(entity_id, row) for row in rows]
+    _mark = "%s"
 
-    @store_call(Repeat.ALWAYS)
-    def machines_of(self, entity_id: str) -> tuple[str, ...]:
+    def _read(self, operation: str, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        # Reads are repeated on a fresh connection; errors name the operation they serve.
+        return guarded(
+            partial(self._rows, sql, params), Repeat.ALWAYS, type(self).__name__, operation
+        )
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         with self._connection() as connection:
-            rows = connection.execute(
-                f"SELECT machine_name FROM {self.schema}.entity_states WHERE entity_id = %s "
-                "ORDER BY machine_name",
-                (entity_id,),
-            ).fetchall()
-        return tuple(row[0] for row in rows)
+            rows: list[Row] = connection.execute(sql, params).fetchall()
+        return rows
 
     # Autocommit: a lost answer leaves the commit unknown, so the write is sent again only
     # with an idempotency record that makes a second application impossible.
     @store_call(Repeat.IF_PROTECTED, "save")
-    def _save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
-        version = expected_version + 1
+    def _save(self, write: Write) -> int:
+        record, outcome, version = write.record, write.outcome, write.version
         values = (*entity_values(record), version, record.machine_name, record.entity_id)
-        if expected_version == 0:
-            write = (
+        if write.expected_version == 0:
+            statement = (
                 f"INSERT INTO {self.schema}.entity_states ({ENTITY_FIELDS}, version, "
                 "machine_name, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (machine_name, entity_id) DO NOTHING "
@@ -212,24 +190,24 @@ class PostgresStateStore(RecordStore):
             )
             params: tuple[Any, ...] = values
         else:
-            write = (
+            statement = (
                 f"UPDATE {self.schema}.entity_states SET state = %s, "
                 "context = %s, history = %s, parallel = %s, machine_version = %s, "
                 "fingerprint = %s, timers = %s, version = %s "
                 "WHERE machine_name = %s AND entity_id = %s AND version = %s "
                 "RETURNING machine_name, entity_id"
             )
-            params = (*values, expected_version)
+            params = (*values, write.expected_version)
         # One statement: the history row is inserted only if the versioned write happened,
         # and the whole save is one round trip on an autocommit connection.
         log = ""
-        if entry is not None:
+        if write.entry is not None:
             log = (
                 f", logged AS (INSERT INTO {self.schema}.transition_history (machine_name, "
                 f"entity_id, {HISTORY_FIELDS}) SELECT machine_name, entity_id, %s, %s, %s, %s, "
                 "%s, %s, %s, %s FROM written)"
             )
-            params = (*params, *history_values(entry))
+            params = (*params, *history_values(write.entry))
         if outcome is not None:
             # A key stored before violates the primary key, which aborts the whole statement.
             log += (
@@ -242,29 +220,15 @@ class PostgresStateStore(RecordStore):
         try:
             with self._connection() as connection:
                 row = connection.execute(
-                    f"WITH written AS ({write}){log} SELECT count(*) FROM written", params
+                    f"WITH written AS ({statement}){log} SELECT count(*) FROM written", params
                 ).fetchone()
         except errors.UniqueViolation:
             if outcome is None:
                 raise
-            raise DuplicateEventError(record.entity_id, outcome[0]) from None
+            raise write.duplicate() from None
         if row is None or row[0] != 1:
-            raise StaleVersionError(
-                f"entity {record.entity_id!r} changed since it was read",
-                record.entity_id,
-                expected_version,
-            )
+            raise write.stale()
         return version
-
-    @store_call(Repeat.ALWAYS, "history")
-    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
-        with self._connection() as connection:
-            rows = connection.execute(
-                f"SELECT {HISTORY_COLUMNS} FROM {self.schema}.transition_history "
-                "WHERE machine_name = %s AND entity_id = %s ORDER BY id",
-                (machine_name, entity_id),
-            ).fetchall()
-        return [history_from_row(entity_id, row) for row in rows]
 
     # ON CONFLICT DO NOTHING: writing the same key twice leaves the first outcome.
     @store_call(Repeat.ALWAYS, "remember")
@@ -277,16 +241,3 @@ class PostgresStateStore(RecordStore):
                 "outcome) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (machine_name, entity_id, key, dumps(dict(outcome), "outcome")),
             )
-
-    @store_call(Repeat.ALWAYS, "recall")
-    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
-        with self._connection() as connection:
-            row = connection.execute(
-                f"SELECT outcome FROM {self.schema}.event_outcomes "
-                "WHERE machine_name = %s AND entity_id = %s AND key = %s",
-                (machine_name, entity_id, key),
-            ).fetchone()
-        if row is None:
-            return None
-        outcome: Mapping[str, Any] = loads(row[0], "event outcome", entity_id)
-        return outcome

@@ -11,11 +11,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pystator.runtime.errors import DuplicateEventError, FSMError, StaleVersionError
+from pystator.runtime.errors import FSMError
 from pystator.runtime.stores import _redis_keys as layout
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
 from pystator.runtime.stores._failures import Repeat, store_call
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
 # KEYS: entity hash, history list, outcome key, the entity id's machines set.
 _SAVE = """
@@ -154,14 +154,8 @@ class RedisStateStore(RecordStore):
     # The script is atomic but its answer can be lost: it runs again only with an
     # idempotency record that makes a second application impossible.
     @store_call(Repeat.IF_PROTECTED, "save")
-    def _save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
-        version = expected_version + 1
+    def _save(self, write: Write) -> int:
+        record, entry, outcome = write.record, write.entry, write.outcome
         row = ""
         if entry is not None:
             row = dumps(
@@ -178,7 +172,6 @@ class RedisStateStore(RecordStore):
                 "history row",
             )
         machine, entity_id = record.machine_name, record.entity_id
-        client = self.client
         written = self._save_script(
             keys=[
                 self._entity_key(machine, entity_id),
@@ -187,13 +180,13 @@ class RedisStateStore(RecordStore):
                 self._machines_key(entity_id),
             ],
             args=[
-                str(expected_version),
+                str(write.expected_version),
                 record.state,
                 dumps(dict(record.context), "context"),
                 machine,
                 dumps(dict(record.history), "history"),
                 record.parallel or "",
-                str(version),
+                str(write.version),
                 row,
                 record.machine_version,
                 record.fingerprint,
@@ -201,15 +194,13 @@ class RedisStateStore(RecordStore):
                 dumps(dict(record.timers), "timers"),
                 entity_id,
             ],
-            client=client,
+            client=self.client,
         )
         if int(written) == -2 and outcome is not None:
-            raise DuplicateEventError(entity_id, outcome[0])
+            raise write.duplicate()
         if int(written) < 0:
-            raise StaleVersionError(
-                f"entity {entity_id!r} changed since it was read", entity_id, expected_version
-            )
-        return version
+            raise write.stale()
+        return write.version
 
     @store_call(Repeat.ALWAYS, "history")
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:

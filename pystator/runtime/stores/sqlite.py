@@ -14,20 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, DuplicateEventError, StaleVersionError
+from pystator.runtime.errors import ConfigurationError
 from pystator.runtime.stores._codec import (
     ENTITY_FIELDS,
-    HISTORY_COLUMNS,
     HISTORY_FIELDS,
-    RECORD_COLUMNS,
     dumps,
     entity_values,
-    history_from_row,
     history_values,
-    loads,
-    record_from_row,
 )
-from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome, RecordStore
+from pystator.runtime.stores._sql import Row, SQLReads
+from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_sqlite
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
@@ -42,7 +38,7 @@ def _path_of(url: str | None) -> str:
     return url[len("sqlite:///") :]
 
 
-class SQLiteStateStore(RecordStore):
+class SQLiteStateStore(SQLReads):
     """Entities, transition history and idempotency records in one SQLite file."""
 
     def __init__(
@@ -117,40 +113,16 @@ class SQLiteStateStore(RecordStore):
 
     # -- versioned protocol ---------------------------------------------------------------
 
-    def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+    def _read(self, operation: str, sql: str, params: tuple[Any, ...]) -> list[Row]:
         with self._lock:
-            if machine_name is None:
-                rows = self._db.execute(
-                    f"SELECT {RECORD_COLUMNS} FROM entity_states WHERE entity_id = ? LIMIT 2",
-                    (entity_id,),
-                ).fetchall()
-            else:
-                rows = self._db.execute(
-                    f"SELECT {RECORD_COLUMNS} FROM entity_states "
-                    "WHERE machine_name = ? AND entity_id = ?",
-                    (machine_name, entity_id),
-                ).fetchall()
-        return [record_from_row(entity_id, row) for row in rows]
+            return self._db.execute(sql, params).fetchall()
 
-    def machines_of(self, entity_id: str) -> tuple[str, ...]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT machine_name FROM entity_states WHERE entity_id = ? ORDER BY machine_name",
-                (entity_id,),
-            ).fetchall()
-        return tuple(row[0] for row in rows)
-
-    def _save(
-        self,
-        record: EntityRecord,
-        expected_version: int,
-        entry: HistoryEntry | None,
-        outcome: Outcome | None,
-    ) -> int:
+    def _save(self, write: Write) -> int:
+        record, outcome = write.record, write.outcome
         key = (record.machine_name, record.entity_id)
         # Encoded first: a value no store can keep is refused before the write lock is taken.
         values = entity_values(record)
-        logged = history_values(entry) if entry is not None else ()
+        logged = history_values(write.entry) if write.entry is not None else ()
         # One transaction under the write lock: the version check and the write are one
         # step for every process sharing the file.
         with self.transaction() as db:
@@ -159,13 +131,8 @@ class SQLiteStateStore(RecordStore):
                 key,
             ).fetchone()
             actual = row[0] if row else 0
-            if actual != expected_version:
-                raise StaleVersionError(
-                    f"entity {record.entity_id!r} changed since it was read",
-                    record.entity_id,
-                    expected_version,
-                    actual,
-                )
+            if actual != write.expected_version:
+                raise write.stale(actual)
             if (
                 outcome is not None
                 and db.execute(
@@ -174,8 +141,7 @@ class SQLiteStateStore(RecordStore):
                     (*key, outcome[0]),
                 ).fetchone()
             ):
-                raise DuplicateEventError(record.entity_id, outcome[0])
-            version = actual + 1
+                raise write.duplicate()
             db.execute(
                 f"INSERT INTO entity_states ({ENTITY_FIELDS}, version, machine_name, entity_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -185,7 +151,7 @@ class SQLiteStateStore(RecordStore):
                 "parallel = excluded.parallel, version = excluded.version, "
                 "machine_version = excluded.machine_version, "
                 "fingerprint = excluded.fingerprint, timers = excluded.timers",
-                (*values, version, *key),
+                (*values, write.version, *key),
             )
             if logged:
                 db.execute(
@@ -199,16 +165,7 @@ class SQLiteStateStore(RecordStore):
                     "VALUES (?, ?, ?, ?)",
                     (*key, outcome[0], dumps(dict(outcome[1]), "outcome")),
                 )
-        return version
-
-    def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {HISTORY_COLUMNS} FROM transition_history "
-                "WHERE machine_name = ? AND entity_id = ? ORDER BY id",
-                (machine_name, entity_id),
-            ).fetchall()
-        return [history_from_row(entity_id, row) for row in rows]
+        return write.version
 
     def _remember(
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
@@ -219,15 +176,3 @@ class SQLiteStateStore(RecordStore):
                 "VALUES (?, ?, ?, ?)",
                 (machine_name, entity_id, key, dumps(dict(outcome), "outcome")),
             )
-
-    def _recall(self, machine_name: str, entity_id: str, key: str) -> Mapping[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT outcome FROM event_outcomes "
-                "WHERE machine_name = ? AND entity_id = ? AND key = ?",
-                (machine_name, entity_id, key),
-            ).fetchone()
-        if row is None:
-            return None
-        outcome: Mapping[str, Any] = loads(row[0], "event outcome", entity_id)
-        return outcome

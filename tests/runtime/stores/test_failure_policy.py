@@ -7,12 +7,12 @@ import contextlib
 import gc
 import weakref
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from pystator import StaleVersionError, StoreError, StoreUnavailableError
 from pystator.runtime.stores._failures import Repeat, Unsent, store_call
+from pystator.runtime.stores.base import EntityRecord, Write
 
 
 def lost() -> Exception:
@@ -45,6 +45,9 @@ def undefined_table() -> Exception:
     return psycopg.errors.UndefinedTable('relation "x.entity_states" does not exist')
 
 
+RECORD = EntityRecord("r", "A", machine_name="m")
+
+
 class Flaky:
     """Each call raises the next of `failures`, then answers "done"."""
 
@@ -66,12 +69,8 @@ class Flaky:
     def write(self) -> str:
         return self.attempt()
 
-    @store_call(Repeat.IF_PROTECTED)
-    def save(self, record: str, outcome: Any = None) -> str:
-        return self.attempt()
-
     @store_call(Repeat.IF_PROTECTED, "save")
-    def _save(self, record: str, expected_version: int, outcome: Any) -> str:
+    def _save(self, write: Write) -> str:
         return self.attempt()
 
 
@@ -106,23 +105,18 @@ def test_a_sent_write_that_lost_its_connection_is_not_sent_again() -> None:
 def test_a_versioned_write_is_sent_again_only_with_an_idempotency_record() -> None:
     unprotected = Flaky(lost())
     with pytest.raises(StoreUnavailableError):
-        unprotected.save("r")
+        unprotected._save(Write(RECORD, 1))
     protected = Flaky(lost())
-    assert protected.save("r", outcome=("key", {})) == "done"
+    assert protected._save(Write(RECORD, 1, outcome=("key", {}))) == "done"
     assert (unprotected.calls, protected.calls) == (1, 2)
 
 
 def test_a_primitive_is_reported_under_the_operation_it_serves() -> None:
     store = Flaky(lost())
     with pytest.raises(StoreUnavailableError) as caught:
-        store._save("r", 1, None)
+        store._save(Write(RECORD, 1))
     assert caught.value.operation == "save" and "during save" in str(caught.value)
     assert store.calls == 1
-
-
-def test_a_primitive_s_positional_idempotency_record_makes_it_repeatable() -> None:
-    store = Flaky(lost())
-    assert store._save("r", 1, ("key", {})) == "done" and store.calls == 2
 
 
 def test_a_pool_that_waited_its_timeout_is_not_asked_again() -> None:
@@ -145,7 +139,7 @@ def test_errors_that_are_not_the_drivers_pass_through_unchanged() -> None:
     stale = StaleVersionError("changed", "e-1", 1)
     store = Flaky(stale)
     with pytest.raises(StaleVersionError) as caught:
-        store.save("r", outcome=("key", {}))
+        store._save(Write(RECORD, 1, outcome=("key", {})))
     assert caught.value is stale and store.calls == 1
 
 

@@ -97,7 +97,9 @@ def test_an_orchestrator_refuses_a_store_scoped_to_another_machine() -> None:
         Orchestrator(StateMachine.from_dict(FLIP), InMemoryStateStore(machine_name="gate"))
 
 
-def test_an_orchestrator_refuses_a_store_that_cannot_address_a_machine() -> None:
+def test_an_orchestrator_refuses_a_store_without_the_versioned_protocol_naming_what_it_lacks() -> (
+    None
+):
     class Unkeyed:
         def load(self, entity_id: str) -> EntityRecord | None: ...
 
@@ -105,7 +107,7 @@ def test_an_orchestrator_refuses_a_store_that_cannot_address_a_machine() -> None
 
         def history(self, entity_id: str) -> list[Any]: ...
 
-    with pytest.raises(TypeError, match=r"load\(\) takes no machine_name"):
+    with pytest.raises(TypeError, match=r"Unkeyed is not a state store: .* lacks recall\(\)"):
         Orchestrator(StateMachine.from_dict(FLIP), Unkeyed())  # type: ignore[arg-type]
 
 
@@ -157,3 +159,18 @@ def test_idempotency_outcomes_are_never_shared_between_two_triples(
     for machine, entity, key in stored:
         if len(key) < 200:
             assert any_store.recall(machine, entity, key + "\x1f") is None
+
+
+def test_load_event_reads_the_entity_with_the_outcome_of_its_key(any_store: Any) -> None:
+    runner = Orchestrator(StateMachine.from_dict(FLIP), any_store)
+    runner.process_event("e-1", "flip", idempotency_key="k-1")
+    record, seen = any_store.load_event("e-1", "k-1", machine_name="flip")
+    assert record == any_store.load("e-1", machine_name="flip")
+    assert seen == any_store.recall("flip", "e-1", "k-1") and seen is not None
+
+
+def test_load_event_of_an_unseen_key_or_entity_finds_no_outcome(any_store: Any) -> None:
+    Orchestrator(StateMachine.from_dict(FLIP), any_store).process_event("e-1", "flip")
+    record, seen = any_store.load_event("e-1", "k-2", machine_name="flip")
+    assert record is not None and record.state == "B" and seen is None
+    assert any_store.load_event("e-9", "k-2", machine_name="flip") == (None, None)

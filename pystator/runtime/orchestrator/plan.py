@@ -1,0 +1,222 @@
+"""The commit planner: an entity as loaded plus the engine's decision give the write set.
+
+Pure: no store, scheduler or clock is touched here; the caller passes the times. Every
+EntityRecord the Orchestrator writes is built by `plan`, for events, creations and falls
+to the error policy's fallback state alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pystator.runtime.machine import StateMachine
+from pystator.runtime.parallel import ParallelStateConfig
+from pystator.runtime.results import TransitionResult
+from pystator.runtime.session import EntitySession
+from pystator.runtime.spec import InvokeSpec, MachineSpec
+from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome
+from pystator.runtime.timers import (
+    ScheduledJob,
+    active_states,
+    due_at,
+    entered_states,
+    timers_for,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """An entity as the step found it: the stored record (None for a new one), the state
+    the step started from ('' for a creation) and the states active then."""
+
+    entity_id: str
+    record: EntityRecord | None
+    source: str
+    active: tuple[str, ...]
+
+    @property
+    def version(self) -> int:
+        return self.record.version if self.record is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """Where a step left the entity: state, context, history record, parallel regions."""
+
+    state: str
+    context: Mapping[str, Any]
+    history: Mapping[str, str]
+    parallel: ParallelStateConfig | None = None
+
+    @classmethod
+    def of(cls, session: EntitySession[Any, Any, Any]) -> Landing:
+        return cls(session.current_state, session.context, session.history, session.parallel_config)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSet:
+    """Everything one commit writes and what follows it once it succeeded.
+
+    `record`, `entry` and `outcome` go to the store in one versioned write expecting
+    `expected_version`; then the timers of `cancel` are dropped and the jobs of `arm`
+    scheduled, the services of the states in `stop` stopped and those of `start` started.
+    """
+
+    record: EntityRecord
+    expected_version: int
+    entry: HistoryEntry
+    outcome: Outcome | None
+    cancel: tuple[str, ...]
+    arm: tuple[ScheduledJob, ...]
+    stop: tuple[str, ...]
+    start: tuple[tuple[str, tuple[InvokeSpec, ...]], ...]
+
+    @property
+    def entity_id(self) -> str:
+        return self.record.entity_id
+
+    @property
+    def version(self) -> int:
+        """The version the write gives the entity."""
+        return self.expected_version + 1
+
+    @property
+    def effects(self) -> bool:
+        """Whether anything follows the commit: timers or services to stop or start."""
+        return bool(self.cancel or self.arm or self.stop or self.start)
+
+
+def plan(
+    machine: StateMachine[Any, Any, Any],
+    entity: Entity,
+    landed: Landing,
+    result: TransitionResult,
+    *,
+    key: str | None,
+    error: str | None = None,
+    duration_ms: float,
+    stamp: str,
+    now: float,
+) -> WriteSet:
+    """The write set of `result`, decided for `entity`, which it left as `landed`.
+
+    `key` is the event's idempotency key (its outcome is stored with the write), `stamp`
+    the history row's ISO timestamp and `now` the scheduler clock timers are due from.
+    """
+    spec = machine.spec
+    regions = landed.parallel.region_states.values() if landed.parallel is not None else ()
+    after = active_states(spec, landed.state, regions)
+    left, entered = timers_after(spec, result, entity, landed.state, after)
+    read = entity.version
+    version = read + 1
+    timed = spec.timers
+    timers = {
+        name: armed
+        for name, armed in current_timers(spec, entity.record).items()
+        if name not in left
+    }
+    if timed:
+        timers.update({name: version for name in entered if name in timed})
+    record = EntityRecord(
+        entity_id=entity.entity_id,
+        state=landed.state,
+        context=dict(landed.context),
+        version=read,
+        machine_name=machine.name,
+        history=dict(landed.history),
+        parallel=landed.parallel.to_string() if landed.parallel is not None else None,
+        machine_version=machine.version,
+        fingerprint=spec.fingerprint,
+        timers=timers,
+    )
+    entry = HistoryEntry(
+        entity_id=entity.entity_id,
+        source_state=entity.source,
+        target_state=result.target_state,
+        trigger=result.trigger,
+        success=result.success,
+        error=error,
+        actions=result.all_actions if result.success else (),
+        timestamp=stamp,
+        duration_ms=duration_ms,
+    )
+    arm = [
+        ScheduledJob(
+            machine=spec.name,
+            version=spec.version,
+            entity_id=entity.entity_id,
+            event=timer.event,
+            due_at=due_at(now, timer.delay_ms),
+            armed_in=timer.state,
+            armed_version=version,
+        )
+        for timer in (timers_for(spec, entered) if timed else ())
+    ]
+    return WriteSet(
+        record=record,
+        expected_version=read,
+        entry=entry,
+        outcome=(key, outcome_of(result)) if key is not None else None,
+        cancel=tuple([name for name in left if name in timed]) if timed else (),
+        arm=tuple(arm),
+        stop=tuple([name for name, _ in _services(spec, left)]),
+        start=_services(spec, entered),
+    )
+
+
+def timers_after(
+    spec: MachineSpec,
+    result: TransitionResult,
+    entity: Entity,
+    target: str,
+    after: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The states `result` left (innermost first) and entered (outermost first): whose
+    timers are cancelled and armed, and whose services are stopped and started."""
+    entered = entered_states(spec, entity.source, result.trigger, target, entity.active, after)
+    left = [name for name in entity.active if name not in after or name in entered]
+    return tuple(reversed(left)), entered
+
+
+def active_in(spec: MachineSpec, record: EntityRecord | None) -> tuple[str, ...]:
+    """The states active in a stored record, read without building a session: a record
+    whose parallel configuration no longer parses counts its main state only."""
+    if record is None:
+        return ()
+    regions: tuple[str, ...] = ()
+    if record.parallel:
+        with contextlib.suppress(ValueError):
+            regions = tuple(ParallelStateConfig.from_string(record.parallel).region_states.values())
+    return active_states(spec, record.state, regions)
+
+
+def current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str, int]:
+    """The record's timer entries under this machine version's state names."""
+    if record is None:
+        return {}
+    return {spec.current_name(name): version for name, version in record.timers.items()}
+
+
+def outcome_of(result: TransitionResult) -> dict[str, Any]:
+    """What an idempotency record keeps of a result, to replay it."""
+    return {
+        "success": result.success,
+        "source_state": result.source_state,
+        "target_state": result.target_state,
+        "trigger": result.trigger,
+        "metadata": {"reason": result.metadata.get("reason")} if not result.success else {},
+    }
+
+
+def _services(
+    spec: MachineSpec, names: tuple[str, ...]
+) -> tuple[tuple[str, tuple[InvokeSpec, ...]], ...]:
+    """The states of `names` that invoke services, with their services."""
+    found = []
+    for state in spec.states:
+        if state.invoke and state.name in names:
+            found.append((state.name, state.invoke))
+    return tuple(sorted(found, key=lambda pair: names.index(pair[0])))
