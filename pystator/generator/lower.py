@@ -102,6 +102,7 @@ def lower(config: MachineConfig, document: Document, limits: Limits | None = Non
         {state.name: state.parent for state in states},
         {state.name: state.initial_child for state in states},
     )
+    states = tuple(replace(state, ancestors=tree.ancestors(state.name)[1:]) for state in states)
     initial = next(state.name for state in states if state.type is StateType.INITIAL)
     chosen = limits if limits is not None else default_limits()
     try:
@@ -476,6 +477,8 @@ def _external(
         actions=transition.actions,
         enter_actions=tuple(action for name in enters for action in states[name].on_enter),
         remembers=remembers,
+        exits=tuple(exits),
+        enters=tuple(enters),
     )
 
 

@@ -29,8 +29,10 @@ from pystator.runtime.spec import (
     Candidate,
     GuardSpec,
     MachineSpec,
+    StateSpec,
     frozen_mapping,
 )
+from pystator.runtime.steps import Configuration, MicroStep, Step
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
@@ -106,6 +108,7 @@ class Engine:
         self._terminal = frozenset(state.name for state in spec.states if state.is_terminal)
         predicates: dict[str, Predicate] = {}
         transitions = spec.transitions
+        by_name = {state.name: state for state in spec.states}
         table: dict[str, dict[str, tuple[Route, ...]]] = {}
         for state_name, by_trigger in spec.table.items():
             table[state_name] = {
@@ -117,6 +120,7 @@ class Engine:
                         transitions[candidate.transition].description,
                         predicates,
                         compiled or {},
+                        by_name,
                     )
                     for candidate in candidates
                 )
@@ -138,15 +142,9 @@ class Engine:
                         each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
         self._entry_effects = _entry_effects(spec)
-        parents = {state.name: state.parent for state in spec.states}
-        self._ancestors: dict[str, frozenset[str]] = {}
-        for name in parents:
-            chain: list[str] = []
-            current: str | None = name
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parents.get(current)
-            self._ancestors[name] = frozenset(chain)
+        self._ancestors = {
+            state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
+        }
         self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (v.key, v.default, not isinstance(v.default, str | int | float | bool))
             for v in spec.variables
@@ -161,6 +159,7 @@ class Engine:
         description: str,
         predicates: dict[str, Predicate],
         compiled: Mapping[str, Predicate],
+        states: Mapping[str, StateSpec],
     ) -> Route:
         guards = []
         for guard in candidate.guards:
@@ -177,6 +176,15 @@ class Engine:
             metadata["transition_description"] = description
         if candidate.internal:
             metadata["internal"] = True
+        micro = MicroStep(
+            candidate.transition,
+            state,
+            candidate.target,
+            candidate.exits,
+            candidate.enters,
+            candidate.exit_actions + candidate.actions + candidate.enter_actions,
+            candidate.remembers,
+        )
         result = TransitionResult.success_result(
             source_state=state,
             target_state=candidate.target,
@@ -185,13 +193,16 @@ class Engine:
             on_exit=candidate.exit_actions,
             on_enter=candidate.enter_actions,
             metadata=metadata,
+            step=Step.of(trigger, (state,), configuration(states, candidate.target), (micro,)),
         )
         route = Route(tuple(guards), result, candidate.target)
         route.remembers = candidate.remembers
         if candidate.history_of is not None:
             route.history_of = candidate.history_of
             route.by_history = {
-                leaf: Engine._route(state, trigger, alternative, description, predicates, compiled)
+                leaf: Engine._route(
+                    state, trigger, alternative, description, predicates, compiled, states
+                )
                 for leaf, alternative in candidate.by_history.items()
             }
         return route
@@ -442,6 +453,14 @@ def _chained(chain: list[Route]) -> Route:
     later = tuple(spec for route in chain[1:] for spec in route.result.all_action_specs)
     metadata = dict(first.metadata)
     metadata["auto_chain"] = tuple(route.target for route in chain[1:])
+    last = chain[-1].result.step
+    assert last is not None
+    step = Step.of(
+        first.trigger,
+        (first.source_state,),
+        last.target,
+        (m for route in chain if route.result.step for m in route.result.step.micro_steps),
+    )
     # The later steps happen after the first target was entered, so they extend the enter
     # phase; all_actions keeps the exact order exit, transition, enter, exit, ...
     result = TransitionResult(
@@ -453,6 +472,7 @@ def _chained(chain: list[Route]) -> Route:
         on_exit_actions=first.on_exit_actions,
         on_enter_actions=first.on_enter_actions + later,
         metadata=frozen_mapping(metadata),
+        step=step,
     )
     route = Route((), result, chain[-1].target)
     route.enters_parallel = chain[-1].enters_parallel
@@ -491,15 +511,20 @@ def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
     by_name = {state.name: state for state in spec.states}
     found: dict[str, EffectsFn | None] = {}
     for state in spec.states:
-        chain = []
-        current: str | None = state.name
-        while current is not None and current in by_name and current not in chain:
-            chain.append(current)
-            current = by_name[current].parent
+        chain = (*reversed(state.ancestors), state.name)
         found[state.name] = compile_effects(
-            [action for name in reversed(chain) for action in by_name[name].on_enter]
+            [action for name in chain for action in by_name[name].on_enter]
         )
     return found
+
+
+def configuration(states: Mapping[str, StateSpec], target: str) -> Configuration:
+    """The configuration on arriving in `target`: a parallel state brings its regions'
+    initial states with it."""
+    state = states.get(target)
+    if state is None or not state.is_parallel:
+        return (target,)
+    return (target, *(region.initial for region in state.regions))
 
 
 def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predicate:

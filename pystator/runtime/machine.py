@@ -352,7 +352,7 @@ class StateMachine(Generic[S, T, C]):
     ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
         """Process `event` in every region of `config`; see `pystator.runtime.parallel.step`."""
         decide = parallel.sync_decider(self._engine, event, context, self._guards)
-        following, results, _ = parallel.step(self._engine, self._states_by_name, config, decide)
+        following, results, _, _ = parallel.step(self._engine, self._states_by_name, config, decide)
         return following, results
 
     async def async_process_parallel(
@@ -363,7 +363,7 @@ class StateMachine(Generic[S, T, C]):
         async def decide(state: str) -> Route | TransitionResult:
             return await self._engine.adecide(state, event, context, self._guards)
 
-        following, results, _ = await parallel.astep(
+        following, results, _, _ = await parallel.astep(
             self._engine, self._states_by_name, config, decide
         )
         return following, results

@@ -150,7 +150,9 @@ class EntitySession(Generic[S, T, C]):
         def decide(state: str) -> Route | TransitionResult:
             return engine.decide(state, trigger, context, machine._guards, self._history)
 
-        following, results, routes = parallel.step(engine, machine._states_by_name, config, decide)
+        following, results, routes, whole = parallel.step(
+            engine, machine._states_by_name, config, decide
+        )
         if routes:
             if merged:
                 self._context = context
@@ -161,7 +163,7 @@ class EntitySession(Generic[S, T, C]):
                     route.apply_effects(self._context)
             self._parallel = following
             self._state = following.parallel_state if following else routes[0].target
-        result = results[0] if len(results) == 1 else parallel.combine(config, following, results)
+        result = parallel.combine(config, following, results, whole)
         if observer is not None:
             observer.after_transition(result, context, started)
         return result
@@ -178,7 +180,7 @@ class EntitySession(Generic[S, T, C]):
                 state, trigger, context, machine._guards, self._history
             )
 
-        following, results, routes = await parallel.astep(
+        following, results, routes, whole = await parallel.astep(
             machine._engine, machine._states_by_name, config, decide
         )
         if routes:
@@ -191,7 +193,7 @@ class EntitySession(Generic[S, T, C]):
                     route.apply_effects(self._context)
             self._parallel = following
             self._state = following.parallel_state if following else routes[0].target
-        return results[0] if len(results) == 1 else parallel.combine(config, following, results)
+        return parallel.combine(config, following, results, whole)
 
     def _send_observed(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
         machine = self._machine

@@ -197,6 +197,8 @@ class StateSpec:
     metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
     #: Names this state had in earlier versions; stored entities in them load here.
     renamed_from: tuple[str, ...] = ()
+    #: The states enclosing this one, innermost first (its parent, then the parent's...).
+    ancestors: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
@@ -273,6 +275,10 @@ class Candidate:
     #: the entity's history may remember for p (this candidate itself when none is).
     history_of: str | None = None
     by_history: Mapping[str, Candidate] = field(default_factory=empty_mapping)
+    #: The states taking this transition exits, innermost first, and enters, outermost
+    #: first (a parallel target's region initials last); both empty when internal.
+    exits: tuple[str, ...] = ()
+    enters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

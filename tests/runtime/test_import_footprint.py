@@ -36,6 +36,7 @@ ENGINE_MODULES = {
     "pystator.runtime.results",
     "pystator.runtime.session",
     "pystator.runtime.spec",
+    "pystator.runtime.steps",
     "pystator.runtime.timers",
 }
 
