@@ -42,6 +42,7 @@ from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import Scheduler, now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import MachineSpec, after_trigger, frozen_mapping, timeout_trigger
+from pystator.runtime.steps import Configuration, Step, active_states, jump
 from pystator.runtime.stores._codec import storable_mapping
 from pystator.runtime.stores._failures import (
     araising_store_errors,
@@ -49,13 +50,7 @@ from pystator.runtime.stores._failures import (
     raising_store_errors,
 )
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, VersionedStateStore
-from pystator.runtime.timers import (
-    ScheduledJob,
-    active_states,
-    due_at,
-    entered_states,
-    timers_for,
-)
+from pystator.runtime.timers import ScheduledJob, due_at, timer_changes
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
 
@@ -88,8 +83,7 @@ class _Commit:
     """What a committed event changed, for arming timers and starting services."""
 
     entity_id: str
-    before: tuple[str, ...]
-    source: str
+    step: Step
     version: int
 
 
@@ -243,7 +237,8 @@ class Orchestrator:
             version = self.store.save(record, 0, entry)
         except StaleVersionError:
             raise _exists(entity_id) from None
-        self._sync_after_commit(_Commit(entity_id, (), "", version), session, _created(record))
+        commit = _Commit(entity_id, self._arrival(session, CREATE_TRIGGER), version)
+        self._sync_after_commit(commit, session, _created(record))
         return replace(record, version=version)
 
     @araising_store_errors
@@ -261,7 +256,8 @@ class Orchestrator:
             version = await asave(record, 0, entry) if asave else self.store.save(record, 0, entry)
         except StaleVersionError:
             raise _exists(entity_id) from None
-        await self._after_commit(_Commit(entity_id, (), "", version), session, _created(record))
+        commit = _Commit(entity_id, self._arrival(session, CREATE_TRIGGER), version)
+        await self._after_commit(commit, session, _created(record))
         return replace(record, version=version)
 
     def _new_entity(
@@ -413,46 +409,35 @@ class Orchestrator:
     # -- timers and invoked services ----------------------------------------------------
 
     def _active(self, session: EntitySession[Any, Any, Any]) -> tuple[str, ...]:
-        config = session.parallel_config
-        regions = config.region_states.values() if config is not None else ()
-        return active_states(self.machine.spec, session.current_state, regions)
+        return active_states(self.machine._states_by_name, _configuration(session))
 
-    def _changes(
-        self, commit: _Commit, session: EntitySession[Any, Any, Any], result: TransitionResult
-    ) -> tuple[list[str], tuple[str, ...]]:
-        """The states the commit left (innermost first) and entered (outermost first)."""
-        after = self._active(session)
-        entered = entered_states(
-            self.machine.spec,
-            commit.source,
-            result.trigger,
-            session.current_state,
-            commit.before,
-            after,
-        )
-        left = [name for name in commit.before if name not in after or name in entered]
-        return list(reversed(left)), entered
+    def _arrival(self, session: EntitySession[Any, Any, Any], trigger: str) -> Step:
+        """The step of an entity coming into the store: every active state is entered."""
+        return jump(self.machine._states_by_name, trigger, (), _configuration(session))
 
-    def _armed(
-        self,
-        record: EntityRecord | None,
-        commit: _Commit,
-        session: EntitySession[Any, Any, Any],
-        result: TransitionResult,
-    ) -> dict[str, int]:
+    def _step_of(
+        self, result: TransitionResult, session: EntitySession[Any, Any, Any], version: int
+    ) -> Step:
+        """What the commit of `result` changes: the engine's step, or for an entity stored
+        by this very commit (version 0) its arrival in every active state."""
+        if version and result.step is not None:
+            return result.step
+        return self._arrival(session, result.trigger)
+
+    def _armed(self, record: EntityRecord | None, commit: _Commit) -> dict[str, int]:
         """The record's `timers` after `commit`: entries of states left are dropped, states
         entered with timers get the version the commit writes."""
         spec = self.machine.spec
-        left, entered = self._changes(commit, session, result)
+        left = commit.step.left
         armed = {
             name: version
             for name, version in _current_timers(spec, record).items()
             if name not in left
         }
-        armed.update({name: commit.version for name in entered if name in spec.timers})
+        armed.update({name: commit.version for name in commit.step.arrived if name in spec.timers})
         return armed
 
-    def _jobs(self, commit: _Commit, entered: tuple[str, ...]) -> list[ScheduledJob]:
+    def _jobs(self, commit: _Commit) -> list[ScheduledJob]:
         spec = self.machine.spec
         start = now()
         return [
@@ -465,7 +450,7 @@ class Orchestrator:
                 armed_in=timer.state,
                 armed_version=commit.version,
             )
-            for timer in timers_for(spec, entered)
+            for timer in timer_changes(spec, commit.step)[1]
         ]
 
     async def _after_commit(
@@ -477,10 +462,10 @@ class Orchestrator:
         idempotency record: it is logged and reported in the result's metadata.
         """
         problems: list[str] = []
-        left, entered = self._changes(commit, session, result)
+        left, entered = commit.step.left, commit.step.arrived
         spec = self.machine.spec
         if self.scheduler is not None:
-            timed = [name for name in left if name in spec.timers]
+            timed = list(timer_changes(spec, commit.step)[0])
             steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
             if timed:
                 steps.append(
@@ -491,7 +476,7 @@ class Orchestrator:
                 )
             steps += [
                 (f"arming timer {job.event!r}", partial(self.scheduler.schedule, job))
-                for job in self._jobs(commit, entered)
+                for job in self._jobs(commit)
             ]
             for what, step in steps:
                 try:
@@ -527,7 +512,7 @@ class Orchestrator:
         adapter = self.invoke_adapter
         if adapter is None:
             return problems
-        left, entered = self._changes(commit, session, result)
+        left, entered = commit.step.left, commit.step.arrived
         for name, _ in self._services(left):
             try:
                 adapter.stop_services(commit.entity_id, name)
@@ -629,21 +614,20 @@ class Orchestrator:
         if refused is not None:
             return refused, session, None
         source = session.current_state
-        before = self._active(session) if version else ()
         started = self._before(entity_id, session, trigger, payload)
         result = session.send(trigger, **payload)
         commit = None
         if result.success:
             # Stores write version + 1; the timers map records that as the entry version.
-            planned = _Commit(entity_id, before, source, version + 1)
-            timers = self._armed(record, planned, session, result)
+            step = self._step_of(result, session, version)
+            timers = self._armed(record, _Commit(entity_id, step, version + 1))
             write = self._write(entity_id, session, version, source, result, started, timers)
             outcome = self._outcome_of(key, entity_id, result)
             if outcome is not None:
                 written = self.store.save(*write, outcome=outcome)
             else:
                 written = self.store.save(*write)
-            commit = _Commit(entity_id, before, source, written)
+            commit = _Commit(entity_id, step, written)
         self._after(result, session, started)
         return result, session, commit
 
@@ -681,8 +665,8 @@ class Orchestrator:
         result = await session.asend(trigger, **payload)
         commit = None
         if result.success:
-            planned = _Commit(entity_id, before, source, version + 1)
-            timers = self._armed(record, planned, session, result)
+            step = self._step_of(result, session, version)
+            timers = self._armed(record, _Commit(entity_id, step, version + 1))
             write = self._write(entity_id, session, version, source, result, started, timers)
             outcome = self._outcome_of(key, entity_id, result)
             asave = getattr(self.store, "asave", None)
@@ -692,7 +676,7 @@ class Orchestrator:
                 written = self.store.save(*write, outcome=outcome)
             else:
                 written = self.store.save(*write)
-            commit = _Commit(entity_id, before, source, written)
+            commit = _Commit(entity_id, step, written)
         self._after(result, session, started)
         return result, session, commit
 
@@ -823,7 +807,15 @@ class Orchestrator:
         context = dict(record.context) if record else {}
         context["_error"] = str(error)
         spec = self.machine.spec
-        entered = active_states(spec, fallback)
+        before: Configuration = ()
+        if record is not None:
+            before = (record.state,)
+            if record.parallel:
+                with contextlib.suppress(ValueError):
+                    config = ParallelStateConfig.from_string(record.parallel)
+                    before += tuple(config.region_states.values())
+        step = jump(self.machine._states_by_name, trigger, before, (fallback,))
+        entered = step.arrived
         moved = EntityRecord(
             timers={
                 name: (record.version if record else 0) + 1
@@ -859,19 +851,10 @@ class Orchestrator:
             error=error,
             metadata=frozen_mapping({"reason": "error_fallback", "fallback_state": fallback}),
         )
-        before: tuple[str, ...] = ()
-        if record is not None:
-            regions: tuple[str, ...] = ()
-            if record.parallel:
-                with contextlib.suppress(ValueError):
-                    regions = tuple(
-                        ParallelStateConfig.from_string(record.parallel).region_states.values()
-                    )
-            before = active_states(self.machine.spec, record.state, regions)
         session: EntitySession[Any, Any, Any] = EntitySession.from_snapshot(
             self.machine, {"current_state": fallback, "context": context}
         )
-        return result, _Commit(entity_id, before, source, written), session
+        return result, _Commit(entity_id, step, written), session
 
 
 def _problem(what: str, entity_id: str, exc: Exception) -> str:
@@ -897,6 +880,13 @@ def _current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str,
 
 def _exists(entity_id: str) -> FSMError:
     return FSMError(f"entity {entity_id!r} already exists", {"entity_id": entity_id})
+
+
+def _configuration(session: EntitySession[Any, Any, Any]) -> Configuration:
+    config = session.parallel_config
+    if config is None:
+        return (session.current_state,)
+    return (session.current_state, *config.region_states.values())
 
 
 def _created(record: EntityRecord) -> TransitionResult:

@@ -17,7 +17,8 @@ from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import TimerSpec
-from pystator.runtime.timers import active_states, timers_for
+from pystator.runtime.steps import active_states
+from pystator.runtime.timers import timers_for
 
 S = TypeVar("S", bound=str)
 T = TypeVar("T", bound=str)
@@ -297,7 +298,8 @@ class EntitySession(Generic[S, T, C]):
         if not spec.timers:
             return ()
         regions = self._parallel.region_states.values() if self._parallel is not None else ()
-        return timers_for(spec, active_states(spec, self._state, regions))
+        active = active_states(self._machine._states_by_name, (self._state, *regions))
+        return timers_for(spec, active)
 
     @property
     def history(self) -> dict[str, str]:

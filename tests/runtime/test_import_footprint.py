@@ -29,7 +29,6 @@ ENGINE_MODULES = {
     "pystator.runtime.errors",
     "pystator.runtime.expr",
     "pystator.runtime.guards",
-    "pystator.runtime.history",
     "pystator.runtime.hooks",
     "pystator.runtime.machine",
     "pystator.runtime.parallel",
