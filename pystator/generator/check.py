@@ -30,6 +30,7 @@ from pystator.generator.suggest import Budget, Suggester
 from pystator.runtime import expr
 from pystator.runtime.durations import parse_duration_ms
 from pystator.runtime.history import parse_history
+from pystator.runtime.spec import event_normalizer
 
 
 @dataclass
@@ -709,10 +710,9 @@ def _check_python_names(config: MachineConfig, report: Reporter, document: Docum
         trigger = transition.trigger
         if not trigger or not names.is_source_name(trigger):
             continue
-        if config.meta.event_normalizer == "lower":
-            trigger = trigger.lower()
-        elif config.meta.event_normalizer == "upper":
-            trigger = trigger.upper()
+        normalize = event_normalizer(config.meta.event_normalizer)
+        if normalize is not None:
+            trigger = normalize(trigger)
         if trigger in seen_triggers:
             continue
         seen_triggers.add(trigger)

@@ -36,7 +36,7 @@ from pystator.generator.schema import (
     PayloadFieldDef,
 )
 from pystator.runtime.durations import parse_duration_ms
-from pystator.runtime.history import destination_state, parse_history
+from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     ActionSpec,
@@ -58,6 +58,7 @@ from pystator.runtime.spec import (
     TriggerSpec,
     VariableSpec,
     after_trigger,
+    event_normalizer,
     frozen_mapping,
     timeout_trigger,
 )
@@ -86,7 +87,7 @@ def lower(config: MachineConfig, document: Document, limits: Limits | None = Non
     Raises CompileError if the transition table would outgrow `limits`: every state holds
     the transitions of its ancestors, so the table can grow faster than the file.
     """
-    normalize = _normalizer(config.meta.event_normalizer)
+    normalize = event_normalizer(config.meta.event_normalizer) or str
     regions = region_of(config)
     states = tuple(
         _state(state_def, regions.get(state_def.name, (None, None))[1])
@@ -161,14 +162,6 @@ def lower(config: MachineConfig, document: Document, limits: Limits | None = Non
 
 
 # -- pieces ---------------------------------------------------------------------------------
-
-
-def _normalizer(kind: str | None) -> Callable[[str], str]:
-    if kind == "lower":
-        return str.lower
-    if kind == "upper":
-        return str.upper
-    return str
 
 
 def _action(item: ActionItem) -> ActionSpec:
@@ -544,18 +537,13 @@ def _timeout_places(config: MachineConfig, declared: int, spec: MachineSpec) -> 
     }
 
 
-def _entered(
-    tree: Tree, states: Mapping[str, StateSpec], source: str, transition: TransitionSpec
-) -> list[str]:
+def _entered(spec: MachineSpec, source: str, transition: TransitionSpec) -> tuple[str, ...]:
     """The states taking `transition` from `source` enters (and so arms the timers of),
-    as `_external` finds them; a history destination counts as its compound state."""
-    dest = destination_state(transition.dest)
-    target = tree.leaf_of(dest)
-    top = tree.parent.get(dest) if dest in tree.ancestors(source) else tree.lca(source, target)
-    entered = list(tree.path_down(top, target))
-    if target in states and states[target].is_parallel:
-        entered += [region.initial for region in states[target].regions]
-    return entered
+    as its candidate in the table records them."""
+    for candidate in spec.table.get(source, {}).get(transition.trigger, ()):
+        if candidate.transition == transition.index:
+            return candidate.enters
+    return ()
 
 
 def _fast_timer_loops(
@@ -564,7 +552,6 @@ def _fast_timer_loops(
     """Delayed transitions shorter than the runtime's minimum delay that lead back to where
     they started: every arrival arms the next timer, so an entity never rests. Eventless
     steps on the way count as no delay; loops of eventless steps alone are PS219."""
-    by_name = {state.name: state for state in spec.states}
     # Edges from a state to the states a step out of it enters; `delayed` names the
     # transition behind each edge that waits for a timer (eventless steps have none).
     edges: dict[str, list[str]] = {}
@@ -574,14 +561,13 @@ def _fast_timer_loops(
             transition = spec.transitions[timer.transition]
             if timer.delay_ms >= MIN_DELAY_MS or transition.guards or transition.internal:
                 continue
-            for entered in _entered(tree, by_name, state, transition):
+            for entered in _entered(spec, state, transition):
                 edges.setdefault(state, []).append(entered)
                 delayed.setdefault((state, entered), transition)
     for leaf in tree.leaves():
         candidates = spec.table.get(leaf, {}).get(AUTO_TRIGGER, ())
         if candidates and not candidates[0].guards and not candidates[0].internal:
-            transition = spec.transitions[candidates[0].transition]
-            edges.setdefault(leaf, []).extend(_entered(tree, by_name, leaf, transition))
+            edges.setdefault(leaf, []).extend(candidates[0].enters)
     if not delayed:
         return
     components = strongly_connected(edges)

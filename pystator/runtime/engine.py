@@ -7,7 +7,7 @@ event costs one table lookup, the guards of its candidates, and nothing else.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime import expr
@@ -30,6 +30,7 @@ from pystator.runtime.spec import (
     GuardSpec,
     MachineSpec,
     StateSpec,
+    event_normalizer,
     frozen_mapping,
 )
 from pystator.runtime.steps import Configuration, MicroStep, Step
@@ -99,11 +100,7 @@ class Engine:
     def __init__(self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None) -> None:
         self.spec = spec
         self._strict = spec.strict_mode
-        self._normalize: Callable[[str], str] | None = None
-        if spec.event_normalizer == "lower":
-            self._normalize = str.lower
-        elif spec.event_normalizer == "upper":
-            self._normalize = str.upper
+        self._normalize = event_normalizer(spec.event_normalizer)
         self._triggers = frozenset(trigger.name for trigger in spec.triggers)
         self._terminal = frozenset(state.name for state in spec.states if state.is_terminal)
         predicates: dict[str, Predicate] = {}
