@@ -216,6 +216,9 @@ class Engine:
     ) -> Route | TransitionResult:
         """The route that fires, or a failure result saying why none does.
 
+        This is the decision core: it never awaits. Guards are called through `registry`;
+        `pystator.runtime.drivers.decide_async` drives it for asynchronous guards.
+
         `history` is the entity's record of the last active leaf of each compound state
         it left, which `H(p)` / `H*(p)` destinations read."""
         if self._normalize is not None and trigger.__class__ is str:
@@ -281,31 +284,6 @@ class Engine:
             self._too_long(chain)
         return route if len(chain) == 1 else _chained(chain)
 
-    async def _afollow(
-        self,
-        route: Route,
-        context: Mapping[str, Any],
-        registry: GuardRegistry,
-        history: Mapping[str, str] | None = None,
-    ) -> Route:
-        chain = [route]
-        autos = route.autos
-        for _ in range(MAX_AUTO_CHAIN):
-            if autos is None:
-                break
-            step = None
-            for candidate in autos:
-                if await _arun_guards(candidate.guards, context, registry) is None:
-                    step = _recall(candidate, history)
-                    break
-            if step is None:
-                break
-            chain.append(step)
-            autos = step.autos
-        else:
-            self._too_long(chain)
-        return route if len(chain) == 1 else _chained(chain)
-
     def _too_long(self, chain: list[Route]) -> None:
         states = " -> ".join(route.target for route in chain[-6:])
         raise FSMError(
@@ -329,37 +307,6 @@ class Engine:
         entry.autos = autos
         chained = self._follow(entry, context, registry, history)
         return None if chained is entry else chained
-
-    async def adecide(
-        self,
-        state: str,
-        trigger: str,
-        context: Mapping[str, Any] | None,
-        registry: GuardRegistry,
-        history: Mapping[str, str] | None = None,
-    ) -> Route | TransitionResult:
-        """Like `decide`, awaiting guards that return awaitables."""
-        if self._normalize is not None and trigger.__class__ is str:
-            trigger = self._normalize(trigger)
-        try:
-            routes = self._table[state][trigger]
-        except (KeyError, TypeError):
-            return self._no_route(state, trigger)
-        if context is None:
-            context = _EMPTY_CONTEXT
-        rejection: tuple[str, Any] | None = None
-        for route in routes:
-            if route.guards:
-                rejected = await _arun_guards(route.guards, context, registry)
-                if rejected is not None:
-                    if rejection is None:
-                        rejection = rejected
-                    continue
-            if route.plain:
-                return route
-            return await self._afollow(_recall(route, history), context, registry, history)
-        assert rejection is not None
-        return self._rejected(state, trigger, rejection)
 
     def routes(self, state: str, trigger: str) -> tuple[Route, ...]:
         if self._normalize is not None:
@@ -541,19 +488,3 @@ def _refuse_awaitable(label: str, outcome: Any) -> None:
     raise ConfigurationError(
         f"Guard {label!r} is asynchronous; use aprocess() or asend() so that it can be awaited"
     )
-
-
-async def _arun_guards(
-    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
-) -> tuple[str, Any] | None:
-    for predicate, name, params, label in guards:
-        fn = predicate if predicate is not None else registry.get(name)
-        try:
-            outcome = fn(context if params is None else {**context, GUARD_PARAMS_KEY: params})
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
-        except Exception as exc:  # a guard that raises rejects its transition
-            return label, exc
-        if not outcome:
-            return label, outcome
-    return None

@@ -6,7 +6,7 @@ a transition for the event, or leaves the parallel state when none does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -168,21 +168,6 @@ def _leaving(
         actions=exit_actions(states, config) + first.actions,
     )
     return Step.of(left.trigger, source, left.step.target, (first, *rest))
-
-
-async def astep(
-    engine: Engine,
-    states: Mapping[str, StateSpec],
-    config: ParallelStateConfig,
-    decide: Callable[[str], Awaitable[Route | TransitionResult]],
-) -> Outcome:
-    """`step` with asynchronous guards: decisions are awaited first, then applied."""
-    decided: dict[str, Route | TransitionResult] = {}
-    for current in config.region_states.values():
-        decided[current] = await decide(current)
-    if not any(isinstance(d, Route) for d in decided.values()):
-        decided[config.parallel_state] = await decide(config.parallel_state)
-    return step(engine, states, config, decided.__getitem__)
 
 
 def combine(

@@ -25,6 +25,7 @@ ENGINE_MODULES = {
     "pystator._version",
     "pystator.runtime",
     "pystator.runtime.actions",
+    "pystator.runtime.drivers",
     "pystator.runtime.engine",
     "pystator.runtime.errors",
     "pystator.runtime.expr",
