@@ -7,6 +7,7 @@ from pystator.generator import names, typemap
 from pystator.generator.checking import Reporter, machine_name, variables
 from pystator.generator.load import Document, Path
 from pystator.generator.schema import MachineConfig, NamedActionDef, NamedGuardDef
+from pystator.runtime.spec import event_normalizer
 
 
 def check_python_names(config: MachineConfig, report: Reporter, document: Document) -> None:
@@ -30,14 +31,13 @@ def check_python_names(config: MachineConfig, report: Reporter, document: Docume
         _claim(report, attributes, mapped.attribute, state.name, path, "state", "property")
     trigger_members: dict[str, tuple[str, Path]] = {}
     seen_triggers: set[str] = set()
+    normalize = event_normalizer(config.meta.event_normalizer)
     for index, transition in enumerate(config.transitions):
         trigger = transition.trigger
         if not trigger or not names.is_source_name(trigger):
             continue
-        if config.meta.event_normalizer == "lower":
-            trigger = trigger.lower()
-        elif config.meta.event_normalizer == "upper":
-            trigger = trigger.upper()
+        if normalize is not None:
+            trigger = normalize(trigger)
         if trigger in seen_triggers:
             continue
         seen_triggers.add(trigger)

@@ -252,6 +252,8 @@ class Renderer:
             kwargs["metadata"] = _frozen(state.metadata)
         if state.renamed_from:
             kwargs["renamed_from"] = py_literal(state.renamed_from)
+        if state.ancestors:
+            kwargs["ancestors"] = py_literal(state.ancestors)
         return _call("StateSpec", **kwargs)
 
     def trigger(self, trigger: TriggerSpec) -> str:
@@ -329,6 +331,10 @@ class Renderer:
                 for leaf, alternative in candidate.by_history.items()
             )
             kwargs["by_history"] = f"frozen_mapping({{{alternatives}}})"
+        if candidate.exits:
+            kwargs["exits"] = py_literal(candidate.exits)
+        if candidate.enters:
+            kwargs["enters"] = py_literal(candidate.enters)
         return _call("Candidate", **kwargs)
 
 

@@ -37,7 +37,7 @@ class Model:
         """Destinations of the timeouts armed while `name` is active (its own and its
         ancestors'), as the leaves they enter."""
         found = []
-        for ancestor in self.tree.ancestors(name):
+        for ancestor in (name, *self.states[name].ancestors):
             timeout = self.states[ancestor].timeout
             if timeout is not None and timeout.destination in self.states:
                 found.append(self.tree.leaf_of(timeout.destination))
@@ -88,7 +88,7 @@ def reachable(model: Model) -> frozenset[str]:
         if name in seen or name not in model.states:
             continue
         seen.add(name)
-        pending.extend(model.tree.ancestors(name)[1:])
+        pending.extend(model.states[name].ancestors)
         pending.extend(model.successors(name))
     return frozenset(seen)
 

@@ -1,7 +1,7 @@
 """Paths: shortest event sequences that reach every state and fire every transition.
 
-A breadth-first walk over what a session does — regions, history, eventless chains —
-where each step also chooses which guards pass, as a test that controls them can.
+A breadth-first walk over the engine's own decisions — regions, history, eventless chains
+— where each step also chooses which guards pass, as a test that controls them can.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pystator.generator.graph import Model, model_of
-from pystator.runtime.spec import AUTO_TRIGGER, MAX_AUTO_CHAIN, Candidate, GuardSpec, MachineSpec
+from pystator.runtime import parallel
+from pystator.runtime.engine import Engine, Route
+from pystator.runtime.errors import FSMError
+from pystator.runtime.guards import GuardRegistry, Predicate
+from pystator.runtime.parallel import ParallelStateConfig
+from pystator.runtime.spec import AUTO_TRIGGER, Candidate, GuardSpec, MachineSpec
+from pystator.runtime.steps import Step as RuntimeStep
+from pystator.runtime.steps import active_states
 
 #: Configurations explored at most; larger machines get the paths found until then.
 MAX_NODES = 20_000
@@ -30,11 +37,7 @@ class Node:
 
     def active(self, model: Model) -> tuple[str, ...]:
         """Every active state: the current ones and their ancestors."""
-        found: dict[str, None] = {}
-        for name in (self.state, *(state for _, state in self.regions)):
-            for ancestor in model.tree.ancestors(name):
-                found.setdefault(ancestor, None)
-        return tuple(found)
+        return active_states(model.states, (self.state, *(state for _, state in self.regions)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +71,26 @@ def labels(guards: Sequence[GuardSpec]) -> frozenset[str]:
     return frozenset(guard.label for guard in guards)
 
 
-@dataclass(frozen=True, slots=True)
 class Simulator:
-    """The engine's decisions over a spec, with guard outcomes given as a set of labels."""
+    """The engine's own decisions over a spec, with guard outcomes given as a set of labels:
+    every guard answers whether its label is among those chosen to pass."""
 
-    model: Model
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._passing: frozenset[str] = frozenset()
+        guards = {guard.label: guard for t in model.spec.transitions for guard in t.guards}
+        self._registry = GuardRegistry()
+        compiled: dict[str, Predicate] = {}
+        for label, guard in guards.items():
+            predicate = self._chosen(label)
+            if guard.name is not None:
+                self._registry.register(guard.name, predicate)
+            else:
+                compiled[label] = predicate
+        self._engine = Engine(model.spec, compiled)
+
+    def _chosen(self, label: str) -> Predicate:
+        return lambda context: label in self._passing
 
     @property
     def table(self) -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
@@ -81,82 +99,73 @@ class Simulator:
     def _autos(self, state: str) -> tuple[Candidate, ...]:
         return self.table.get(state, {}).get(AUTO_TRIGGER, ())
 
-    def _recall(self, candidate: Candidate, history: Mapping[str, str]) -> Candidate:
-        if candidate.history_of is None or not candidate.by_history:
-            return candidate
-        remembered = history.get(candidate.history_of)
-        if remembered is None:
-            return candidate
-        return candidate.by_history.get(remembered, candidate)
-
-    def _follow(
-        self,
-        first: Candidate | None,
-        start: str,
-        passing: frozenset[str],
-        history: Mapping[str, str],
-    ) -> tuple[Candidate, ...] | None:
-        """`first` and the eventless transitions that follow it (None: they never settle)."""
-        chain = [first] if first is not None else []
-        target = first.target if first is not None else start
-        autos = self._autos(target)
-        for _ in range(MAX_AUTO_CHAIN):
-            if not autos:
-                return tuple(chain)
-            step = next(
-                (self._recall(c, history) for c in autos if labels(c.guards) <= passing), None
-            )
-            if step is None:
-                return tuple(chain)
-            chain.append(step)
-            autos = self._autos(step.target)
-        # The engine gives up on chains this long (it raises), so no path goes this way.
-        return None
-
-    def decide(
+    def _decide(
         self, state: str, trigger: str, passing: frozenset[str], history: Mapping[str, str]
-    ) -> tuple[Candidate, ...] | None:
-        for candidate in self.table.get(state, {}).get(trigger, ()):
-            if labels(candidate.guards) <= passing:
-                return self._follow(self._recall(candidate, history), state, passing, history)
-        return None
+    ) -> Route | None:
+        """The route the engine takes (None: no transition, or eventless transitions that
+        never settle, on which the engine gives up)."""
+        self._passing = passing
+        try:
+            decision = self._engine.decide(state, trigger, _NO_CONTEXT, self._registry, history)
+        except FSMError:
+            return None
+        return decision if isinstance(decision, Route) else None
 
-    def _enter(self, target: str) -> tuple[tuple[str, str], ...]:
+    def _arrive(self, target: str, history: Mapping[str, str], step: RuntimeStep | None) -> Node:
         state = self.model.states.get(target)
-        if state is None or not state.is_parallel:
-            return ()
-        return tuple((region.name, region.initial) for region in state.regions)
+        regions = (
+            tuple(parallel.enter(state).region_states.items())
+            if state and state.is_parallel
+            else ()
+        )
+        return Node(target, regions, _remember(history, step))
 
     def create(self, passing: frozenset[str]) -> Step | None:
         initial = self.model.spec.initial_state
-        chain = self._follow(None, initial, passing, {})
-        if chain is None:
+        self._passing = passing
+        try:
+            settled = self._engine.settle(initial, _NO_CONTEXT, self._registry, {})
+        except FSMError:
             return None
-        target = chain[-1].target if chain else initial
-        history = _remember({}, chain)
-        node = Node(target, self._enter(target), history)
-        return Step(None, passing, node, tuple(c.transition for c in chain))
+        if settled is None:
+            return Step(None, passing, self._arrive(initial, {}, None), ())
+        step = settled.result.step
+        assert step is not None
+        return Step(None, passing, self._arrive(settled.target, {}, step), step.transitions)
 
     def send(self, node: Node, trigger: str, passing: frozenset[str]) -> Step | None:
         history = dict(node.history)
         if node.regions:
-            moved = dict(node.regions)
-            chains = []
-            for region, current in node.regions:
-                chain = self.decide(current, trigger, passing, history)
-                if chain:
-                    moved[region] = chain[-1].target
-                    chains.append(chain)
-            if chains:
-                steps = tuple(c for chain in chains for c in chain)
-                after = Node(node.state, tuple(moved.items()), _remember(history, steps))
-                return Step(trigger, passing, after, tuple(c.transition for c in steps))
-        chain = self.decide(node.state, trigger, passing, history)
-        if not chain:
+            config = ParallelStateConfig(node.state, dict(node.regions))
+            self._passing = passing
+            try:
+                following, _, routes, whole = parallel.step(
+                    self._engine,
+                    self.model.states,
+                    config,
+                    lambda state: self._engine.decide(
+                        state, trigger, _NO_CONTEXT, self._registry, history
+                    ),
+                )
+            except FSMError:
+                return None
+            if whole is None:
+                return None
+            if following is not None:
+                after = Node(
+                    following.parallel_state,
+                    tuple(following.region_states.items()),
+                    _remember(history, whole),
+                )
+            else:
+                after = self._arrive(routes[-1].target, history, whole)
+            return Step(trigger, passing, after, whole.transitions)
+        route = self._decide(node.state, trigger, passing, history)
+        if route is None:
             return None
-        target = chain[-1].target
-        after = Node(target, self._enter(target), _remember(history, chain))
-        return Step(trigger, passing, after, tuple(c.transition for c in chain))
+        step = route.result.step
+        assert step is not None
+        return Step(trigger, passing, self._arrive(route.target, history, step), step.transitions)
 
     def choices(self, states: Sequence[str], trigger: str | None) -> list[frozenset[str]]:
         """Guard outcomes worth trying: none passing, and for each candidate its own guards
@@ -185,12 +194,13 @@ class Simulator:
             yield from self._chain_labels(auto.target, base | labels(auto.guards), depth - 1)
 
 
-def _remember(
-    history: Mapping[str, str], chain: Sequence[Candidate]
-) -> tuple[tuple[str, str], ...]:
+_NO_CONTEXT: Mapping[str, object] = {}
+
+
+def _remember(history: Mapping[str, str], step: RuntimeStep | None) -> tuple[tuple[str, str], ...]:
     updated = dict(history)
-    for candidate in chain:
-        updated.update(candidate.remembers)
+    if step is not None:
+        updated.update(step.history)
     return tuple(sorted(updated.items()))
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from pystator.runtime.drivers import run_sync
 from pystator.runtime.errors import ActionNotFoundError, ErrorCode, FSMError
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import ActionSpec, EffectType
@@ -210,6 +211,15 @@ def _phases(result: TransitionResult) -> tuple[tuple[str, tuple[ActionSpec, ...]
     )
 
 
+def _named(result: TransitionResult) -> Iterator[tuple[str, ActionSpec]]:
+    """(phase, action) for every named action of `result`, in execution order; declarative
+    effects are left out (they were applied with the transition)."""
+    for phase, specs in _phases(result):
+        for spec in specs:
+            if spec.effect is None:
+                yield phase, spec
+
+
 def _action_context(spec: ActionSpec, context: Mapping[str, Any]) -> dict[str, Any]:
     ctx = dict(context)
     ctx[ACTION_PARAMS_KEY] = dict(spec.params)
@@ -255,66 +265,50 @@ class ActionExecutor:
         self, result: TransitionResult, context: Mapping[str, Any] | None = None
     ) -> ExecutionResult:
         """Run every action in order (exit, transition, enter); async actions are refused."""
+        return run_sync(self._sequential(result, context, asynchronous=False))
+
+    async def async_execute_sequential(
+        self, result: TransitionResult, context: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
+        return await self._sequential(result, context, asynchronous=True)
+
+    async def _sequential(
+        self, result: TransitionResult, context: Mapping[str, Any] | None, asynchronous: bool
+    ) -> ExecutionResult:
+        """Run the actions one after the other: the one loop of both drivers, which awaits
+        only when `asynchronous` is set (synchronous callers run it without a loop)."""
         context = context or {}
         outcomes: list[ActionOutcome] = []
         if not result.success:
             return ExecutionResult((), ExecutionMode.SEQUENTIAL)
-        for phase, specs in _phases(result):
-            for spec in specs:
-                if spec.effect is not None:
-                    continue
-                outcome = self._run_sync(spec, phase, context)
-                outcomes.append(outcome)
-                if not outcome.success and self.stop_on_error:
-                    return _collect(outcomes, ExecutionMode.SEQUENTIAL)
+        for phase, spec in _named(result):
+            outcome = await self._run(spec, phase, context, asynchronous)
+            outcomes.append(outcome)
+            if not outcome.success and self.stop_on_error:
+                break
         return _collect(outcomes, ExecutionMode.SEQUENTIAL)
 
-    def _run_sync(self, spec: ActionSpec, phase: str, context: Mapping[str, Any]) -> ActionOutcome:
-        started = time.perf_counter()
-        try:
-            fn = self.registry.get(spec.name)
-            value = fn(_action_context(spec, context))
-            if inspect.isawaitable(value):
-                if inspect.iscoroutine(value):
-                    value.close()
-                raise FSMError(
-                    f"Action {spec.name!r} is asynchronous; run it with an async_execute_* method",
-                    {"action_name": spec.name},
-                    code=ErrorCode.ACTION_FAILED,
-                )
-        except Exception as exc:  # reported in the outcome, never raised
-            return _failure(spec, phase, started, exc)
-        return ActionOutcome(spec.name, True, phase, _elapsed(started), value=value)
-
-    async def _run_async(
-        self, spec: ActionSpec, phase: str, context: Mapping[str, Any]
+    async def _run(
+        self, spec: ActionSpec, phase: str, context: Mapping[str, Any], asynchronous: bool
     ) -> ActionOutcome:
         started = time.perf_counter()
         try:
             fn = self.registry.get(spec.name)
             value = fn(_action_context(spec, context))
             if inspect.isawaitable(value):
+                if not asynchronous:
+                    if inspect.iscoroutine(value):
+                        value.close()
+                    raise FSMError(
+                        f"Action {spec.name!r} is asynchronous; run it with an "
+                        "async_execute_* method",
+                        {"action_name": spec.name},
+                        code=ErrorCode.ACTION_FAILED,
+                    )
                 value = await value
         except Exception as exc:  # reported in the outcome, never raised
             return _failure(spec, phase, started, exc)
         return ActionOutcome(spec.name, True, phase, _elapsed(started), value=value)
-
-    async def async_execute_sequential(
-        self, result: TransitionResult, context: Mapping[str, Any] | None = None
-    ) -> ExecutionResult:
-        context = context or {}
-        outcomes: list[ActionOutcome] = []
-        if not result.success:
-            return ExecutionResult((), ExecutionMode.SEQUENTIAL)
-        for phase, specs in _phases(result):
-            for spec in specs:
-                if spec.effect is not None:
-                    continue
-                outcome = await self._run_async(spec, phase, context)
-                outcomes.append(outcome)
-                if not outcome.success and self.stop_on_error:
-                    return _collect(outcomes, ExecutionMode.SEQUENTIAL)
-        return _collect(outcomes, ExecutionMode.SEQUENTIAL)
 
     async def async_execute_parallel(
         self, result: TransitionResult, context: Mapping[str, Any] | None = None
@@ -325,10 +319,7 @@ class ActionExecutor:
         if not result.success:
             return ExecutionResult((), ExecutionMode.PARALLEL)
         jobs: list[Awaitable[ActionOutcome]] = [
-            self._run_async(spec, phase, context)
-            for phase, specs in _phases(result)
-            for spec in specs
-            if spec.effect is None
+            self._run(spec, phase, context, True) for phase, spec in _named(result)
         ]
         outcomes = await asyncio.gather(*jobs)
         return _collect(list(outcomes), ExecutionMode.PARALLEL)
@@ -344,7 +335,7 @@ class ActionExecutor:
             return ExecutionResult((), ExecutionMode.PHASED)
         for phase, specs in _phases(result):
             batch = await asyncio.gather(
-                *(self._run_async(spec, phase, context) for spec in specs if spec.effect is None)
+                *(self._run(spec, phase, context, True) for spec in specs if spec.effect is None)
             )
             outcomes.extend(batch)
             if self.stop_on_error and not all(outcome.success for outcome in batch):

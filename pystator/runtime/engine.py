@@ -7,7 +7,7 @@ event costs one table lookup, the guards of its candidates, and nothing else.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime import expr
@@ -29,8 +29,11 @@ from pystator.runtime.spec import (
     Candidate,
     GuardSpec,
     MachineSpec,
+    StateSpec,
+    event_normalizer,
     frozen_mapping,
 )
+from pystator.runtime.steps import Configuration, MicroStep, Step
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
@@ -97,15 +100,12 @@ class Engine:
     def __init__(self, spec: MachineSpec, compiled: Mapping[str, Predicate] | None = None) -> None:
         self.spec = spec
         self._strict = spec.strict_mode
-        self._normalize: Callable[[str], str] | None = None
-        if spec.event_normalizer == "lower":
-            self._normalize = str.lower
-        elif spec.event_normalizer == "upper":
-            self._normalize = str.upper
+        self._normalize = event_normalizer(spec.event_normalizer)
         self._triggers = frozenset(trigger.name for trigger in spec.triggers)
         self._terminal = frozenset(state.name for state in spec.states if state.is_terminal)
         predicates: dict[str, Predicate] = {}
         transitions = spec.transitions
+        by_name = {state.name: state for state in spec.states}
         table: dict[str, dict[str, tuple[Route, ...]]] = {}
         for state_name, by_trigger in spec.table.items():
             table[state_name] = {
@@ -117,6 +117,7 @@ class Engine:
                         transitions[candidate.transition].description,
                         predicates,
                         compiled or {},
+                        by_name,
                     )
                     for candidate in candidates
                 )
@@ -138,15 +139,9 @@ class Engine:
                         each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
         self._entry_effects = _entry_effects(spec)
-        parents = {state.name: state.parent for state in spec.states}
-        self._ancestors: dict[str, frozenset[str]] = {}
-        for name in parents:
-            chain: list[str] = []
-            current: str | None = name
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parents.get(current)
-            self._ancestors[name] = frozenset(chain)
+        self._ancestors = {
+            state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
+        }
         self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (v.key, v.default, not isinstance(v.default, str | int | float | bool))
             for v in spec.variables
@@ -161,6 +156,7 @@ class Engine:
         description: str,
         predicates: dict[str, Predicate],
         compiled: Mapping[str, Predicate],
+        states: Mapping[str, StateSpec],
     ) -> Route:
         guards = []
         for guard in candidate.guards:
@@ -177,6 +173,15 @@ class Engine:
             metadata["transition_description"] = description
         if candidate.internal:
             metadata["internal"] = True
+        micro = MicroStep(
+            candidate.transition,
+            state,
+            candidate.target,
+            candidate.exits,
+            candidate.enters,
+            candidate.exit_actions + candidate.actions + candidate.enter_actions,
+            candidate.remembers,
+        )
         result = TransitionResult.success_result(
             source_state=state,
             target_state=candidate.target,
@@ -185,13 +190,16 @@ class Engine:
             on_exit=candidate.exit_actions,
             on_enter=candidate.enter_actions,
             metadata=metadata,
+            step=Step.of(trigger, (state,), configuration(states, candidate.target), (micro,)),
         )
         route = Route(tuple(guards), result, candidate.target)
         route.remembers = candidate.remembers
         if candidate.history_of is not None:
             route.history_of = candidate.history_of
             route.by_history = {
-                leaf: Engine._route(state, trigger, alternative, description, predicates, compiled)
+                leaf: Engine._route(
+                    state, trigger, alternative, description, predicates, compiled, states
+                )
                 for leaf, alternative in candidate.by_history.items()
             }
         return route
@@ -207,6 +215,9 @@ class Engine:
         history: Mapping[str, str] | None = None,
     ) -> Route | TransitionResult:
         """The route that fires, or a failure result saying why none does.
+
+        This is the decision core: it never awaits. Guards are called through `registry`;
+        `pystator.runtime.drivers.decide_async` drives it for asynchronous guards.
 
         `history` is the entity's record of the last active leaf of each compound state
         it left, which `H(p)` / `H*(p)` destinations read."""
@@ -273,31 +284,6 @@ class Engine:
             self._too_long(chain)
         return route if len(chain) == 1 else _chained(chain)
 
-    async def _afollow(
-        self,
-        route: Route,
-        context: Mapping[str, Any],
-        registry: GuardRegistry,
-        history: Mapping[str, str] | None = None,
-    ) -> Route:
-        chain = [route]
-        autos = route.autos
-        for _ in range(MAX_AUTO_CHAIN):
-            if autos is None:
-                break
-            step = None
-            for candidate in autos:
-                if await _arun_guards(candidate.guards, context, registry) is None:
-                    step = _recall(candidate, history)
-                    break
-            if step is None:
-                break
-            chain.append(step)
-            autos = step.autos
-        else:
-            self._too_long(chain)
-        return route if len(chain) == 1 else _chained(chain)
-
     def _too_long(self, chain: list[Route]) -> None:
         states = " -> ".join(route.target for route in chain[-6:])
         raise FSMError(
@@ -321,37 +307,6 @@ class Engine:
         entry.autos = autos
         chained = self._follow(entry, context, registry, history)
         return None if chained is entry else chained
-
-    async def adecide(
-        self,
-        state: str,
-        trigger: str,
-        context: Mapping[str, Any] | None,
-        registry: GuardRegistry,
-        history: Mapping[str, str] | None = None,
-    ) -> Route | TransitionResult:
-        """Like `decide`, awaiting guards that return awaitables."""
-        if self._normalize is not None and trigger.__class__ is str:
-            trigger = self._normalize(trigger)
-        try:
-            routes = self._table[state][trigger]
-        except (KeyError, TypeError):
-            return self._no_route(state, trigger)
-        if context is None:
-            context = _EMPTY_CONTEXT
-        rejection: tuple[str, Any] | None = None
-        for route in routes:
-            if route.guards:
-                rejected = await _arun_guards(route.guards, context, registry)
-                if rejected is not None:
-                    if rejection is None:
-                        rejection = rejected
-                    continue
-            if route.plain:
-                return route
-            return await self._afollow(_recall(route, history), context, registry, history)
-        assert rejection is not None
-        return self._rejected(state, trigger, rejection)
 
     def routes(self, state: str, trigger: str) -> tuple[Route, ...]:
         if self._normalize is not None:
@@ -442,6 +397,14 @@ def _chained(chain: list[Route]) -> Route:
     later = tuple(spec for route in chain[1:] for spec in route.result.all_action_specs)
     metadata = dict(first.metadata)
     metadata["auto_chain"] = tuple(route.target for route in chain[1:])
+    last = chain[-1].result.step
+    assert last is not None
+    step = Step.of(
+        first.trigger,
+        (first.source_state,),
+        last.target,
+        (m for route in chain if route.result.step for m in route.result.step.micro_steps),
+    )
     # The later steps happen after the first target was entered, so they extend the enter
     # phase; all_actions keeps the exact order exit, transition, enter, exit, ...
     result = TransitionResult(
@@ -453,6 +416,7 @@ def _chained(chain: list[Route]) -> Route:
         on_exit_actions=first.on_exit_actions,
         on_enter_actions=first.on_enter_actions + later,
         metadata=frozen_mapping(metadata),
+        step=step,
     )
     route = Route((), result, chain[-1].target)
     route.enters_parallel = chain[-1].enters_parallel
@@ -491,15 +455,20 @@ def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
     by_name = {state.name: state for state in spec.states}
     found: dict[str, EffectsFn | None] = {}
     for state in spec.states:
-        chain = []
-        current: str | None = state.name
-        while current is not None and current in by_name and current not in chain:
-            chain.append(current)
-            current = by_name[current].parent
+        chain = (*reversed(state.ancestors), state.name)
         found[state.name] = compile_effects(
-            [action for name in reversed(chain) for action in by_name[name].on_enter]
+            [action for name in chain for action in by_name[name].on_enter]
         )
     return found
+
+
+def configuration(states: Mapping[str, StateSpec], target: str) -> Configuration:
+    """The configuration on arriving in `target`: a parallel state brings its regions'
+    initial states with it."""
+    state = states.get(target)
+    if state is None or not state.is_parallel:
+        return (target,)
+    return (target, *(region.initial for region in state.regions))
 
 
 def _predicate_for(guard: GuardSpec, compiled: Mapping[str, Predicate]) -> Predicate:
@@ -519,19 +488,3 @@ def _refuse_awaitable(label: str, outcome: Any) -> None:
     raise ConfigurationError(
         f"Guard {label!r} is asynchronous; use aprocess() or asend() so that it can be awaited"
     )
-
-
-async def _arun_guards(
-    guards: tuple[BoundGuard, ...], context: Mapping[str, Any], registry: GuardRegistry
-) -> tuple[str, Any] | None:
-    for predicate, name, params, label in guards:
-        fn = predicate if predicate is not None else registry.get(name)
-        try:
-            outcome = fn(context if params is None else {**context, GUARD_PARAMS_KEY: params})
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
-        except Exception as exc:  # a guard that raises rejects its transition
-            return label, exc
-        if not outcome:
-            return label, outcome
-    return None

@@ -15,7 +15,10 @@ from pystator.runtime.spec import InvokeSpec
 
 @runtime_checkable
 class InvokeAdapter(Protocol):
-    """Starts and stops the services listed under a state's `invoke:` (sync or async)."""
+    """Starts and stops the services listed under a state's `invoke:` (sync or async).
+
+    Adapters implement both methods; subclassing is optional, and inherits methods that do
+    nothing."""
 
     def start_services(
         self,
@@ -23,25 +26,15 @@ class InvokeAdapter(Protocol):
         state_name: str,
         invoke_specs: Sequence[InvokeSpec],
         context: dict[str, Any],
-    ) -> object: ...
+    ) -> object:
+        return None
 
-    def stop_services(self, entity_id: str, state_name: str) -> object: ...
+    def stop_services(self, entity_id: str, state_name: str) -> object:
+        return None
 
 
-class NoOpInvokeAdapter:
+class NoOpInvokeAdapter(InvokeAdapter):
     """Starts nothing: the behaviour when no adapter is given, as an explicit object."""
-
-    def start_services(
-        self,
-        entity_id: str,
-        state_name: str,
-        invoke_specs: Sequence[InvokeSpec],
-        context: dict[str, Any],
-    ) -> None:
-        return None
-
-    def stop_services(self, entity_id: str, state_name: str) -> None:
-        return None
 
 
 async def call_adapter(outcome: object) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from pystator.runtime import parallel
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.drivers import decide_async, run_sync
 from pystator.runtime.engine import Engine, Route
 from pystator.runtime.errors import (
     ActionNotFoundError,
@@ -160,46 +162,12 @@ class StateMachine(Generic[S, T, C]):
             refused := self._rules.refusal(current_state, trigger, context or {})
         ):
             return refused
-        if history is not None:
-            return self._with_history(current_state, trigger, context, history)
-        if self._observer is not None:
-            return self._observed(current_state, trigger, context)
+        if history is not None or self._observer is not None:
+            return run_sync(self._process(current_state, trigger, context, history, False))
         decision = self._engine.decide(current_state, trigger, context, self._guards)
         if isinstance(decision, Route):
             return decision.result
         return decision
-
-    def _with_history(
-        self,
-        state: str,
-        trigger: str,
-        context: Mapping[str, Any] | None,
-        history: Mapping[str, str],
-    ) -> TransitionResult:
-        if not isinstance(history, Mapping):
-            raise TypeError(f"history must be a mapping, got {type(history).__name__}")
-        decision = self._engine.decide(state, trigger, context, self._guards, history)
-        if not isinstance(decision, Route):
-            return decision
-        updated = {**history, **dict(decision.remembers)}
-        metadata = {**decision.result.metadata, "history": updated}
-        return replace(decision.result, metadata=frozen_mapping(metadata))
-
-    def _observed(
-        self, state: str, trigger: str, context: Mapping[str, Any] | None
-    ) -> TransitionResult:
-        observer = self._observer
-        assert observer is not None
-        ctx = dict(context) if context else {}
-        started = observer.before_transition(state, trigger, ctx)
-        try:
-            decision = self._engine.decide(state, trigger, context, self._guards)
-        except Exception as exc:
-            observer.on_error(exc, state, trigger, ctx)
-            raise
-        result = decision.result if isinstance(decision, Route) else decision
-        observer.after_transition(result, ctx, started)
-        return result
 
     @overload
     async def aprocess(
@@ -226,16 +194,40 @@ class StateMachine(Generic[S, T, C]):
             refused := self._rules.refusal(current_state, trigger, context or {})
         ):
             return refused
+        return await self._process(current_state, trigger, context, None, True)
+
+    async def _process(
+        self,
+        state: str,
+        trigger: str,
+        context: Mapping[str, Any] | None,
+        history: Mapping[str, str] | None,
+        asynchronous: bool,
+    ) -> TransitionResult:
+        """Decide and tell the observer: the one place either driver calls it.
+
+        Synchronous callers run it without an event loop (`run_sync`): it awaits only when
+        `asynchronous` is set."""
+        if history is not None and not isinstance(history, Mapping):
+            raise TypeError(f"history must be a mapping, got {type(history).__name__}")
         observer = self._observer
         ctx = dict(context) if observer is not None and context else {}
-        started = observer.before_transition(current_state, trigger, ctx) if observer else 0.0
+        started = observer.before_transition(state, trigger, ctx) if observer else 0.0
+        decide = partial(self._engine.decide, state, trigger, context)
         try:
-            decision = await self._engine.adecide(current_state, trigger, context, self._guards)
+            if asynchronous:
+                decision = await decide_async(lambda guards: decide(guards, history), self._guards)
+            else:
+                decision = decide(self._guards, history)
         except Exception as exc:
             if observer is not None:
-                observer.on_error(exc, current_state, trigger, ctx)
+                observer.on_error(exc, state, trigger, ctx)
             raise
         result = decision.result if isinstance(decision, Route) else decision
+        if history is not None and isinstance(decision, Route):
+            updated = {**history, **dict(decision.remembers)}
+            metadata = frozen_mapping({**result.metadata, "history": updated})
+            result = replace(result, metadata=metadata)
         if observer is not None:
             observer.after_transition(result, ctx, started)
         return result
@@ -430,21 +422,24 @@ class StateMachine(Generic[S, T, C]):
         self, config: ParallelStateConfig, event: T, context: Mapping[str, Any] | None = None
     ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
         """Process `event` in every region of `config`; see `pystator.runtime.parallel.step`."""
-        decide = parallel.sync_decider(self._engine, event, context, self._guards)
-        following, results, _ = parallel.step(self._engine, self._states_by_name, config, decide)
-        return following, results
+        return self._step_parallel(config, event, context, self._guards)
 
     async def async_process_parallel(
         self, config: ParallelStateConfig, event: T, context: Mapping[str, Any] | None = None
     ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
         """Like `process_parallel`, awaiting asynchronous guards."""
+        step = partial(self._step_parallel, config, event, context)
+        return await decide_async(step, self._guards)
 
-        async def decide(state: str) -> Route | TransitionResult:
-            return await self._engine.adecide(state, event, context, self._guards)
-
-        following, results, _ = await parallel.astep(
-            self._engine, self._states_by_name, config, decide
-        )
+    def _step_parallel(
+        self,
+        config: ParallelStateConfig,
+        event: str,
+        context: Mapping[str, Any] | None,
+        guards: GuardRegistry,
+    ) -> tuple[ParallelStateConfig | None, list[TransitionResult]]:
+        decide = parallel.sync_decider(self._engine, event, context, guards)
+        following, results, _, _ = parallel.step(self._engine, self._states_by_name, config, decide)
         return following, results
 
     def get_initial_state(self) -> str:

@@ -6,7 +6,7 @@ a transition for the event, or leaves the parallel state when none does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -15,6 +15,7 @@ from pystator.runtime.errors import FSMError
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import ActionSpec, StateSpec, frozen_mapping
+from pystator.runtime.steps import Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +92,28 @@ def exit_actions(
 
 Decide = Callable[[str], Route | TransitionResult]
 
+#: What one event does to a configuration: the configuration after it (None when the
+#: entity left the parallel state for an ordinary one), the results of the regions that
+#: moved (or the one result of leaving, or the failure), the routes that fired, and the
+#: event's whole step (None when nothing fired).
+Outcome = tuple[ParallelStateConfig | None, list[TransitionResult], list[Route], Step | None]
+
 
 def step(
     engine: Engine,
     states: Mapping[str, StateSpec],
     config: ParallelStateConfig,
     decide: Decide,
-) -> tuple[ParallelStateConfig | None, list[TransitionResult], list[Route]]:
-    """One event for a configuration: (new configuration, results, routes that fired).
+) -> Outcome:
+    """One event for a configuration.
 
     Every region with a transition for the event moves. When none does, the parallel
-    state's own transitions apply (leaving it); the new configuration is then None unless
-    the target is a parallel state again.
+    state's own transitions apply (leaving it), after the regions' states are exited.
     """
     invalid = problems(states, config)
     if invalid:
         raise FSMError("invalid parallel configuration: " + "; ".join(invalid))
+    source = (config.parallel_state, *config.region_states.values())
     moved = dict(config.region_states)
     results: list[TransitionResult] = []
     routes: list[Route] = []
@@ -120,41 +127,60 @@ def step(
         else:
             failures.append(decision)
     if results:
-        return ParallelStateConfig(config.parallel_state, moved), results, routes
+        micro = (m for r in results if r.step is not None for m in r.step.micro_steps)
+        whole = Step.of(results[0].trigger, source, (config.parallel_state, *moved.values()), micro)
+        return ParallelStateConfig(config.parallel_state, moved), results, routes, whole
     decision = decide(config.parallel_state)
     if isinstance(decision, Route):
         left = decision.result
-        result = replace(left, on_exit_actions=exit_actions(states, config) + left.on_exit_actions)
+        whole = _leaving(states, config, source, left)
+        result = replace(
+            left,
+            on_exit_actions=exit_actions(states, config) + left.on_exit_actions,
+            step=whole,
+        )
         target = states[decision.target]
-        following = enter(target) if target.is_parallel else None
-        return following, [result], [decision]
+        return enter(target) if target.is_parallel else None, [result], [decision], whole
     rejected = next(
         (f for f in (*failures, decision) if f.metadata.get("reason") == "guard_rejected"), None
     )
-    return config, [rejected or decision], []
+    return config, [rejected or decision], [], None
 
 
-async def astep(
-    engine: Engine,
+def _leaving(
     states: Mapping[str, StateSpec],
     config: ParallelStateConfig,
-    decide: Callable[[str], Awaitable[Route | TransitionResult]],
-) -> tuple[ParallelStateConfig | None, list[TransitionResult], list[Route]]:
-    """`step` with asynchronous guards: decisions are awaited first, then applied."""
-    decided: dict[str, Route | TransitionResult] = {}
-    for current in config.region_states.values():
-        decided[current] = await decide(current)
-    if not any(isinstance(d, Route) for d in decided.values()):
-        decided[config.parallel_state] = await decide(config.parallel_state)
-    return step(engine, states, config, decided.__getitem__)
+    source: tuple[str, ...],
+    left: TransitionResult,
+) -> Step:
+    """The step of leaving the parallel state: every region's states are exited (in region
+    order) before the parallel state's own transition exits the rest."""
+    assert left.step is not None
+    parallel_state = config.parallel_state
+    regions: list[str] = []
+    for leaf in config.region_states.values():
+        chain = (leaf, *states[leaf].ancestors)
+        regions += chain[: chain.index(parallel_state)] if parallel_state in chain else chain
+    first, *rest = left.step.micro_steps
+    first = replace(
+        first,
+        exited=(*regions, *first.exited),
+        actions=exit_actions(states, config) + first.actions,
+    )
+    return Step.of(left.trigger, source, left.step.target, (first, *rest))
 
 
 def combine(
     before: ParallelStateConfig,
     after: ParallelStateConfig | None,
     results: list[TransitionResult],
+    whole: Step | None = None,
 ) -> TransitionResult:
-    """One result for several regions that moved on the same event (in region order)."""
+    """One result for an event in a parallel state: the one result when a single region
+    moved (or the state was left), else one for every region that moved (in region order)."""
+    if len(results) == 1:
+        only = results[0]
+        return only if whole is None or only.step is whole else replace(only, step=whole)
     moved = {
         region: (before.region_states[region], state)
         for region, state in (after.region_states.items() if after else ())
@@ -167,6 +193,7 @@ def combine(
         trigger=results[0].trigger,
         actions_to_execute=tuple(a for r in results for a in r.all_action_specs),
         metadata=frozen_mapping({"regions": moved}),
+        step=whole,
     )
 
 

@@ -18,6 +18,7 @@ from pystator.runtime.spec import (
     frozen_mapping,
     read_only_dict,
 )
+from pystator.runtime.steps import Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,9 @@ class TransitionResult:
 
     On success `target_state` is the new state and the action tuples list what to run,
     in the order exit -> transition -> enter. On failure `error` says why and
-    `metadata["reason"]` names the cause in a stable, machine-readable word.
+    `metadata["reason"]` names the cause in a stable, machine-readable word. `step` is
+    the engine's whole decision (None on failure): the transitions taken and the states
+    exited and entered, which `exited_states` and `entered_states` repeat.
     """
 
     success: bool
@@ -38,12 +41,23 @@ class TransitionResult:
     on_enter_actions: tuple[ActionSpec, ...] = ()
     error: FSMError | None = None
     metadata: Mapping[str, Any] = field(default_factory=empty_metadata)
+    step: Step | None = None
 
     def __post_init__(self) -> None:
         # Whatever mapping a caller passes, `metadata` is a dict (json.dumps takes it)
         # that refuses writes, since results may be shared.
         if self.metadata.__class__ is not ReadOnlyDict:
             object.__setattr__(self, "metadata", read_only_dict(self.metadata))
+
+    @property
+    def exited_states(self) -> tuple[str, ...]:
+        """Every state the event exited, in order (innermost first); empty on failure."""
+        return self.step.exited_states if self.step is not None else ()
+
+    @property
+    def entered_states(self) -> tuple[str, ...]:
+        """Every state the event entered, in order (outermost first); empty on failure."""
+        return self.step.entered_states if self.step is not None else ()
 
     @property
     def all_action_specs(self) -> tuple[ActionSpec, ...]:
@@ -73,6 +87,7 @@ class TransitionResult:
         on_exit: tuple[ActionSpec, ...] = (),
         on_enter: tuple[ActionSpec, ...] = (),
         metadata: Mapping[str, Any] | None = None,
+        step: Step | None = None,
     ) -> TransitionResult:
         return cls(
             success=True,
@@ -83,6 +98,7 @@ class TransitionResult:
             on_exit_actions=on_exit,
             on_enter_actions=on_enter,
             metadata=frozen_mapping(metadata),
+            step=step,
         )
 
     @classmethod
@@ -115,6 +131,7 @@ class TransitionResult:
             target_state=current_state,
             trigger=trigger,
             metadata=frozen_mapping(data),
+            step=Step.of(trigger, (current_state,), (current_state,), ()),
         )
 
     def raise_for_error(self) -> TransitionResult:

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from pystator.runtime import parallel
+from pystator.runtime.drivers import decide_async, run_sync
 from pystator.runtime.engine import Route
 from pystator.runtime.errors import FSMError, UndefinedStateError
+from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import TimerSpec
-from pystator.runtime.timers import active_states, timers_for
+from pystator.runtime.steps import active_states
+from pystator.runtime.timers import timers_for
 
 S = TypeVar("S", bound=str)
 T = TypeVar("T", bound=str)
@@ -128,69 +132,90 @@ class EntitySession(Generic[S, T, C]):
             refused := machine._rules.refusal(self._state, trigger, context)
         ):
             return refused
-        if self._parallel is not None:
-            return self._send_parallel(trigger, context, bool(payload))
-        if machine._observer is not None:
-            return self._send_observed(trigger, context, bool(payload))
+        if self._parallel is not None or machine._observer is not None:
+            return run_sync(self._deliver(trigger, context, bool(payload), False))
+        # The common case, decided and applied without the driver: the per-event hot path.
         decision = machine._engine.decide(
             self._state, trigger, context, machine._guards, self._history
         )
         if isinstance(decision, Route):
-            self._state = decision.target
-            if decision.remembers:
-                self._history.update(decision.remembers)
-            if payload:
-                self._context = context
-            if decision.apply_effects is not None:
-                decision.apply_effects(context)
-            if decision.enters_parallel:
-                self._parallel = parallel.enter(machine._states_by_name[decision.target])
-            return decision.result
+            return self._apply(decision, context, bool(payload))
         return decision
 
-    def _send_parallel(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
-        """An event for an entity inside a parallel state: every region that can moves."""
+    async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
+        """Like `send`, awaiting asynchronous guards."""
+        context = {**self._context, **payload} if payload else self._context
+        rules = self._machine._rules
+        if rules is not None and (refused := rules.refusal(self._state, trigger, context)):
+            return refused
+        return await self._deliver(trigger, context, bool(payload), True)
+
+    async def _deliver(
+        self, trigger: T, context: dict[str, Any], merged: bool, asynchronous: bool
+    ) -> TransitionResult:
+        """Decide, apply, and tell the observer: the one place either driver calls it.
+
+        Synchronous callers run it without an event loop (`run_sync`): it awaits only when
+        `asynchronous` is set."""
         machine = self._machine
-        engine = machine._engine
-        config = self._parallel
-        assert config is not None
         observer = machine._observer
-        started = observer.before_transition(self._state, trigger, context) if observer else 0.0
-
-        def decide(state: str) -> Route | TransitionResult:
-            return engine.decide(state, trigger, context, machine._guards, self._history)
-
-        following, results, routes = parallel.step(engine, machine._states_by_name, config, decide)
-        if routes:
-            if merged:
-                self._context = context
-            for route in routes:
-                if route.remembers:
-                    self._history.update(route.remembers)
-                if route.apply_effects is not None:
-                    route.apply_effects(self._context)
-            self._parallel = following
-            self._state = following.parallel_state if following else routes[0].target
-        result = results[0] if len(results) == 1 else parallel.combine(config, following, results)
+        state = self._state
+        started = observer.before_transition(state, trigger, context) if observer else 0.0
+        try:
+            if asynchronous:
+                decision = await decide_async(
+                    partial(self._decide, trigger, context), machine._guards
+                )
+            else:
+                decision = self._decide(trigger, context, machine._guards)
+        except Exception as exc:
+            if observer is not None:
+                observer.on_error(exc, state, trigger, context)
+            raise
+        if isinstance(decision, tuple):
+            result = self._apply_parallel(decision, context, merged)
+        elif isinstance(decision, Route):
+            result = self._apply(decision, context, merged)
+        else:
+            result = decision
         if observer is not None:
             observer.after_transition(result, context, started)
         return result
 
-    async def _asend_parallel(
-        self, trigger: T, context: dict[str, Any], merged: bool
-    ) -> TransitionResult:
+    def _decide(
+        self, trigger: str, context: dict[str, Any], guards: GuardRegistry
+    ) -> Route | TransitionResult | parallel.Outcome:
+        """The engine's decision for this entity (every region's, inside a parallel state)."""
         machine = self._machine
+        engine = machine._engine
+        if self._parallel is None:
+            return engine.decide(self._state, trigger, context, guards, self._history)
+
+        def decide(state: str) -> Route | TransitionResult:
+            return engine.decide(state, trigger, context, guards, self._history)
+
+        return parallel.step(engine, machine._states_by_name, self._parallel, decide)
+
+    def _apply(self, route: Route, context: dict[str, Any], merged: bool) -> TransitionResult:
+        """Move this entity along `route`."""
+        self._state = route.target
+        if route.remembers:
+            self._history.update(route.remembers)
+        if merged:
+            self._context = context
+        if route.apply_effects is not None:
+            route.apply_effects(context)
+        if route.enters_parallel:
+            self._parallel = parallel.enter(self._machine._states_by_name[route.target])
+        return route.result
+
+    def _apply_parallel(
+        self, outcome: parallel.Outcome, context: dict[str, Any], merged: bool
+    ) -> TransitionResult:
+        """Move this entity's regions (or take it out of its parallel state)."""
+        following, results, routes, whole = outcome
         config = self._parallel
         assert config is not None
-
-        async def decide(state: str) -> Route | TransitionResult:
-            return await machine._engine.adecide(
-                state, trigger, context, machine._guards, self._history
-            )
-
-        following, results, routes = await parallel.astep(
-            machine._engine, machine._states_by_name, config, decide
-        )
         if routes:
             if merged:
                 self._context = context
@@ -201,41 +226,7 @@ class EntitySession(Generic[S, T, C]):
                     route.apply_effects(self._context)
             self._parallel = following
             self._state = following.parallel_state if following else routes[0].target
-        return results[0] if len(results) == 1 else parallel.combine(config, following, results)
-
-    def _send_observed(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
-        machine = self._machine
-        observer = machine._observer
-        assert observer is not None
-        state = self._state
-        started = observer.before_transition(state, trigger, context)
-        try:
-            decision = machine._engine.decide(
-                state, trigger, context, machine._guards, self._history
-            )
-        except Exception as exc:
-            observer.on_error(exc, state, trigger, context)
-            raise
-        result = self._commit(decision, context, merged)
-        observer.after_transition(result, context, started)
-        return result
-
-    def _commit(
-        self, decision: Route | TransitionResult, context: dict[str, Any], merged: bool
-    ) -> TransitionResult:
-        """Apply a decision to this entity (`send` inlines the same steps for speed)."""
-        if not isinstance(decision, Route):
-            return decision
-        self._state = decision.target
-        if decision.remembers:
-            self._history.update(decision.remembers)
-        if merged:
-            self._context = context
-        if decision.apply_effects is not None:
-            decision.apply_effects(context)
-        if decision.enters_parallel:
-            self._parallel = parallel.enter(self._machine._states_by_name[decision.target])
-        return decision.result
+        return parallel.combine(config, following, results, whole)
 
     def _send_fields(
         self, trigger: T, required: Mapping[str, Any], optional: Mapping[str, Any], /
@@ -247,32 +238,6 @@ class EntitySession(Generic[S, T, C]):
         """
         payload = {**required, **{k: v for k, v in optional.items() if v is not None}}
         return self.send(trigger, **payload)
-
-    async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
-        """Like `send`, awaiting asynchronous guards."""
-        machine = self._machine
-        context = {**self._context, **payload} if payload else self._context
-        if machine._rules is not None and (
-            refused := machine._rules.refusal(self._state, trigger, context)
-        ):
-            return refused
-        if self._parallel is not None:
-            return await self._asend_parallel(trigger, context, bool(payload))
-        observer = machine._observer
-        state = self._state
-        started = observer.before_transition(state, trigger, context) if observer else 0.0
-        try:
-            decision = await machine._engine.adecide(
-                state, trigger, context, machine._guards, self._history
-            )
-        except Exception as exc:
-            if observer is not None:
-                observer.on_error(exc, state, trigger, context)
-            raise
-        result = self._commit(decision, context, bool(payload))
-        if observer is not None:
-            observer.after_transition(result, context, started)
-        return result
 
     # -- state ----------------------------------------------------------------
 
@@ -309,7 +274,8 @@ class EntitySession(Generic[S, T, C]):
         if not spec.timers:
             return ()
         regions = self._parallel.region_states.values() if self._parallel is not None else ()
-        return timers_for(spec, active_states(spec, self._state, regions))
+        active = active_states(self._machine._states_by_name, (self._state, *regions))
+        return timers_for(spec, active)
 
     @property
     def history(self) -> dict[str, str]:

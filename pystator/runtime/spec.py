@@ -6,7 +6,7 @@ engine runs on it. Plain data only: no callables, no references to the front end
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -30,6 +30,16 @@ def after_trigger(source: str, after_ms: int) -> str:
 
 #: How many eventless transitions may follow one another before the engine gives up.
 MAX_AUTO_CHAIN = 32
+
+
+def event_normalizer(kind: str | None) -> Callable[[str], str] | None:
+    """The function a machine's `event_normalizer` setting applies to every event name
+    (None when events are taken as written): the compiler and the engine share it."""
+    if kind == "lower":
+        return str.lower
+    if kind == "upper":
+        return str.upper
+    return None
 
 
 def empty_mapping() -> Mapping[str, Any]:
@@ -235,6 +245,8 @@ class StateSpec:
     metadata: Mapping[str, Any] = field(default_factory=empty_mapping)
     #: Names this state had in earlier versions; stored entities in them load here.
     renamed_from: tuple[str, ...] = ()
+    #: The states enclosing this one, innermost first (its parent, then the parent's...).
+    ancestors: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
@@ -311,6 +323,10 @@ class Candidate:
     #: the entity's history may remember for p (this candidate itself when none is).
     history_of: str | None = None
     by_history: Mapping[str, Candidate] = field(default_factory=empty_mapping)
+    #: The states taking this transition exits, innermost first, and enters, outermost
+    #: first (a parallel target's region initials last); both empty when internal.
+    exits: tuple[str, ...] = ()
+    enters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Timers: which timers an entity's active states arm, and scheduled work as plain data.
+"""Timers: which timers a step cancels and arms, and scheduled work as plain data.
 
 Shared by sessions (their pending timers), the Orchestrator (arming and cancelling timers
 when a transition commits) and every scheduler (which stores and fires `ScheduledJob`s).
@@ -11,14 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pystator.runtime.history import destination_state
-from pystator.runtime.spec import (
-    AUTO_TRIGGER,
-    MAX_AUTO_CHAIN,
-    MachineSpec,
-    TimerSpec,
-    TransitionSpec,
-)
+from pystator.runtime.spec import MachineSpec, TimerSpec
+from pystator.runtime.steps import Step
 
 #: Timers fire no sooner than this many milliseconds after they are armed, whatever the
 #: machine declares. A delayed transition back into its own state (`after: 0` on a
@@ -115,112 +109,14 @@ class ScheduledJob:
         )
 
 
-def active_states(
-    spec: MachineSpec, state: str, region_states: Iterable[str] = ()
-) -> tuple[str, ...]:
-    """The states active for an entity in `state` (and region states): outermost first."""
-    parents = _parents(spec)
-    found: list[str] = []
-    for leaf in (state, *region_states):
-        chain: list[str] = []
-        current: str | None = leaf
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        for name in reversed(chain):
-            if name not in found:
-                found.append(name)
-    return tuple(found)
-
-
 def timers_for(spec: MachineSpec, states: Iterable[str]) -> tuple[TimerSpec, ...]:
     """The timers that `states` arm, in the order of `states`."""
     timers = spec.timers
     return tuple(timer for name in states for timer in timers.get(name, ()))
 
 
-def entered_states(
-    spec: MachineSpec,
-    source: str,
-    trigger: str,
-    target: str,
-    before: tuple[str, ...],
-    after: tuple[str, ...],
-) -> tuple[str, ...]:
-    """The states a committed transition entered, re-entered ones included.
-
-    Active states that were not active before were entered. A transition back into an
-    active state (an external self-transition, one to an ancestor, one inside a region,
-    or an eventless step that comes back) also leaves and enters it again; that is found
-    from the transitions the table picks for the step.
-    """
-    entered = [name for name in after if name not in before]
-    for transition, _ in _steps(spec, source, trigger, target, before, after):
-        if transition.internal:
-            continue
-        dest = destination_state(transition.dest)
-        if dest in after:
-            # An external transition enters its destination and what lies below it, even
-            # when the entity was there before the step (it left and came back).
-            entered += [
-                name for name in after[after.index(dest) :] if dest in active_states(spec, name)
-            ]
-    order = {name: index for index, name in enumerate(after)}
-    return tuple(sorted(set(entered), key=lambda name: order.get(name, len(order))))
-
-
-def _steps(
-    spec: MachineSpec,
-    source: str,
-    trigger: str,
-    target: str,
-    before: tuple[str, ...],
-    after: tuple[str, ...],
-) -> list[tuple[TransitionSpec, str]]:
-    """The transitions a step took, each with the state it left from: the one the table
-    picks for `trigger` (from the state, or from a region state of a parallel state),
-    then any eventless transitions that led on to `target`."""
-    sources = [source, *(name for name in before if name != source)]
-    for origin in sources:
-        for candidate in spec.table.get(origin, {}).get(trigger, ()):
-            options = [candidate, *candidate.by_history.values()]
-            for option in options:
-                landed = option.target
-                if landed == target or (origin != source and landed in after):
-                    return [(spec.transitions[option.transition], origin)]
-                chain = _eventless(spec, landed, target)
-                if chain is not None:
-                    return [(spec.transitions[option.transition], origin), *chain]
-    return []
-
-
-def _eventless(
-    spec: MachineSpec, start: str, target: str
-) -> list[tuple[TransitionSpec, str]] | None:
-    """Eventless transitions from `start` that reach `target` (first candidates only)."""
-    steps: list[tuple[TransitionSpec, str]] = []
-    current = start
-    for _ in range(MAX_AUTO_CHAIN):
-        candidates = spec.table.get(current, {}).get(AUTO_TRIGGER, ())
-        if not candidates:
-            return None
-        steps.append((spec.transitions[candidates[0].transition], current))
-        current = candidates[0].target
-        if current == target:
-            return steps
-    return None
-
-
-_PARENT_CACHE: dict[int, tuple[MachineSpec, dict[str, str | None]]] = {}
-
-
-def _parents(spec: MachineSpec) -> dict[str, str | None]:
-    # Specs are immutable and few; keeping the map per spec avoids rebuilding it per event.
-    cached = _PARENT_CACHE.get(id(spec))
-    if cached is not None and cached[0] is spec:
-        return cached[1]
-    parents = {state.name: state.parent for state in spec.states}
-    if len(_PARENT_CACHE) >= 64:
-        _PARENT_CACHE.clear()
-    _PARENT_CACHE[id(spec)] = (spec, parents)
-    return parents
+def timer_changes(spec: MachineSpec, step: Step) -> tuple[tuple[str, ...], tuple[TimerSpec, ...]]:
+    """What `step` does to an entity's timers: the states whose timers it cancels (those it
+    left) and the timers it arms (those of the states it entered), read from the step."""
+    timers = spec.timers
+    return tuple(name for name in step.left if name in timers), timers_for(spec, step.arrived)

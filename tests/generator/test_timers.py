@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pystator import StateMachine
 from pystator.generator.diagnostics import CompileError
 from pystator.generator.pipeline import compile_path, generate
 from pystator.runtime.durations import parse_duration_ms
 from pystator.runtime.spec import TimerSpec
-from pystator.runtime.timers import ScheduledJob, active_states, entered_states, timers_for
+from pystator.runtime.steps import active_states
+from pystator.runtime.timers import ScheduledJob, timer_changes, timers_for
 
 TIMED = Path(__file__).resolve().parents[1] / "fixtures" / "timers.yaml"
 Write = Callable[..., Path]
@@ -80,20 +82,26 @@ def test_timers_are_listed_under_the_state_that_declares_them() -> None:
 
 def test_an_ancestor_timer_is_active_in_every_descendant() -> None:
     spec = compile_path(TIMED).spec
-    assert active_states(spec, "paying") == ("session", "paying")
-    assert [t.state for t in timers_for(spec, active_states(spec, "paying"))] == ["session"]
+    states = {state.name: state for state in spec.states}
+    assert active_states(states, ("paying",)) == ("session", "paying")
+    assert [t.state for t in timers_for(spec, active_states(states, ("paying",)))] == ["session"]
 
 
-def test_an_external_self_transition_re_enters_its_state() -> None:
-    spec = compile_path(TIMED).spec
-    before = active_states(spec, "pending")
-    assert entered_states(spec, "pending", "refresh", "pending", before, before) == ("pending",)
+def test_an_external_self_transition_cancels_and_re_arms_its_timer() -> None:
+    machine = StateMachine.from_yaml(TIMED)
+    step = machine.process("pending", "refresh").step
+    assert step is not None
+    cancelled, armed = timer_changes(machine.spec, step)
+    assert cancelled == ("pending",)
+    assert [timer.state for timer in armed] == ["pending"]
 
 
-def test_moving_between_children_enters_only_the_child() -> None:
-    spec = compile_path(TIMED).spec
-    before, after = active_states(spec, "browsing"), active_states(spec, "paying")
-    assert entered_states(spec, "browsing", "pay", "paying", before, after) == ("paying",)
+def test_moving_between_children_leaves_the_ancestor_timer_alone() -> None:
+    machine = StateMachine.from_yaml(TIMED)
+    step = machine.process("browsing", "pay").step
+    assert step is not None
+    assert (step.left, step.arrived) == (("browsing",), ("paying",))
+    assert timer_changes(machine.spec, step) == ((), ())
 
 
 def test_the_generated_module_lists_each_states_timers_as_a_typed_constant(
@@ -204,9 +212,10 @@ def test_a_self_transition_inside_a_region_re_enters_the_region_state(write_yaml
           - {trigger: again, source: b1, dest: b1, region: r2}
         """
     )
-    spec = compile_path(path).spec
-    active = active_states(spec, "active", ("a1", "b1"))
-    assert entered_states(spec, "active", "again", "active", active, active) == ("b1",)
+    session = StateMachine.from_yaml(path).create()
+    session.send("go")
+    result = session.send("again")
+    assert (result.exited_states, result.entered_states) == (("b1",), ("b1",))
 
 
 def test_an_eventless_step_back_re_enters_the_state(write_yaml: Write) -> None:
@@ -221,5 +230,8 @@ def test_an_eventless_step_back_re_enters_the_state(write_yaml: Write) -> None:
           - {source: b, dest: a, auto: true}
         """
     )
-    spec = compile_path(path).spec
-    assert entered_states(spec, "a", "go", "a", ("a",), ("a",)) == ("a",)
+    machine = StateMachine.from_yaml(path)
+    step = machine.create().send("go").step
+    assert step is not None
+    assert (step.left, step.arrived) == (("a",), ("a",))
+    assert [timer.state for timer in timer_changes(machine.spec, step)[1]] == ["a"]

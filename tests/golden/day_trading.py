@@ -191,27 +191,71 @@ _ACTIONS_1: Final = (
     _ACTION_START_SCANNERS,
     _ACTION_RESET_RISK_ALERTS,
 )
-_CANDIDATE_1: Final = Candidate(transition=0, target="active", enter_actions=_ACTIONS_1)
+_CANDIDATE_1: Final = Candidate(
+    transition=0,
+    target="active",
+    enter_actions=_ACTIONS_1,
+    exits=("pre_market",),
+    enters=("active", "scanning", "normal", "connecting"),
+)
 _CANDIDATE_2: Final = Candidate(
     transition=8,
     target="closed",
     exit_actions=(_ACTION_CLOSE_SESSION,),
+    exits=("active",),
+    enters=("closed",),
 )
 _CANDIDATE_3: Final = Candidate(
     transition=1,
     target="analyzing",
     exit_actions=(_ACTION_STOP_SCANNERS,),
+    exits=("scanning",),
+    enters=("analyzing",),
 )
-_CANDIDATE_4: Final = Candidate(transition=4, target="elevated")
-_CANDIDATE_5: Final = Candidate(transition=2, target="executing", guards=(_GUARD_EXPR,))
+_CANDIDATE_4: Final = Candidate(
+    transition=4,
+    target="elevated",
+    exits=("normal",),
+    enters=("elevated",),
+)
+_CANDIDATE_5: Final = Candidate(
+    transition=2,
+    target="executing",
+    guards=(_GUARD_EXPR,),
+    exits=("analyzing",),
+    enters=("executing",),
+)
 _CANDIDATE_6: Final = Candidate(
     transition=3,
     target="scanning",
     enter_actions=(_ACTION_START_SCANNERS,),
+    exits=("executing",),
+    enters=("scanning",),
 )
-_CANDIDATE_7: Final = Candidate(transition=5, target="critical")
-_CANDIDATE_8: Final = Candidate(transition=6, target="connected")
-_CANDIDATE_9: Final = Candidate(transition=7, target="failed")
+_CANDIDATE_7: Final = Candidate(
+    transition=5,
+    target="critical",
+    exits=("elevated",),
+    enters=("critical",),
+)
+_CANDIDATE_8: Final = Candidate(
+    transition=6,
+    target="connected",
+    exits=("connecting",),
+    enters=("connected",),
+)
+_CANDIDATE_9: Final = Candidate(
+    transition=7,
+    target="failed",
+    exits=("connecting",),
+    enters=("failed",),
+)
+_CANDIDATE_10: Final = Candidate(
+    transition=7,
+    target="failed",
+    exits=("connected",),
+    enters=("failed",),
+)
 
 SPEC: Final = MachineSpec(
     name="day_trading",
@@ -258,6 +302,7 @@ SPEC: Final = MachineSpec(
             on_enter=(_ACTION_START_SCANNERS,),
             on_exit=(_ACTION_STOP_SCANNERS,),
             region="trading",
+            ancestors=("active",),
         ),
         StateSpec(
             name="normal",
@@ -267,6 +312,7 @@ SPEC: Final = MachineSpec(
             parent="active",
             on_enter=(_ACTION_RESET_RISK_ALERTS,),
             region="risk_monitor",
+            ancestors=("active",),
         ),
         StateSpec(
             name="closed",
@@ -281,6 +327,7 @@ SPEC: Final = MachineSpec(
             prop="is_analyzing",
             parent="active",
             region="trading",
+            ancestors=("active",),
         ),
         StateSpec(
             name="executing",
@@ -289,6 +336,7 @@ SPEC: Final = MachineSpec(
             prop="is_executing",
             parent="active",
             region="trading",
+            ancestors=("active",),
         ),
         StateSpec(
             name="elevated",
@@ -297,6 +345,7 @@ SPEC: Final = MachineSpec(
             prop="is_elevated",
             parent="active",
             region="risk_monitor",
+            ancestors=("active",),
         ),
         StateSpec(
             name="critical",
@@ -305,6 +354,7 @@ SPEC: Final = MachineSpec(
             prop="is_critical",
             parent="active",
             region="risk_monitor",
+            ancestors=("active",),
         ),
         StateSpec(
             name="connecting",
@@ -313,6 +363,7 @@ SPEC: Final = MachineSpec(
             prop="is_connecting",
             parent="active",
             region="data_feed",
+            ancestors=("active",),
         ),
         StateSpec(
             name="connected",
@@ -321,6 +372,7 @@ SPEC: Final = MachineSpec(
             prop="is_connected",
             parent="active",
             region="data_feed",
+            ancestors=("active",),
         ),
         StateSpec(
             name="failed",
@@ -329,6 +381,7 @@ SPEC: Final = MachineSpec(
             prop="is_failed",
             parent="active",
             region="data_feed",
+            ancestors=("active",),
         ),
     ),
     triggers=(
@@ -428,7 +481,7 @@ SPEC: Final = MachineSpec(
             "connecting": frozen_mapping(
                 {"feed_up": (_CANDIDATE_8,), "feed_lost": (_CANDIDATE_9,)},
             ),
-            "connected": frozen_mapping({"feed_lost": (_CANDIDATE_9,)}),
+            "connected": frozen_mapping({"feed_lost": (_CANDIDATE_10,)}),
             "failed": frozen_mapping({}),
         },
     ),

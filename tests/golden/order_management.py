@@ -209,11 +209,19 @@ _ACTION_RECORD_FILL_2: Final = ActionSpec(
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
 _ACTION_SEND_CANCEL: Final = ActionSpec("send_cancel")
-_CANDIDATE_1: Final = Candidate(transition=0, target="OPEN", enter_actions=_ACTIONS_1)
+_CANDIDATE_1: Final = Candidate(
+    transition=0,
+    target="OPEN",
+    enter_actions=_ACTIONS_1,
+    exits=("PENDING_NEW",),
+    enters=("OPEN",),
+)
 _CANDIDATE_2: Final = Candidate(
     transition=1,
     target="REJECTED",
     enter_actions=(_EFFECT_SET_6,),
+    exits=("PENDING_NEW",),
+    enters=("REJECTED",),
 )
 _CANDIDATE_3: Final = Candidate(
     transition=4,
@@ -221,11 +229,15 @@ _CANDIDATE_3: Final = Candidate(
     guards=(_GUARD_CAN_CANCEL,),
     actions=(_ACTION_SEND_CANCEL,),
     enter_actions=_ACTIONS_3,
+    exits=("PENDING_NEW",),
+    enters=("CANCELLED",),
 )
 _CANDIDATE_4: Final = Candidate(
     transition=5,
     target="REJECTED",
     enter_actions=(_EFFECT_SET_6,),
+    exits=("PENDING_NEW",),
+    enters=("REJECTED",),
 )
 _CANDIDATE_5: Final = Candidate(
     transition=2,
@@ -233,6 +245,8 @@ _CANDIDATE_5: Final = Candidate(
     guards=(_GUARD_EXPR,),
     actions=(_ACTION_RECORD_FILL,),
     enter_actions=_ACTIONS_2,
+    exits=("OPEN",),
+    enters=("FILLED",),
 )
 _CANDIDATE_6: Final = Candidate(
     transition=3,
@@ -240,6 +254,44 @@ _CANDIDATE_6: Final = Candidate(
     guards=(_GUARD_EXPR_2,),
     actions=(_ACTION_RECORD_FILL_2,),
     enter_actions=(_EFFECT_SET_3,),
+    exits=("OPEN",),
+    enters=("PARTIALLY_FILLED",),
+)
+_CANDIDATE_7: Final = Candidate(
+    transition=4,
+    target="CANCELLED",
+    guards=(_GUARD_CAN_CANCEL,),
+    actions=(_ACTION_SEND_CANCEL,),
+    enter_actions=_ACTIONS_3,
+    exits=("OPEN",),
+    enters=("CANCELLED",),
+)
+_CANDIDATE_8: Final = Candidate(
+    transition=2,
+    target="FILLED",
+    guards=(_GUARD_EXPR,),
+    actions=(_ACTION_RECORD_FILL,),
+    enter_actions=_ACTIONS_2,
+    exits=("PARTIALLY_FILLED",),
+    enters=("FILLED",),
+)
+_CANDIDATE_9: Final = Candidate(
+    transition=3,
+    target="PARTIALLY_FILLED",
+    guards=(_GUARD_EXPR_2,),
+    actions=(_ACTION_RECORD_FILL_2,),
+    enter_actions=(_EFFECT_SET_3,),
+    exits=("PARTIALLY_FILLED",),
+    enters=("PARTIALLY_FILLED",),
+)
+_CANDIDATE_10: Final = Candidate(
+    transition=4,
+    target="CANCELLED",
+    guards=(_GUARD_CAN_CANCEL,),
+    actions=(_ACTION_SEND_CANCEL,),
+    enter_actions=_ACTIONS_3,
+    exits=("PARTIALLY_FILLED",),
+    enters=("CANCELLED",),
 )
 
 TIMERS: Final[Mapping[OrderManagementState, tuple[TimerSpec, ...]]] = {
@@ -394,13 +446,13 @@ SPEC: Final = MachineSpec(
             "OPEN": frozen_mapping(
                 {
                     "execution_report": (_CANDIDATE_5, _CANDIDATE_6),
-                    "cancel": (_CANDIDATE_3,),
+                    "cancel": (_CANDIDATE_7,),
                 },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
-                    "execution_report": (_CANDIDATE_5, _CANDIDATE_6),
-                    "cancel": (_CANDIDATE_3,),
+                    "execution_report": (_CANDIDATE_8, _CANDIDATE_9),
+                    "cancel": (_CANDIDATE_10,),
                 },
             ),
             "FILLED": frozen_mapping({}),

@@ -179,29 +179,39 @@ _CANDIDATE_1: Final = Candidate(
     transition=0,
     target="active.scanning",
     enter_actions=_ACTIONS_1,
+    exits=("idle",),
+    enters=("active", "active.scanning"),
 )
 _CANDIDATE_2: Final = Candidate(
     transition=6,
     target="active.scanning",
     exit_actions=(_ACTION_STOP_FEED,),
     enter_actions=_ACTIONS_1,
+    exits=("active",),
+    enters=("active", "active.scanning"),
 )
 _CANDIDATE_3: Final = Candidate(
     transition=7,
     target="idle",
     exit_actions=(_ACTION_STOP_FEED,),
+    exits=("active",),
+    enters=("idle",),
 )
 _CANDIDATE_4: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=(_ACTION_STOP_FEED,),
     enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active",),
+    enters=("halted",),
 )
 _CANDIDATE_5: Final = Candidate(
     transition=1,
     target="active.analyzing",
     exit_actions=(_ACTION_STOP_SCANNERS,),
     enter_actions=(_ACTION_LOAD_MODEL,),
+    exits=("active.scanning",),
+    enters=("active.analyzing",),
 )
 _ACTIONS_2: Final = (_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
 _CANDIDATE_6: Final = Candidate(
@@ -209,45 +219,161 @@ _CANDIDATE_6: Final = Candidate(
     target="active.scanning",
     exit_actions=_ACTIONS_2,
     enter_actions=_ACTIONS_1,
+    exits=("active.scanning", "active"),
+    enters=("active", "active.scanning"),
 )
-_CANDIDATE_7: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_2)
+_CANDIDATE_7: Final = Candidate(
+    transition=7,
+    target="idle",
+    exit_actions=_ACTIONS_2,
+    exits=("active.scanning", "active"),
+    enters=("idle",),
+)
 _CANDIDATE_8: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=_ACTIONS_2,
     enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active.scanning", "active"),
+    enters=("halted",),
 )
 _CANDIDATE_9: Final = Candidate(
     transition=2,
     target="active.trading.placing",
     actions=(_ACTION_SIZE_POSITION,),
+    exits=("active.analyzing",),
+    enters=("active.trading", "active.trading.placing"),
 )
 _CANDIDATE_10: Final = Candidate(
     transition=3,
     target="active.scanning",
     enter_actions=(_ACTION_START_SCANNERS,),
+    exits=("active.analyzing",),
+    enters=("active.scanning",),
 )
 _CANDIDATE_11: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=(_ACTION_STOP_FEED,),
+    enter_actions=_ACTIONS_1,
+    exits=("active.analyzing", "active"),
+    enters=("active", "active.scanning"),
+)
+_CANDIDATE_12: Final = Candidate(
+    transition=7,
+    target="idle",
+    exit_actions=(_ACTION_STOP_FEED,),
+    exits=("active.analyzing", "active"),
+    enters=("idle",),
+)
+_CANDIDATE_13: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=(_ACTION_STOP_FEED,),
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active.analyzing", "active"),
+    enters=("halted",),
+)
+_CANDIDATE_14: Final = Candidate(
     transition=5,
     target="active.scanning",
     exit_actions=(_ACTION_FLUSH_ORDERS,),
     enter_actions=(_ACTION_START_SCANNERS,),
+    exits=("active.trading",),
+    enters=("active.scanning",),
 )
 _ACTIONS_3: Final = (_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
-_CANDIDATE_12: Final = Candidate(
+_CANDIDATE_15: Final = Candidate(
     transition=6,
     target="active.scanning",
     exit_actions=_ACTIONS_3,
     enter_actions=_ACTIONS_1,
+    exits=("active.trading", "active"),
+    enters=("active", "active.scanning"),
 )
-_CANDIDATE_13: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_3)
-_CANDIDATE_14: Final = Candidate(
+_CANDIDATE_16: Final = Candidate(
+    transition=7,
+    target="idle",
+    exit_actions=_ACTIONS_3,
+    exits=("active.trading", "active"),
+    enters=("idle",),
+)
+_CANDIDATE_17: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=_ACTIONS_3,
     enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active.trading", "active"),
+    enters=("halted",),
 )
-_CANDIDATE_15: Final = Candidate(transition=4, target="active.trading.monitoring")
+_CANDIDATE_18: Final = Candidate(
+    transition=4,
+    target="active.trading.monitoring",
+    exits=("active.trading.placing",),
+    enters=("active.trading.monitoring",),
+)
+_CANDIDATE_19: Final = Candidate(
+    transition=5,
+    target="active.scanning",
+    exit_actions=(_ACTION_FLUSH_ORDERS,),
+    enter_actions=(_ACTION_START_SCANNERS,),
+    exits=("active.trading.placing", "active.trading"),
+    enters=("active.scanning",),
+)
+_CANDIDATE_20: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=_ACTIONS_3,
+    enter_actions=_ACTIONS_1,
+    exits=("active.trading.placing", "active.trading", "active"),
+    enters=("active", "active.scanning"),
+)
+_CANDIDATE_21: Final = Candidate(
+    transition=7,
+    target="idle",
+    exit_actions=_ACTIONS_3,
+    exits=("active.trading.placing", "active.trading", "active"),
+    enters=("idle",),
+)
+_CANDIDATE_22: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active.trading.placing", "active.trading", "active"),
+    enters=("halted",),
+)
+_CANDIDATE_23: Final = Candidate(
+    transition=5,
+    target="active.scanning",
+    exit_actions=(_ACTION_FLUSH_ORDERS,),
+    enter_actions=(_ACTION_START_SCANNERS,),
+    exits=("active.trading.monitoring", "active.trading"),
+    enters=("active.scanning",),
+)
+_CANDIDATE_24: Final = Candidate(
+    transition=6,
+    target="active.scanning",
+    exit_actions=_ACTIONS_3,
+    enter_actions=_ACTIONS_1,
+    exits=("active.trading.monitoring", "active.trading", "active"),
+    enters=("active", "active.scanning"),
+)
+_CANDIDATE_25: Final = Candidate(
+    transition=7,
+    target="idle",
+    exit_actions=_ACTIONS_3,
+    exits=("active.trading.monitoring", "active.trading", "active"),
+    enters=("idle",),
+)
+_CANDIDATE_26: Final = Candidate(
+    transition=8,
+    target="halted",
+    exit_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_NOTIFY_RISK,),
+    exits=("active.trading.monitoring", "active.trading", "active"),
+    enters=("halted",),
+)
 
 SPEC: Final = MachineSpec(
     name="trading_session",
@@ -278,6 +404,7 @@ SPEC: Final = MachineSpec(
             parent="active",
             on_enter=(_ACTION_START_SCANNERS,),
             on_exit=(_ACTION_STOP_SCANNERS,),
+            ancestors=("active",),
         ),
         StateSpec(
             name="active.analyzing",
@@ -286,6 +413,7 @@ SPEC: Final = MachineSpec(
             prop="is_active_analyzing",
             parent="active",
             on_enter=(_ACTION_LOAD_MODEL,),
+            ancestors=("active",),
         ),
         StateSpec(
             name="active.trading",
@@ -295,6 +423,7 @@ SPEC: Final = MachineSpec(
             parent="active",
             initial_child="active.trading.placing",
             on_exit=(_ACTION_FLUSH_ORDERS,),
+            ancestors=("active",),
         ),
         StateSpec(
             name="active.trading.placing",
@@ -302,6 +431,7 @@ SPEC: Final = MachineSpec(
             member="ACTIVE_TRADING_PLACING",
             prop="is_active_trading_placing",
             parent="active.trading",
+            ancestors=("active.trading", "active"),
         ),
         StateSpec(
             name="active.trading.monitoring",
@@ -309,6 +439,7 @@ SPEC: Final = MachineSpec(
             member="ACTIVE_TRADING_MONITORING",
             prop="is_active_trading_monitoring",
             parent="active.trading",
+            ancestors=("active.trading", "active"),
         ),
         StateSpec(
             name="halted",
@@ -420,34 +551,34 @@ SPEC: Final = MachineSpec(
                 {
                     "signal_confirmed": (_CANDIDATE_9,),
                     "signal_rejected": (_CANDIDATE_10,),
-                    "restart_scan": (_CANDIDATE_2,),
-                    "pause": (_CANDIDATE_3,),
-                    "emergency_stop": (_CANDIDATE_4,),
+                    "restart_scan": (_CANDIDATE_11,),
+                    "pause": (_CANDIDATE_12,),
+                    "emergency_stop": (_CANDIDATE_13,),
                 },
             ),
             "active.trading": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
+                    "position_closed": (_CANDIDATE_14,),
+                    "restart_scan": (_CANDIDATE_15,),
+                    "pause": (_CANDIDATE_16,),
+                    "emergency_stop": (_CANDIDATE_17,),
                 },
             ),
             "active.trading.placing": frozen_mapping(
                 {
-                    "order_placed": (_CANDIDATE_15,),
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
+                    "order_placed": (_CANDIDATE_18,),
+                    "position_closed": (_CANDIDATE_19,),
+                    "restart_scan": (_CANDIDATE_20,),
+                    "pause": (_CANDIDATE_21,),
+                    "emergency_stop": (_CANDIDATE_22,),
                 },
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
+                    "position_closed": (_CANDIDATE_23,),
+                    "restart_scan": (_CANDIDATE_24,),
+                    "pause": (_CANDIDATE_25,),
+                    "emergency_stop": (_CANDIDATE_26,),
                 },
             ),
             "halted": frozen_mapping({}),

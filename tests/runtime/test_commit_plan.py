@@ -37,7 +37,7 @@ def step(
 ) -> tuple[TransitionResult, WriteSet]:
     """Decide `trigger` for the stored `record` and plan its commit."""
     session = EntitySession.from_snapshot(machine, record.snapshot())
-    entity = Entity(record.entity_id, record, record.state, active_in(machine.spec, record))
+    entity = Entity(record.entity_id, record, record.state, active_in(machine, record))
     result = session.send(trigger)
     return result, planned(machine, entity, session, result, key)
 
@@ -140,7 +140,7 @@ def test_the_timer_entries_name_exactly_the_active_timed_states(triggers: list[s
         result, write = step(TIMED_MACHINE, record, trigger)
         if not result.success:
             continue
-        active = active_in(spec, write.record)
+        active = active_in(TIMED_MACHINE, write.record)
         assert set(write.record.timers) == {name for name in active if name in spec.timers}
         for job in write.arm:
             assert write.record.timers[job.armed_in] == write.version

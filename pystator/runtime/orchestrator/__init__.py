@@ -13,7 +13,7 @@ from pystator.runtime.orchestrator.loop import (
     MAX_CONFLICTS,
     ContextValidatorFn,
 )
-from pystator.runtime.orchestrator.plan import Entity, Landing, WriteSet, plan, timers_after
+from pystator.runtime.orchestrator.plan import Entity, Landing, WriteSet, plan, step_of
 from pystator.runtime.orchestrator.runner import TIMER_LOG_SIZE, Orchestrator, TimerOutcome
 from pystator.runtime.orchestrator.stores import (
     LastWriterWinsWarning,
@@ -36,6 +36,6 @@ __all__ = [
     "TimerOutcome",
     "WriteSet",
     "plan",
-    "timers_after",
+    "step_of",
     "versioned_store",
 ]

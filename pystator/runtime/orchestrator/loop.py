@@ -26,6 +26,7 @@ from pystator.runtime.orchestrator.plan import (
     Landing,
     WriteSet,
     active_in,
+    configuration,
     current_timers,
     plan,
 )
@@ -33,9 +34,10 @@ from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import now
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import frozen_mapping
+from pystator.runtime.steps import active_states
 from pystator.runtime.stores._failures import is_driver_error
 from pystator.runtime.stores.base import EntityRecord
-from pystator.runtime.timers import ScheduledJob, active_states
+from pystator.runtime.timers import ScheduledJob
 from pystator.runtime.validation import refused
 
 ContextValidatorFn = Callable[[str, str, str, dict[str, Any]], tuple[bool, list[str]]]
@@ -265,7 +267,7 @@ class Rules:
             error=error,
             metadata=frozen_mapping({"reason": "error_fallback", "fallback_state": fallback}),
         )
-        entity = Entity(entity_id, record, source, active_in(self.machine.spec, record))
+        entity = Entity(entity_id, record, source, active_in(self.machine, record))
         history = record.history if record is not None else {}
         write = plan(
             self.machine,
@@ -312,9 +314,7 @@ class Rules:
     # -- steps ----------------------------------------------------------------------------
 
     def active(self, session: Session) -> tuple[str, ...]:
-        config = session.parallel_config
-        regions = config.region_states.values() if config is not None else ()
-        return active_states(self.machine.spec, session.current_state, regions)
+        return active_states(self.machine._states_by_name, configuration(Landing.of(session)))
 
     def session_of(self, entity_id: str, record: EntityRecord | None) -> Session:
         """The session of a loaded entity; a missing one starts in the initial state."""

@@ -17,14 +17,9 @@ from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import InvokeSpec, MachineSpec
+from pystator.runtime.steps import Configuration, Step, active_states, jump
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, Outcome
-from pystator.runtime.timers import (
-    ScheduledJob,
-    active_states,
-    due_at,
-    entered_states,
-    timers_for,
-)
+from pystator.runtime.timers import ScheduledJob, due_at, timer_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +102,9 @@ def plan(
     the history row's ISO timestamp and `now` the scheduler clock timers are due from.
     """
     spec = machine.spec
-    regions = landed.parallel.region_states.values() if landed.parallel is not None else ()
-    after = active_states(spec, landed.state, regions)
-    left, entered = timers_after(spec, result, entity, landed.state, after)
+    step = step_of(machine, entity, landed, result)
+    left, entered = step.left, step.arrived
+    cancel, arming = timer_changes(spec, step)
     read = entity.version
     version = read + 1
     timed = spec.timers
@@ -153,35 +148,42 @@ def plan(
             armed_in=timer.state,
             armed_version=version,
         )
-        for timer in (timers_for(spec, entered) if timed else ())
+        for timer in arming
     ]
     return WriteSet(
         record=record,
         expected_version=read,
         entry=entry,
         outcome=(key, outcome_of(result)) if key is not None else None,
-        cancel=tuple([name for name in left if name in timed]) if timed else (),
+        cancel=cancel,
         arm=tuple(arm),
         stop=tuple([name for name, _ in _services(spec, left)]),
         start=_services(spec, entered),
     )
 
 
-def timers_after(
-    spec: MachineSpec,
-    result: TransitionResult,
+def step_of(
+    machine: StateMachine[Any, Any, Any],
     entity: Entity,
-    target: str,
-    after: tuple[str, ...],
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The states `result` left (innermost first) and entered (outermost first): whose
-    timers are cancelled and armed, and whose services are stopped and started."""
-    entered = entered_states(spec, entity.source, result.trigger, target, entity.active, after)
-    left = [name for name in entity.active if name not in after or name in entered]
-    return tuple(reversed(left)), entered
+    landed: Landing,
+    result: TransitionResult,
+) -> Step:
+    """What the commit changes: the engine's step for a stored entity; for one this commit
+    stores (a creation, or a first event) or a fall to the fallback state, a step from
+    every state active before to every state active after."""
+    if entity.record is not None and result.step is not None:
+        return result.step
+    return jump(machine._states_by_name, result.trigger, entity.active, configuration(landed))
 
 
-def active_in(spec: MachineSpec, record: EntityRecord | None) -> tuple[str, ...]:
+def configuration(landed: Landing) -> Configuration:
+    """The states the entity is in: its state, then each region's inside a parallel one."""
+    if landed.parallel is None:
+        return (landed.state,)
+    return (landed.state, *landed.parallel.region_states.values())
+
+
+def active_in(machine: StateMachine[Any, Any, Any], record: EntityRecord | None) -> tuple[str, ...]:
     """The states active in a stored record, read without building a session: a record
     whose parallel configuration no longer parses counts its main state only."""
     if record is None:
@@ -190,7 +192,7 @@ def active_in(spec: MachineSpec, record: EntityRecord | None) -> tuple[str, ...]
     if record.parallel:
         with contextlib.suppress(ValueError):
             regions = tuple(ParallelStateConfig.from_string(record.parallel).region_states.values())
-    return active_states(spec, record.state, regions)
+    return active_states(machine._states_by_name, (record.state, *regions))
 
 
 def current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str, int]:

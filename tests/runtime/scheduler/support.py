@@ -17,7 +17,8 @@ from tests.conftest import REDIS_URL, require_redis
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMED = ROOT / "tests" / "fixtures" / "timers.yaml"
-__all__ = ["REDIS_URL", "ROOT", "TIMED", "require_redis", "start_process", "unique"]
+REENTRY = ROOT / "tests" / "fixtures" / "reentry_timer.yaml"
+__all__ = ["REDIS_URL", "REENTRY", "ROOT", "TIMED", "require_redis", "start_process", "unique"]
 
 
 def unique(prefix: str) -> str:

@@ -13,7 +13,7 @@ from pystator import FSMError, InMemoryStateStore, NoOpInvokeAdapter, Orchestrat
 from pystator.runtime.spec import InvokeSpec
 from pystator.runtime.timers import MIN_DELAY_MS, ScheduledJob
 from pystator.scheduler import AsyncioScheduler
-from tests.runtime.scheduler.support import TIMED
+from tests.runtime.scheduler.support import REENTRY, TIMED
 
 
 def setup(**kwargs: Any) -> tuple[Orchestrator, AsyncioScheduler, InMemoryStateStore]:
@@ -454,3 +454,25 @@ def test_a_delayed_self_loop_fires_at_most_once_per_minimum_delay() -> None:
 
     asyncio.run(scenario())
     assert 0 < firings <= window / (MIN_DELAY_MS / 1000) + 1
+
+
+def test_a_state_re_entered_through_an_eventless_transition_restarts_its_timer() -> None:
+    async def scenario() -> None:
+        scheduler = AsyncioScheduler()
+        store = InMemoryStateStore()
+        machine = StateMachine.from_yaml(REENTRY)
+        orchestrator = Orchestrator(machine, store, scheduler=scheduler)
+        await orchestrator.async_process_event("o-1", "submit")
+        (first,) = await scheduler.pending(entity_id="o-1")
+        result = await orchestrator.async_process_event("o-1", "poke")
+        assert result.exited_states == ("waiting", "checking")
+        assert result.entered_states == ("checking", "waiting")
+        record = store.load("o-1")
+        assert record is not None and record.state == "waiting"
+        (job,) = await scheduler.pending(entity_id="o-1")
+        assert job.armed_in == "waiting"
+        assert job.armed_version == record.version != first.armed_version
+        assert record.timers == {"waiting": record.version}
+        await orchestrator.close()
+
+    asyncio.run(scenario())

@@ -18,6 +18,7 @@ from pystator.runtime.timers import ScheduledJob
 from pystator.scheduler import RedisScheduler
 from tests.runtime.scheduler.support import (
     REDIS_URL,
+    REENTRY,
     TIMED,
     flush_redis_prefix,
     require_redis,
@@ -308,3 +309,28 @@ def _epoch(timestamp: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(timestamp).timestamp()
+
+
+def test_a_state_re_entered_through_an_eventless_transition_restarts_its_timer(
+    prefix: str,
+) -> None:
+    async def scenario() -> None:
+        store = RedisStateStore(REDIS_URL, key_prefix=prefix + "_store").connect()
+        scheduler = RedisScheduler(REDIS_URL, prefix=prefix)
+        orchestrator = Orchestrator(StateMachine.from_yaml(REENTRY), store, scheduler=scheduler)
+        try:
+            await orchestrator.async_process_event("o-1", "submit")
+            (first,) = await scheduler.pending(entity_id="o-1")
+            await orchestrator.async_process_event("o-1", "poke")
+            record = store.load("o-1")
+            assert record is not None and record.state == "waiting"
+            (job,) = await scheduler.pending(entity_id="o-1")
+            assert job.armed_in == "waiting"
+            assert job.armed_version == record.version != first.armed_version
+            assert record.timers == {"waiting": record.version}
+        finally:
+            await orchestrator.close()
+            store.truncate()
+            store.close()
+
+    asyncio.run(scenario())
