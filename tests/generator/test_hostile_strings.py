@@ -270,7 +270,7 @@ ALLOWED_IMPORTS = {
     "pystator.runtime.session",
     "pystator.runtime.spec",
 }
-TOP_LEVEL_NAME = re.compile(r"^(__all__|SPEC|TIMERS|_[A-Z]+(_\w+)?|_expr_\d+|_check_\d+|[A-Z]\w*)$")
+TOP_LEVEL_NAME = re.compile(r"^(__all__|SPEC|TIMERS|_[A-Z0-9]+(_\w+)?|_(expr|check)_\w+|[A-Z]\w*)$")
 
 
 def _docstring_positions(tree: ast.Module) -> set[int]:
@@ -721,7 +721,7 @@ def test_scaffold_docstrings_hold_a_hostile_file_name(tmp_path: Path) -> None:
     stub = next(node for node in handlers.body if isinstance(node, ast.FunctionDef))
     # The name is too long for a one-line docstring: the stub lists its uses below it.
     stub_doc = ast.get_docstring(stub, clean=False) or ""
-    assert stub_doc.startswith(f"Guard in {name}, used by:\n")
+    assert stub_doc.startswith(f"Guard the transitions below, in {name}.\n\n")
     assert "- transition go (idle -> done)\n" in stub_doc
     sys.modules.pop(_import(result.text, tmp_path).__name__, None)
     assert not injected()

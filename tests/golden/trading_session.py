@@ -49,7 +49,6 @@ from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
-    ErrorPolicySpec,
     MachineSpec,
     StateSpec,
     StateType,
@@ -59,6 +58,7 @@ from pystator.runtime.spec import (
 )
 
 __all__ = [
+    "SPEC",
     "TradingSessionActions",
     "TradingSessionContext",
     "TradingSessionGuards",
@@ -70,7 +70,6 @@ __all__ = [
     "TradingSessionTrigger",
     "TradingSessionTriggerLike",
     "TradingSessionTriggerName",
-    "SPEC",
 ]
 
 
@@ -93,11 +92,11 @@ class TradingSessionState(StrEnum):
         return None if parent is None else TradingSessionState(parent)
 
     def children(self) -> tuple[TradingSessionState, ...]:
-        """The states directly inside this one, in YAML order."""
+        """Return the states directly inside this one, in YAML order."""
         return tuple(TradingSessionState(name) for name in _CHILDREN[self.value])
 
     def is_ancestor_of(self, other: TradingSessionStateLike) -> bool:
-        """True if `other` is nested (at any depth) inside this state."""
+        """Return True if `other` is nested (at any depth) inside this state."""
         return self.value in _ANCESTORS[str(other)]
 
 
@@ -149,110 +148,117 @@ class TradingSessionGuards(Protocol):
 class TradingSessionActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def flush_orders(self, ctx: Mapping[str, Any], /) -> object: ...
+    def flush_orders(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active.trading (on_exit) in examples/trading_fsm.yaml."""
 
-    def load_model(self, ctx: Mapping[str, Any], /) -> object: ...
+    def load_model(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active.analyzing (on_enter) in examples/trading_fsm.yaml."""
 
-    def notify_risk(self, ctx: Mapping[str, Any], /) -> object: ...
+    def notify_risk(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state halted (on_enter) in examples/trading_fsm.yaml."""
 
-    def size_position(self, ctx: Mapping[str, Any], /) -> object: ...
+    def size_position(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on the transitions and states below, in examples/trading_fsm.yaml.
 
-    def start_feed(self, ctx: Mapping[str, Any], /) -> object: ...
+        - transition signal_confirmed (active.analyzing -> active.trading)
+        """
 
-    def start_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def start_feed(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active (on_enter) in examples/trading_fsm.yaml."""
 
-    def stop_feed(self, ctx: Mapping[str, Any], /) -> object: ...
+    def start_scanners(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active.scanning (on_enter) in examples/trading_fsm.yaml."""
 
-    def stop_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def stop_feed(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active (on_exit) in examples/trading_fsm.yaml."""
+
+    def stop_scanners(self, ctx: Mapping[str, Any], /) -> object:
+        """Act on state active.scanning (on_exit) in examples/trading_fsm.yaml."""
 
 
-_ACTION_START_FEED: Final = ActionSpec("start_feed")
-_ACTION_STOP_FEED: Final = ActionSpec("stop_feed")
-_ACTION_START_SCANNERS: Final = ActionSpec("start_scanners")
-_ACTION_STOP_SCANNERS: Final = ActionSpec("stop_scanners")
-_ACTION_LOAD_MODEL: Final = ActionSpec("load_model")
-_ACTION_FLUSH_ORDERS: Final = ActionSpec("flush_orders")
-_ACTION_NOTIFY_RISK: Final = ActionSpec("notify_risk")
-_ACTION_SIZE_POSITION: Final = ActionSpec("size_position")
-_ACTIONS_1: Final = (_ACTION_START_FEED, _ACTION_START_SCANNERS)
-_CANDIDATE_1: Final = Candidate(
+_ACTION_START_FEED: Final = ActionSpec(name="start_feed")
+_ACTION_STOP_FEED: Final = ActionSpec(name="stop_feed")
+_ACTION_START_SCANNERS: Final = ActionSpec(name="start_scanners")
+_ACTION_STOP_SCANNERS: Final = ActionSpec(name="stop_scanners")
+_ACTION_LOAD_MODEL: Final = ActionSpec(name="load_model")
+_ACTION_FLUSH_ORDERS: Final = ActionSpec(name="flush_orders")
+_ACTION_NOTIFY_RISK: Final = ActionSpec(name="notify_risk")
+_ACTION_SIZE_POSITION: Final = ActionSpec(name="size_position")
+_START_FROM_IDLE: Final = Candidate(
     transition=0,
     target="active.scanning",
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
-_CANDIDATE_2: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE: Final = Candidate(
     transition=6,
     target="active.scanning",
     exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
-_CANDIDATE_3: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_STOP_FEED,),
+_PAUSE_FROM_ACTIVE: Final = Candidate(
+    transition=7, target="idle", exit_actions=(_ACTION_STOP_FEED,)
 )
-_CANDIDATE_4: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=(_ACTION_STOP_FEED,),
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
-_CANDIDATE_5: Final = Candidate(
+_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=1,
     target="active.analyzing",
     exit_actions=(_ACTION_STOP_SCANNERS,),
     enter_actions=(_ACTION_LOAD_MODEL,),
 )
-_ACTIONS_2: Final = (_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
-_CANDIDATE_6: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_2,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
-_CANDIDATE_7: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_2)
-_CANDIDATE_8: Final = Candidate(
+_PAUSE_FROM_ACTIVE_SCANNING: Final = Candidate(
+    transition=7, target="idle", exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
+)
+_EMERGENCY_STOP_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_2,
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
-_CANDIDATE_9: Final = Candidate(
-    transition=2,
-    target="active.trading.placing",
-    actions=(_ACTION_SIZE_POSITION,),
+_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING: Final = Candidate(
+    transition=2, target="active.trading.placing", actions=(_ACTION_SIZE_POSITION,)
 )
-_CANDIDATE_10: Final = Candidate(
-    transition=3,
-    target="active.scanning",
-    enter_actions=(_ACTION_START_SCANNERS,),
+_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING: Final = Candidate(
+    transition=3, target="active.scanning", enter_actions=(_ACTION_START_SCANNERS,)
 )
-_CANDIDATE_11: Final = Candidate(
+_POSITION_CLOSED_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=5,
     target="active.scanning",
     exit_actions=(_ACTION_FLUSH_ORDERS,),
     enter_actions=(_ACTION_START_SCANNERS,),
 )
-_ACTIONS_3: Final = (_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
-_CANDIDATE_12: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_3,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
-_CANDIDATE_13: Final = Candidate(transition=7, target="idle", exit_actions=_ACTIONS_3)
-_CANDIDATE_14: Final = Candidate(
+_PAUSE_FROM_ACTIVE_TRADING: Final = Candidate(
+    transition=7, target="idle", exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
+)
+_EMERGENCY_STOP_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
-_CANDIDATE_15: Final = Candidate(transition=4, target="active.trading.monitoring")
+_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
+    transition=4, target="active.trading.monitoring"
+)
 
 SPEC: Final = MachineSpec(
     name="trading_session",
     version="1.0.0",
-    description="Hierarchical states: the active session and its phases.",
     states=(
         StateSpec(
             name="idle",
@@ -321,9 +327,7 @@ SPEC: Final = MachineSpec(
     triggers=(
         TriggerSpec(name="start", member="START", method="start"),
         TriggerSpec(
-            name="signal_detected",
-            member="SIGNAL_DETECTED",
-            method="signal_detected",
+            name="signal_detected", member="SIGNAL_DETECTED", method="signal_detected"
         ),
         TriggerSpec(
             name="signal_confirmed",
@@ -331,22 +335,16 @@ SPEC: Final = MachineSpec(
             method="signal_confirmed",
         ),
         TriggerSpec(
-            name="signal_rejected",
-            member="SIGNAL_REJECTED",
-            method="signal_rejected",
+            name="signal_rejected", member="SIGNAL_REJECTED", method="signal_rejected"
         ),
         TriggerSpec(name="order_placed", member="ORDER_PLACED", method="order_placed"),
         TriggerSpec(
-            name="position_closed",
-            member="POSITION_CLOSED",
-            method="position_closed",
+            name="position_closed", member="POSITION_CLOSED", method="position_closed"
         ),
         TriggerSpec(name="restart_scan", member="RESTART_SCAN", method="restart_scan"),
         TriggerSpec(name="pause", member="PAUSE", method="pause"),
         TriggerSpec(
-            name="emergency_stop",
-            member="EMERGENCY_STOP",
-            method="emergency_stop",
+            name="emergency_stop", member="EMERGENCY_STOP", method="emergency_stop"
         ),
     ),
     transitions=(
@@ -391,106 +389,68 @@ SPEC: Final = MachineSpec(
         ),
         TransitionSpec(index=7, trigger="pause", source=("active",), dest="idle"),
         TransitionSpec(
-            index=8,
-            trigger="emergency_stop",
-            source=("active",),
-            dest="halted",
+            index=8, trigger="emergency_stop", source=("active",), dest="halted"
         ),
     ),
     initial_state="idle",
     table=frozen_mapping(
         {
-            "idle": frozen_mapping({"start": (_CANDIDATE_1,)}),
+            "idle": frozen_mapping({"start": (_START_FROM_IDLE,)}),
             "active": frozen_mapping(
                 {
-                    "restart_scan": (_CANDIDATE_2,),
-                    "pause": (_CANDIDATE_3,),
-                    "emergency_stop": (_CANDIDATE_4,),
-                },
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
+                    "pause": (_PAUSE_FROM_ACTIVE,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
+                }
             ),
             "active.scanning": frozen_mapping(
                 {
-                    "signal_detected": (_CANDIDATE_5,),
-                    "restart_scan": (_CANDIDATE_6,),
-                    "pause": (_CANDIDATE_7,),
-                    "emergency_stop": (_CANDIDATE_8,),
-                },
+                    "signal_detected": (_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_SCANNING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_SCANNING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_SCANNING,),
+                }
             ),
             "active.analyzing": frozen_mapping(
                 {
-                    "signal_confirmed": (_CANDIDATE_9,),
-                    "signal_rejected": (_CANDIDATE_10,),
-                    "restart_scan": (_CANDIDATE_2,),
-                    "pause": (_CANDIDATE_3,),
-                    "emergency_stop": (_CANDIDATE_4,),
-                },
+                    "signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING,),
+                    "signal_rejected": (_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
+                    "pause": (_PAUSE_FROM_ACTIVE,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
+                }
             ),
             "active.trading": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
-                },
+                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
+                }
             ),
             "active.trading.placing": frozen_mapping(
                 {
-                    "order_placed": (_CANDIDATE_15,),
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
-                },
+                    "order_placed": (_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING,),
+                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
+                }
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_11,),
-                    "restart_scan": (_CANDIDATE_12,),
-                    "pause": (_CANDIDATE_13,),
-                    "emergency_stop": (_CANDIDATE_14,),
-                },
+                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
+                }
             ),
             "halted": frozen_mapping({}),
-        },
+        }
     ),
-    strict_mode=True,
-    event_normalizer=None,
-    error_policy=ErrorPolicySpec(default_fallback=None, retry_attempts=0),
-    variables=(),
-    validate_context=False,
+    description="Hierarchical states: the active session and its phases.",
     fingerprint="6419d9b6b22b450f",
 )
-
-_PARENTS: Final[Mapping[str, str | None]] = {
-    "idle": None,
-    "active": None,
-    "active.scanning": "active",
-    "active.analyzing": "active",
-    "active.trading": "active",
-    "active.trading.placing": "active.trading",
-    "active.trading.monitoring": "active.trading",
-    "halted": None,
-}
-_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
-    "idle": (),
-    "active": ("active.scanning", "active.analyzing", "active.trading"),
-    "active.scanning": (),
-    "active.analyzing": (),
-    "active.trading": ("active.trading.placing", "active.trading.monitoring"),
-    "active.trading.placing": (),
-    "active.trading.monitoring": (),
-    "halted": (),
-}
-_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
-    "idle": frozenset(()),
-    "active": frozenset(()),
-    "active.scanning": frozenset(("active",)),
-    "active.analyzing": frozenset(("active",)),
-    "active.trading": frozenset(("active",)),
-    "active.trading.placing": frozenset(("active.trading", "active")),
-    "active.trading.monitoring": frozenset(("active.trading", "active")),
-    "halted": frozenset(()),
-}
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {}
 
@@ -506,6 +466,7 @@ class TradingSessionSession(
 
     @property
     def current_state(self) -> TradingSessionState:
+        """The state the entity is in."""
         return TradingSessionState(self._state)
 
     @property
@@ -611,5 +572,37 @@ class TradingSessionMachine(
         context: TradingSessionContext | None = None,
         initial_state: TradingSessionStateLike | None = None,
     ) -> TradingSessionSession:
-        """A session for one entity, in `initial_state` (default: the initial state)."""
+        """Create a session for one entity, in `initial_state` if one is given."""
         return TradingSessionSession._start(self, context, initial_state)
+
+
+_PARENTS: Final[Mapping[str, str | None]] = {
+    "idle": None,
+    "active": None,
+    "active.scanning": "active",
+    "active.analyzing": "active",
+    "active.trading": "active",
+    "active.trading.placing": "active.trading",
+    "active.trading.monitoring": "active.trading",
+    "halted": None,
+}
+_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
+    "idle": (),
+    "active": ("active.scanning", "active.analyzing", "active.trading"),
+    "active.scanning": (),
+    "active.analyzing": (),
+    "active.trading": ("active.trading.placing", "active.trading.monitoring"),
+    "active.trading.placing": (),
+    "active.trading.monitoring": (),
+    "halted": (),
+}
+_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
+    "idle": frozenset(()),
+    "active": frozenset(()),
+    "active.scanning": frozenset(("active",)),
+    "active.analyzing": frozenset(("active",)),
+    "active.trading": frozenset(("active",)),
+    "active.trading.placing": frozenset(("active.trading", "active")),
+    "active.trading.monitoring": frozenset(("active.trading", "active")),
+    "halted": frozenset(()),
+}
