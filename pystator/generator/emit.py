@@ -12,6 +12,7 @@ import dataclasses
 import black
 import jinja2
 
+from pystator.generator.layout import layout_statements
 from pystator.generator.model import ModelError, ModuleModel, build
 from pystator.generator.pysource import py_literal
 from pystator.runtime.spec import MachineSpec
@@ -54,14 +55,27 @@ def render(
 
 
 def render_model(model: ModuleModel) -> str:
-    """The module text of a render model, black-formatted."""
+    """The module text of a render model, in black's style."""
     fields = {item.name: getattr(model, item.name) for item in dataclasses.fields(model)}
-    template = jinja_env().get_template("module.py.jinja")
-    text = template.render(**fields, context_class=model.context_class)
+    fields["context_class"] = model.context_class
+    environment = jinja_env()
+    data = _parse(environment.get_template("data.py.jinja").render(**fields), "data.py.jinja")
+    fields["data_placeholder"] = _PLACEHOLDER
+    text = _parse(environment.get_template("module.py.jinja").render(**fields), "module.py.jinja")
+    # Black formats the code; the data statements, which dominate large machines, are
+    # laid out in black's own style directly and put in place afterwards.
+    formatted = black.format_str(text, mode=BLACK_MODE)
+    return formatted.replace(_PLACEHOLDER + "\n", layout_statements(data), 1)
+
+
+_PLACEHOLDER = "_PYSTATOR_DATA_ = None"
+
+
+def _parse(text: str, template: str) -> str:
     try:
         ast.parse(text)
     except SyntaxError as exc:
         raise EmitError(
-            f"template module.py.jinja rendered invalid Python at line {exc.lineno}: {exc.msg}"
+            f"template {template} rendered invalid Python at line {exc.lineno}: {exc.msg}"
         ) from exc
-    return black.format_str(text, mode=BLACK_MODE)
+    return text

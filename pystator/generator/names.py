@@ -134,7 +134,7 @@ _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
 MAX_WORDS = 40
 
 
-def constant_words(text: str) -> str:
+def constant_words(text: str, limit: int = MAX_WORDS) -> str:
     """Upper-case ASCII words for any text, for the names of generated constants.
 
     `filled_qty + fill_qty >= order_qty` -> `FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY`; text
@@ -148,7 +148,7 @@ def constant_words(text: str) -> str:
     words = [word for word in _NOT_WORD.split(text.upper()) if word]
     kept: list[str] = []
     for word in words:
-        if sum(len(w) + 1 for w in kept) + len(word) > MAX_WORDS:
+        if sum(len(w) + 1 for w in kept) + len(word) > limit:
             break
-        kept.append(word[:MAX_WORDS])
+        kept.append(word[:limit])
     return "_".join(kept) or "X"

@@ -42,7 +42,7 @@ def predicates(spec: MachineSpec) -> tuple[Predicate, ...]:
     namer = Namer()
     for label in guards:
         kind, _, text = label.partition(": ")
-        words = constant_words(text).lower()[:PREDICATE_WORDS].rstrip("_")
+        words = constant_words(text, PREDICATE_WORDS).lower()
         namer.request(label, [f"_{kind}_{words}"])
     chosen = namer.resolve()
     return tuple(_predicate(chosen[label], guard) for label, guard in guards.items())

@@ -62,27 +62,6 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"cannot render {type(value).__name__} as a literal")
 
 
-#: Strings longer than this are written in parts, so that black can fit each on a line.
-STRING_PART = 60
-
-
-def long_string(text: str) -> str:
-    """A literal for `text`, as parenthesised parts split after spaces if it is long."""
-    if len(text) <= STRING_PART:
-        return py_literal(text)
-    parts: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        if current and len(current) + len(word) >= STRING_PART:
-            parts.append(current)
-            current = ""
-        current += word + " "
-    parts.append(current[:-1])
-    if len(parts) == 1:
-        return py_literal(text)
-    return "(" + " ".join(escape.literal(part) for part in parts) + ")"
-
-
 def tuple_of(items: Iterable[str]) -> str:
     """A tuple display of already-rendered items: `()`, `(x,)` or `(x, y)`."""
     parts = list(items)

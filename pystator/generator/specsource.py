@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from pystator.generator.names import constant_words
-from pystator.generator.pysource import Code, long_string, py_literal, tuple_of
+from pystator.generator.pysource import Code, py_literal, tuple_of
 from pystator.generator.symbols import Namer, joined
 from pystator.runtime.spec import (
     ActionSpec,
@@ -144,7 +144,10 @@ class SpecSource:
         source = constant_words(state)
         written = self.spec.transitions[candidate.transition].source
         options = [joined(event, "FROM", source), joined(event, "FROM", source, "TO", target)]
-        if len(written) == 1:
+        if len(written) == 1 and event.endswith(constant_words(written[0])):
+            # A state's own timer event: `_TIMEOUT_A`, not `_TIMEOUT_A_FROM_A`.
+            options.insert(0, joined(event))
+        elif len(written) == 1:
             # `_GO_FROM_A` for a transition from one state, a compound one included.
             options.insert(0, joined(event, "FROM", constant_words(written[0])))
         else:
@@ -210,8 +213,6 @@ class SpecSource:
             return self.struct(value)
         if isinstance(value, tuple):
             return tuple_of(self.value(item) for item in value)
-        if isinstance(value, str):
-            return long_string(value)
         if isinstance(value, Mapping) and not isinstance(value, dict):
             # A spec's own mappings are frozen; a plain dict is user data (a default).
             if any(dataclasses.is_dataclass(item) for item in value.values()):
@@ -222,8 +223,7 @@ class SpecSource:
 
     @staticmethod
     def _tuple_lines(items: list[str]) -> str:
-        # A trailing comma keeps one item per line, as a reader scans these tables.
-        return "(" + "".join(f"{item}, " for item in items).rstrip() + ")" if items else "()"
+        return tuple_of(items)
 
 
 def _is_default(item: dataclasses.Field[Any], value: Any) -> bool:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 class Namer:
     """Collects, for each constant, names from plain to specific, then picks them all.
 
-    Every constant starts at its plainest name; all the constants sharing a name move on
-    to their next one together, and a constant out of names adds a digest of its key.
+    Every constant starts at its plainest name; the constants sharing a name move on to
+    their next one together (those that reached it from a plainer one first), and a
+    constant out of names adds a digest of its key.
     """
 
     reserved: frozenset[str] = frozenset()
@@ -42,7 +43,11 @@ class Namer:
             if not clashes:
                 return chosen
             for keys in clashes:
-                for key in keys:
+                # A constant at a plainer name than its rivals keeps it: they moved on to
+                # this name after clashing elsewhere.
+                lowest = min(level[key] for key in keys)
+                moving = [key for key in keys if level[key] > lowest] or keys
+                for key in moving:
                     level[key] += 1
 
     def _option(self, key: str, level: int) -> str:

@@ -160,3 +160,17 @@ def test_large_nested_output_is_black_formatted_and_valid(tmp_path: Path) -> Non
     text = generate(path).text
     assert black.format_str(text, mode=BLACK_MODE) == text
     compile(text, "deep.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "it's", 'say "hi"', "both ' and \"", "back\\slash", "\\'", 'a\\"b', "\n\t\x00é"],
+)
+def test_string_quotes_match_black(value: str) -> None:
+    import black
+
+    from pystator.generator.layout import black_string
+
+    literal = black_string(value)
+    assert eval(literal) == value
+    assert black.format_str(f"x = {literal}\n", mode=black.Mode()) == f"x = {literal}\n"

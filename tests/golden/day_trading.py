@@ -200,17 +200,25 @@ _MARKET_OPEN_FROM_PRE_MARKET: Final = Candidate(
     ),
 )
 _MARKET_CLOSE_FROM_ACTIVE: Final = Candidate(
-    transition=8, target="closed", exit_actions=(_ACTION_CLOSE_SESSION,)
+    transition=8,
+    target="closed",
+    exit_actions=(_ACTION_CLOSE_SESSION,),
 )
 _SIGNAL_DETECTED_FROM_SCANNING: Final = Candidate(
-    transition=1, target="analyzing", exit_actions=(_ACTION_STOP_SCANNERS,)
+    transition=1,
+    target="analyzing",
+    exit_actions=(_ACTION_STOP_SCANNERS,),
 )
 _RISK_WARNING_FROM_NORMAL: Final = Candidate(transition=4, target="elevated")
 _SIGNAL_CONFIRMED_FROM_ANALYZING: Final = Candidate(
-    transition=2, target="executing", guards=(_GUARD_RISK_OK,)
+    transition=2,
+    target="executing",
+    guards=(_GUARD_RISK_OK,),
 )
 _ORDER_DONE_FROM_EXECUTING: Final = Candidate(
-    transition=3, target="scanning", enter_actions=(_ACTION_START_SCANNERS,)
+    transition=3,
+    target="scanning",
+    enter_actions=(_ACTION_START_SCANNERS,),
 )
 _RISK_WARNING_FROM_ELEVATED: Final = Candidate(transition=5, target="critical")
 _FEED_UP_FROM_CONNECTING: Final = Candidate(transition=6, target="connected")
@@ -271,7 +279,10 @@ SPEC: Final = MachineSpec(
             region="risk_monitor",
         ),
         StateSpec(
-            name="closed", type=StateType.TERMINAL, member="CLOSED", prop="is_closed"
+            name="closed",
+            type=StateType.TERMINAL,
+            member="CLOSED",
+            prop="is_closed",
         ),
         StateSpec(
             name="analyzing",
@@ -333,7 +344,9 @@ SPEC: Final = MachineSpec(
     triggers=(
         TriggerSpec(name="market_open", member="MARKET_OPEN", method="market_open"),
         TriggerSpec(
-            name="signal_detected", member="SIGNAL_DETECTED", method="signal_detected"
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
         ),
         TriggerSpec(
             name="signal_confirmed",
@@ -348,7 +361,10 @@ SPEC: Final = MachineSpec(
     ),
     transitions=(
         TransitionSpec(
-            index=0, trigger="market_open", source=("pre_market",), dest="active"
+            index=0,
+            trigger="market_open",
+            source=("pre_market",),
+            dest="active",
         ),
         TransitionSpec(
             index=1,
@@ -401,44 +417,100 @@ SPEC: Final = MachineSpec(
             region="data_feed",
         ),
         TransitionSpec(
-            index=8, trigger="market_close", source=("active",), dest="closed"
+            index=8,
+            trigger="market_close",
+            source=("active",),
+            dest="closed",
         ),
     ),
     initial_state="pre_market",
     table=frozen_mapping(
         {
             "pre_market": frozen_mapping(
-                {"market_open": (_MARKET_OPEN_FROM_PRE_MARKET,)}
+                {"market_open": (_MARKET_OPEN_FROM_PRE_MARKET,)},
             ),
             "active": frozen_mapping({"market_close": (_MARKET_CLOSE_FROM_ACTIVE,)}),
             "scanning": frozen_mapping(
-                {"signal_detected": (_SIGNAL_DETECTED_FROM_SCANNING,)}
+                {"signal_detected": (_SIGNAL_DETECTED_FROM_SCANNING,)},
             ),
             "normal": frozen_mapping({"risk_warning": (_RISK_WARNING_FROM_NORMAL,)}),
             "closed": frozen_mapping({}),
             "analyzing": frozen_mapping(
-                {"signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ANALYZING,)}
+                {"signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ANALYZING,)},
             ),
             "executing": frozen_mapping({"order_done": (_ORDER_DONE_FROM_EXECUTING,)}),
             "elevated": frozen_mapping(
-                {"risk_warning": (_RISK_WARNING_FROM_ELEVATED,)}
+                {"risk_warning": (_RISK_WARNING_FROM_ELEVATED,)},
             ),
             "critical": frozen_mapping({}),
             "connecting": frozen_mapping(
                 {
                     "feed_up": (_FEED_UP_FROM_CONNECTING,),
                     "feed_lost": (_FEED_LOST_TO_FAILED,),
-                }
+                },
             ),
             "connected": frozen_mapping({"feed_lost": (_FEED_LOST_TO_FAILED,)}),
             "failed": frozen_mapping({}),
-        }
+        },
     ),
     description=(
-        "Parallel states: trading, risk monitor and data feed run " "side by side."
+        "Parallel states: trading, risk monitor and data feed run side by side."
     ),
     fingerprint="4a6dacbdb48031a5",
 )
+
+_PARENTS: Final[Mapping[str, str | None]] = {
+    "pre_market": None,
+    "active": None,
+    "scanning": "active",
+    "normal": "active",
+    "closed": None,
+    "analyzing": "active",
+    "executing": "active",
+    "elevated": "active",
+    "critical": "active",
+    "connecting": "active",
+    "connected": "active",
+    "failed": "active",
+}
+_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
+    "pre_market": (),
+    "active": (
+        "scanning",
+        "normal",
+        "analyzing",
+        "executing",
+        "elevated",
+        "critical",
+        "connecting",
+        "connected",
+        "failed",
+    ),
+    "scanning": (),
+    "normal": (),
+    "closed": (),
+    "analyzing": (),
+    "executing": (),
+    "elevated": (),
+    "critical": (),
+    "connecting": (),
+    "connected": (),
+    "failed": (),
+}
+_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
+    "pre_market": frozenset(()),
+    "active": frozenset(()),
+    "scanning": frozenset(("active",)),
+    "normal": frozenset(("active",)),
+    "closed": frozenset(()),
+    "analyzing": frozenset(("active",)),
+    "executing": frozenset(("active",)),
+    "elevated": frozenset(("active",)),
+    "critical": frozenset(("active",)),
+    "connecting": frozenset(("active",)),
+    "connected": frozenset(("active",)),
+    "failed": frozenset(("active",)),
+}
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {
     "expr: risk_ok": _expr_risk_ok,
@@ -576,57 +648,3 @@ class DayTradingMachine(
     ) -> DayTradingSession:
         """Create a session for one entity, in `initial_state` if one is given."""
         return DayTradingSession._start(self, context, initial_state)
-
-
-_PARENTS: Final[Mapping[str, str | None]] = {
-    "pre_market": None,
-    "active": None,
-    "scanning": "active",
-    "normal": "active",
-    "closed": None,
-    "analyzing": "active",
-    "executing": "active",
-    "elevated": "active",
-    "critical": "active",
-    "connecting": "active",
-    "connected": "active",
-    "failed": "active",
-}
-_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
-    "pre_market": (),
-    "active": (
-        "scanning",
-        "normal",
-        "analyzing",
-        "executing",
-        "elevated",
-        "critical",
-        "connecting",
-        "connected",
-        "failed",
-    ),
-    "scanning": (),
-    "normal": (),
-    "closed": (),
-    "analyzing": (),
-    "executing": (),
-    "elevated": (),
-    "critical": (),
-    "connecting": (),
-    "connected": (),
-    "failed": (),
-}
-_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
-    "pre_market": frozenset(()),
-    "active": frozenset(()),
-    "scanning": frozenset(("active",)),
-    "normal": frozenset(("active",)),
-    "closed": frozenset(()),
-    "analyzing": frozenset(("active",)),
-    "executing": frozenset(("active",)),
-    "elevated": frozenset(("active",)),
-    "critical": frozenset(("active",)),
-    "connecting": frozenset(("active",)),
-    "connected": frozenset(("active",)),
-    "failed": frozenset(("active",)),
-}

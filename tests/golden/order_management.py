@@ -187,7 +187,9 @@ _SET_STATUS_PENDING_NEW: Final = ActionSpec(
 )
 _ACTION_NOTIFY_OPEN: Final = ActionSpec(name="notify_open")
 _SET_STATUS_OPEN: Final = ActionSpec(
-    name="_effect.set", params=frozen_mapping({"status": "open"}), effect=EffectType.SET
+    name="_effect.set",
+    params=frozen_mapping({"status": "open"}),
+    effect=EffectType.SET,
 )
 _SET_STATUS_PARTIALLY_FILLED: Final = ActionSpec(
     name="_effect.set",
@@ -216,22 +218,28 @@ _SET_STATUS_REJECTED: Final = ActionSpec(
     effect=EffectType.SET,
 )
 _GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY: Final = GuardSpec(
-    expr="filled_qty + fill_qty >= order_qty"
+    expr="filled_qty + fill_qty >= order_qty",
 )
 _ACTION_RECORD_FILL_FINAL_TRUE: Final = ActionSpec(
-    name="record_fill", params=frozen_mapping({"final": True})
+    name="record_fill",
+    params=frozen_mapping({"final": True}),
 )
 _GUARD_FILL_QTY_GT_0: Final = GuardSpec(expr="fill_qty > 0")
 _ACTION_RECORD_FILL_FINAL_FALSE: Final = ActionSpec(
-    name="record_fill", params=frozen_mapping({"final": False})
+    name="record_fill",
+    params=frozen_mapping({"final": False}),
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
 _ACTION_SEND_CANCEL: Final = ActionSpec(name="send_cancel")
 _EXCHANGE_ACK_FROM_PENDING_NEW: Final = Candidate(
-    transition=0, target="OPEN", enter_actions=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN)
+    transition=0,
+    target="OPEN",
+    enter_actions=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN),
 )
 _EXCHANGE_REJECT_FROM_PENDING_NEW: Final = Candidate(
-    transition=1, target="REJECTED", enter_actions=(_SET_STATUS_REJECTED,)
+    transition=1,
+    target="REJECTED",
+    enter_actions=(_SET_STATUS_REJECTED,),
 )
 _CANCEL_TO_CANCELLED: Final = Candidate(
     transition=4,
@@ -240,8 +248,10 @@ _CANCEL_TO_CANCELLED: Final = Candidate(
     actions=(_ACTION_SEND_CANCEL,),
     enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
 )
-_TIMEOUT_PENDING_NEW_FROM_PENDING_NEW: Final = Candidate(
-    transition=5, target="REJECTED", enter_actions=(_SET_STATUS_REJECTED,)
+_TIMEOUT_PENDING_NEW: Final = Candidate(
+    transition=5,
+    target="REJECTED",
+    enter_actions=(_SET_STATUS_REJECTED,),
 )
 _EXECUTION_REPORT_TO_FILLED: Final = Candidate(
     transition=2,
@@ -332,7 +342,9 @@ SPEC: Final = MachineSpec(
             description="The exchange accepted the order.",
         ),
         TriggerSpec(
-            name="exchange_reject", member="EXCHANGE_REJECT", method="exchange_reject"
+            name="exchange_reject",
+            member="EXCHANGE_REJECT",
+            method="exchange_reject",
         ),
         TriggerSpec(
             name="execution_report",
@@ -356,10 +368,16 @@ SPEC: Final = MachineSpec(
     ),
     transitions=(
         TransitionSpec(
-            index=0, trigger="exchange_ack", source=("PENDING_NEW",), dest="OPEN"
+            index=0,
+            trigger="exchange_ack",
+            source=("PENDING_NEW",),
+            dest="OPEN",
         ),
         TransitionSpec(
-            index=1, trigger="exchange_reject", source=("PENDING_NEW",), dest="REJECTED"
+            index=1,
+            trigger="exchange_reject",
+            source=("PENDING_NEW",),
+            dest="REJECTED",
         ),
         TransitionSpec(
             index=2,
@@ -404,8 +422,8 @@ SPEC: Final = MachineSpec(
                     "exchange_ack": (_EXCHANGE_ACK_FROM_PENDING_NEW,),
                     "exchange_reject": (_EXCHANGE_REJECT_FROM_PENDING_NEW,),
                     "cancel": (_CANCEL_TO_CANCELLED,),
-                    "_timeout_PENDING_NEW": (_TIMEOUT_PENDING_NEW_FROM_PENDING_NEW,),
-                }
+                    "_timeout_PENDING_NEW": (_TIMEOUT_PENDING_NEW,),
+                },
             ),
             "OPEN": frozen_mapping(
                 {
@@ -414,7 +432,7 @@ SPEC: Final = MachineSpec(
                         _EXECUTION_REPORT_TO_PARTIALLY_FILLED,
                     ),
                     "cancel": (_CANCEL_TO_CANCELLED,),
-                }
+                },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
@@ -423,16 +441,14 @@ SPEC: Final = MachineSpec(
                         _EXECUTION_REPORT_TO_PARTIALLY_FILLED,
                     ),
                     "cancel": (_CANCEL_TO_CANCELLED,),
-                }
+                },
             ),
             "FILLED": frozen_mapping({}),
             "CANCELLED": frozen_mapping({}),
             "REJECTED": frozen_mapping({}),
-        }
+        },
     ),
-    description=(
-        "Order lifecycle from submission to a final fill, cancel or " "rejection."
-    ),
+    description="Order lifecycle from submission to a final fill, cancel or rejection.",
     variables=(
         VariableSpec(key="order_id", type="string", required=True),
         VariableSpec(key="order_qty", type="number", required=True),

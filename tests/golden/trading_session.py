@@ -196,7 +196,9 @@ _RESTART_SCAN_FROM_ACTIVE: Final = Candidate(
     enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
 _PAUSE_FROM_ACTIVE: Final = Candidate(
-    transition=7, target="idle", exit_actions=(_ACTION_STOP_FEED,)
+    transition=7,
+    target="idle",
+    exit_actions=(_ACTION_STOP_FEED,),
 )
 _EMERGENCY_STOP_FROM_ACTIVE: Final = Candidate(
     transition=8,
@@ -217,7 +219,9 @@ _RESTART_SCAN_FROM_ACTIVE_SCANNING: Final = Candidate(
     enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
 _PAUSE_FROM_ACTIVE_SCANNING: Final = Candidate(
-    transition=7, target="idle", exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
+    transition=7,
+    target="idle",
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
 )
 _EMERGENCY_STOP_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=8,
@@ -226,10 +230,14 @@ _EMERGENCY_STOP_FROM_ACTIVE_SCANNING: Final = Candidate(
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
 _SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=2, target="active.trading.placing", actions=(_ACTION_SIZE_POSITION,)
+    transition=2,
+    target="active.trading.placing",
+    actions=(_ACTION_SIZE_POSITION,),
 )
 _SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=3, target="active.scanning", enter_actions=(_ACTION_START_SCANNERS,)
+    transition=3,
+    target="active.scanning",
+    enter_actions=(_ACTION_START_SCANNERS,),
 )
 _POSITION_CLOSED_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=5,
@@ -244,7 +252,9 @@ _RESTART_SCAN_FROM_ACTIVE_TRADING: Final = Candidate(
     enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
 )
 _PAUSE_FROM_ACTIVE_TRADING: Final = Candidate(
-    transition=7, target="idle", exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
+    transition=7,
+    target="idle",
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
 )
 _EMERGENCY_STOP_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=8,
@@ -253,7 +263,8 @@ _EMERGENCY_STOP_FROM_ACTIVE_TRADING: Final = Candidate(
     enter_actions=(_ACTION_NOTIFY_RISK,),
 )
 _ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=4, target="active.trading.monitoring"
+    transition=4,
+    target="active.trading.monitoring",
 )
 
 SPEC: Final = MachineSpec(
@@ -327,7 +338,9 @@ SPEC: Final = MachineSpec(
     triggers=(
         TriggerSpec(name="start", member="START", method="start"),
         TriggerSpec(
-            name="signal_detected", member="SIGNAL_DETECTED", method="signal_detected"
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
         ),
         TriggerSpec(
             name="signal_confirmed",
@@ -335,16 +348,22 @@ SPEC: Final = MachineSpec(
             method="signal_confirmed",
         ),
         TriggerSpec(
-            name="signal_rejected", member="SIGNAL_REJECTED", method="signal_rejected"
+            name="signal_rejected",
+            member="SIGNAL_REJECTED",
+            method="signal_rejected",
         ),
         TriggerSpec(name="order_placed", member="ORDER_PLACED", method="order_placed"),
         TriggerSpec(
-            name="position_closed", member="POSITION_CLOSED", method="position_closed"
+            name="position_closed",
+            member="POSITION_CLOSED",
+            method="position_closed",
         ),
         TriggerSpec(name="restart_scan", member="RESTART_SCAN", method="restart_scan"),
         TriggerSpec(name="pause", member="PAUSE", method="pause"),
         TriggerSpec(
-            name="emergency_stop", member="EMERGENCY_STOP", method="emergency_stop"
+            name="emergency_stop",
+            member="EMERGENCY_STOP",
+            method="emergency_stop",
         ),
     ),
     transitions=(
@@ -389,7 +408,10 @@ SPEC: Final = MachineSpec(
         ),
         TransitionSpec(index=7, trigger="pause", source=("active",), dest="idle"),
         TransitionSpec(
-            index=8, trigger="emergency_stop", source=("active",), dest="halted"
+            index=8,
+            trigger="emergency_stop",
+            source=("active",),
+            dest="halted",
         ),
     ),
     initial_state="idle",
@@ -401,7 +423,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
                     "pause": (_PAUSE_FROM_ACTIVE,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
-                }
+                },
             ),
             "active.scanning": frozen_mapping(
                 {
@@ -409,7 +431,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_SCANNING,),
                     "pause": (_PAUSE_FROM_ACTIVE_SCANNING,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_SCANNING,),
-                }
+                },
             ),
             "active.analyzing": frozen_mapping(
                 {
@@ -418,7 +440,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
                     "pause": (_PAUSE_FROM_ACTIVE,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
-                }
+                },
             ),
             "active.trading": frozen_mapping(
                 {
@@ -426,7 +448,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
                     "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
-                }
+                },
             ),
             "active.trading.placing": frozen_mapping(
                 {
@@ -435,7 +457,7 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
                     "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
-                }
+                },
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
@@ -443,14 +465,45 @@ SPEC: Final = MachineSpec(
                     "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
                     "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
                     "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
-                }
+                },
             ),
             "halted": frozen_mapping({}),
-        }
+        },
     ),
     description="Hierarchical states: the active session and its phases.",
     fingerprint="6419d9b6b22b450f",
 )
+
+_PARENTS: Final[Mapping[str, str | None]] = {
+    "idle": None,
+    "active": None,
+    "active.scanning": "active",
+    "active.analyzing": "active",
+    "active.trading": "active",
+    "active.trading.placing": "active.trading",
+    "active.trading.monitoring": "active.trading",
+    "halted": None,
+}
+_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
+    "idle": (),
+    "active": ("active.scanning", "active.analyzing", "active.trading"),
+    "active.scanning": (),
+    "active.analyzing": (),
+    "active.trading": ("active.trading.placing", "active.trading.monitoring"),
+    "active.trading.placing": (),
+    "active.trading.monitoring": (),
+    "halted": (),
+}
+_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
+    "idle": frozenset(()),
+    "active": frozenset(()),
+    "active.scanning": frozenset(("active",)),
+    "active.analyzing": frozenset(("active",)),
+    "active.trading": frozenset(("active",)),
+    "active.trading.placing": frozenset(("active.trading", "active")),
+    "active.trading.monitoring": frozenset(("active.trading", "active")),
+    "halted": frozenset(()),
+}
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {}
 
@@ -574,35 +627,3 @@ class TradingSessionMachine(
     ) -> TradingSessionSession:
         """Create a session for one entity, in `initial_state` if one is given."""
         return TradingSessionSession._start(self, context, initial_state)
-
-
-_PARENTS: Final[Mapping[str, str | None]] = {
-    "idle": None,
-    "active": None,
-    "active.scanning": "active",
-    "active.analyzing": "active",
-    "active.trading": "active",
-    "active.trading.placing": "active.trading",
-    "active.trading.monitoring": "active.trading",
-    "halted": None,
-}
-_CHILDREN: Final[Mapping[str, tuple[str, ...]]] = {
-    "idle": (),
-    "active": ("active.scanning", "active.analyzing", "active.trading"),
-    "active.scanning": (),
-    "active.analyzing": (),
-    "active.trading": ("active.trading.placing", "active.trading.monitoring"),
-    "active.trading.placing": (),
-    "active.trading.monitoring": (),
-    "halted": (),
-}
-_ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
-    "idle": frozenset(()),
-    "active": frozenset(()),
-    "active.scanning": frozenset(("active",)),
-    "active.analyzing": frozenset(("active",)),
-    "active.trading": frozenset(("active",)),
-    "active.trading.placing": frozenset(("active.trading", "active")),
-    "active.trading.monitoring": frozenset(("active.trading", "active")),
-    "halted": frozenset(()),
-}
