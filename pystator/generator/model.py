@@ -6,6 +6,7 @@ the scaffold and the generated tests only lay out what the frozen dataclasses he
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ class ModelError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """An enum member: its identifier and its value as a literal."""
+class Binding:
+    """A name and the source bound to it: an enum member and its value as a literal, or
+    a module constant and its expression."""
 
     name: str
     value: str
@@ -85,12 +87,6 @@ class Method:
 
 
 @dataclass(frozen=True, slots=True)
-class Constant:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
 class Hierarchy:
     """Literal tables behind the state enum's `parent`, `children` and `is_ancestor_of`."""
 
@@ -114,14 +110,16 @@ class ModuleModel:
     exports: tuple[str, ...]
     imports: tuple[tuple[str, ...], ...]
     states: tuple[StateView, ...]
-    triggers: tuple[Member, ...]
+    triggers: tuple[Binding, ...]
     state_literals: str
     trigger_literals: str
     context: tuple[ContextField, ...]
+    #: The context's keys, none required: the keywords of the trigger methods.
+    payload: tuple[ContextField, ...]
     guards: tuple[Handler, ...]
     actions: tuple[Handler, ...]
     predicates: tuple[Predicate, ...]
-    constants: tuple[Constant, ...]
+    constants: tuple[Binding, ...]
     timers: tuple[tuple[str, str], ...]
     spec: tuple[tuple[str, str], ...]
     hierarchy: Hierarchy | None
@@ -157,7 +155,13 @@ def build(
     found = predicates(spec)
     guards, actions = _handlers(spec, source_name)
     context = _context_fields(spec)
+    methods = tuple(
+        _method(spec, t, f"Unpack[{prefix}Payload]" if context else "Any")
+        for t in spec.triggers
+        if _public(t)
+    )
     exports = [f"{prefix}{suffix}" for suffix in _CLASS_SUFFIXES]
+    exports += [f"{prefix}Payload"] if context else []
     exports += ["SPEC", *(["TIMERS"] if timers else [])]
     return ModuleModel(
         version=__version__,
@@ -168,23 +172,29 @@ def build(
         module_name=names.module_name(prefix) or "machine",
         machine_doc=escape.docstring(repr(spec.name)),
         exports=tuple(sorted(exports, key=_export_order)),
-        imports=_imports(source.code.imports(), found, bool(guards), context),
+        imports=_imports(source.code.imports(), found, bool(guards), context, methods),
         states=tuple(
             StateView(s.member, s.prop, py_literal(s.name), escape.docstring(s.name))
             for s in spec.states
         ),
-        triggers=tuple(Member(t.member, py_literal(t.name)) for t in spec.triggers),
+        triggers=tuple(Binding(t.member, py_literal(t.name)) for t in spec.triggers),
         state_literals=", ".join(py_literal(state.name) for state in spec.states),
-        trigger_literals=", ".join(py_literal(trigger.name) for trigger in spec.triggers),
+        # Timer events are the scheduler's to send: no literal offers them to users.
+        trigger_literals=", ".join(
+            py_literal(trigger.name)
+            for trigger in spec.triggers
+            if not trigger.name.startswith("_")
+        ),
         context=context,
+        payload=tuple(_not_required(field) for field in context),
         guards=guards,
         actions=actions,
         predicates=found,
-        constants=tuple(Constant(name, value) for name, value in source.constants.items()),
+        constants=tuple(Binding(name, value) for name, value in source.constants.items()),
         timers=tuple(timers),
         spec=tuple(spec_fields.items()),
         hierarchy=_hierarchy(spec),
-        methods=tuple(_method(spec, t) for t in spec.triggers if not t.name.startswith("_")),
+        methods=methods,
         handler_imports=(("Any", "typing"), ("Mapping", "collections.abc")),
     )
 
@@ -202,6 +212,17 @@ _CLASS_SUFFIXES = (
     "TriggerLike",
     "TriggerName",
 )
+
+
+def _public(trigger: TriggerSpec) -> bool:
+    """Whether users send the trigger: timer events (`_timeout_<state>`) are internal."""
+    return not trigger.name.startswith("_")
+
+
+def _not_required(field: ContextField) -> ContextField:
+    if not field.annotation.startswith("Required["):
+        return field
+    return ContextField(field.key, field.name, field.annotation[len("Required[") : -1])
 
 
 def _export_order(name: str) -> tuple[int, str]:
@@ -222,12 +243,16 @@ def _imports(
     found: tuple[Predicate, ...],
     has_guards: bool,
     context: tuple[ContextField, ...],
+    methods: tuple[Method, ...],
 ) -> tuple[tuple[str, ...], ...]:
     """Only the imports the module uses, each decided by what the model holds."""
     abc = ["Awaitable", "Mapping"] if has_guards else ["Mapping"]
-    typing_names = {"Any", "Final", "Literal", "Protocol", "TypeAlias"}
+    typing_names = {"Final", "Literal", "Protocol", "TypeAlias"}
+    annotations = [field.annotation for field in context] + [m.signature for m in methods]
+    if found or not context or any(re.search(r"\bAny\b", text) for text in annotations):
+        typing_names.add("Any")
     if context:
-        typing_names.add("TypedDict")
+        typing_names |= {"TypedDict", "Unpack"}
     if any(field.annotation.startswith("Required[") for field in context):
         typing_names.add("Required")
     helpers = sorted({name for function in found for name in function.helpers})
@@ -335,7 +360,7 @@ def _uses(spec: MachineSpec) -> dict[tuple[Kind, str], tuple[str, ...]]:
 # -- the session's methods ---------------------------------------------------------------
 
 
-def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
+def _method(spec: MachineSpec, trigger: TriggerSpec, keywords: str) -> Method:
     """The typed method of one trigger.
 
     Payload fields become keyword parameters, and a field may be any identifier that does
@@ -348,7 +373,7 @@ def _method(spec: MachineSpec, trigger: TriggerSpec) -> Method:
     trigger_name = py_literal(trigger.name)
     if not trigger.payload:
         body = f"return self.send({trigger_name}, **payload)"
-        return Method(trigger.method, "self, /, **payload: Any", (body,), doc)
+        return Method(trigger.method, f"self, /, **payload: {keywords}", (body,), doc)
     session = "_self" if any(f.name == "self" for f in trigger.payload) else "self"
     required = [f for f in trigger.payload if f.required]
     optional = [f for f in trigger.payload if not f.required]

@@ -163,19 +163,19 @@ class DayTradingGuards(Protocol):
 class DayTradingActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def close_session(self, ctx: Mapping[str, Any], /) -> object:
+    def close_session(self, ctx: DayTradingContext, /) -> object:
         """Act on state active (on_exit) in examples/day_trading_fsm.yaml."""
 
-    def open_session(self, ctx: Mapping[str, Any], /) -> object:
+    def open_session(self, ctx: DayTradingContext, /) -> object:
         """Act on state active (on_enter) in examples/day_trading_fsm.yaml."""
 
-    def reset_risk_alerts(self, ctx: Mapping[str, Any], /) -> object:
+    def reset_risk_alerts(self, ctx: DayTradingContext, /) -> object:
         """Act on state normal (on_enter) in examples/day_trading_fsm.yaml."""
 
-    def start_scanners(self, ctx: Mapping[str, Any], /) -> object:
+    def start_scanners(self, ctx: DayTradingContext, /) -> object:
         """Act on state scanning (on_enter) in examples/day_trading_fsm.yaml."""
 
-    def stop_scanners(self, ctx: Mapping[str, Any], /) -> object:
+    def stop_scanners(self, ctx: DayTradingContext, /) -> object:
         """Act on state scanning (on_exit) in examples/day_trading_fsm.yaml."""
 
 

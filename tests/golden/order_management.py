@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict
+from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.expr import bounded_add
@@ -68,6 +68,7 @@ __all__ = [
     "OrderManagementContext",
     "OrderManagementGuards",
     "OrderManagementMachine",
+    "OrderManagementPayload",
     "OrderManagementSession",
     "OrderManagementState",
     "OrderManagementStateLike",
@@ -103,11 +104,7 @@ OrderManagementStateName: TypeAlias = Literal[
     "PENDING_NEW", "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED"
 ]
 OrderManagementTriggerName: TypeAlias = Literal[
-    "exchange_ack",
-    "exchange_reject",
-    "execution_report",
-    "cancel",
-    "_timeout_PENDING_NEW",
+    "exchange_ack", "exchange_reject", "execution_report", "cancel"
 ]
 OrderManagementStateLike: TypeAlias = OrderManagementState | OrderManagementStateName
 OrderManagementTriggerLike: TypeAlias = (
@@ -126,10 +123,21 @@ class OrderManagementContext(TypedDict, total=False):
     reason: str
 
 
+class OrderManagementPayload(TypedDict, total=False):
+    """The keywords a trigger method takes: any of the context's keys."""
+
+    order_id: str
+    order_qty: float
+    filled_qty: float
+    status: str
+    fill_qty: float
+    reason: str
+
+
 class OrderManagementGuards(Protocol):
     """The named guards the machine calls; each takes the context and returns a bool."""
 
-    def can_cancel(self, ctx: Mapping[str, Any], /) -> bool | Awaitable[bool]:
+    def can_cancel(self, ctx: OrderManagementContext, /) -> bool | Awaitable[bool]:
         """Guard the transitions below, in examples/order_fsm.yaml.
 
         - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
@@ -139,24 +147,24 @@ class OrderManagementGuards(Protocol):
 class OrderManagementActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def notify_open(self, ctx: Mapping[str, Any], /) -> object:
+    def notify_open(self, ctx: OrderManagementContext, /) -> object:
         """Act on state OPEN (on_enter) in examples/order_fsm.yaml."""
 
-    def record_fill(self, ctx: Mapping[str, Any], /) -> object:
+    def record_fill(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
 
         - transition execution_report (OPEN, PARTIALLY_FILLED -> FILLED)
         - transition execution_report (OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED)
         """
 
-    def release_buying_power(self, ctx: Mapping[str, Any], /) -> object:
+    def release_buying_power(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
 
         - state FILLED (on_enter)
         - state CANCELLED (on_enter)
         """
 
-    def send_cancel(self, ctx: Mapping[str, Any], /) -> object:
+    def send_cancel(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
 
         - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
@@ -509,11 +517,15 @@ class OrderManagementSession(
         """True while the entity is in REJECTED."""
         return self._in("REJECTED")
 
-    def exchange_ack(self, /, **payload: Any) -> TransitionResult:
+    def exchange_ack(
+        self, /, **payload: Unpack[OrderManagementPayload]
+    ) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""
         return self.send("exchange_ack", **payload)
 
-    def exchange_reject(self, /, **payload: Any) -> TransitionResult:
+    def exchange_reject(
+        self, /, **payload: Unpack[OrderManagementPayload]
+    ) -> TransitionResult:
         """Send exchange_reject: PENDING_NEW -> REJECTED."""
         return self.send("exchange_reject", **payload)
 
