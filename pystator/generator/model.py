@@ -321,7 +321,11 @@ def _wrapped(text: str, indent: int, hanging: str = "") -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
-    return [escape.docstring(line) for line in lines] or [""]
+    # The hanging indent is layout, not text: only what follows it is escaped.
+    return [
+        line[: len(line) - len(line.lstrip(" "))] + escape.docstring(line.lstrip(" "))
+        for line in lines
+    ] or [""]
 
 
 def _route(transition: TransitionSpec) -> str:
