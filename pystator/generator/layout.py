@@ -126,7 +126,9 @@ def _parts(node: ast.expr, width: int) -> tuple[str, list[tuple[str, ast.expr]],
 def _lines(node: ast.expr, depth: int, prefix: str, suffix: str) -> list[str]:
     pad = INDENT * depth
     single = f"{pad}{prefix}{_one_line(node)}{suffix}"
-    if len(single) <= LINE_LENGTH:
+    piece = isinstance(node, ast.Constant) and not prefix and not suffix
+    if len(single) <= LINE_LENGTH or piece:
+        # A piece of a split string is never split again.
         return [single]
     parts = _parts(node, LINE_LENGTH - len(pad) - len(INDENT))
     if parts is None:
@@ -153,5 +155,6 @@ def _string_pieces(text: str, width: int) -> list[str]:
         else:
             current = candidate
     pieces.append(current)
+    pieces = [piece for piece in pieces if piece]
     # One piece too long for its own line gains nothing from parentheses.
     return [] if len(pieces) == 1 and len(black_string(text)) > width else pieces

@@ -165,18 +165,23 @@ class DayTradingActions(Protocol):
 
     def close_session(self, ctx: DayTradingContext, /) -> object:
         """Act on state active (on_exit) in examples/day_trading_fsm.yaml."""
+        ...
 
     def open_session(self, ctx: DayTradingContext, /) -> object:
         """Act on state active (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
     def reset_risk_alerts(self, ctx: DayTradingContext, /) -> object:
         """Act on state normal (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
     def start_scanners(self, ctx: DayTradingContext, /) -> object:
         """Act on state scanning (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
     def stop_scanners(self, ctx: DayTradingContext, /) -> object:
         """Act on state scanning (on_exit) in examples/day_trading_fsm.yaml."""
+        ...
 
 
 def _expr_risk_ok(ctx: Mapping[str, Any]) -> bool:

@@ -142,6 +142,7 @@ class OrderManagementGuards(Protocol):
 
         - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
         """
+        ...
 
 
 class OrderManagementActions(Protocol):
@@ -149,6 +150,7 @@ class OrderManagementActions(Protocol):
 
     def notify_open(self, ctx: OrderManagementContext, /) -> object:
         """Act on state OPEN (on_enter) in examples/order_fsm.yaml."""
+        ...
 
     def record_fill(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
@@ -156,6 +158,7 @@ class OrderManagementActions(Protocol):
         - transition execution_report (OPEN, PARTIALLY_FILLED -> FILLED)
         - transition execution_report (OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED)
         """
+        ...
 
     def release_buying_power(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
@@ -163,12 +166,14 @@ class OrderManagementActions(Protocol):
         - state FILLED (on_enter)
         - state CANCELLED (on_enter)
         """
+        ...
 
     def send_cancel(self, ctx: OrderManagementContext, /) -> object:
         """Act on the transitions and states below, in examples/order_fsm.yaml.
 
         - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
         """
+        ...
 
 
 def _expr_filled_qty_plus_fill_qty(ctx: Mapping[str, Any]) -> bool:

@@ -150,30 +150,38 @@ class TradingSessionActions(Protocol):
 
     def flush_orders(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active.trading (on_exit) in examples/trading_fsm.yaml."""
+        ...
 
     def load_model(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active.analyzing (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
     def notify_risk(self, ctx: TradingSessionContext, /) -> object:
         """Act on state halted (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
     def size_position(self, ctx: TradingSessionContext, /) -> object:
         """Act on the transitions and states below, in examples/trading_fsm.yaml.
 
         - transition signal_confirmed (active.analyzing -> active.trading)
         """
+        ...
 
     def start_feed(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
     def start_scanners(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active.scanning (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
     def stop_feed(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active (on_exit) in examples/trading_fsm.yaml."""
+        ...
 
     def stop_scanners(self, ctx: TradingSessionContext, /) -> object:
         """Act on state active.scanning (on_exit) in examples/trading_fsm.yaml."""
+        ...
 
 
 _ACTION_START_FEED: Final = ActionSpec(name="start_feed")
