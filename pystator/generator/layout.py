@@ -146,15 +146,18 @@ def _lines(node: ast.expr, depth: int, prefix: str, suffix: str) -> list[str]:
 def _string_pieces(text: str, width: int) -> list[str]:
     """`text` cut after spaces into pieces whose literals fit `width`; [] if it cannot be."""
     pieces: list[str] = []
-    current = ""
+    current: str | None = None
     for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if current and len(black_string(candidate + " ")) > width:
+        if current is None:
+            current = word
+        elif current and len(black_string(f"{current} {word} ")) > width:
+            # The space stays at the end of the piece it follows: joined, the pieces are
+            # exactly `text`.
             pieces.append(current + " ")
             current = word
         else:
-            current = candidate
-    pieces.append(current)
+            current = f"{current} {word}"
+    pieces.append(current or "")
     pieces = [piece for piece in pieces if piece]
     # One piece too long for its own line gains nothing from parentheses.
     return [] if len(pieces) == 1 and len(black_string(text)) > width else pieces

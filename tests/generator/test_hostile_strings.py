@@ -31,6 +31,7 @@ from pystator.generator.diagnostics import CompileError
 from pystator.generator.docs import page
 from pystator.generator.emit import render
 from pystator.generator.load import load_data
+from pystator.generator.model import build
 from pystator.generator.names import class_prefix
 from pystator.generator.pipeline import Generated, compile_document, generate
 from pystator.generator.testgen import render_tests
@@ -557,10 +558,12 @@ def test_docs_page_keeps_every_string_in_its_comment_cell_or_diagram(
         "## States",
         "## Transitions",
         "## Context variables",
+        "## Handlers",
         "## Events",
     ]
     rows = [line for line in prose if line.startswith("|")]
-    tables = (len(spec.states), len(spec.transitions), len(spec.variables), 1)
+    handlers = len(build(spec, source_name=name, source_hash="").handlers)
+    tables = (len(spec.states), len(spec.transitions), len(spec.variables), handlers, 1)
     assert len(rows) == sum(2 + count for count in tables)
     widths = {len(re.split(r"(?<!\\)\|", row)) - 2 for row in rows}
     assert widths <= {7, 8, 5, 3}
