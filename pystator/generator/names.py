@@ -122,3 +122,41 @@ def module_name(machine_name: str) -> str | None:
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prefix).lower()
     # A machine named `class` or `import` needs a module that `import` can name.
     return name + "_" if keyword.iskeyword(name) else name
+
+
+# Operators read aloud, so `fill_qty > 0` names a constant `..._FILL_QTY_GT_0`.
+_OPERATOR_WORDS = (
+    (">=", " ge "),
+    ("<=", " le "),
+    ("==", " eq "),
+    ("!=", " ne "),
+    (">", " gt "),
+    ("<", " lt "),
+    ("+", " plus "),
+    ("*", " times "),
+    ("/", " div "),
+    ("%", " mod "),
+)
+_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+#: Longest run of words a constant takes from one piece of YAML text.
+MAX_WORDS = 40
+
+
+def constant_words(text: str, limit: int = MAX_WORDS) -> str:
+    """Upper-case ASCII words for any text, for the names of generated constants.
+
+    `filled_qty + fill_qty >= order_qty` -> `FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY`; text
+    with no ASCII letter or digit gives `X`. Long text is cut at a word boundary, so two
+    texts may share words: `Namer` then tells them apart.
+    """
+    for symbol, word in _OPERATOR_WORDS:
+        text = text.replace(symbol, word)
+    if not text.isupper():
+        text = _CAMEL.sub("_", text)
+    words = [word for word in _NOT_WORD.split(text.upper()) if word]
+    kept: list[str] = []
+    for word in words:
+        if sum(len(w) + 1 for w in kept) + len(word) > limit:
+            break
+        kept.append(word[:limit])
+    return "_".join(kept) or "X"

@@ -123,20 +123,7 @@ def generate(
 
     compiled = compile_path(path, display_name, limits=limits, overrides=overrides)
     spec = compiled.spec
-    prefix = None
-    if class_name is not None:
-        prefix = class_name.removesuffix("Machine") or class_name
-        if not (prefix.isidentifier() and prefix.isascii() and prefix[0].isupper()):
-            raise CompileError(
-                [
-                    Diagnostic(
-                        "PS212",
-                        f"class name {class_name!r} is not a CamelCase Python identifier.",
-                        compiled.document.file,
-                        hint="Pass a name like OrderMachine or Order.",
-                    )
-                ]
-            )
+    prefix = class_prefix(compiled, class_name)
     text = render(
         spec,
         source_name=compiled.document.file,
@@ -145,3 +132,23 @@ def generate(
     )
     module = module_name(prefix or spec.name) or "machine"
     return Generated(module, text, compiled)
+
+
+def class_prefix(compiled: Compiled, class_name: str | None) -> str | None:
+    """The prefix of the generated classes that `class_name` asks for (None: from the
+    machine's name); raises CompileError if it is not a CamelCase identifier."""
+    if class_name is None:
+        return None
+    prefix = class_name.removesuffix("Machine") or class_name
+    if not (prefix.isidentifier() and prefix.isascii() and prefix[0].isupper()):
+        raise CompileError(
+            [
+                Diagnostic(
+                    "PS212",
+                    f"class name {class_name!r} is not a CamelCase Python identifier.",
+                    compiled.document.file,
+                    hint="Pass a name like OrderMachine or Order.",
+                )
+            ]
+        )
+    return prefix

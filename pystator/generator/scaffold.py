@@ -5,40 +5,23 @@ libcst inserts only what is missing, so the user's code, comments and formatting
 
 from __future__ import annotations
 
-import ast
-import builtins
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from pystator.generator import escape
-from pystator.generator.pipeline import Generated, generate
+from pystator.generator.emit import jinja_env
+from pystator.generator.model import LINE_LENGTH, Handler, ModuleModel, build
+from pystator.generator.pipeline import class_prefix, compile_path
 from pystator.generator.writing import MODULE, TESTS, Inputs, is_generated
-from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec
-
-Kind = Literal["guard", "action"]
-# Docstrings of stubs stay on one line up to this width; longer ones list their uses.
-ONE_LINE_DOCSTRING = 88
 
 
 class ScaffoldError(Exception):
     """The handlers module cannot be updated; the message says where and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class HandlerStub:
-    """One guard or action method, with the signature the generated Protocol declares."""
-
-    name: str
-    kind: Kind
-    parameters: str
-    returns: str
-    uses: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +46,6 @@ class ScaffoldResult:
     stale: tuple[StaleHandler, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Protocols:
-    """What the generated module declares for handlers, read from its own source."""
-
-    prefix: str
-    stubs: tuple[HandlerStub, ...]
-    # name -> module for every name the stubs' annotations use, e.g. Mapping -> collections.abc
-    imports: dict[str, str]
-
-
 def scaffold(
     machine: str | os.PathLike[str],
     handlers: str | os.PathLike[str],
@@ -88,21 +61,27 @@ def scaffold(
     """
     path = Path(handlers)
     check_handlers_path(path, machine)
-    generated = generate(machine, class_name=class_name, display_name=display_name)
-    protocols = read_protocols(generated)
+    source_name = display_name or str(machine)
+    compiled = compile_path(machine, display_name)
+    prefix = class_prefix(compiled, class_name)
+    protocols = build(
+        compiled.spec,
+        source_name=source_name,
+        source_hash=compiled.document.source_hash,
+        class_name=prefix,
+    )
     target_class = handlers_class or f"{protocols.prefix}Handlers"
     if not target_class.isidentifier():
         raise ScaffoldError(f"handlers class {target_class!r} is not a Python identifier.")
-    source_name = display_name or str(machine)
     if not path.exists():
-        text = new_module(generated, protocols, target_class, source_name)
-        added = tuple(stub.name for stub in protocols.stubs)
+        text = new_module(protocols, target_class, source_name, compiled.spec.name)
+        added = tuple(stub.name for stub in protocols.handlers)
         return ScaffoldResult(path, text, True, True, target_class, added, ())
     try:
         original = path.read_bytes().decode("utf-8")  # keeps \r\n line ends as they are
     except (OSError, UnicodeDecodeError) as exc:
         raise ScaffoldError(f"{path}: cannot read it: {exc}.") from None
-    text, added, stale = update_module(original, protocols, target_class, str(path), source_name)
+    text, added, stale = update_module(original, protocols, target_class, str(path))
     return ScaffoldResult(path, text, False, text != original, target_class, added, stale)
 
 
@@ -131,131 +110,34 @@ def check_handlers_path(path: Path, machine: str | os.PathLike[str]) -> None:
             )
 
 
-# -- the generated Protocols ------------------------------------------------------------
-
-
-def read_protocols(generated: Generated) -> Protocols:
-    """The guard and action methods of the generated `...Guards`/`...Actions` Protocols."""
-    tree = ast.parse(generated.text)
-    imported: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                imported[alias.asname or alias.name] = node.module
-    uses = _uses(generated.compiled.spec)
-    stubs: list[HandlerStub] = []
-    prefix = ""
-    needed: dict[str, str] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or not _is_protocol(node):
-            continue
-        kind: Kind
-        if node.name.endswith("Guards"):
-            kind, prefix = "guard", node.name.removesuffix("Guards")
-        elif node.name.endswith("Actions"):
-            kind = "action"
-        else:
-            continue
-        for item in node.body:
-            if not isinstance(item, ast.FunctionDef):
-                continue
-            returns = _stub_return(item.returns)
-            parameters = ast.unparse(item.args)
-            for name in _names(item.args, returns):
-                if name in imported:
-                    needed[name] = imported[name]
-            key = (kind, item.name)
-            stubs.append(HandlerStub(item.name, kind, parameters, returns, uses.get(key, ())))
-    if not prefix:
-        raise ScaffoldError("the generated module declares no Guards Protocol.")
-    return Protocols(prefix, tuple(stubs), needed)
-
-
-def _is_protocol(node: ast.ClassDef) -> bool:
-    return any(isinstance(base, ast.Name) and base.id == "Protocol" for base in node.bases)
-
-
-def _stub_return(annotation: ast.expr | None) -> str:
-    """A concrete return type compatible with the Protocol's: `bool | Awaitable[bool]` -> bool."""
-    if annotation is None:
-        return "None"
-    while isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        annotation = annotation.left
-    text = ast.unparse(annotation)
-    return "None" if text == "object" else text
-
-
-def _names(arguments: ast.arguments, returns: str) -> list[str]:
-    found: list[str] = []
-    nodes: list[ast.AST] = [arguments, ast.parse(returns, mode="eval")]
-    for root in nodes:
-        for node in ast.walk(root):
-            if isinstance(node, ast.Name) and not hasattr(builtins, node.id):
-                found.append(node.id)
-    return found
-
-
-def _route(transition: TransitionSpec) -> str:
-    route = f"{', '.join(transition.source)} -> {transition.dest}"
-    if transition.auto or not transition.trigger:
-        return f"automatic transition ({route})"
-    return f"transition {transition.trigger} ({route})"
-
-
-def _uses(spec: MachineSpec) -> dict[tuple[Kind, str], tuple[str, ...]]:
-    """Where the YAML uses each named guard and action, in document order."""
-    found: dict[tuple[Kind, str], list[str]] = {}
-
-    def add(key: tuple[Kind, str], use: str) -> None:
-        entries = found.setdefault(key, [])
-        if use not in entries:
-            entries.append(use)
-
-    def named(actions: Iterable[ActionSpec]) -> list[str]:
-        return [action.name for action in actions if action.effect is None]
-
-    for transition in spec.transitions:
-        for guard in transition.guards:
-            if guard.name is not None:
-                add(("guard", guard.name), _route(transition))
-        for name in named(transition.actions):
-            add(("action", name), _route(transition))
-    for state in spec.states:
-        for name in named(state.on_enter):
-            add(("action", name), f"state {state.name} (on_enter)")
-        for name in named(state.on_exit):
-            add(("action", name), f"state {state.name} (on_exit)")
-    return {key: tuple(value) for key, value in found.items()}
-
-
 # -- stub text --------------------------------------------------------------------------
 
 
-def stub_source(stub: HandlerStub, source_name: str, indent: str, newline: str = "\n") -> str:
-    """The method's source at column 0; its body is indented by `indent`."""
-    what = "Guard" if stub.kind == "guard" else "Action"
-    uses = stub.uses or ("no transition yet",)
-    summary = escape.docstring(f"{what} of {'; '.join(uses)} in {source_name}.")
-    lines = [f"def {stub.name}({stub.parameters}) -> {stub.returns}:"]
-    if len(indent) * 2 + len(summary) + 6 <= ONE_LINE_DOCSTRING:
-        lines.append(f'{indent}"""{summary}"""')
-    else:
-        lines.append(f'{indent}"""{what} in {escape.docstring(source_name)}, used by:')
-        lines.append("")
-        lines += [f"{indent}- {escape.docstring(use)}" for use in uses]
-        lines.append(f'{indent}"""')
-    message = f"{stub.kind} {stub.name!r} is not implemented yet"
-    lines.append(f"{indent}raise NotImplementedError({escape.literal(message)})")
-    return newline.join(lines) + newline
+def stub_source(stub: Handler, indent: str, newline: str = "\n", depth: int = 1) -> str:
+    """The method's source at column 0; its body is indented by `indent`, and its
+    docstring's later lines by `depth + 1` indents, where a class `depth` deep puts them."""
+    message = escape.literal(f"{stub.kind} {stub.name!r} is not implemented yet")
+    body = len(indent) * (depth + 1)
+    text = (
+        jinja_env()
+        .get_template("stub.py.jinja")
+        .render(
+            handler=stub,
+            indent=indent,
+            doc_indent=body,
+            message=message,
+            # Where the line would be too long, the message goes on a line of its own, as
+            # black would write it.
+            split=body + len("raise NotImplementedError()") + len(message) > LINE_LENGTH,
+        )
+    )
+    return text.replace("\n", newline)
 
 
-def new_module(
-    generated: Generated, protocols: Protocols, class_name: str, source_name: str
-) -> str:
+def new_module(protocols: ModuleModel, class_name: str, source_name: str, machine: str) -> str:
     """A fresh handlers module: a docstring, the imports the stubs need, and the class."""
     import black
 
-    machine = generated.compiled.spec.name
     summary = escape.docstring(f"Guards and actions of the '{machine}' machine ({source_name}).")
     quote = '"""'
     lines = [
@@ -266,15 +148,15 @@ def new_module(
         "",
         "from __future__ import annotations",
         "",
-        *_import_lines(protocols.imports),
+        *_import_lines(dict(protocols.handler_imports)),
         "",
         "",
         f"class {class_name}:",
         f'    """Implements {protocols.prefix}Guards and {protocols.prefix}Actions."""',
     ]
-    for stub in protocols.stubs:
+    for stub in protocols.handlers:
         lines.append("")
-        body = stub_source(stub, source_name, "    ")
+        body = stub_source(stub, "    ", depth=0)
         lines += ["    " + line if line else line for line in body.rstrip("\n").split("\n")]
     return black.format_str("\n".join(lines) + "\n", mode=black.Mode())
 
@@ -293,7 +175,7 @@ def _import_lines(imports: dict[str, str]) -> list[str]:
 
 
 def update_module(
-    source: str, protocols: Protocols, class_name: str, path: str, source_name: str
+    source: str, protocols: ModuleModel, class_name: str, path: str
 ) -> tuple[str, tuple[str, ...], tuple[StaleHandler, ...]]:
     """Add missing stubs (and the imports they need) to `source`; change nothing else."""
     try:
@@ -306,11 +188,11 @@ def update_module(
     config = module.config_for_parsing
     indent = module.default_indent
     newline = module.default_newline
-    wanted = {stub.name for stub in protocols.stubs}
+    wanted = {stub.name for stub in protocols.handlers}
     index, found = _find_class(module, class_name)
     stale: tuple[StaleHandler, ...] = ()
     if found is None:
-        missing = list(protocols.stubs)
+        missing = list(protocols.handlers)
     else:
         if not isinstance(found.body, cst.IndentedBlock):
             raise ScaffoldError(
@@ -318,14 +200,11 @@ def update_module(
                 "put it on lines of its own so that stubs can be added."
             )
         defined = _class_names(found.body.body)
-        missing = [stub for stub in protocols.stubs if stub.name not in defined]
+        missing = [stub for stub in protocols.handlers if stub.name not in defined]
         stale = _stale(module, found, wanted)
     if not missing:
         return source, (), stale
-    stubs = [
-        cst.parse_statement(stub_source(stub, source_name, indent, newline), config)
-        for stub in missing
-    ]
+    stubs = [cst.parse_statement(stub_source(stub, indent, newline), config) for stub in missing]
     stubs = [stub.with_changes(leading_lines=[cst.EmptyLine(indent=False)]) for stub in stubs]
     body: list[cst.BaseStatement] = list(module.body)
     if found is None:
@@ -344,7 +223,8 @@ def update_module(
         body[index] = found.with_changes(
             body=found.body.with_changes(body=[*found.body.body, *stubs])
         )
-    body = _with_imports(body, protocols.imports, _module_names(module.body), config)
+    imports = dict(protocols.handler_imports)
+    body = _with_imports(body, imports, _module_names(module.body), config)
     return module.with_changes(body=body).code, tuple(s.name for s in missing), stale
 
 

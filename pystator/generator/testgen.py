@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import black
 
-from pystator._version import __version__
-from pystator.generator import escape, names, typemap
+from pystator.generator import typemap
 from pystator.generator.emit import BLACK_MODE, jinja_env, py_literal
 from pystator.generator.graph import model_of
+from pystator.generator.model import ModelError, build
 from pystator.generator.paths import Plan, Step, plan
 from pystator.runtime.spec import MachineSpec, TriggerSpec
 
@@ -63,14 +63,14 @@ def render_tests(
     class_name: str | None = None,
 ) -> GeneratedTests:
     """The test module for `spec`'s generated module (imported as `module`)."""
-    prefix = (
-        (class_name.removesuffix("Machine") or class_name)
-        if class_name
-        else names.class_prefix(spec.name)
-    )
-    if not prefix or not (prefix.isidentifier() and prefix.isascii()):
-        raise OptionError(f"class name {class_name or spec.name!r} is not a Python class name")
-    stem = names.module_name(prefix) or "machine"
+    prefix = class_name.removesuffix("Machine") or class_name if class_name else None
+    if prefix is not None and not (prefix.isidentifier() and prefix.isascii()):
+        raise OptionError(f"class name {class_name!r} is not a Python class name")
+    try:
+        names = build(spec, source_name=source_name, source_hash="", class_name=prefix)
+    except ModelError:
+        raise OptionError(f"class name {spec.name!r} is not a Python class name") from None
+    stem = names.module_name
     module = module or stem
     if not _MODULE.fullmatch(module):
         raise OptionError(f"module {module!r} is not a dotted Python module path")
@@ -80,13 +80,13 @@ def render_tests(
     named = sorted({label for label, is_named in guards if is_named})
     inline = sorted({label for label, is_named in guards if not is_named})
     context = {
-        "version": __version__,
-        "source_name": escape.comment(source_name),
+        "version": names.version,
+        "source_name": names.source_name,
         "covered": len(found.transitions),
         "total": found.total_transitions,
-        "machine_doc": escape.docstring(repr(spec.name)),
+        "machine_doc": names.machine_doc,
         "module": module,
-        "prefix": prefix,
+        "prefix": names.prefix,
         "named_guards": py_literal(tuple(named)),
         "inline_guards": py_literal(tuple(inline)),
         "leaves": _frozenset(model.tree.leaves()),

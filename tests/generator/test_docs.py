@@ -49,6 +49,22 @@ def test_page_sections_for_a_parallel_machine() -> None:
     assert body.index("`scanning` |") < body.index("`normal` |") < body.index("`closed` |")
 
 
+def test_page_lists_each_named_handler_and_where_the_machine_calls_it() -> None:
+    spec = compile_path(EXAMPLES / "order_fsm.yaml").spec
+    body = page(spec, "examples/order_fsm.yaml").text
+    handlers = body.split("## Handlers\n", 1)[1].split("\n## ", 1)[0]
+    assert "| `can_cancel` | guard | transition cancel (PENDING\\_NEW, OPEN," in handlers
+    assert "| `release_buying_power` | action | state FILLED (on\\_enter)<br>" in handlers
+    names = [line.split("`")[1] for line in handlers.splitlines() if line.startswith("| `")]
+    assert names == [
+        "can_cancel",
+        "notify_open",
+        "record_fill",
+        "release_buying_power",
+        "send_cancel",
+    ]
+
+
 def test_page_of_a_machine_with_context_events_and_timers(write_yaml: Write) -> None:
     path = write_yaml(
         """\

@@ -31,6 +31,7 @@ from pystator.generator.diagnostics import CompileError
 from pystator.generator.docs import page
 from pystator.generator.emit import render
 from pystator.generator.load import load_data
+from pystator.generator.model import build
 from pystator.generator.names import class_prefix
 from pystator.generator.pipeline import Generated, compile_document, generate
 from pystator.generator.testgen import render_tests
@@ -270,7 +271,7 @@ ALLOWED_IMPORTS = {
     "pystator.runtime.session",
     "pystator.runtime.spec",
 }
-TOP_LEVEL_NAME = re.compile(r"^(__all__|SPEC|TIMERS|_[A-Z]+(_\w+)?|_expr_\d+|_check_\d+|[A-Z]\w*)$")
+TOP_LEVEL_NAME = re.compile(r"^(__all__|SPEC|TIMERS|_[A-Z0-9]+(_\w+)?|_(expr|check)_\w+|[A-Z]\w*)$")
 
 
 def _docstring_positions(tree: ast.Module) -> set[int]:
@@ -557,10 +558,12 @@ def test_docs_page_keeps_every_string_in_its_comment_cell_or_diagram(
         "## States",
         "## Transitions",
         "## Context variables",
+        "## Handlers",
         "## Events",
     ]
     rows = [line for line in prose if line.startswith("|")]
-    tables = (len(spec.states), len(spec.transitions), len(spec.variables), 1)
+    handlers = len(build(spec, source_name=name, source_hash="").handlers)
+    tables = (len(spec.states), len(spec.transitions), len(spec.variables), handlers, 1)
     assert len(rows) == sum(2 + count for count in tables)
     widths = {len(re.split(r"(?<!\\)\|", row)) - 2 for row in rows}
     assert widths <= {7, 8, 5, 3}
@@ -721,7 +724,7 @@ def test_scaffold_docstrings_hold_a_hostile_file_name(tmp_path: Path) -> None:
     stub = next(node for node in handlers.body if isinstance(node, ast.FunctionDef))
     # The name is too long for a one-line docstring: the stub lists its uses below it.
     stub_doc = ast.get_docstring(stub, clean=False) or ""
-    assert stub_doc.startswith(f"Guard in {name}, used by:\n")
+    assert stub_doc.startswith(f"Guard the transitions below, in {name}.\n\n")
     assert "- transition go (idle -> done)\n" in stub_doc
     sys.modules.pop(_import(result.text, tmp_path).__name__, None)
     assert not injected()

@@ -101,8 +101,8 @@ def test_stub_docstrings_name_the_transitions_that_use_them(machine: Path, tmp_p
     text = handlers.read_text(encoding="utf-8")
     assert "- transition lock (closed -> locked)" in text
     assert "- transition unlock (locked -> closed)" in text
-    assert "Action of state open (on_enter) in" in text
-    assert "Action of state closed (on_exit) in" in text
+    assert "Act on state open (on_enter) in" in text
+    assert "Act on state closed (on_exit) in" in text
 
 
 def test_running_scaffold_twice_changes_nothing(machine: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ EXAMPLES = ROOT / "examples"
 
 GOOD_USE = """
 from order_management import (
+    OrderManagementContext,
     OrderManagementMachine,
     OrderManagementSession,
     OrderManagementState,
@@ -38,6 +39,11 @@ flag: bool = session.is_open
 machine.process("OPEN", "cancel", {})
 machine.process(OrderManagementState.OPEN, OrderManagementTrigger.CANCEL)
 session.send("exchange_ack")
+session.exchange_ack(order_id="2", filled_qty=0.0)
+
+
+def typed_guard(ctx: OrderManagementContext) -> bool:
+    return ctx["order_qty"] > ctx.get("filled_qty", 0.0)
 
 
 class Handlers:
@@ -71,6 +77,16 @@ BAD_USE = {
     "missing required context key": 'machine.create(context={"order_id": "1"})',
     "handlers lacking a guard": "OrderManagementMachine(guards=NoGuards())",
     "misspelt public name": "from pystator import TransitionResul",
+    "misspelt context key in a guard": (
+        'def bad_guard(ctx: OrderManagementContext) -> bool: return ctx["order_qtty"] > 0'
+    ),
+    "handler taking a context of the wrong type": (
+        "class BadGuards:\n"
+        "    def can_cancel(self, ctx: Mapping[str, str], /) -> bool: return True\n"
+        "OrderManagementMachine(guards=BadGuards())"
+    ),
+    "misspelt keyword of a trigger without fields": "session.exchange_ack(bogus=1)",
+    "timer event sent by name": 'session.send("_timeout_PENDING_NEW")',
 }
 
 

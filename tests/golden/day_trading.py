@@ -56,7 +56,6 @@ from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
-    ErrorPolicySpec,
     GuardSpec,
     MachineSpec,
     RegionSpec,
@@ -68,6 +67,7 @@ from pystator.runtime.spec import (
 )
 
 __all__ = [
+    "SPEC",
     "DayTradingActions",
     "DayTradingContext",
     "DayTradingGuards",
@@ -79,7 +79,6 @@ __all__ = [
     "DayTradingTrigger",
     "DayTradingTriggerLike",
     "DayTradingTriggerName",
-    "SPEC",
 ]
 
 
@@ -106,11 +105,11 @@ class DayTradingState(StrEnum):
         return None if parent is None else DayTradingState(parent)
 
     def children(self) -> tuple[DayTradingState, ...]:
-        """The states directly inside this one, in YAML order."""
+        """Return the states directly inside this one, in YAML order."""
         return tuple(DayTradingState(name) for name in _CHILDREN[self.value])
 
     def is_ancestor_of(self, other: DayTradingStateLike) -> bool:
-        """True if `other` is nested (at any depth) inside this state."""
+        """Return True if `other` is nested (at any depth) inside this state."""
         return self.value in _ANCESTORS[str(other)]
 
 
@@ -164,93 +163,102 @@ class DayTradingGuards(Protocol):
 class DayTradingActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def close_session(self, ctx: Mapping[str, Any], /) -> object: ...
+    def close_session(self, ctx: DayTradingContext, /) -> object:
+        """Act on state active (on_exit) in examples/day_trading_fsm.yaml."""
+        ...
 
-    def open_session(self, ctx: Mapping[str, Any], /) -> object: ...
+    def open_session(self, ctx: DayTradingContext, /) -> object:
+        """Act on state active (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
-    def reset_risk_alerts(self, ctx: Mapping[str, Any], /) -> object: ...
+    def reset_risk_alerts(self, ctx: DayTradingContext, /) -> object:
+        """Act on state normal (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
-    def start_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def start_scanners(self, ctx: DayTradingContext, /) -> object:
+        """Act on state scanning (on_enter) in examples/day_trading_fsm.yaml."""
+        ...
 
-    def stop_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def stop_scanners(self, ctx: DayTradingContext, /) -> object:
+        """Act on state scanning (on_exit) in examples/day_trading_fsm.yaml."""
+        ...
 
 
-def _expr_0(ctx: Mapping[str, Any]) -> bool:
+def _expr_risk_ok(ctx: Mapping[str, Any]) -> bool:
     # expr: risk_ok
     return bool(ctx["risk_ok"])
 
 
-_ACTION_OPEN_SESSION: Final = ActionSpec("open_session")
-_ACTION_CLOSE_SESSION: Final = ActionSpec("close_session")
-_ACTION_START_SCANNERS: Final = ActionSpec("start_scanners")
-_ACTION_STOP_SCANNERS: Final = ActionSpec("stop_scanners")
-_ACTION_RESET_RISK_ALERTS: Final = ActionSpec("reset_risk_alerts")
-_GUARD_EXPR: Final = GuardSpec(expr="risk_ok")
-_ACTIONS_1: Final = (
-    _ACTION_OPEN_SESSION,
-    _ACTION_START_SCANNERS,
-    _ACTION_RESET_RISK_ALERTS,
-)
-_CANDIDATE_1: Final = Candidate(
+_ACTION_OPEN_SESSION: Final = ActionSpec(name="open_session")
+_ACTION_CLOSE_SESSION: Final = ActionSpec(name="close_session")
+_ACTION_START_SCANNERS: Final = ActionSpec(name="start_scanners")
+_ACTION_STOP_SCANNERS: Final = ActionSpec(name="stop_scanners")
+_ACTION_RESET_RISK_ALERTS: Final = ActionSpec(name="reset_risk_alerts")
+_GUARD_RISK_OK: Final = GuardSpec(expr="risk_ok")
+_MARKET_OPEN_FROM_PRE_MARKET: Final = Candidate(
     transition=0,
     target="active",
-    enter_actions=_ACTIONS_1,
+    enter_actions=(
+        _ACTION_OPEN_SESSION,
+        _ACTION_START_SCANNERS,
+        _ACTION_RESET_RISK_ALERTS,
+    ),
     exits=("pre_market",),
     enters=("active", "scanning", "normal", "connecting"),
 )
-_CANDIDATE_2: Final = Candidate(
+_MARKET_CLOSE_FROM_ACTIVE: Final = Candidate(
     transition=8,
     target="closed",
     exit_actions=(_ACTION_CLOSE_SESSION,),
     exits=("active",),
     enters=("closed",),
 )
-_CANDIDATE_3: Final = Candidate(
+_SIGNAL_DETECTED_FROM_SCANNING: Final = Candidate(
     transition=1,
     target="analyzing",
     exit_actions=(_ACTION_STOP_SCANNERS,),
     exits=("scanning",),
     enters=("analyzing",),
 )
-_CANDIDATE_4: Final = Candidate(
+_RISK_WARNING_FROM_NORMAL: Final = Candidate(
     transition=4,
     target="elevated",
     exits=("normal",),
     enters=("elevated",),
 )
-_CANDIDATE_5: Final = Candidate(
+_SIGNAL_CONFIRMED_FROM_ANALYZING: Final = Candidate(
     transition=2,
     target="executing",
-    guards=(_GUARD_EXPR,),
+    guards=(_GUARD_RISK_OK,),
     exits=("analyzing",),
     enters=("executing",),
 )
-_CANDIDATE_6: Final = Candidate(
+_ORDER_DONE_FROM_EXECUTING: Final = Candidate(
     transition=3,
     target="scanning",
     enter_actions=(_ACTION_START_SCANNERS,),
     exits=("executing",),
     enters=("scanning",),
 )
-_CANDIDATE_7: Final = Candidate(
+_RISK_WARNING_FROM_ELEVATED: Final = Candidate(
     transition=5,
     target="critical",
     exits=("elevated",),
     enters=("critical",),
 )
-_CANDIDATE_8: Final = Candidate(
+_FEED_UP_FROM_CONNECTING: Final = Candidate(
     transition=6,
     target="connected",
     exits=("connecting",),
     enters=("connected",),
 )
-_CANDIDATE_9: Final = Candidate(
+_FEED_LOST_FROM_CONNECTING: Final = Candidate(
     transition=7,
     target="failed",
     exits=("connecting",),
     enters=("failed",),
 )
-_CANDIDATE_10: Final = Candidate(
+_FEED_LOST_FROM_CONNECTED: Final = Candidate(
     transition=7,
     target="failed",
     exits=("connected",),
@@ -260,7 +268,6 @@ _CANDIDATE_10: Final = Candidate(
 SPEC: Final = MachineSpec(
     name="day_trading",
     version="1.0.0",
-    description="Parallel states: trading, risk monitor and data feed run side by side.",
     states=(
         StateSpec(
             name="pre_market",
@@ -277,19 +284,19 @@ SPEC: Final = MachineSpec(
             on_exit=(_ACTION_CLOSE_SESSION,),
             regions=(
                 RegionSpec(
-                    "trading",
-                    "scanning",
-                    ("scanning", "analyzing", "executing"),
+                    name="trading",
+                    initial="scanning",
+                    states=("scanning", "analyzing", "executing"),
                 ),
                 RegionSpec(
-                    "risk_monitor",
-                    "normal",
-                    ("normal", "elevated", "critical"),
+                    name="risk_monitor",
+                    initial="normal",
+                    states=("normal", "elevated", "critical"),
                 ),
                 RegionSpec(
-                    "data_feed",
-                    "connecting",
-                    ("connecting", "connected", "failed"),
+                    name="data_feed",
+                    initial="connecting",
+                    states=("connecting", "connected", "failed"),
                 ),
             ),
         ),
@@ -421,7 +428,7 @@ SPEC: Final = MachineSpec(
             trigger="signal_confirmed",
             source=("analyzing",),
             dest="executing",
-            guards=(_GUARD_EXPR,),
+            guards=(_GUARD_RISK_OK,),
             region="trading",
         ),
         TransitionSpec(
@@ -469,27 +476,36 @@ SPEC: Final = MachineSpec(
     initial_state="pre_market",
     table=frozen_mapping(
         {
-            "pre_market": frozen_mapping({"market_open": (_CANDIDATE_1,)}),
-            "active": frozen_mapping({"market_close": (_CANDIDATE_2,)}),
-            "scanning": frozen_mapping({"signal_detected": (_CANDIDATE_3,)}),
-            "normal": frozen_mapping({"risk_warning": (_CANDIDATE_4,)}),
+            "pre_market": frozen_mapping(
+                {"market_open": (_MARKET_OPEN_FROM_PRE_MARKET,)},
+            ),
+            "active": frozen_mapping({"market_close": (_MARKET_CLOSE_FROM_ACTIVE,)}),
+            "scanning": frozen_mapping(
+                {"signal_detected": (_SIGNAL_DETECTED_FROM_SCANNING,)},
+            ),
+            "normal": frozen_mapping({"risk_warning": (_RISK_WARNING_FROM_NORMAL,)}),
             "closed": frozen_mapping({}),
-            "analyzing": frozen_mapping({"signal_confirmed": (_CANDIDATE_5,)}),
-            "executing": frozen_mapping({"order_done": (_CANDIDATE_6,)}),
-            "elevated": frozen_mapping({"risk_warning": (_CANDIDATE_7,)}),
+            "analyzing": frozen_mapping(
+                {"signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ANALYZING,)},
+            ),
+            "executing": frozen_mapping({"order_done": (_ORDER_DONE_FROM_EXECUTING,)}),
+            "elevated": frozen_mapping(
+                {"risk_warning": (_RISK_WARNING_FROM_ELEVATED,)},
+            ),
             "critical": frozen_mapping({}),
             "connecting": frozen_mapping(
-                {"feed_up": (_CANDIDATE_8,), "feed_lost": (_CANDIDATE_9,)},
+                {
+                    "feed_up": (_FEED_UP_FROM_CONNECTING,),
+                    "feed_lost": (_FEED_LOST_FROM_CONNECTING,),
+                },
             ),
-            "connected": frozen_mapping({"feed_lost": (_CANDIDATE_10,)}),
+            "connected": frozen_mapping({"feed_lost": (_FEED_LOST_FROM_CONNECTED,)}),
             "failed": frozen_mapping({}),
         },
     ),
-    strict_mode=True,
-    event_normalizer=None,
-    error_policy=ErrorPolicySpec(default_fallback=None, retry_attempts=0),
-    variables=(),
-    validate_context=False,
+    description=(
+        "Parallel states: trading, risk monitor and data feed run side by side."
+    ),
     fingerprint="4a6dacbdb48031a5",
 )
 
@@ -547,7 +563,7 @@ _ANCESTORS: Final[Mapping[str, frozenset[str]]] = {
 }
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {
-    "expr: risk_ok": _expr_0,
+    "expr: risk_ok": _expr_risk_ok,
 }
 
 
@@ -560,6 +576,7 @@ class DayTradingSession(
 
     @property
     def current_state(self) -> DayTradingState:
+        """The state the entity is in."""
         return DayTradingState(self._state)
 
     @property
@@ -679,5 +696,5 @@ class DayTradingMachine(
         context: DayTradingContext | None = None,
         initial_state: DayTradingStateLike | None = None,
     ) -> DayTradingSession:
-        """A session for one entity, in `initial_state` (default: the initial state)."""
+        """Create a session for one entity, in `initial_state` if one is given."""
         return DayTradingSession._start(self, context, initial_state)

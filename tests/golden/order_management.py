@@ -17,10 +17,10 @@ stateDiagram-v2
     [*] --> PENDING_NEW
     PENDING_NEW --> OPEN : exchange_ack
     PENDING_NEW --> REJECTED : exchange_reject
-    OPEN --> FILLED : execution_report [expr#58; filled_qty + fill_qty #gt;= order_qty]
-    PARTIALLY_FILLED --> FILLED : execution_report [expr#58; filled_qty + fill_qty #gt;= order_qty]
+    OPEN --> FILLED : execution_report
+    PARTIALLY_FILLED --> FILLED : execution_report
     OPEN --> PARTIALLY_FILLED : execution_report [expr#58; fill_qty #gt; 0]
-    PARTIALLY_FILLED --> PARTIALLY_FILLED : execution_report [expr#58; fill_qty #gt; 0]
+    PARTIALLY_FILLED --> PARTIALLY_FILLED : execution_report
     PENDING_NEW --> CANCELLED : cancel [can_cancel]
     OPEN --> CANCELLED : cancel [can_cancel]
     PARTIALLY_FILLED --> CANCELLED : cancel [can_cancel]
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict
+from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.expr import bounded_add
@@ -48,7 +48,6 @@ from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
     EffectType,
-    ErrorPolicySpec,
     GuardSpec,
     MachineSpec,
     PayloadField,
@@ -63,10 +62,13 @@ from pystator.runtime.spec import (
 )
 
 __all__ = [
+    "SPEC",
+    "TIMERS",
     "OrderManagementActions",
     "OrderManagementContext",
     "OrderManagementGuards",
     "OrderManagementMachine",
+    "OrderManagementPayload",
     "OrderManagementSession",
     "OrderManagementState",
     "OrderManagementStateLike",
@@ -74,8 +76,6 @@ __all__ = [
     "OrderManagementTrigger",
     "OrderManagementTriggerLike",
     "OrderManagementTriggerName",
-    "SPEC",
-    "TIMERS",
 ]
 
 
@@ -104,206 +104,246 @@ OrderManagementStateName: TypeAlias = Literal[
     "PENDING_NEW", "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED"
 ]
 OrderManagementTriggerName: TypeAlias = Literal[
-    "exchange_ack",
-    "exchange_reject",
-    "execution_report",
-    "cancel",
-    "_timeout_PENDING_NEW",
+    "exchange_ack", "exchange_reject", "execution_report", "cancel"
 ]
 OrderManagementStateLike: TypeAlias = OrderManagementState | OrderManagementStateName
 OrderManagementTriggerLike: TypeAlias = (
     OrderManagementTrigger | OrderManagementTriggerName
 )
 
-OrderManagementContext = TypedDict(
-    "OrderManagementContext",
-    {
-        "order_id": Required[str],
-        "order_qty": Required[float],
-        "filled_qty": float,
-        "status": str,
-        "fill_qty": float,
-        "reason": str,
-    },
-    total=False,
-)
+
+class OrderManagementContext(TypedDict, total=False):
+    """The context of 'order_management': its variables and the fields of its events."""
+
+    order_id: Required[str]
+    order_qty: Required[float]
+    filled_qty: float
+    status: str
+    fill_qty: float
+    reason: str
+
+
+class OrderManagementPayload(TypedDict, total=False):
+    """The keywords a trigger method takes: any of the context's keys."""
+
+    order_id: str
+    order_qty: float
+    filled_qty: float
+    status: str
+    fill_qty: float
+    reason: str
 
 
 class OrderManagementGuards(Protocol):
     """The named guards the machine calls; each takes the context and returns a bool."""
 
-    def can_cancel(self, ctx: Mapping[str, Any], /) -> bool | Awaitable[bool]: ...
+    def can_cancel(self, ctx: OrderManagementContext, /) -> bool | Awaitable[bool]:
+        """Guard the transitions below, in examples/order_fsm.yaml.
+
+        - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
+        """
+        ...
 
 
 class OrderManagementActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def notify_open(self, ctx: Mapping[str, Any], /) -> object: ...
+    def notify_open(self, ctx: OrderManagementContext, /) -> object:
+        """Act on state OPEN (on_enter) in examples/order_fsm.yaml."""
+        ...
 
-    def record_fill(self, ctx: Mapping[str, Any], /) -> object: ...
+    def record_fill(self, ctx: OrderManagementContext, /) -> object:
+        """Act on the transitions and states below, in examples/order_fsm.yaml.
 
-    def release_buying_power(self, ctx: Mapping[str, Any], /) -> object: ...
+        - transition execution_report (OPEN, PARTIALLY_FILLED -> FILLED)
+        - transition execution_report (OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED)
+        """
+        ...
 
-    def send_cancel(self, ctx: Mapping[str, Any], /) -> object: ...
+    def release_buying_power(self, ctx: OrderManagementContext, /) -> object:
+        """Act on the transitions and states below, in examples/order_fsm.yaml.
+
+        - state FILLED (on_enter)
+        - state CANCELLED (on_enter)
+        """
+        ...
+
+    def send_cancel(self, ctx: OrderManagementContext, /) -> object:
+        """Act on the transitions and states below, in examples/order_fsm.yaml.
+
+        - transition cancel (PENDING_NEW, OPEN, PARTIALLY_FILLED -> CANCELLED)
+        """
+        ...
 
 
-def _expr_0(ctx: Mapping[str, Any]) -> bool:
+def _expr_filled_qty_plus_fill_qty(ctx: Mapping[str, Any]) -> bool:
     # expr: filled_qty + fill_qty >= order_qty
     return bool(bounded_add(ctx["filled_qty"], ctx["fill_qty"]) >= ctx["order_qty"])
 
 
-def _expr_1(ctx: Mapping[str, Any]) -> bool:
+def _expr_fill_qty_gt_0(ctx: Mapping[str, Any]) -> bool:
     # expr: fill_qty > 0
     return bool(ctx["fill_qty"] > 0)
 
 
-_EFFECT_SET: Final = ActionSpec(
-    "_effect.set",
+_TIMER_TIMEOUT_PENDING_NEW: Final = TimerSpec(
+    state="PENDING_NEW",
+    event="_timeout_PENDING_NEW",
+    delay_ms=2000,
+    transition=5,
+    kind="timeout",
+)
+_SET_STATUS_PENDING_NEW: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "pending_new"}),
     effect=EffectType.SET,
 )
-_ACTION_NOTIFY_OPEN: Final = ActionSpec("notify_open")
-_EFFECT_SET_2: Final = ActionSpec(
-    "_effect.set",
+_ACTION_NOTIFY_OPEN: Final = ActionSpec(name="notify_open")
+_SET_STATUS_OPEN: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "open"}),
     effect=EffectType.SET,
 )
-_ACTIONS_1: Final = (_ACTION_NOTIFY_OPEN, _EFFECT_SET_2)
-_EFFECT_SET_3: Final = ActionSpec(
-    "_effect.set",
+_SET_STATUS_PARTIALLY_FILLED: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "partially_filled"}),
     effect=EffectType.SET,
 )
-_ACTION_RELEASE_BUYING_POWER: Final = ActionSpec("release_buying_power")
-_EFFECT_SET_4: Final = ActionSpec(
-    "_effect.set",
+_ACTION_RELEASE_BUYING_POWER: Final = ActionSpec(name="release_buying_power")
+_SET_STATUS_FILLED: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "filled"}),
     effect=EffectType.SET,
 )
-_EFFECT_TIMESTAMP: Final = ActionSpec(
-    "_effect.timestamp",
+_TIMESTAMP_FILLED_AT: Final = ActionSpec(
+    name="_effect.timestamp",
     params=frozen_mapping({"field": "filled_at"}),
     effect=EffectType.TIMESTAMP,
 )
-_ACTIONS_2: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_4, _EFFECT_TIMESTAMP)
-_EFFECT_SET_5: Final = ActionSpec(
-    "_effect.set",
+_SET_STATUS_CANCELLED: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "cancelled"}),
     effect=EffectType.SET,
 )
-_ACTIONS_3: Final = (_ACTION_RELEASE_BUYING_POWER, _EFFECT_SET_5)
-_EFFECT_SET_6: Final = ActionSpec(
-    "_effect.set",
+_SET_STATUS_REJECTED: Final = ActionSpec(
+    name="_effect.set",
     params=frozen_mapping({"status": "rejected"}),
     effect=EffectType.SET,
 )
-_GUARD_EXPR: Final = GuardSpec(expr="filled_qty + fill_qty >= order_qty")
-_ACTION_RECORD_FILL: Final = ActionSpec(
-    "record_fill",
+_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY: Final = GuardSpec(
+    expr="filled_qty + fill_qty >= order_qty",
+)
+_ACTION_RECORD_FILL_FINAL_TRUE: Final = ActionSpec(
+    name="record_fill",
     params=frozen_mapping({"final": True}),
 )
-_GUARD_EXPR_2: Final = GuardSpec(expr="fill_qty > 0")
-_ACTION_RECORD_FILL_2: Final = ActionSpec(
-    "record_fill",
+_GUARD_FILL_QTY_GT_0: Final = GuardSpec(expr="fill_qty > 0")
+_ACTION_RECORD_FILL_FINAL_FALSE: Final = ActionSpec(
+    name="record_fill",
     params=frozen_mapping({"final": False}),
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
-_ACTION_SEND_CANCEL: Final = ActionSpec("send_cancel")
-_CANDIDATE_1: Final = Candidate(
+_ACTION_SEND_CANCEL: Final = ActionSpec(name="send_cancel")
+_EXCHANGE_ACK_FROM_PENDING_NEW: Final = Candidate(
     transition=0,
     target="OPEN",
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN),
     exits=("PENDING_NEW",),
     enters=("OPEN",),
 )
-_CANDIDATE_2: Final = Candidate(
+_EXCHANGE_REJECT_FROM_PENDING_NEW: Final = Candidate(
     transition=1,
     target="REJECTED",
-    enter_actions=(_EFFECT_SET_6,),
+    enter_actions=(_SET_STATUS_REJECTED,),
     exits=("PENDING_NEW",),
     enters=("REJECTED",),
 )
-_CANDIDATE_3: Final = Candidate(
+_CANCEL_FROM_PENDING_NEW: Final = Candidate(
     transition=4,
     target="CANCELLED",
     guards=(_GUARD_CAN_CANCEL,),
     actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
     exits=("PENDING_NEW",),
     enters=("CANCELLED",),
 )
-_CANDIDATE_4: Final = Candidate(
+_TIMEOUT_PENDING_NEW: Final = Candidate(
     transition=5,
     target="REJECTED",
-    enter_actions=(_EFFECT_SET_6,),
+    enter_actions=(_SET_STATUS_REJECTED,),
     exits=("PENDING_NEW",),
     enters=("REJECTED",),
 )
-_CANDIDATE_5: Final = Candidate(
+_EXECUTION_REPORT_FROM_OPEN_TO_FILLED: Final = Candidate(
     transition=2,
     target="FILLED",
-    guards=(_GUARD_EXPR,),
-    actions=(_ACTION_RECORD_FILL,),
-    enter_actions=_ACTIONS_2,
+    guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
+    actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
+    enter_actions=(
+        _ACTION_RELEASE_BUYING_POWER,
+        _SET_STATUS_FILLED,
+        _TIMESTAMP_FILLED_AT,
+    ),
     exits=("OPEN",),
     enters=("FILLED",),
 )
-_CANDIDATE_6: Final = Candidate(
+_EXECUTION_REPORT_FROM_OPEN_TO_PARTIALLY_FILLED: Final = Candidate(
     transition=3,
     target="PARTIALLY_FILLED",
-    guards=(_GUARD_EXPR_2,),
-    actions=(_ACTION_RECORD_FILL_2,),
-    enter_actions=(_EFFECT_SET_3,),
+    guards=(_GUARD_FILL_QTY_GT_0,),
+    actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
+    enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
     exits=("OPEN",),
     enters=("PARTIALLY_FILLED",),
 )
-_CANDIDATE_7: Final = Candidate(
+_CANCEL_FROM_OPEN: Final = Candidate(
     transition=4,
     target="CANCELLED",
     guards=(_GUARD_CAN_CANCEL,),
     actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
     exits=("OPEN",),
     enters=("CANCELLED",),
 )
-_CANDIDATE_8: Final = Candidate(
+_EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_FILLED: Final = Candidate(
     transition=2,
     target="FILLED",
-    guards=(_GUARD_EXPR,),
-    actions=(_ACTION_RECORD_FILL,),
-    enter_actions=_ACTIONS_2,
+    guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
+    actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
+    enter_actions=(
+        _ACTION_RELEASE_BUYING_POWER,
+        _SET_STATUS_FILLED,
+        _TIMESTAMP_FILLED_AT,
+    ),
     exits=("PARTIALLY_FILLED",),
     enters=("FILLED",),
 )
-_CANDIDATE_9: Final = Candidate(
+_EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_PARTIALLY_FILLED: Final = Candidate(
     transition=3,
     target="PARTIALLY_FILLED",
-    guards=(_GUARD_EXPR_2,),
-    actions=(_ACTION_RECORD_FILL_2,),
-    enter_actions=(_EFFECT_SET_3,),
+    guards=(_GUARD_FILL_QTY_GT_0,),
+    actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
+    enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
     exits=("PARTIALLY_FILLED",),
     enters=("PARTIALLY_FILLED",),
 )
-_CANDIDATE_10: Final = Candidate(
+_CANCEL_FROM_PARTIALLY_FILLED: Final = Candidate(
     transition=4,
     target="CANCELLED",
     guards=(_GUARD_CAN_CANCEL,),
     actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=_ACTIONS_3,
+    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
     exits=("PARTIALLY_FILLED",),
     enters=("CANCELLED",),
 )
 
 TIMERS: Final[Mapping[OrderManagementState, tuple[TimerSpec, ...]]] = {
-    OrderManagementState.PENDING_NEW: (
-        TimerSpec("PENDING_NEW", "_timeout_PENDING_NEW", 2000, 5, "timeout"),
-    ),
+    OrderManagementState.PENDING_NEW: (_TIMER_TIMEOUT_PENDING_NEW,),
 }
 
 SPEC: Final = MachineSpec(
     name="order_management",
     version="1.0.0",
-    description="Order lifecycle from submission to a final fill, cancel or rejection.",
     states=(
         StateSpec(
             name="PENDING_NEW",
@@ -311,8 +351,11 @@ SPEC: Final = MachineSpec(
             member="PENDING_NEW",
             prop="is_pending_new",
             description="Sent to the exchange, waiting for acknowledgment.",
-            on_enter=(_EFFECT_SET,),
-            timeout=TimeoutSpec(2.0, "REJECTED"),
+            on_enter=(_SET_STATUS_PENDING_NEW,),
+            timeout=TimeoutSpec(
+                seconds=_TIMER_TIMEOUT_PENDING_NEW.delay_ms / 1000,
+                destination="REJECTED",
+            ),
         ),
         StateSpec(
             name="OPEN",
@@ -320,7 +363,7 @@ SPEC: Final = MachineSpec(
             member="OPEN",
             prop="is_open",
             description="Live on the book.",
-            on_enter=_ACTIONS_1,
+            on_enter=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN),
         ),
         StateSpec(
             name="PARTIALLY_FILLED",
@@ -328,28 +371,32 @@ SPEC: Final = MachineSpec(
             member="PARTIALLY_FILLED",
             prop="is_partially_filled",
             description="Some quantity executed, the rest still open.",
-            on_enter=(_EFFECT_SET_3,),
+            on_enter=(_SET_STATUS_PARTIALLY_FILLED,),
         ),
         StateSpec(
             name="FILLED",
             type=StateType.TERMINAL,
             member="FILLED",
             prop="is_filled",
-            on_enter=_ACTIONS_2,
+            on_enter=(
+                _ACTION_RELEASE_BUYING_POWER,
+                _SET_STATUS_FILLED,
+                _TIMESTAMP_FILLED_AT,
+            ),
         ),
         StateSpec(
             name="CANCELLED",
             type=StateType.TERMINAL,
             member="CANCELLED",
             prop="is_cancelled",
-            on_enter=_ACTIONS_3,
+            on_enter=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
         ),
         StateSpec(
             name="REJECTED",
             type=StateType.TERMINAL,
             member="REJECTED",
             prop="is_rejected",
-            on_enter=(_EFFECT_SET_6,),
+            on_enter=(_SET_STATUS_REJECTED,),
         ),
     ),
     triggers=(
@@ -368,14 +415,14 @@ SPEC: Final = MachineSpec(
             name="execution_report",
             member="EXECUTION_REPORT",
             method="execution_report",
-            payload=(PayloadField("fill_qty", "number", True),),
+            payload=(PayloadField(name="fill_qty", type="number"),),
             description="A fill arrived from the exchange.",
         ),
         TriggerSpec(
             name="cancel",
             member="CANCEL",
             method="cancel",
-            payload=(PayloadField("reason", "string", False),),
+            payload=(PayloadField(name="reason", type="string", required=False),),
             description="The trader asked to cancel.",
         ),
         TriggerSpec(
@@ -402,8 +449,8 @@ SPEC: Final = MachineSpec(
             trigger="execution_report",
             source=("OPEN", "PARTIALLY_FILLED"),
             dest="FILLED",
-            guards=(_GUARD_EXPR,),
-            actions=(_ACTION_RECORD_FILL,),
+            guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
+            actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
             description="The fill completes the order.",
         ),
         TransitionSpec(
@@ -411,8 +458,8 @@ SPEC: Final = MachineSpec(
             trigger="execution_report",
             source=("OPEN", "PARTIALLY_FILLED"),
             dest="PARTIALLY_FILLED",
-            guards=(_GUARD_EXPR_2,),
-            actions=(_ACTION_RECORD_FILL_2,),
+            guards=(_GUARD_FILL_QTY_GT_0,),
+            actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
             description="A partial fill.",
         ),
         TransitionSpec(
@@ -428,7 +475,7 @@ SPEC: Final = MachineSpec(
             trigger="_timeout_PENDING_NEW",
             source=("PENDING_NEW",),
             dest="REJECTED",
-            after_ms=2000,
+            after_ms=_TIMER_TIMEOUT_PENDING_NEW.delay_ms,
             description="timeout of PENDING_NEW",
         ),
     ),
@@ -437,22 +484,28 @@ SPEC: Final = MachineSpec(
         {
             "PENDING_NEW": frozen_mapping(
                 {
-                    "exchange_ack": (_CANDIDATE_1,),
-                    "exchange_reject": (_CANDIDATE_2,),
-                    "cancel": (_CANDIDATE_3,),
-                    "_timeout_PENDING_NEW": (_CANDIDATE_4,),
+                    "exchange_ack": (_EXCHANGE_ACK_FROM_PENDING_NEW,),
+                    "exchange_reject": (_EXCHANGE_REJECT_FROM_PENDING_NEW,),
+                    "cancel": (_CANCEL_FROM_PENDING_NEW,),
+                    "_timeout_PENDING_NEW": (_TIMEOUT_PENDING_NEW,),
                 },
             ),
             "OPEN": frozen_mapping(
                 {
-                    "execution_report": (_CANDIDATE_5, _CANDIDATE_6),
-                    "cancel": (_CANDIDATE_7,),
+                    "execution_report": (
+                        _EXECUTION_REPORT_FROM_OPEN_TO_FILLED,
+                        _EXECUTION_REPORT_FROM_OPEN_TO_PARTIALLY_FILLED,
+                    ),
+                    "cancel": (_CANCEL_FROM_OPEN,),
                 },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
-                    "execution_report": (_CANDIDATE_8, _CANDIDATE_9),
-                    "cancel": (_CANDIDATE_10,),
+                    "execution_report": (
+                        _EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_FILLED,
+                        _EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_PARTIALLY_FILLED,
+                    ),
+                    "cancel": (_CANCEL_FROM_PARTIALLY_FILLED,),
                 },
             ),
             "FILLED": frozen_mapping({}),
@@ -460,47 +513,20 @@ SPEC: Final = MachineSpec(
             "REJECTED": frozen_mapping({}),
         },
     ),
-    strict_mode=True,
-    event_normalizer=None,
-    error_policy=ErrorPolicySpec(default_fallback=None, retry_attempts=0),
+    description="Order lifecycle from submission to a final fill, cancel or rejection.",
     variables=(
-        VariableSpec(
-            key="order_id",
-            type="string",
-            required=True,
-            default=None,
-            description="",
-        ),
-        VariableSpec(
-            key="order_qty",
-            type="number",
-            required=True,
-            default=None,
-            description="",
-        ),
-        VariableSpec(
-            key="filled_qty",
-            type="number",
-            required=False,
-            default=0,
-            description="",
-        ),
-        VariableSpec(
-            key="status",
-            type="string",
-            required=False,
-            default=None,
-            description="",
-        ),
+        VariableSpec(key="order_id", type="string", required=True),
+        VariableSpec(key="order_qty", type="number", required=True),
+        VariableSpec(key="filled_qty", type="number", default=0),
+        VariableSpec(key="status", type="string"),
     ),
-    validate_context=False,
     fingerprint="b0121c3ccea80794",
     timers=frozen_mapping(TIMERS),
 )
 
 _PREDICATES: Final[Mapping[str, Predicate]] = {
-    "expr: filled_qty + fill_qty >= order_qty": _expr_0,
-    "expr: fill_qty > 0": _expr_1,
+    "expr: filled_qty + fill_qty >= order_qty": _expr_filled_qty_plus_fill_qty,
+    "expr: fill_qty > 0": _expr_fill_qty_gt_0,
 }
 
 
@@ -515,6 +541,7 @@ class OrderManagementSession(
 
     @property
     def current_state(self) -> OrderManagementState:
+        """The state the entity is in."""
         return OrderManagementState(self._state)
 
     @property
@@ -547,16 +574,24 @@ class OrderManagementSession(
         """True while the entity is in REJECTED."""
         return self._in("REJECTED")
 
-    def exchange_ack(self, /, **payload: Any) -> TransitionResult:
+    def exchange_ack(
+        self, /, **payload: Unpack[OrderManagementPayload]
+    ) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""
         return self.send("exchange_ack", **payload)
 
-    def exchange_reject(self, /, **payload: Any) -> TransitionResult:
+    def exchange_reject(
+        self, /, **payload: Unpack[OrderManagementPayload]
+    ) -> TransitionResult:
         """Send exchange_reject: PENDING_NEW -> REJECTED."""
         return self.send("exchange_reject", **payload)
 
     def execution_report(self, *, fill_qty: float) -> TransitionResult:
-        """Send execution_report: OPEN, PARTIALLY_FILLED -> FILLED; OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED."""
+        """Send execution_report.
+
+        - OPEN, PARTIALLY_FILLED -> FILLED
+        - OPEN, PARTIALLY_FILLED -> PARTIALLY_FILLED
+        """
         return self.send("execution_report", fill_qty=fill_qty)
 
     def cancel(self, *, reason: str | None = None) -> TransitionResult:
@@ -590,5 +625,5 @@ class OrderManagementMachine(
         context: OrderManagementContext | None = None,
         initial_state: OrderManagementStateLike | None = None,
     ) -> OrderManagementSession:
-        """A session for one entity, in `initial_state` (default: the initial state)."""
+        """Create a session for one entity, in `initial_state` if one is given."""
         return OrderManagementSession._start(self, context, initial_state)

@@ -49,7 +49,6 @@ from pystator.runtime.session import EntitySession
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
-    ErrorPolicySpec,
     MachineSpec,
     StateSpec,
     StateType,
@@ -59,6 +58,7 @@ from pystator.runtime.spec import (
 )
 
 __all__ = [
+    "SPEC",
     "TradingSessionActions",
     "TradingSessionContext",
     "TradingSessionGuards",
@@ -70,7 +70,6 @@ __all__ = [
     "TradingSessionTrigger",
     "TradingSessionTriggerLike",
     "TradingSessionTriggerName",
-    "SPEC",
 ]
 
 
@@ -93,11 +92,11 @@ class TradingSessionState(StrEnum):
         return None if parent is None else TradingSessionState(parent)
 
     def children(self) -> tuple[TradingSessionState, ...]:
-        """The states directly inside this one, in YAML order."""
+        """Return the states directly inside this one, in YAML order."""
         return tuple(TradingSessionState(name) for name in _CHILDREN[self.value])
 
     def is_ancestor_of(self, other: TradingSessionStateLike) -> bool:
-        """True if `other` is nested (at any depth) inside this state."""
+        """Return True if `other` is nested (at any depth) inside this state."""
         return self.value in _ANCESTORS[str(other)]
 
 
@@ -149,55 +148,73 @@ class TradingSessionGuards(Protocol):
 class TradingSessionActions(Protocol):
     """The named actions the machine's transitions run after they are committed."""
 
-    def flush_orders(self, ctx: Mapping[str, Any], /) -> object: ...
+    def flush_orders(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active.trading (on_exit) in examples/trading_fsm.yaml."""
+        ...
 
-    def load_model(self, ctx: Mapping[str, Any], /) -> object: ...
+    def load_model(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active.analyzing (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
-    def notify_risk(self, ctx: Mapping[str, Any], /) -> object: ...
+    def notify_risk(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state halted (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
-    def size_position(self, ctx: Mapping[str, Any], /) -> object: ...
+    def size_position(self, ctx: TradingSessionContext, /) -> object:
+        """Act on the transitions and states below, in examples/trading_fsm.yaml.
 
-    def start_feed(self, ctx: Mapping[str, Any], /) -> object: ...
+        - transition signal_confirmed (active.analyzing -> active.trading)
+        """
+        ...
 
-    def start_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def start_feed(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
-    def stop_feed(self, ctx: Mapping[str, Any], /) -> object: ...
+    def start_scanners(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active.scanning (on_enter) in examples/trading_fsm.yaml."""
+        ...
 
-    def stop_scanners(self, ctx: Mapping[str, Any], /) -> object: ...
+    def stop_feed(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active (on_exit) in examples/trading_fsm.yaml."""
+        ...
+
+    def stop_scanners(self, ctx: TradingSessionContext, /) -> object:
+        """Act on state active.scanning (on_exit) in examples/trading_fsm.yaml."""
+        ...
 
 
-_ACTION_START_FEED: Final = ActionSpec("start_feed")
-_ACTION_STOP_FEED: Final = ActionSpec("stop_feed")
-_ACTION_START_SCANNERS: Final = ActionSpec("start_scanners")
-_ACTION_STOP_SCANNERS: Final = ActionSpec("stop_scanners")
-_ACTION_LOAD_MODEL: Final = ActionSpec("load_model")
-_ACTION_FLUSH_ORDERS: Final = ActionSpec("flush_orders")
-_ACTION_NOTIFY_RISK: Final = ActionSpec("notify_risk")
-_ACTION_SIZE_POSITION: Final = ActionSpec("size_position")
-_ACTIONS_1: Final = (_ACTION_START_FEED, _ACTION_START_SCANNERS)
-_CANDIDATE_1: Final = Candidate(
+_ACTION_START_FEED: Final = ActionSpec(name="start_feed")
+_ACTION_STOP_FEED: Final = ActionSpec(name="stop_feed")
+_ACTION_START_SCANNERS: Final = ActionSpec(name="start_scanners")
+_ACTION_STOP_SCANNERS: Final = ActionSpec(name="stop_scanners")
+_ACTION_LOAD_MODEL: Final = ActionSpec(name="load_model")
+_ACTION_FLUSH_ORDERS: Final = ActionSpec(name="flush_orders")
+_ACTION_NOTIFY_RISK: Final = ActionSpec(name="notify_risk")
+_ACTION_SIZE_POSITION: Final = ActionSpec(name="size_position")
+_START_FROM_IDLE: Final = Candidate(
     transition=0,
     target="active.scanning",
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("idle",),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_2: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE: Final = Candidate(
     transition=6,
     target="active.scanning",
     exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active",),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_3: Final = Candidate(
+_PAUSE_FROM_ACTIVE: Final = Candidate(
     transition=7,
     target="idle",
     exit_actions=(_ACTION_STOP_FEED,),
     exits=("active",),
     enters=("idle",),
 )
-_CANDIDATE_4: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=(_ACTION_STOP_FEED,),
@@ -205,7 +222,7 @@ _CANDIDATE_4: Final = Candidate(
     exits=("active",),
     enters=("halted",),
 )
-_CANDIDATE_5: Final = Candidate(
+_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=1,
     target="active.analyzing",
     exit_actions=(_ACTION_STOP_SCANNERS,),
@@ -213,60 +230,59 @@ _CANDIDATE_5: Final = Candidate(
     exits=("active.scanning",),
     enters=("active.analyzing",),
 )
-_ACTIONS_2: Final = (_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED)
-_CANDIDATE_6: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_2,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active.scanning", "active"),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_7: Final = Candidate(
+_PAUSE_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=7,
     target="idle",
-    exit_actions=_ACTIONS_2,
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
     exits=("active.scanning", "active"),
     enters=("idle",),
 )
-_CANDIDATE_8: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE_SCANNING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_2,
+    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
     exits=("active.scanning", "active"),
     enters=("halted",),
 )
-_CANDIDATE_9: Final = Candidate(
+_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING: Final = Candidate(
     transition=2,
     target="active.trading.placing",
     actions=(_ACTION_SIZE_POSITION,),
     exits=("active.analyzing",),
     enters=("active.trading", "active.trading.placing"),
 )
-_CANDIDATE_10: Final = Candidate(
+_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING: Final = Candidate(
     transition=3,
     target="active.scanning",
     enter_actions=(_ACTION_START_SCANNERS,),
     exits=("active.analyzing",),
     enters=("active.scanning",),
 )
-_CANDIDATE_11: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_ANALYZING: Final = Candidate(
     transition=6,
     target="active.scanning",
     exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=_ACTIONS_1,
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active.analyzing", "active"),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_12: Final = Candidate(
+_PAUSE_FROM_ACTIVE_ANALYZING: Final = Candidate(
     transition=7,
     target="idle",
     exit_actions=(_ACTION_STOP_FEED,),
     exits=("active.analyzing", "active"),
     enters=("idle",),
 )
-_CANDIDATE_13: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE_ANALYZING: Final = Candidate(
     transition=8,
     target="halted",
     exit_actions=(_ACTION_STOP_FEED,),
@@ -274,7 +290,7 @@ _CANDIDATE_13: Final = Candidate(
     exits=("active.analyzing", "active"),
     enters=("halted",),
 )
-_CANDIDATE_14: Final = Candidate(
+_POSITION_CLOSED_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=5,
     target="active.scanning",
     exit_actions=(_ACTION_FLUSH_ORDERS,),
@@ -282,37 +298,36 @@ _CANDIDATE_14: Final = Candidate(
     exits=("active.trading",),
     enters=("active.scanning",),
 )
-_ACTIONS_3: Final = (_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED)
-_CANDIDATE_15: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_3,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active.trading", "active"),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_16: Final = Candidate(
+_PAUSE_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=7,
     target="idle",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     exits=("active.trading", "active"),
     enters=("idle",),
 )
-_CANDIDATE_17: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE_TRADING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
     exits=("active.trading", "active"),
     enters=("halted",),
 )
-_CANDIDATE_18: Final = Candidate(
+_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
     transition=4,
     target="active.trading.monitoring",
     exits=("active.trading.placing",),
     enters=("active.trading.monitoring",),
 )
-_CANDIDATE_19: Final = Candidate(
+_POSITION_CLOSED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
     transition=5,
     target="active.scanning",
     exit_actions=(_ACTION_FLUSH_ORDERS,),
@@ -320,30 +335,30 @@ _CANDIDATE_19: Final = Candidate(
     exits=("active.trading.placing", "active.trading"),
     enters=("active.scanning",),
 )
-_CANDIDATE_20: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_3,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active.trading.placing", "active.trading", "active"),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_21: Final = Candidate(
+_PAUSE_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
     transition=7,
     target="idle",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     exits=("active.trading.placing", "active.trading", "active"),
     enters=("idle",),
 )
-_CANDIDATE_22: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
     exits=("active.trading.placing", "active.trading", "active"),
     enters=("halted",),
 )
-_CANDIDATE_23: Final = Candidate(
+_POSITION_CLOSED_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
     transition=5,
     target="active.scanning",
     exit_actions=(_ACTION_FLUSH_ORDERS,),
@@ -351,25 +366,25 @@ _CANDIDATE_23: Final = Candidate(
     exits=("active.trading.monitoring", "active.trading"),
     enters=("active.scanning",),
 )
-_CANDIDATE_24: Final = Candidate(
+_RESTART_SCAN_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
     transition=6,
     target="active.scanning",
-    exit_actions=_ACTIONS_3,
-    enter_actions=_ACTIONS_1,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
     exits=("active.trading.monitoring", "active.trading", "active"),
     enters=("active", "active.scanning"),
 )
-_CANDIDATE_25: Final = Candidate(
+_PAUSE_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
     transition=7,
     target="idle",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     exits=("active.trading.monitoring", "active.trading", "active"),
     enters=("idle",),
 )
-_CANDIDATE_26: Final = Candidate(
+_EMERGENCY_STOP_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
     transition=8,
     target="halted",
-    exit_actions=_ACTIONS_3,
+    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
     enter_actions=(_ACTION_NOTIFY_RISK,),
     exits=("active.trading.monitoring", "active.trading", "active"),
     enters=("halted",),
@@ -378,7 +393,6 @@ _CANDIDATE_26: Final = Candidate(
 SPEC: Final = MachineSpec(
     name="trading_session",
     version="1.0.0",
-    description="Hierarchical states: the active session and its phases.",
     states=(
         StateSpec(
             name="idle",
@@ -531,64 +545,62 @@ SPEC: Final = MachineSpec(
     initial_state="idle",
     table=frozen_mapping(
         {
-            "idle": frozen_mapping({"start": (_CANDIDATE_1,)}),
+            "idle": frozen_mapping({"start": (_START_FROM_IDLE,)}),
             "active": frozen_mapping(
                 {
-                    "restart_scan": (_CANDIDATE_2,),
-                    "pause": (_CANDIDATE_3,),
-                    "emergency_stop": (_CANDIDATE_4,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
+                    "pause": (_PAUSE_FROM_ACTIVE,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
                 },
             ),
             "active.scanning": frozen_mapping(
                 {
-                    "signal_detected": (_CANDIDATE_5,),
-                    "restart_scan": (_CANDIDATE_6,),
-                    "pause": (_CANDIDATE_7,),
-                    "emergency_stop": (_CANDIDATE_8,),
+                    "signal_detected": (_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_SCANNING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_SCANNING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_SCANNING,),
                 },
             ),
             "active.analyzing": frozen_mapping(
                 {
-                    "signal_confirmed": (_CANDIDATE_9,),
-                    "signal_rejected": (_CANDIDATE_10,),
-                    "restart_scan": (_CANDIDATE_11,),
-                    "pause": (_CANDIDATE_12,),
-                    "emergency_stop": (_CANDIDATE_13,),
+                    "signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING,),
+                    "signal_rejected": (_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_ANALYZING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_ANALYZING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_ANALYZING,),
                 },
             ),
             "active.trading": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_14,),
-                    "restart_scan": (_CANDIDATE_15,),
-                    "pause": (_CANDIDATE_16,),
-                    "emergency_stop": (_CANDIDATE_17,),
+                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
                 },
             ),
             "active.trading.placing": frozen_mapping(
                 {
-                    "order_placed": (_CANDIDATE_18,),
-                    "position_closed": (_CANDIDATE_19,),
-                    "restart_scan": (_CANDIDATE_20,),
-                    "pause": (_CANDIDATE_21,),
-                    "emergency_stop": (_CANDIDATE_22,),
+                    "order_placed": (_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING,),
+                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING_PLACING,),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING_PLACING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING_PLACING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING_PLACING,),
                 },
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
-                    "position_closed": (_CANDIDATE_23,),
-                    "restart_scan": (_CANDIDATE_24,),
-                    "pause": (_CANDIDATE_25,),
-                    "emergency_stop": (_CANDIDATE_26,),
+                    "position_closed": (
+                        _POSITION_CLOSED_FROM_ACTIVE_TRADING_MONITORING,
+                    ),
+                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING_MONITORING,),
+                    "pause": (_PAUSE_FROM_ACTIVE_TRADING_MONITORING,),
+                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING_MONITORING,),
                 },
             ),
             "halted": frozen_mapping({}),
         },
     ),
-    strict_mode=True,
-    event_normalizer=None,
-    error_policy=ErrorPolicySpec(default_fallback=None, retry_attempts=0),
-    variables=(),
-    validate_context=False,
+    description="Hierarchical states: the active session and its phases.",
     fingerprint="6419d9b6b22b450f",
 )
 
@@ -637,6 +649,7 @@ class TradingSessionSession(
 
     @property
     def current_state(self) -> TradingSessionState:
+        """The state the entity is in."""
         return TradingSessionState(self._state)
 
     @property
@@ -742,5 +755,5 @@ class TradingSessionMachine(
         context: TradingSessionContext | None = None,
         initial_state: TradingSessionStateLike | None = None,
     ) -> TradingSessionSession:
-        """A session for one entity, in `initial_state` (default: the initial state)."""
+        """Create a session for one entity, in `initial_state` if one is given."""
         return TradingSessionSession._start(self, context, initial_state)

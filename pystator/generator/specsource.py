@@ -1,0 +1,234 @@
+"""Spec source: a MachineSpec written as Python, with a named constant for each shared part.
+
+Every field that differs from its default is written as a keyword, so fields added to the
+spec's dataclasses reach the output without changes here. Actions, guards, candidates and
+timers become constants named after what they hold (`Namer` settles clashes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from pystator.generator.names import constant_words
+from pystator.generator.pysource import Code, py_literal, tuple_of
+from pystator.generator.symbols import Namer, joined
+from pystator.runtime.spec import (
+    ActionSpec,
+    Candidate,
+    GuardSpec,
+    MachineSpec,
+    StateSpec,
+    TimerSpec,
+    TransitionSpec,
+)
+
+#: Names the module template defines itself; no constant may take them.
+RESERVED = frozenset({"SPEC", "TIMERS", "_PREDICATES", "_PARENTS", "_CHILDREN", "_ANCESTORS"})
+
+
+@dataclass
+class SpecSource:
+    """Writes one MachineSpec; call `collect()` once, then the render methods."""
+
+    spec: MachineSpec
+    code: Code = field(default_factory=Code)
+    namer: Namer = field(default_factory=lambda: Namer(RESERVED))
+    #: Constant name -> its source, in the order they are first used.
+    constants: dict[str, str] = field(default_factory=dict)
+    _names: dict[str, str] | None = None
+    _timer_of: dict[tuple[str, int], TimerSpec] = field(default_factory=dict)
+    _requested: set[str] = field(default_factory=set)
+
+    def collect(self) -> None:
+        """Name every constant: a dry run of the rendering, then one resolution."""
+        for timers in self.spec.timers.values():
+            for timer in timers:
+                self._timer_of.setdefault(("transition", timer.transition), timer)
+                if timer.kind == "timeout":
+                    self._timer_of.setdefault((timer.state, -1), timer)
+        self.machine()
+        self.timers()
+        self._names = self.namer.resolve()
+        self.code = Code()
+
+    # -- the statements ---------------------------------------------------------------
+
+    def machine(self) -> dict[str, str]:
+        """The keyword arguments of `MachineSpec(...)`, each as source."""
+        spec = self.spec
+        self.code.name("MachineSpec")
+        overrides = {
+            "states": self._tuple_lines([self.state(state) for state in spec.states]),
+            "triggers": self._tuple_lines([self.struct(t) for t in spec.triggers]),
+            "transitions": self._tuple_lines([self.transition(t) for t in spec.transitions]),
+            "table": self.table(),
+            "timers": self.code.call("frozen_mapping", "TIMERS") if spec.timers else None,
+        }
+        return self.keywords(spec, overrides)
+
+    def timers(self) -> list[tuple[str, str]]:
+        """(state name, tuple of timer constants) for the TIMERS mapping."""
+        return [
+            (state, tuple_of(self.timer(timer) for timer in timers))
+            for state, timers in self.spec.timers.items()
+        ]
+
+    def table(self) -> str:
+        rows = []
+        for state, by_trigger in self.spec.table.items():
+            cells = ", ".join(
+                f"{py_literal(trigger)}: "
+                + tuple_of(self.candidate(state, trigger, c) for c in candidates)
+                for trigger, candidates in by_trigger.items()
+            )
+            rows.append(
+                f"{py_literal(state)}: {self.code.call('frozen_mapping', '{' + cells + '}')}"
+            )
+        return self.code.call("frozen_mapping", "{" + ", ".join(rows) + "}")
+
+    def state(self, state: StateSpec) -> str:
+        timer = self._timer_of.get((state.name, -1))
+        overrides: dict[str, str | None] = {}
+        if state.timeout is not None and timer is not None:
+            seconds = state.timeout.seconds
+            if timer.delay_ms / 1000 == seconds and round(seconds * 1000) == timer.delay_ms:
+                overrides["timeout"] = self.code.call(
+                    "TimeoutSpec",
+                    seconds=f"{self.timer(timer)}.delay_ms / 1000",
+                    destination=py_literal(state.timeout.destination),
+                )
+        return self.struct(state, overrides)
+
+    def transition(self, transition: TransitionSpec) -> str:
+        timer = self._timer_of.get(("transition", transition.index))
+        overrides: dict[str, str | None] = {}
+        if timer is not None and timer.delay_ms == transition.after_ms:
+            overrides["after_ms"] = f"{self.timer(timer)}.delay_ms"
+        return self.struct(transition, overrides)
+
+    # -- the constants ----------------------------------------------------------------
+
+    def action(self, action: ActionSpec) -> str:
+        params = " ".join(
+            str(value) if key == "field" else f"{key} {value}"
+            for key, value in action.params.items()
+        )
+        if action.effect is not None:
+            options = [joined(constant_words(f"{action.effect.value} {params}"))]
+        else:
+            options = [joined("ACTION", constant_words(action.name))]
+            if params:
+                options.append(joined("ACTION", constant_words(f"{action.name} {params}")))
+        return self._constant(f"action:{action!r}", options, lambda: self.struct(action))
+
+    def guard(self, guard: GuardSpec) -> str:
+        if guard.name is not None:
+            options = [joined("GUARD", constant_words(guard.name))]
+            if guard.params:
+                params = " ".join(f"{k} {v}" for k, v in guard.params.items())
+                options.append(joined("GUARD", constant_words(f"{guard.name} {params}")))
+        else:
+            kind, _, text = guard.label.partition(": ")
+            options = [
+                joined("GUARD", constant_words(text)),
+                joined("GUARD", constant_words(f"{kind} {text}")),
+            ]
+        return self._constant(f"guard:{guard!r}", options, lambda: self.struct(guard))
+
+    def candidate(self, state: str, trigger: str, candidate: Candidate) -> str:
+        event, target = constant_words(trigger), constant_words(candidate.target)
+        source = constant_words(state)
+        written = self.spec.transitions[candidate.transition].source
+        options = [joined(event, "FROM", source), joined(event, "FROM", source, "TO", target)]
+        if len(written) == 1 and event.endswith(constant_words(written[0])):
+            # A state's own timer event: `_TIMEOUT_A`, not `_TIMEOUT_A_FROM_A`.
+            options.insert(0, joined(event))
+        elif len(written) == 1:
+            # `_GO_FROM_A` for a transition from one state, a compound one included.
+            options.insert(0, joined(event, "FROM", constant_words(written[0])))
+        else:
+            options.insert(0, joined(event, "TO", target))
+        if candidate.guards:
+            labels = " ".join(guard.label for guard in candidate.guards)
+            options.append(
+                joined(event, "FROM", source, "TO", target, "IF", constant_words(labels))
+            )
+        return self._constant(f"candidate:{candidate!r}", options, lambda: self.struct(candidate))
+
+    def timer(self, timer: TimerSpec) -> str:
+        event = constant_words(timer.event)
+        options = [
+            joined("TIMER", event),
+            joined("TIMER", event, "IN", constant_words(timer.state)),
+        ]
+        return self._constant(f"timer:{timer!r}", options, lambda: self.struct(timer))
+
+    def _constant(self, key: str, options: Sequence[str], source: Callable[[], str]) -> str:
+        if self._names is None:
+            if key not in self._requested:
+                self._requested.add(key)
+                self.namer.request(key, options)
+                source()  # the parts of this constant need names too
+            return "_"
+        name = self._names[key]
+        if name not in self.constants:
+            text = source()
+            self.constants[name] = text
+        return name
+
+    # -- any spec value ---------------------------------------------------------------
+
+    def struct(self, value: Any, overrides: Mapping[str, str | None] | None = None) -> str:
+        """`Type(field=value, ...)` for a spec dataclass, fields at their default left out."""
+        return self.code.call(type(value).__name__, **self.keywords(value, overrides or {}))
+
+    def keywords(self, value: Any, overrides: Mapping[str, str | None]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for item in dataclasses.fields(value):
+            if not item.init:
+                continue
+            current = getattr(value, item.name)
+            if item.name in overrides:
+                override = overrides[item.name]
+                if override is not None:
+                    out[item.name] = override
+                continue
+            if _is_default(item, current):
+                continue
+            out[item.name] = self.value(current)
+        return out
+
+    def value(self, value: Any) -> str:
+        if isinstance(value, ActionSpec):
+            return self.action(value)
+        if isinstance(value, GuardSpec):
+            return self.guard(value)
+        if isinstance(value, Enum):
+            return f"{self.code.name(type(value).__name__)}.{value.name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self.struct(value)
+        if isinstance(value, tuple):
+            return tuple_of(self.value(item) for item in value)
+        if isinstance(value, Mapping) and not isinstance(value, dict):
+            # A spec's own mappings are frozen; a plain dict is user data (a default).
+            if any(dataclasses.is_dataclass(item) for item in value.values()):
+                items = ", ".join(f"{py_literal(k)}: {self.value(v)}" for k, v in value.items())
+                return self.code.call("frozen_mapping", "{" + items + "}")
+            return self.code.frozen(value)
+        return py_literal(value)
+
+    @staticmethod
+    def _tuple_lines(items: list[str]) -> str:
+        return tuple_of(items)
+
+
+def _is_default(item: dataclasses.Field[Any], value: Any) -> bool:
+    if item.default is not dataclasses.MISSING:
+        return bool(value == item.default)
+    if item.default_factory is not dataclasses.MISSING:
+        return bool(value == item.default_factory())
+    return False
