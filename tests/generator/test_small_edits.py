@@ -46,7 +46,9 @@ def original(tmp_path: Path) -> str:
 def test_adding_a_transition_changes_a_handful_of_lines(tmp_path: Path, original: str) -> None:
     edited = ORDER + "  - {trigger: exchange_reject, source: OPEN, dest: REJECTED}\n"
     changed = _changed(original, _module(tmp_path, edited, "original.yaml"))
-    assert len(changed) <= 20, "\n".join(changed)
+    # The new candidate is one constant of about ten lines (its exits and entries
+    # included); the rest is the table entry, the trigger's docstring and the diagram.
+    assert len(changed) <= 24, "\n".join(changed)
 
 
 def test_adding_a_transition_renames_no_constant(tmp_path: Path, original: str) -> None:
@@ -85,8 +87,8 @@ def test_constant_names_say_what_they_hold(original: str) -> None:
     names = set(CONSTANT.findall(original))
     assert {
         "_EXCHANGE_ACK_FROM_PENDING_NEW",
-        "_CANCEL_TO_CANCELLED",
-        "_EXECUTION_REPORT_TO_FILLED",
+        "_CANCEL_FROM_OPEN",
+        "_EXECUTION_REPORT_FROM_OPEN_TO_FILLED",
         "_GUARD_CAN_CANCEL",
         "_GUARD_FILL_QTY_GT_0",
         "_SET_STATUS_OPEN",
