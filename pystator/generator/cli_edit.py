@@ -26,8 +26,17 @@ from pystator.generator.writing import write_atomic, write_failure
 )
 @click.option("--class-name", help="Class name prefix the module was compiled with, if any.")
 @click.option("--handlers-class", help="Class to add stubs to [default: <Prefix>Handlers].")
+@click.option(
+    "--module",
+    help="Import path of the compiled module, e.g. app.machines.order; "
+    "stubs then take its <Prefix>Context.",
+)
 def scaffold_command(
-    file: str, handlers_path: str, class_name: str | None, handlers_class: str | None
+    file: str,
+    handlers_path: str,
+    class_name: str | None,
+    handlers_class: str | None,
+    module: str | None,
 ) -> None:
     """Add a typed stub to --handlers for every guard and action FILE names.
 
@@ -44,6 +53,7 @@ def scaffold_command(
                 class_name=class_name,
                 handlers_class=handlers_class,
                 display_name=display_name(file),
+                module=module,
             )
         except ScaffoldError as exc:
             return exc

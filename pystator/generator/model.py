@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pystator._version import __version__
@@ -135,6 +135,18 @@ class ModuleModel:
     @property
     def handlers(self) -> tuple[Handler, ...]:
         return (*self.guards, *self.actions)
+
+    def with_context_handlers(self, module: str) -> ModuleModel:
+        """This model with its handlers taking `<Prefix>Context`, imported from `module`
+        (the compiled module's import path), exactly as the Protocols declare them."""
+        context = f"{self.prefix}Context"
+        parameters = f"self, ctx: {context}, /"
+        return replace(
+            self,
+            guards=tuple(replace(h, parameters=parameters) for h in self.guards),
+            actions=tuple(replace(h, parameters=parameters) for h in self.actions),
+            handler_imports=((context, module),),
+        )
 
 
 def build(

@@ -6,6 +6,7 @@ libcst inserts only what is missing, so the user's code, comments and formatting
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from pystator.generator import escape
+from pystator.generator import escape, names
 from pystator.generator.emit import jinja_env
 from pystator.generator.model import LINE_LENGTH, Handler, ModuleModel, build
 from pystator.generator.pipeline import class_prefix, compile_path
@@ -53,12 +54,21 @@ def scaffold(
     class_name: str | None = None,
     handlers_class: str | None = None,
     display_name: str | None = None,
+    module: str | None = None,
 ) -> ScaffoldResult:
     """Compute the handlers module for `machine`; writes nothing.
+
+    With `module`, the import path of the compiled machine module, the stubs take the
+    machine's `<Prefix>Context` from it rather than a `Mapping[str, Any]`.
 
     Raises CompileError when the machine has errors and ScaffoldError when the handlers
     module cannot be read or parsed, or is not a file scaffolding may edit.
     """
+    if module is not None and not all(names.is_identifier(p) for p in module.split(".")):
+        raise ScaffoldError(
+            f"module {module!r} is not a dotted Python import path, "
+            "such as app.machines.order_management."
+        )
     path = Path(handlers)
     check_handlers_path(path, machine)
     source_name = display_name or str(machine)
@@ -70,6 +80,8 @@ def scaffold(
         source_hash=compiled.document.source_hash,
         class_name=prefix,
     )
+    if module is not None:
+        protocols = protocols.with_context_handlers(module)
     target_class = handlers_class or f"{protocols.prefix}Handlers"
     if not target_class.isidentifier():
         raise ScaffoldError(f"handlers class {target_class!r} is not a Python identifier.")
@@ -327,6 +339,11 @@ def _with_imports(
             last_import = index
     if last_import >= 0:
         position = last_import + 1
+        # isort keeps the standard library apart: a blank line opens a new section.
+        if _standard(_imported(body[last_import])) and not all(
+            _standard(module) for module in missing.values()
+        ):
+            lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     else:
         # No imports yet: put them after the docstring (if any), set off by a blank line.
         position = 1 if body and _is_docstring(body[0]) else 0
@@ -340,6 +357,22 @@ def _with_imports(
         # Set the imports off from the code after them with a blank line.
         following[0] = first.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     return [*body[:position], *lines, *following]
+
+
+def _imported(statement: cst.BaseStatement) -> str:
+    """The module the import line's first import names."""
+    assert isinstance(statement, cst.SimpleStatementLine)
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return "." * len(small.relative) + (
+            cst.Module([]).code_for_node(small.module) if small.module else ""
+        )
+    assert isinstance(small, cst.Import)
+    return cst.Module([]).code_for_node(small.names[0].name)
+
+
+def _standard(module: str) -> bool:
+    return module.split(".")[0] in sys.stdlib_module_names or module == "__future__"
 
 
 def _stale(module: cst.Module, found: cst.ClassDef, wanted: set[str]) -> tuple[StaleHandler, ...]:

@@ -68,7 +68,8 @@ def _mypy(directory: Path) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Each example's module, a new handlers module and a started one, scaffolded."""
+    """Each example's module, a new handlers module and a started one, scaffolded, with
+    and without `module`."""
     directory = tmp_path_factory.mktemp("lint")
     for path in EXAMPLES:
         generated = generate(path, display_name=f"examples/{path.name}")
@@ -81,6 +82,15 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = scaffold(path, started, handlers_class="Handlers", display_name=path.name)
         assert result.added, "every example names a guard or an action"
         started.write_text(result.text, encoding="utf-8")
+        # The same two, with stubs taking the context the module declares.
+        typed = scaffold(path, directory / f"{name}_typed.py", display_name=path.name, module=name)
+        (directory / f"{name}_typed.py").write_text(typed.text, encoding="utf-8")
+        typed_started = directory / f"{name}_typed_started.py"
+        typed_started.write_text(STARTED, encoding="utf-8")
+        result = scaffold(
+            path, typed_started, handlers_class="Handlers", display_name=path.name, module=name
+        )
+        typed_started.write_text(result.text, encoding="utf-8")
     return directory
 
 

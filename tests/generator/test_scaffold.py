@@ -19,6 +19,8 @@ from pystator.generator.pipeline import generate
 Write = Callable[..., Path]
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "hatch_project"
+ORDER = ROOT / "examples" / "order_fsm.yaml"
+MYPY = ["--strict", "--no-incremental", "--cache-dir=/dev/null", "--config-file="]
 
 MACHINE = """\
 meta: {machine_name: door}
@@ -193,6 +195,75 @@ def test_stubs_type_check_against_the_protocols_under_mypy_strict(
     assert "Success: no issues found" in stdout, stdout + stderr
     stdout, _, status = api.run([*arguments, str(tmp_path / "use_nothing.py")])
     assert status == 1 and "DoorGuards" in stdout
+
+
+def test_module_option_types_stubs_with_the_machine_context(machine: Path, tmp_path: Path) -> None:
+    handlers = tmp_path / "handlers.py"
+    code, _, _ = run(
+        "scaffold", str(machine), "--handlers", str(handlers), "--module", "app.door_machine"
+    )
+    text = handlers.read_text(encoding="utf-8")
+    assert code == 0
+    assert "\n\nfrom app.door_machine import DoorContext\n\n\nclass DoorHandlers:" in text
+    assert "def has_key(self, ctx: DoorContext, /) -> bool:" in text
+    assert "def ring_bell(self, ctx: DoorContext, /) -> None:" in text
+    assert "Mapping" not in text and "Any" not in text
+
+
+def test_module_option_adds_the_context_import_in_a_section_of_its_own(
+    machine: Path, tmp_path: Path
+) -> None:
+    handlers = tmp_path / "handlers.py"
+    handlers.write_text(USER_CODE, encoding="utf-8")
+    code, _, _ = run("scaffold", str(machine), "--handlers", str(handlers), "--module", "door")
+    text = handlers.read_text(encoding="utf-8")
+    assert code == 0
+    assert "from typing import Any\n\nfrom door import DoorContext\n\nlog = " in text
+    assert "def has_key( self,ctx ,/ )->bool :" in text
+    assert "def is_allowed(self, ctx: DoorContext, /) -> bool:" in text
+    code, out, _ = run("scaffold", str(machine), "--handlers", str(handlers), "--module", "door")
+    assert code == 0 and "has every guard and action" in out
+    assert handlers.read_text(encoding="utf-8") == text
+
+
+def test_typed_stub_reading_a_misspelt_context_key_fails_mypy(tmp_path: Path) -> None:
+    from mypy import api
+
+    (tmp_path / "order_management.py").write_text(generate(ORDER).text, encoding="utf-8")
+    handlers = tmp_path / "handlers.py"
+    run("scaffold", str(ORDER), "--handlers", str(handlers), "--module", "order_management")
+    stub = "raise NotImplementedError(\"guard 'can_cancel' is not implemented yet\")"
+    text = handlers.read_text(encoding="utf-8")
+    assert stub in text
+    use = textwrap.dedent(
+        """\
+        from handlers import OrderManagementHandlers
+        from order_management import OrderManagementActions, OrderManagementGuards
+
+        guards: OrderManagementGuards = OrderManagementHandlers()
+        actions: OrderManagementActions = OrderManagementHandlers()
+        """
+    )
+    (tmp_path / "use_handlers.py").write_text(use, encoding="utf-8")
+    files = [str(tmp_path / f) for f in ("handlers.py", "use_handlers.py")]
+    handlers.write_text(text.replace(stub, 'return ctx["order_qty"] > 0'), encoding="utf-8")
+    stdout, stderr, _ = api.run([*MYPY, *files])
+    assert "Success: no issues found" in stdout, stdout + stderr
+    handlers.write_text(text.replace(stub, 'return ctx["order_qtty"] > 0'), encoding="utf-8")
+    stdout, _, status = api.run([*MYPY, *files])
+    assert status == 1 and '"order_qtty"' in stdout, stdout
+
+
+@pytest.mark.parametrize("module", ["app.1machines", "app..order", "app.class", "app-order", ""])
+def test_module_option_that_is_no_import_path_is_refused(
+    machine: Path, tmp_path: Path, module: str
+) -> None:
+    handlers = tmp_path / "handlers.py"
+    code, out, err = run("scaffold", str(machine), "--handlers", str(handlers), "--module", module)
+    assert code == 1
+    assert f"module {module!r} is not a dotted Python import path" in err
+    assert "Traceback" not in out + err
+    assert not handlers.exists()
 
 
 def test_class_is_appended_when_the_module_lacks_it(machine: Path, tmp_path: Path) -> None:
