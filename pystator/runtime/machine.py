@@ -232,26 +232,8 @@ class StateMachine(Generic[S, T, C]):
             observer.after_transition(result, ctx, started)
         return result
 
-    @overload
-    async def async_process(
-        self, current_state: S, trigger: T, context: Mapping[str, Any] | None = None
-    ) -> TransitionResult: ...
-
-    @overload
-    async def async_process(
-        self, current_state: S, *, event: T, context: Mapping[str, Any] | None = None
-    ) -> TransitionResult: ...
-
-    async def async_process(
-        self,
-        current_state: S,
-        trigger: T | None = None,
-        context: Mapping[str, Any] | None = None,
-        *,
-        event: T | None = None,
-    ) -> TransitionResult:
-        """Alias of `aprocess`."""
-        return await self.aprocess(current_state, one_trigger(trigger, event), context)
+    #: The documents' name for `aprocess`.
+    async_process = aprocess
 
     def create(
         self, context: C | None = None, initial_state: S | None = None
