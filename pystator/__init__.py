@@ -1,160 +1,19 @@
 """pystator: YAML state machines compiled to typed Python, on a small runtime.
 
 The public API: standard library only, each name loading its part of the runtime on first use.
+Every public name but the version is the runtime's own (`pystator.runtime`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pystator._lazy import NOT_PROVIDED, lazy_exports
-from pystator._version import __version__
+from pystator._lazy import NOT_PROVIDED, reexports
+from pystator._version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from pystator.runtime import (
-        ACTION_PARAMS_KEY,
-        GUARD_PARAMS_KEY,
-        ActionExecutor,
-        ActionNotFoundError,
-        ActionRegistry,
-        ActionSpec,
-        AmbiguousEntityError,
-        AsyncioScheduler,
-        AsyncStateStore,
-        CeleryScheduler,
-        ConfigurationError,
-        ContextValidatorFn,
-        EntitySession,
-        ErrorCode,
-        Event,
-        ExecutionMode,
-        ExecutionResult,
-        FSMError,
-        GuardEvaluator,
-        GuardNotFoundError,
-        GuardRegistry,
-        GuardRejectedError,
-        GuardResult,
-        GuardSpec,
-        InMemoryStateStore,
-        InvalidIdentifierError,
-        InvalidTransitionError,
-        InvokeAdapter,
-        InvokeSpec,
-        LoggingHook,
-        MachineSpec,
-        MetricsCollector,
-        NoOpInvokeAdapter,
-        Orchestrator,
-        ParallelStateConfig,
-        PostgresStateStore,
-        RedisScheduler,
-        RedisStateStore,
-        Region,
-        ScheduledJob,
-        Scheduler,
-        SQLiteStateStore,
-        StaleVersionError,
-        State,
-        StateMachine,
-        StateStore,
-        StateType,
-        StoreError,
-        StoreUnavailableError,
-        TerminalStateError,
-        Timeout,
-        TimeoutExpiredError,
-        TimeoutSpec,
-        TimerOutcome,
-        TimerSpec,
-        Transition,
-        TransitionHook,
-        TransitionMetrics,
-        TransitionObserver,
-        TransitionResult,
-        UndefinedStateError,
-        UndefinedTriggerError,
-        UnstorableValueError,
-        ValidationError,
-        to_dot,
-        to_mermaid,
+    from pystator.runtime import *  # noqa: F403
+else:  # type checkers read the import above and see no fallback lookup
+    __getattr__, __dir__ = reexports(
+        __name__, "pystator.runtime", own=("__version__",), absent=NOT_PROVIDED
     )
-
-__all__ = [
-    "ACTION_PARAMS_KEY",
-    "GUARD_PARAMS_KEY",
-    "ActionExecutor",
-    "ActionNotFoundError",
-    "ActionRegistry",
-    "ActionSpec",
-    "AmbiguousEntityError",
-    "AsyncStateStore",
-    "AsyncioScheduler",
-    "CeleryScheduler",
-    "ConfigurationError",
-    "ContextValidatorFn",
-    "EntitySession",
-    "ErrorCode",
-    "Event",
-    "ExecutionMode",
-    "ExecutionResult",
-    "FSMError",
-    "GuardEvaluator",
-    "GuardNotFoundError",
-    "GuardRegistry",
-    "GuardRejectedError",
-    "GuardResult",
-    "GuardSpec",
-    "InMemoryStateStore",
-    "InvalidIdentifierError",
-    "InvalidTransitionError",
-    "InvokeAdapter",
-    "InvokeSpec",
-    "LoggingHook",
-    "MachineSpec",
-    "MetricsCollector",
-    "NoOpInvokeAdapter",
-    "Orchestrator",
-    "ParallelStateConfig",
-    "PostgresStateStore",
-    "RedisScheduler",
-    "RedisStateStore",
-    "Region",
-    "SQLiteStateStore",
-    "ScheduledJob",
-    "Scheduler",
-    "StaleVersionError",
-    "State",
-    "StateMachine",
-    "StateStore",
-    "StateType",
-    "StoreError",
-    "StoreUnavailableError",
-    "TerminalStateError",
-    "Timeout",
-    "TimeoutExpiredError",
-    "TimeoutSpec",
-    "TimerOutcome",
-    "TimerSpec",
-    "Transition",
-    "TransitionHook",
-    "TransitionMetrics",
-    "TransitionObserver",
-    "TransitionResult",
-    "UndefinedStateError",
-    "UndefinedTriggerError",
-    "UnstorableValueError",
-    "ValidationError",
-    "__version__",
-    "to_dot",
-    "to_mermaid",
-]
-
-# Every public name but the version is the runtime's own; tests/test_lazy.py checks the two
-# packages export the same set.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "pystator.runtime": tuple(name for name in __all__ if name != "__version__"),
-}
-
-if not TYPE_CHECKING:  # type checkers read the imports above and see no fallback lookup
-    __getattr__, __dir__ = lazy_exports(__name__, _SOURCES, NOT_PROVIDED)

@@ -1,40 +1,14 @@
 """Public home of the exception hierarchy (`from pystator.errors import FSMError`).
 
-The implementation lives in `pystator.runtime.errors`.
+The implementation lives in `pystator.runtime.errors`; these are the names the runtime exports
+from it, each loaded on first use.
 """
 
-from pystator.runtime.errors import (
-    ActionNotFoundError,
-    ConfigurationError,
-    ErrorCode,
-    FSMError,
-    GuardNotFoundError,
-    GuardRejectedError,
-    InvalidTransitionError,
-    StaleVersionError,
-    StoreError,
-    StoreUnavailableError,
-    TerminalStateError,
-    TimeoutExpiredError,
-    UndefinedStateError,
-    UndefinedTriggerError,
-    ValidationError,
-)
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "ActionNotFoundError",
-    "ConfigurationError",
-    "ErrorCode",
-    "FSMError",
-    "GuardNotFoundError",
-    "GuardRejectedError",
-    "InvalidTransitionError",
-    "StaleVersionError",
-    "StoreError",
-    "StoreUnavailableError",
-    "TerminalStateError",
-    "TimeoutExpiredError",
-    "UndefinedStateError",
-    "UndefinedTriggerError",
-    "ValidationError",
-]
+from pystator._lazy import reexports
+
+if TYPE_CHECKING:
+    from pystator.runtime.errors import *  # noqa: F403
+else:  # type checkers read the import above and see no fallback lookup
+    __getattr__, __dir__ = reexports(__name__, "pystator.runtime", only="pystator.runtime.errors")

@@ -1,24 +1,14 @@
 """Schedulers for delayed transitions (`after:`) and state timeouts.
 
-`from pystator.scheduler import AsyncioScheduler, RedisScheduler, CeleryScheduler`.
+`from pystator.scheduler import AsyncioScheduler, RedisScheduler, CeleryScheduler`: the names
+of `pystator.runtime.scheduler`, each loaded on first use.
 """
 
-from pystator.runtime.scheduler import (
-    AsyncioScheduler,
-    CeleryScheduler,
-    FireFn,
-    RedisScheduler,
-    ScheduledJob,
-    Scheduler,
-    SchedulerBase,
-)
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "AsyncioScheduler",
-    "CeleryScheduler",
-    "FireFn",
-    "RedisScheduler",
-    "ScheduledJob",
-    "Scheduler",
-    "SchedulerBase",
-]
+from pystator._lazy import reexports
+
+if TYPE_CHECKING:
+    from pystator.runtime.scheduler import *  # noqa: F403
+else:  # type checkers read the import above and see no fallback lookup
+    __getattr__, __dir__ = reexports(__name__, "pystator.runtime.scheduler")

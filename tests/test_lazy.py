@@ -19,11 +19,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAZY_PACKAGES = (
-    "pystator",
     "pystator.runtime",
     "pystator.runtime.stores",
     "pystator.runtime.scheduler",
 )
+# Package -> the lazy package whose names it gives again.
+REEXPORTING_PACKAGES = {
+    "pystator": "pystator.runtime",
+    "pystator.errors": "pystator.runtime",
+    "pystator.stores": "pystator.runtime.stores",
+    "pystator.scheduler": "pystator.runtime.scheduler",
+}
 
 
 def _fresh(code: str) -> subprocess.CompletedProcess[str]:
@@ -46,16 +52,16 @@ def _loaded_after(code: str) -> set[str]:
     return set(result.stdout.split())
 
 
-def _type_checking_imports(package: ModuleType) -> dict[str, str]:
-    """Name -> module, as the package's `if TYPE_CHECKING:` block imports them."""
+def _type_checking_imports(package: ModuleType) -> list[ast.ImportFrom]:
+    """The statements of the package's `if TYPE_CHECKING:` block, all of them imports."""
     assert package.__file__ is not None
     tree = ast.parse(Path(package.__file__).read_text(encoding="utf-8"))
-    found: dict[str, str] = {}
+    found: list[ast.ImportFrom] = []
     for node in tree.body:
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
             for statement in node.body:
                 assert isinstance(statement, ast.ImportFrom) and statement.module is not None
-                found.update((alias.name, statement.module) for alias in statement.names)
+                found.append(statement)
     return found
 
 
@@ -106,14 +112,66 @@ def test_every_public_name_is_the_object_its_module_defines(package_name: str) -
 @pytest.mark.parametrize("package_name", LAZY_PACKAGES)
 def test_type_checkers_see_exactly_the_names_resolved_at_run_time(package_name: str) -> None:
     package = import_module(package_name)
-    assert _type_checking_imports(package) == _lazy_table(package)
+    imported = {
+        alias.name: statement.module
+        for statement in _type_checking_imports(package)
+        for alias in statement.names
+    }
+    assert imported == _lazy_table(package)
+
+
+@pytest.mark.parametrize("package_name", LAZY_PACKAGES)
+def test_type_checkers_see_every_lazy_name_as_exported(package_name: str) -> None:
+    package = import_module(package_name)
+    aliases = [alias for statement in _type_checking_imports(package) for alias in statement.names]
+    assert [alias.name for alias in aliases if alias.asname != alias.name] == []
 
 
 @pytest.mark.parametrize("package_name", LAZY_PACKAGES)
 def test_all_lists_exactly_the_lazy_names(package_name: str) -> None:
     package = import_module(package_name)
-    eager = {"__version__"} if package_name == "pystator" else set()
-    assert set(package.__all__) == _lazy_table(package).keys() | eager
+    assert package.__all__ == sorted(_lazy_table(package))
+
+
+@pytest.mark.parametrize(("package_name", "source"), REEXPORTING_PACKAGES.items())
+def test_a_reexporting_package_gives_its_sources_own_objects(
+    package_name: str, source: str
+) -> None:
+    package = import_module(package_name)
+    names = [name for name in package.__all__ if name != "__version__"]
+    assert names
+    for name in names:
+        assert getattr(package, name) is getattr(import_module(source), name), name
+
+
+@pytest.mark.parametrize("package_name", ["pystator", "pystator.stores", "pystator.scheduler"])
+def test_type_checkers_see_a_reexporting_package_as_its_sources_star_import(
+    package_name: str,
+) -> None:
+    (statement,) = _type_checking_imports(import_module(package_name))
+    assert statement.module == REEXPORTING_PACKAGES[package_name]
+    assert [alias.name for alias in statement.names] == ["*"]
+
+
+@pytest.mark.parametrize(
+    ("package_name", "source"),
+    [
+        ("pystator.stores", "pystator.runtime.stores"),
+        ("pystator.scheduler", "pystator.runtime.scheduler"),
+    ],
+)
+def test_a_public_home_exports_every_name_of_its_runtime_package(
+    package_name: str, source: str
+) -> None:
+    assert import_module(package_name).__all__ == import_module(source).__all__
+
+
+def test_pystator_errors_exports_every_error_the_runtime_exports() -> None:
+    import pystator.errors
+    import pystator.runtime
+
+    runtime_errors = pystator.runtime._SOURCES["pystator.runtime.errors"]
+    assert pystator.errors.__all__ == sorted(runtime_errors)
 
 
 def test_pystator_exports_every_runtime_name_and_its_version() -> None:
@@ -175,7 +233,7 @@ def test_a_failing_import_inside_a_submodule_is_not_reported_as_a_missing_attrib
     package.mkdir()
     (package / "__init__.py").write_text(
         "from pystator._lazy import lazy_exports\n"
-        "__getattr__, __dir__ = lazy_exports(__name__, {})\n",
+        "__getattr__, __dir__, __all__ = lazy_exports(__name__, {})\n",
         encoding="utf-8",
     )
     (package / "broken.py").write_text("import no_such_dependency\n", encoding="utf-8")

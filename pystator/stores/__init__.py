@@ -1,40 +1,14 @@
 """Public home of the state stores (`from pystator.stores import SQLiteStateStore`).
 
-The implementations live in `pystator.runtime.stores`; each loads on first use.
+The implementations live in `pystator.runtime.stores`, whose names this package gives; each
+loads on first use.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pystator._lazy import NOT_PROVIDED, lazy_exports
+from pystator._lazy import NOT_PROVIDED, reexports
 
 if TYPE_CHECKING:
-    from pystator.runtime.stores import (
-        AsyncStateStore,
-        EntityRecord,
-        HistoryEntry,
-        InMemoryStateStore,
-        PostgresStateStore,
-        RedisStateStore,
-        SQLiteStateStore,
-        StateStore,
-        VersionedStateStore,
-    )
-
-__all__ = [
-    "AsyncStateStore",
-    "EntityRecord",
-    "HistoryEntry",
-    "InMemoryStateStore",
-    "PostgresStateStore",
-    "RedisStateStore",
-    "SQLiteStateStore",
-    "StateStore",
-    "VersionedStateStore",
-]
-
-_SOURCES: dict[str, tuple[str, ...]] = {"pystator.runtime.stores": tuple(__all__)}
-
-if not TYPE_CHECKING:  # type checkers read the imports above and see no fallback lookup
-    __getattr__, __dir__ = lazy_exports(__name__, _SOURCES, NOT_PROVIDED)
+    from pystator.runtime.stores import *  # noqa: F403
+else:  # type checkers read the import above and see no fallback lookup
+    __getattr__, __dir__ = reexports(__name__, "pystator.runtime.stores", absent=NOT_PROVIDED)

@@ -10,19 +10,17 @@ from typing import TYPE_CHECKING
 from pystator._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from pystator.runtime.stores.base import (
-        AsyncStateStore,
-        AsyncVersionedStateStore,
-        EntityRecord,
-        EventReadingStore,
-        HistoryEntry,
-        StateStore,
-        VersionedStateStore,
-    )
-    from pystator.runtime.stores.memory import InMemoryStateStore
-    from pystator.runtime.stores.postgres import PostgresStateStore
-    from pystator.runtime.stores.redis import RedisStateStore
-    from pystator.runtime.stores.sqlite import SQLiteStateStore
+    from pystator.runtime.stores.base import AsyncStateStore as AsyncStateStore
+    from pystator.runtime.stores.base import AsyncVersionedStateStore as AsyncVersionedStateStore
+    from pystator.runtime.stores.base import EntityRecord as EntityRecord
+    from pystator.runtime.stores.base import EventReadingStore as EventReadingStore
+    from pystator.runtime.stores.base import HistoryEntry as HistoryEntry
+    from pystator.runtime.stores.base import StateStore as StateStore
+    from pystator.runtime.stores.base import VersionedStateStore as VersionedStateStore
+    from pystator.runtime.stores.memory import InMemoryStateStore as InMemoryStateStore
+    from pystator.runtime.stores.postgres import PostgresStateStore as PostgresStateStore
+    from pystator.runtime.stores.redis import RedisStateStore as RedisStateStore
+    from pystator.runtime.stores.sqlite import SQLiteStateStore as SQLiteStateStore
 
 # Must name exactly what the block above imports; tests/test_lazy.py holds them together.
 _SOURCES: dict[str, tuple[str, ...]] = {
@@ -42,18 +40,4 @@ _SOURCES: dict[str, tuple[str, ...]] = {
 }
 
 if not TYPE_CHECKING:  # type checkers read the imports above and see no fallback lookup
-    __getattr__, __dir__ = lazy_exports(__name__, _SOURCES)
-
-__all__ = [
-    "AsyncStateStore",
-    "AsyncVersionedStateStore",
-    "EntityRecord",
-    "EventReadingStore",
-    "HistoryEntry",
-    "InMemoryStateStore",
-    "PostgresStateStore",
-    "RedisStateStore",
-    "SQLiteStateStore",
-    "StateStore",
-    "VersionedStateStore",
-]
+    __getattr__, __dir__, __all__ = lazy_exports(__name__, _SOURCES)
