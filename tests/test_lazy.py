@@ -167,26 +167,19 @@ def test_a_public_home_exports_every_name_of_its_runtime_package(
 
 
 def test_pystator_errors_exports_every_error_the_runtime_exports() -> None:
-    import pystator.errors
-    import pystator.runtime
-
-    runtime_errors = pystator.runtime._SOURCES["pystator.runtime.errors"]
-    assert pystator.errors.__all__ == sorted(runtime_errors)
+    runtime_errors = import_module("pystator.runtime")._SOURCES["pystator.runtime.errors"]
+    assert import_module("pystator.errors").__all__ == sorted(runtime_errors)
 
 
 def test_pystator_exports_every_runtime_name_and_its_version() -> None:
-    import pystator
-    import pystator.runtime
-
-    assert set(pystator.__all__) == {*pystator.runtime.__all__, "__version__"}
+    exported = import_module("pystator").__all__
+    assert set(exported) == {*import_module("pystator.runtime").__all__, "__version__"}
 
 
 def test_star_import_binds_every_public_name() -> None:
     namespace: dict[str, object] = {}
     exec("from pystator import *", namespace)
-    import pystator
-
-    assert set(namespace) - {"__builtins__"} == set(pystator.__all__)
+    assert set(namespace) - {"__builtins__"} == set(import_module("pystator").__all__)
 
 
 def test_dir_lists_public_names_before_they_are_loaded() -> None:

@@ -23,6 +23,9 @@ from pystator.runtime.spec import TimerSpec
 from pystator.runtime.steps import active_states
 from pystator.runtime.timers import timers_for
 
+if TYPE_CHECKING:
+    from pystator.runtime.stores.base import EntityRecord
+
 S = TypeVar("S", bound=str)
 T = TypeVar("T", bound=str)
 C = TypeVar("C", bound=Mapping[str, Any])
@@ -348,37 +351,64 @@ class EntitySession(Generic[S, T, C]):
         context = snapshot.get("context", {})
         if not isinstance(context, Mapping):
             raise FSMError(f"snapshot 'context' must be a mapping, got {type(context).__name__}")
+        history = snapshot.get("history") or {}
+        if not isinstance(history, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in history.items()
+        ):
+            raise _bad_history(machine)
+        stored = snapshot.get("parallel")
+        return cls._restore(
+            machine, state, context, history, stored, snapshot.get("machine_version")
+        )
+
+    @classmethod
+    def from_record(
+        cls: type[SessionT], machine: StateMachine[Any, Any, Any], record: EntityRecord
+    ) -> SessionT:
+        """The session of an entity a store loaded: its state, context, history and parallel
+        configuration, under the names this version of `machine` gives them. The record's
+        fields are already typed, so only their fit to `machine` is checked."""
+        return cls._restore(
+            machine,
+            record.state,
+            record.context,
+            record.history,
+            record.parallel,
+            record.machine_version,
+        )
+
+    @classmethod
+    def _restore(
+        cls: type[SessionT],
+        machine: StateMachine[Any, Any, Any],
+        state: str,
+        context: Mapping[str, Any],
+        history: Mapping[str, str],
+        stored: str | None,
+        machine_version: str | None,
+    ) -> SessionT:
+        """A session from saved parts, renamed states under their new names; a state, history
+        or parallel configuration the machine lacks is an error."""
         spec = machine.spec
-        # States renamed since the snapshot was taken load under their new names.
+        # States renamed since the entity was saved load under their new names.
         state = spec.current_name(state)
         if not machine._engine.has_state(state):
             raise UndefinedStateError(
                 f"Snapshot state {state!r} is not defined in machine {machine.name!r} "
                 f"version {machine.version} (snapshot from version "
-                f"{snapshot.get('machine_version') or 'unknown'}); migrate the entity or "
+                f"{machine_version or 'unknown'}); migrate the entity or "
                 f"declare `renamed_from: [{state}]` on the state that replaces it",
                 state_name=state,
             )
-        history = snapshot.get("history") or {}
-        if isinstance(history, Mapping) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in history.items()
-        ):
-            history = {spec.current_name(k): spec.current_name(v) for k, v in history.items()}
-        if not isinstance(history, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and machine._engine.has_state(v)
-            for k, v in history.items()
-        ):
-            raise FSMError(
-                "snapshot 'history' must map compound states to leaf states of machine "
-                f"{machine.name!r}"
-            )
+        remembered = {spec.current_name(k): spec.current_name(v) for k, v in history.items()}
+        if not all(machine._engine.has_state(v) for v in remembered.values()):
+            raise _bad_history(machine)
         target = cls
         preferred = getattr(machine, "session_class", None)
         if cls is EntitySession and preferred is not None:
             target = preferred
         session = target(machine, state, copy.deepcopy(dict(context)))
-        session._history = dict(history)
-        stored = snapshot.get("parallel")
+        session._history = remembered
         if stored is not None:
             try:
                 config = ParallelStateConfig.from_string(stored)
@@ -421,6 +451,12 @@ class EntitySession(Generic[S, T, C]):
                 return self.send(trigger, **payload)
 
             return fire
+
+
+def _bad_history(machine: StateMachine[Any, Any, Any]) -> FSMError:
+    return FSMError(
+        f"snapshot 'history' must map compound states to leaf states of machine {machine.name!r}"
+    )
 
 
 def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[str, str]]:

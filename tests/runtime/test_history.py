@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pystator import EntitySession, FSMError, StateMachine
+from pystator.runtime.stores import EntityRecord
 
 PLAYER = Path(__file__).resolve().parents[1] / "fixtures" / "player_history.yaml"
 
@@ -66,6 +67,21 @@ def test_history_survives_a_snapshot(player: StateMachine[Any, Any, Any]) -> Non
     restored = EntitySession.from_snapshot(player, session.snapshot())
     walk(restored, "power_deep")
     assert restored.current_state == "on.media.usb"
+
+
+def test_history_survives_a_stored_record(player: StateMachine[Any, Any, Any]) -> None:
+    record = EntityRecord("p-1", "off", history={"on": "on.media.usb"})
+    restored = EntitySession.from_record(player, record)
+    assert restored.history == {"on": "on.media.usb"}
+    walk(restored, "power_deep")
+    assert restored.current_state == "on.media.usb"
+
+
+def test_a_stored_record_whose_history_names_unknown_states_is_refused(
+    player: StateMachine[Any, Any, Any],
+) -> None:
+    with pytest.raises(FSMError, match="history"):
+        EntitySession.from_record(player, EntityRecord("p-1", "off", history={"on": "gone"}))
 
 
 def test_process_takes_history_and_returns_the_updated_record(

@@ -11,6 +11,7 @@ import pytest
 from pystator import (
     ActionRegistry,
     AsyncioScheduler,
+    EntitySession,
     FSMError,
     GuardRegistry,
     InMemoryStateStore,
@@ -134,6 +135,24 @@ def test_stored_state_the_machine_lacks_is_an_error_naming_it(machine: Machine) 
     store.save(EntityRecord("o-1", "RETIRED", {}, machine_name="order"), 0)
     with pytest.raises(UndefinedStateError, match="RETIRED"):
         orchestrator(machine, store).process_event("o-1", "ack")
+
+
+def test_a_stored_entity_is_restored_from_its_record_not_from_a_snapshot_dict(
+    machine: Machine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("the record went through a snapshot dict")
+
+    monkeypatch.setattr(EntitySession, "from_snapshot", classmethod(refuse))
+    monkeypatch.setattr(EntityRecord, "snapshot", refuse)
+    store = InMemoryStateStore()
+    store.save(EntityRecord("o-1", "OPEN", {"qty": 12}, machine_name="order"), 0)
+    store.save(EntityRecord("o-1", "OPEN", {"qty": 12}, machine_name="order"), 1)
+    result = orchestrator(machine, store).process_event("o-1", "fill")
+    assert (result.source_state, result.target_state) == ("OPEN", "FILLED")
+    stored = store.load("o-1")
+    assert stored is not None and (stored.state, stored.version) == ("FILLED", 3)
+    assert stored.context == {"qty": 12}
 
 
 def test_context_that_is_not_json_is_refused_and_nothing_written(machine: Machine) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pystator import EntitySession, FSMError, StateMachine, UndefinedStateError
+from pystator.runtime.stores import EntityRecord
 
 Machine = StateMachine[str, str, dict[str, Any]]
 
@@ -127,6 +128,22 @@ def test_snapshot_with_unknown_state_names_state_and_versions(machine: Machine) 
     snapshot = {"current_state": "GONE", "context": {}, "machine_version": "1.0.0"}
     with pytest.raises(UndefinedStateError, match="GONE") as caught:
         EntitySession.from_snapshot(machine, snapshot)
+    assert "2.0.0" in str(caught.value) and "1.0.0" in str(caught.value)
+
+
+def test_from_record_restores_state_and_a_private_copy_of_the_context(machine: Machine) -> None:
+    record = EntityRecord("o-1", "OPEN", {"order_qty": 3, "tags": ["a"]}, version=4)
+    restored = EntitySession.from_record(machine, record)
+    assert restored.current_state == "OPEN"
+    assert restored.context == {"order_qty": 3, "tags": ["a"]}
+    restored.context["tags"].append("b")
+    assert record.context == {"order_qty": 3, "tags": ["a"]}
+
+
+def test_from_record_with_unknown_state_names_state_and_versions(machine: Machine) -> None:
+    record = EntityRecord("o-1", "GONE", machine_version="1.0.0")
+    with pytest.raises(UndefinedStateError, match="GONE") as caught:
+        EntitySession.from_record(machine, record)
     assert "2.0.0" in str(caught.value) and "1.0.0" in str(caught.value)
 
 

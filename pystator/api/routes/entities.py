@@ -69,9 +69,7 @@ def _entity(service: Service, entity_id: str, machine_id: str | None) -> EntityO
     if record is None:
         raise ApiError(404, f"no entity {entity_id!r} of machine {chosen!r}")
     try:
-        session: EntitySession[Any, Any, Any] = EntitySession.from_snapshot(
-            machine, record.snapshot()
-        )
+        session: EntitySession[Any, Any, Any] = EntitySession.from_record(machine, record)
     except FSMError as exc:
         raise ApiError(409, str(exc)) from None
     return EntityOut(

@@ -333,7 +333,7 @@ class Rules:
                 f"not {machine.name!r}",
                 {"entity_id": entity_id, "machine_name": record.machine_name},
             )
-        return EntitySession.from_snapshot(machine, record.snapshot())
+        return EntitySession.from_record(machine, record)
 
     def validate(
         self, entity_id: str, state: str, trigger: str, merged: dict[str, Any]
