@@ -49,6 +49,12 @@ class FSMError(Exception):
         if code is not None:
             self.code = code
 
+    def _keep(self, message: str, context: dict[str, Any] | None, /, **fields: Any) -> None:
+        """Initialise with `fields` kept as attributes and added, in order, to the context."""
+        FSMError.__init__(self, message, {**(context or {}), **fields})
+        for name, value in fields.items():
+            setattr(self, name, value)
+
     def __str__(self) -> str:
         if self.context:
             details = ", ".join(f"{key}={value!r}" for key, value in self.context.items())
@@ -92,6 +98,8 @@ class InvalidTransitionError(FSMError):
     """No transition can fire for this trigger from this state."""
 
     code = ErrorCode.INVALID_TRIGGER
+    current_state: str
+    trigger: str
 
     def __init__(
         self,
@@ -100,17 +108,15 @@ class InvalidTransitionError(FSMError):
         trigger: str,
         context: dict[str, Any] | None = None,
     ) -> None:
-        ctx = dict(context or {})
-        ctx.update(current_state=current_state, trigger=trigger)
-        super().__init__(message, ctx)
-        self.current_state = current_state
-        self.trigger = trigger
+        self._keep(message, context, current_state=current_state, trigger=trigger)
 
 
 class GuardRejectedError(InvalidTransitionError):
     """Every candidate transition was rejected by a guard; `guard_name` names the last one."""
 
     code = ErrorCode.GUARD_REJECTED
+    guard_name: str
+    guard_result: Any
 
     def __init__(
         self,
@@ -121,11 +127,14 @@ class GuardRejectedError(InvalidTransitionError):
         guard_result: Any = None,
         context: dict[str, Any] | None = None,
     ) -> None:
-        ctx = dict(context or {})
-        ctx.update(guard_name=guard_name, guard_result=guard_result)
-        super().__init__(message, current_state, trigger, ctx)
-        self.guard_name = guard_name
-        self.guard_result = guard_result
+        self._keep(
+            message,
+            context,
+            guard_name=guard_name,
+            guard_result=guard_result,
+            current_state=current_state,
+            trigger=trigger,
+        )
 
 
 class TerminalStateError(InvalidTransitionError):
@@ -148,20 +157,19 @@ class UndefinedStateError(FSMError):
     """A state name that the machine does not define."""
 
     code = ErrorCode.UNDEFINED_STATE
+    state_name: str
 
     def __init__(
         self, message: str, state_name: str, context: dict[str, Any] | None = None
     ) -> None:
-        ctx = dict(context or {})
-        ctx["state_name"] = state_name
-        super().__init__(message, ctx)
-        self.state_name = state_name
+        self._keep(message, context, state_name=state_name)
 
 
 class UndefinedTriggerError(FSMError):
     """A trigger name that no transition of the machine uses."""
 
     code = ErrorCode.INVALID_TRIGGER
+    trigger: str
 
     def __init__(
         self,
@@ -170,12 +178,8 @@ class UndefinedTriggerError(FSMError):
         available_triggers: Sequence[str] | None = None,
         context: dict[str, Any] | None = None,
     ) -> None:
-        ctx = dict(context or {})
-        ctx["trigger"] = trigger
-        if available_triggers:
-            ctx["available_triggers"] = list(available_triggers)
-        super().__init__(message, ctx)
-        self.trigger = trigger
+        listed = {"available_triggers": list(available_triggers)} if available_triggers else {}
+        self._keep(message, context, trigger=trigger, **listed)
         self.available_triggers = list(available_triggers or ())
 
 
@@ -183,32 +187,33 @@ class GuardNotFoundError(FSMError):
     """A guard named in the machine has no implementation bound."""
 
     code = ErrorCode.GUARD_NOT_FOUND
+    guard_name: str
 
     def __init__(
         self, message: str, guard_name: str, context: dict[str, Any] | None = None
     ) -> None:
-        ctx = dict(context or {})
-        ctx["guard_name"] = guard_name
-        super().__init__(message, ctx)
-        self.guard_name = guard_name
+        self._keep(message, context, guard_name=guard_name)
 
 
 class ActionNotFoundError(FSMError):
     """An action named in the machine has no implementation bound."""
 
     code = ErrorCode.ACTION_NOT_FOUND
+    action_name: str
 
     def __init__(
         self, message: str, action_name: str, context: dict[str, Any] | None = None
     ) -> None:
-        ctx = dict(context or {})
-        ctx["action_name"] = action_name
-        super().__init__(message, ctx)
-        self.action_name = action_name
+        self._keep(message, context, action_name=action_name)
 
 
 class TimeoutExpiredError(FSMError):
+    """A state's timeout passed before the entity left it."""
+
     code = ErrorCode.TIMEOUT
+    state_name: str
+    timeout_seconds: float
+    elapsed_seconds: float
 
     def __init__(
         self,
@@ -218,22 +223,22 @@ class TimeoutExpiredError(FSMError):
         elapsed_seconds: float,
         context: dict[str, Any] | None = None,
     ) -> None:
-        ctx = dict(context or {})
-        ctx.update(
+        self._keep(
+            message,
+            context,
             state_name=state_name,
             timeout_seconds=timeout_seconds,
             elapsed_seconds=elapsed_seconds,
         )
-        super().__init__(message, ctx)
-        self.state_name = state_name
-        self.timeout_seconds = timeout_seconds
-        self.elapsed_seconds = elapsed_seconds
 
 
 class StaleVersionError(FSMError):
     """Another writer changed the entity since it was read (optimistic locking)."""
 
     code = ErrorCode.STALE_VERSION
+    entity_id: str
+    expected_version: int | None
+    actual_version: int | None
 
     def __init__(
         self,
@@ -243,16 +248,13 @@ class StaleVersionError(FSMError):
         actual_version: int | None = None,
         context: dict[str, Any] | None = None,
     ) -> None:
-        ctx = dict(context or {})
-        ctx.update(
+        self._keep(
+            message,
+            context,
             entity_id=entity_id,
             expected_version=expected_version,
             actual_version=actual_version,
         )
-        super().__init__(message, ctx)
-        self.entity_id = entity_id
-        self.expected_version = expected_version
-        self.actual_version = actual_version
 
 
 class ValidationError(FSMError):
@@ -336,12 +338,10 @@ class StoreError(FSMError):
     """
 
     code = ErrorCode.STORE_ERROR
+    operation: str
 
     def __init__(self, message: str, operation: str, context: dict[str, Any] | None = None) -> None:
-        ctx = dict(context or {})
-        ctx["operation"] = operation
-        super().__init__(message, ctx)
-        self.operation = operation
+        self._keep(message, context, operation=operation)
 
 
 class StoreUnavailableError(StoreError):
