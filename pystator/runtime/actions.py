@@ -13,17 +13,17 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMappi
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from pystator.runtime.drivers import run_sync
 from pystator.runtime.errors import ActionNotFoundError, ErrorCode, FSMError
+from pystator.runtime.registry import Registry
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.spec import ActionSpec, EffectType
 
 ACTION_PARAMS_KEY = "_action_params"
 
 ActionFn = Callable[[Any], Any]
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ExecutionMode(StrEnum):
@@ -32,53 +32,13 @@ class ExecutionMode(StrEnum):
     PHASED = "phased"
 
 
-class ActionRegistry:
+class ActionRegistry(Registry[ActionFn]):
     """Actions by name. An action takes the context dict; it may be async."""
 
-    def __init__(self) -> None:
-        self._actions: dict[str, ActionFn] = {}
+    kind = "action"
 
-    def register(self, name: str, fn: ActionFn) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"action name must be a non-empty string, got {name!r}")
-        if not callable(fn):
-            raise TypeError(f"action {name!r} must be callable, got {type(fn).__name__}")
-        self._actions[name] = fn
-
-    def decorator(self, name: str | None = None) -> Callable[[F], F]:
-        """Register the decorated function under `name` (default: its own name)."""
-
-        def wrap(fn: F) -> F:
-            self.register(name or fn.__name__, fn)
-            return fn
-
-        return wrap
-
-    def get(self, name: str) -> ActionFn:
-        try:
-            return self._actions[name]
-        except KeyError:
-            raise ActionNotFoundError(
-                f"Action {name!r} is not registered", action_name=name
-            ) from None
-
-    def unregister(self, name: str) -> None:
-        self._actions.pop(name, None)
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._actions)
-
-    def update(self, other: ActionRegistry) -> None:
-        self._actions.update(other._actions)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._actions
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._actions)
-
-    def __len__(self) -> int:
-        return len(self._actions)
+    def _missing(self, name: str) -> ActionNotFoundError:
+        return ActionNotFoundError(f"Action {name!r} is not registered", action_name=name)
 
 
 def apply_effect(spec: ActionSpec, context: MutableMapping[str, Any]) -> None:

@@ -6,10 +6,11 @@ The engine asks this module for one callable per guard; named guards are looked 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from pystator.runtime.errors import GuardNotFoundError
+from pystator.runtime.registry import Registry
 from pystator.runtime.spec import CheckOp, CheckSpec
 
 GUARD_PARAMS_KEY = "_guard_params"
@@ -18,54 +19,14 @@ GuardResult = bool | Awaitable[bool]
 GuardFn = Callable[[Any], GuardResult]
 Predicate = Callable[[Mapping[str, Any]], bool]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-class GuardRegistry:
+class GuardRegistry(Registry[GuardFn]):
     """Guards by name. A guard takes the context dict and returns a bool (or awaitable)."""
 
-    def __init__(self) -> None:
-        self._guards: dict[str, GuardFn] = {}
+    kind = "guard"
 
-    def register(self, name: str, fn: GuardFn) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"guard name must be a non-empty string, got {name!r}")
-        if not callable(fn):
-            raise TypeError(f"guard {name!r} must be callable, got {type(fn).__name__}")
-        self._guards[name] = fn
-
-    def decorator(self, name: str | None = None) -> Callable[[F], F]:
-        """Register the decorated function under `name` (default: its own name)."""
-
-        def wrap(fn: F) -> F:
-            self.register(name or fn.__name__, fn)
-            return fn
-
-        return wrap
-
-    def get(self, name: str) -> GuardFn:
-        try:
-            return self._guards[name]
-        except KeyError:
-            raise GuardNotFoundError(f"Guard {name!r} is not registered", guard_name=name) from None
-
-    def unregister(self, name: str) -> None:
-        self._guards.pop(name, None)
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._guards)
-
-    def update(self, other: GuardRegistry) -> None:
-        self._guards.update(other._guards)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._guards
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._guards)
-
-    def __len__(self) -> int:
-        return len(self._guards)
+    def _missing(self, name: str) -> GuardNotFoundError:
+        return GuardNotFoundError(f"Guard {name!r} is not registered", guard_name=name)
 
 
 def check_predicate(check: CheckSpec) -> Predicate:

@@ -33,6 +33,7 @@ ENGINE_MODULES = {
     "pystator.runtime.hooks",
     "pystator.runtime.machine",
     "pystator.runtime.parallel",
+    "pystator.runtime.registry",
     "pystator.runtime.results",
     "pystator.runtime.session",
     "pystator.runtime.spec",

@@ -5,44 +5,45 @@ machine's as they are at each call, so the shared machine is never changed.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from pystator.runtime.actions import ActionFn, ActionRegistry
 from pystator.runtime.guards import GuardFn, GuardRegistry
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.registry import FnT, Registry
 
 
-class LayeredGuards(GuardRegistry):
+class Layered(Registry[FnT]):
+    """`own` entries over those of `below()`, asked at each call: an entry registered
+    below later is found, one `own` registers under the same name wins."""
+
+    def __init__(self, own: Registry[FnT], below: Callable[[], Registry[FnT]]) -> None:
+        super().__init__()
+        self._entries = own._entries  # registering here registers in `own`, and back
+        self._below = below
+
+    def get(self, name: str) -> FnT:
+        found = self._entries.get(name)
+        return found if found is not None else self._below().get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries or name in self._below()
+
+
+class LayeredGuards(Layered[GuardFn], GuardRegistry):
     """`own` guards over the machine's: a guard bound later with `@machine.guard` is
     found, one `own` registers under the same name wins."""
 
     def __init__(self, own: GuardRegistry, machine: StateMachine[Any, Any, Any]) -> None:
-        super().__init__()
-        self._guards = own._guards  # registering here registers in `own`, and back
-        self._machine = machine
-
-    def get(self, name: str) -> GuardFn:
-        found = self._guards.get(name)
-        return found if found is not None else self._machine.guard_registry.get(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._guards or name in self._machine.guard_registry
+        super().__init__(own, lambda: machine.guard_registry)
 
 
-class LayeredActions(ActionRegistry):
+class LayeredActions(Layered[ActionFn], ActionRegistry):
     """`own` actions over the machine's, looked up the same way as `LayeredGuards`."""
 
     def __init__(self, own: ActionRegistry, machine: StateMachine[Any, Any, Any]) -> None:
-        super().__init__()
-        self._actions = own._actions
-        self._machine = machine
-
-    def get(self, name: str) -> ActionFn:
-        found = self._actions.get(name)
-        return found if found is not None else self._machine.action_registry.get(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._actions or name in self._machine.action_registry
+        super().__init__(own, lambda: machine.action_registry)
 
 
 def with_guards(

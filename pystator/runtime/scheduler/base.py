@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, runtime_checkable
 
+from pystator.runtime.registry import check_named
 from pystator.runtime.timers import ScheduledJob
 
 #: What a scheduler calls with a due job: normally `Orchestrator.fire`.
@@ -55,10 +56,7 @@ class SchedulerBase:
         self._handlers: dict[str, FireFn] = {}
 
     def register(self, machine: str, fire: FireFn) -> None:
-        if not isinstance(machine, str) or not machine:
-            raise TypeError(f"machine must be a non-empty string, got {machine!r}")
-        if not callable(fire):
-            raise TypeError(f"fire must be callable, got {type(fire).__name__}")
+        check_named(machine, "machine", fire, "fire")
         self._handlers[machine] = fire
 
     @property
