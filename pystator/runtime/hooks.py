@@ -76,39 +76,31 @@ class TransitionObserver:
     def before_process(
         self, entity_id: str, current_state: str, trigger: str, context: dict[str, Any]
     ) -> None:
-        for hook in self._hooks:
-            try:
-                hook.on_before_process(entity_id, current_state, trigger, context)
-            except Exception:
-                _logger().exception("hook %s failed in on_before_process", type(hook).__name__)
+        self._notify("on_before_process", entity_id, current_state, trigger, context)
 
     def before_transition(self, current_state: str, trigger: str, context: dict[str, Any]) -> float:
         """Notify hooks; returns the start time to pass to `after_transition`."""
-        for hook in self._hooks:
-            try:
-                hook.on_transition_start(current_state, trigger, context)
-            except Exception:
-                _logger().exception("hook %s failed in on_transition_start", type(hook).__name__)
+        self._notify("on_transition_start", current_state, trigger, context)
         return time.perf_counter()
 
     def after_transition(
         self, result: TransitionResult, context: dict[str, Any], started: float | None = None
     ) -> None:
         duration_ms = (time.perf_counter() - started) * 1000.0 if started is not None else 0.0
-        for hook in self._hooks:
-            try:
-                hook.on_transition_complete(result, duration_ms, context)
-            except Exception:
-                _logger().exception("hook %s failed in on_transition_complete", type(hook).__name__)
+        self._notify("on_transition_complete", result, duration_ms, context)
 
     def on_error(
         self, error: Exception, current_state: str, trigger: str, context: dict[str, Any]
     ) -> None:
+        self._notify("on_transition_error", error, current_state, trigger, context)
+
+    def _notify(self, method: str, *args: Any) -> None:
+        """Call `method` of every hook with `args`; a hook that raises is logged and skipped."""
         for hook in self._hooks:
             try:
-                hook.on_transition_error(error, current_state, trigger, context)
+                getattr(hook, method)(*args)
             except Exception:
-                _logger().exception("hook %s failed in on_transition_error", type(hook).__name__)
+                _logger().exception("hook %s failed in %s", type(hook).__name__, method)
 
 
 class LoggingHook:

@@ -12,6 +12,7 @@ from pystator.runtime.history import parse_history
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.spec import (
     MachineSpec,
+    RegionSpec,
     StateSpec,
     TransitionSpec,
     after_trigger,
@@ -122,6 +123,15 @@ def _mermaid_text(text: str) -> str:
     return "".join(_MERMAID_ESCAPES.get(char, char) for char in text)
 
 
+def _regions(state: StateSpec, kids: list[StateSpec]) -> list[tuple[RegionSpec, list[StateSpec]]]:
+    """Each region of the parallel `state` with its states among `kids`, in region order."""
+    by_name = {child.name: child for child in kids}
+    return [
+        (region, [by_name[name] for name in region.states if name in by_name])
+        for region in state.regions
+    ]
+
+
 def to_mermaid(
     machine: StateMachine[Any, Any, Any] | MachineSpec, *, highlight: Collection[str] = ()
 ) -> str:
@@ -147,15 +157,13 @@ def to_mermaid(
         head = f'{indent}state "{_mermaid_text(state.name)}" as {node(state.name)}'
         if kids and state.regions:
             # Orthogonal regions are drawn side by side, separated by `--`.
-            by_name = {child.name: child for child in kids}
             lines.append(head + " {")
-            for position, region in enumerate(state.regions):
+            for position, (region, members) in enumerate(_regions(state, kids)):
                 if position:
                     lines.append(f"{indent}    --")
                 lines.append(f"{indent}    [*] --> {node(region.initial)}")
-                for name in region.states:
-                    if name in by_name:
-                        declare(by_name[name], indent + "    ")
+                for member in members:
+                    declare(member, indent + "    ")
             lines.append(f"{indent}}}")
         elif kids:
             lines.append(head + " {")
@@ -219,15 +227,13 @@ def to_dot(machine: StateMachine[Any, Any, Any] | MachineSpec) -> str:
             lines.append(f'{indent}subgraph "cluster_{ids[state.name]}" {{')
             lines.append(f'{indent}    label="{name}";')
             if state.regions:
-                by_name = {child.name: child for child in kids}
-                for region in state.regions:
+                for region, members in _regions(state, kids):
                     cluster = re.sub(r"[^A-Za-z0-9_]", "_", f"{ids[state.name]}__{region.name}")
                     lines.append(f'{indent}    subgraph "cluster_{cluster}" {{')
                     lines.append(f'{indent}        label="{_dot_text(region.name)}";')
                     lines.append(f"{indent}        style=dashed;")
-                    for member in region.states:
-                        if member in by_name:
-                            declare(by_name[member], indent + "        ")
+                    for member in members:
+                        declare(member, indent + "        ")
                     lines.append(f"{indent}    }}")
             else:
                 for child in kids:
