@@ -101,14 +101,7 @@ class EntitySession(Generic[S, T, C]):
                 f"(version {machine.version})",
                 state_name=str(initial_state),
             )
-        session = cls.__new__(cls)
-        session._machine = machine
-        session._state = state
-        session._context = data
-        session._history = {}
-        session._parallel = None
-        if state in engine.parallel_states:
-            session._parallel = parallel.enter(machine._states_by_name[state])
+        session = cls._bare(machine, state, data)
         # Creating an entity enters its first state, so that state's declarative effects
         # apply; named entry actions stay the caller's to run.
         enter = engine.entry_effects(state)
@@ -336,6 +329,25 @@ class EntitySession(Generic[S, T, C]):
         }
 
     @classmethod
+    def _bare(
+        cls: type[SessionT],
+        machine: StateMachine[Any, Any, Any],
+        state: str,
+        context: dict[str, Any],
+    ) -> SessionT:
+        """A session in `state`, a state of `machine`, holding `context` itself; nothing is
+        checked, copied or run."""
+        session = cls.__new__(cls)
+        session._machine = machine
+        session._state = state
+        session._context = context
+        session._history = {}
+        session._parallel = None
+        if state in machine._engine.parallel_states:
+            session._parallel = parallel.enter(machine._states_by_name[state])
+        return session
+
+    @classmethod
     def from_snapshot(
         cls: type[SessionT], machine: StateMachine[Any, Any, Any], snapshot: Mapping[str, Any]
     ) -> SessionT:
@@ -407,7 +419,7 @@ class EntitySession(Generic[S, T, C]):
         preferred = getattr(machine, "session_class", None)
         if cls is EntitySession and preferred is not None:
             target = preferred
-        session = target(machine, state, copy.deepcopy(dict(context)))
+        session = target._bare(machine, state, copy.deepcopy(dict(context)))
         session._history = remembered
         if stored is not None:
             try:
