@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from pystator.runtime import parallel
 from pystator.runtime.drivers import decide_async, run_sync
@@ -329,18 +329,13 @@ class EntitySession(Generic[S, T, C]):
         }
 
     @classmethod
-    def _bare(
-        cls: type[SessionT],
-        machine: StateMachine[Any, Any, Any],
-        state: str,
-        context: dict[str, Any],
-    ) -> SessionT:
-        """A session in `state`, a state of `machine`, holding `context` itself; nothing is
-        checked, copied or run."""
+    def _bare(cls, machine: StateMachine[Any, Any, Any], state: str, data: dict[str, Any]) -> Self:
+        """A session in `state`, a state of `machine`, holding the context `data` itself;
+        nothing is checked, copied or run."""
         session = cls.__new__(cls)
         session._machine = machine
         session._state = state
-        session._context = context
+        session._context = data
         session._history = {}
         session._parallel = None
         if state in machine._engine.parallel_states:
