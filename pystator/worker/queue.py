@@ -146,9 +146,9 @@ class EventQueue:
     def claim(self, worker_id: str, lease_seconds: float) -> QueuedEvent | None:
         """Take the oldest ready event whose entity has nothing earlier pending or running.
 
-        An event a worker claimed more than `lease_seconds` ago is ready again (the worker
-        died mid-way). An event whose stored context is not a JSON object is marked failed
-        instead of returned.
+        Events a worker claimed more than `lease_seconds` ago go back to the queue first (the
+        worker died mid-way). An event whose stored context is not a JSON object is marked
+        failed instead of returned.
         """
         claimed = self.claim_batch(worker_id, lease_seconds, 1)
         return claimed[0] if claimed else None
@@ -165,29 +165,30 @@ class EventQueue:
         earliest it has pending or running), in submission order; with `completed`, mark
         those events done with their outcomes first, in the same transaction.
 
-        One statement claims the batch: PostgreSQL's `FOR UPDATE SKIP LOCKED` lets workers
-        claim side by side, each taking rows no other claim holds.
+        One statement claims the batch, walking the pending events in id order until it has
+        enough: PostgreSQL's `FOR UPDATE SKIP LOCKED` lets workers claim side by side, each
+        taking rows no other claim holds. An entity's events finish in submission order (an
+        event is claimed only once the one before it finished, and only its holder settles
+        it), so an event is ready when the entity's event just before it is done or failed:
+        one index lookup, however many events the entity has had.
         """
         now = time.time()
         lock = " FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
         claim = (
             f"UPDATE {self._table} SET status = 'processing', claimed_by = %s, "
             "claimed_at = %s, attempts = attempts + 1 WHERE id IN ("
-            f"SELECT w.id FROM {self._table} w WHERE w.status IN ('pending', 'processing') "
-            "AND (w.status = 'pending' AND w.available_at <= %s OR w.status = 'processing' "
-            "AND w.claimed_at < %s) AND NOT EXISTS ("
-            f"SELECT 1 FROM {self._table} e WHERE e.machine_id = w.machine_id "
-            "AND e.entity_id = w.entity_id AND e.id < w.id "
-            "AND e.status IN ('pending', 'processing')) "
+            f"SELECT w.id FROM {self._table} w WHERE w.status = 'pending' "
+            "AND w.available_at <= %s AND COALESCE(("
+            f"SELECT e.status FROM {self._table} e WHERE e.machine_id = w.machine_id "
+            "AND e.entity_id = w.entity_id AND e.id < w.id ORDER BY e.id DESC LIMIT 1"
+            "), 'done') NOT IN ('pending', 'processing') "
             f"ORDER BY w.id LIMIT %s{lock}) "
             "RETURNING id, machine_id, entity_id, trigger, context, attempts"
         )
 
         def take(cursor: Cursor) -> Rows:
-            if completed:
-                self._complete_all(cursor, worker_id, completed)
-            params = (worker_id, now, now, now - lease_seconds, max(0, limit))
-            return cursor.execute(claim, params).fetchall()
+            self._prepare(cursor, worker_id, completed, now - lease_seconds)
+            return cursor.execute(claim, (worker_id, now, now, max(0, limit))).fetchall()
 
         rows = sorted(self.db.run(take, "claim"))
         events: Claimed = []
@@ -200,6 +201,44 @@ class EventQueue:
                 QueuedEvent(int(event_id), machine_id, entity_id, trigger, loaded, int(attempts))
             )
         return events
+
+    def _prepare(
+        self,
+        cursor: Cursor,
+        worker_id: str,
+        completed: Sequence[tuple[int, Mapping[str, Any]]],
+        expired: float,
+    ) -> None:
+        """Before a claim: mark `completed` done, put events claimed before `expired` back.
+
+        On PostgreSQL this is one statement, which also turns the planner's sorting off for
+        the transaction: the claim then walks the pending events in id order and stops once
+        it has its batch, rather than sorting every pending event (what the planner picks
+        when the queue's statistics predate a burst of events).
+        """
+        reclaim = (
+            f"UPDATE {self._table} SET status = 'pending', claimed_by = NULL "
+            "WHERE status = 'processing' AND claimed_at < %s"
+        )
+        if not self.db.postgres:
+            if completed:
+                self._complete_all(cursor, worker_id, completed)
+            cursor.execute(reclaim, (expired,))
+            return
+        if not completed:
+            cursor.execute(
+                f"WITH expired AS ({reclaim} RETURNING id) "
+                "SELECT set_config('enable_sort', 'off', true), (SELECT COUNT(*) FROM expired)",
+                (expired,),
+            )
+            return
+        settle, params = self._settle_all(worker_id, completed)
+        cursor.execute(
+            f"WITH settled AS ({settle} RETURNING {self._table}.id), "
+            f"expired AS ({reclaim} AND id NOT IN (SELECT id FROM settled) RETURNING id) "
+            "SELECT set_config('enable_sort', 'off', true), (SELECT COUNT(*) FROM expired)",
+            (*params, expired),
+        )
 
     def complete_all(
         self, worker_id: str, completed: Sequence[tuple[int, Mapping[str, Any]]]
@@ -216,18 +255,24 @@ class EventQueue:
         worker_id: str,
         completed: Sequence[tuple[int, Mapping[str, Any]]],
     ) -> int:
-        rows = ", ".join(["(%s, %s)"] * len(completed))
+        return cursor.execute(*self._settle_all(worker_id, completed)).rowcount
+
+    def _settle_all(
+        self, worker_id: str, completed: Sequence[tuple[int, Mapping[str, Any]]]
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The statement marking `completed` done, with its parameters."""
         params: list[Any] = []
         for event_id, outcome in completed:
             params += [int(event_id), _outcome(outcome)]
         # VALUES columns are column1, column2 in both SQLite and PostgreSQL; an UPDATE
         # that starts with WITH would leave SQLite's rowcount unknown.
-        return cursor.execute(
+        rows = ", ".join(["(%s, %s)"] * len(completed))
+        sql = (
             f"UPDATE {self._table} SET status = 'done', result = v.column2, error = NULL "
             f"FROM (VALUES {rows}) AS v "
-            f"WHERE {self._table}.id = v.column1 AND {self._table}.claimed_by = %s",
-            (*params, worker_id),
-        ).rowcount
+            f"WHERE {self._table}.id = v.column1 AND {self._table}.claimed_by = %s"
+        )
+        return sql, (*params, worker_id)
 
     def complete(self, event_id: int, worker_id: str, outcome: Mapping[str, Any]) -> bool:
         """Mark the event `worker_id` holds done with its outcome; False if it holds none."""

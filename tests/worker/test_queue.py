@@ -126,6 +126,16 @@ def test_a_batch_claim_marks_the_completed_events_done_before_it_claims(
     assert found is not None and (found.status, found.result) == ("done", outcome)
 
 
+def test_an_event_completed_with_a_claim_stays_done_though_its_lease_ran_out(
+    queue: EventQueue,
+) -> None:
+    event_id = queue.submit("rotor", "r-1", "x")
+    assert queue.claim_batch("w", 60, 10)
+    assert queue.claim_batch("w", -1, 10, completed=[(event_id, {"success": True})]) == []
+    found = queue.get(event_id)
+    assert found is not None and (found.status, found.attempts) == ("done", 1)
+
+
 def test_completing_many_marks_done_only_the_events_the_worker_holds(
     queue: EventQueue,
 ) -> None:
