@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: import generated modules, time two callables fairly.
+"""Shared by the benchmark scripts: import generated modules, time two callables fairly,
+report figures in the form `run_all.py` collects.
 
 Not a benchmark itself (no `bench_` prefix).
 """
@@ -6,11 +7,14 @@ Not a benchmark itself (no `bench_` prefix).
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import timeit
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 
 def import_path(path: Path, name: str) -> ModuleType:
@@ -32,3 +36,55 @@ def paired(
         a_times.append(timeit.timeit(first, number=number) / number * 1e9)
         b_times.append(timeit.timeit(second, number=number) / number * 1e9)
     return a_times, b_times
+
+
+# -- figures: what every script reports, for `run_all.py` -----------------------------------
+
+#: The prefix of the one line a script prints with its figures as JSON (its last line).
+FIGURES_PREFIX = "FIGURES "
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One measured target: pystator's `value` next to the hand-written `baseline` of the
+    same run (both in `unit`), their `ratio`, and the `target` the ratio should meet.
+
+    `better` says which way the ratio is good: "lower" for costs (time per event, pystator
+    over baseline), "higher" for rates (events/s, pystator over baseline). `target` is None
+    for a figure reported without a target.
+    """
+
+    name: str
+    value: float
+    baseline: float
+    unit: str
+    ratio: float
+    target: float | None = None
+    better: str = "lower"
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.ratio <= self.target if self.better == "lower" else self.ratio >= self.target
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Figure:
+        return cls(**{field: data[field] for field in cls.__dataclass_fields__ if field in data})
+
+
+def report(figures: list[Figure]) -> list[Figure]:
+    """Print `figures` as the script's last line (`FIGURES [...]`) and return them."""
+    print(FIGURES_PREFIX + json.dumps([figure.to_json() for figure in figures]), flush=True)
+    return figures
+
+
+def parse_figures(output: str) -> list[Figure] | None:
+    """The figures of a script's output (its `FIGURES` line), or None if it printed none."""
+    for line in reversed(output.splitlines()):
+        if line.startswith(FIGURES_PREFIX):
+            return [Figure.from_json(item) for item in json.loads(line[len(FIGURES_PREFIX) :])]
+    return None

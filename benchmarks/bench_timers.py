@@ -4,7 +4,8 @@ asyncio: the Orchestrator with AsyncioScheduler and the in-memory store, next to
 states flipped by `loop.call_later`. Redis: the Orchestrator with RedisScheduler and
 RedisStateStore, next to a bare ZADD / claim-by-ZREM / HSET loop on the same server. Both
 arm N timers due at the same moment and report the time to fire them all and the lateness
-of each firing. Run `python benchmarks/bench_timers.py [--quick]`.
+of each firing, in rounds that take turns (three, one with `--quick`); the ratios are
+medians of the rounds'. Run `python benchmarks/bench_timers.py [--quick]`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import Figure, report  # noqa: E402
 
 from pystator import InMemoryStateStore, Orchestrator, RedisStateStore, StateMachine  # noqa: E402
 from pystator.runtime.timers import ScheduledJob  # noqa: E402
@@ -161,26 +164,44 @@ async def redis_baseline(count: int) -> dict[str, float]:
     return summary("hand-written ZADD/ZREM loop", elapsed, lateness, count)
 
 
-def ratio(kind: str, mine: dict[str, float], base: dict[str, float]) -> None:
-    cost = mine["us_per_timer"] / base["us_per_timer"]
+def rounds_of(
+    kind: str, ours: list[dict[str, float]], base: list[dict[str, float]], target: float | None
+) -> Figure:
+    """The figure of paired rounds: medians per timer and the median of the rounds' ratios."""
+    value = statistics.median(row["us_per_timer"] for row in ours)
+    baseline = statistics.median(row["us_per_timer"] for row in base)
+    cost = statistics.median(
+        a["us_per_timer"] / b["us_per_timer"] for a, b in zip(ours, base, strict=True)
+    )
     print(f"  ratio ({kind}) pystator / hand-written, time per timer: {cost:.1f}x")
+    return Figure(f"timers, {kind}, per timer", value, baseline, "us", cost, target)
 
 
-async def main(quick: bool) -> None:
-    count = 200 if quick else 5000
+async def one_round(count: int, redis: bool) -> list[dict[str, float]]:
+    rows = [await asyncio_pystator(count), await asyncio_baseline(count)]
+    if redis:
+        rows += [await redis_pystator(count), await redis_baseline(count)]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run with few timers")
+    args = parser.parse_args(argv)
+    count, rounds = (200, 1) if args.quick else (5000, 3)
+    redis = redis_up()
     print(f"{count} timers due {DELAY_S}s after arming; time to arm and fire all, per timer")
-    mine = await asyncio_pystator(count)
-    base = await asyncio_baseline(count)
-    ratio("asyncio", mine, base)
-    if not redis_up():
+    if not redis:
         print(f"  Redis at {REDIS_URL} not reachable: Redis rows skipped")
-        return
-    mine = await redis_pystator(count)
-    base = await redis_baseline(count)
-    ratio("Redis", mine, base)
+    measured = []
+    for n in range(rounds):
+        print(f" round {n + 1} of {rounds}")
+        measured.append(asyncio.run(one_round(count, redis)))
+    figures = [rounds_of("asyncio", [r[0] for r in measured], [r[1] for r in measured], None)]
+    if redis:
+        figures.append(rounds_of("Redis", [r[2] for r in measured], [r[3] for r in measured], 3.0))
+    return report(figures)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run with few timers")
-    asyncio.run(main(parser.parse_args().quick))
+    main()

@@ -253,12 +253,24 @@ def api(host: str, port: int, no_auth: bool, allowed_hosts: tuple[str, ...]) -> 
 @main.command()
 @db_option
 @click.option("--poll-interval", default=0.5, show_default=True, type=float)
+@click.option(
+    "--batch-size",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events claimed at once, at most one per entity.",
+)
 @click.option("--once", is_flag=True, help="Exit when the queue is empty.")
 @click.option(
     "-q", "--quiet", is_flag=True, help="Log only failed and retried events, not every one."
 )
 def worker(
-    db_url: str | None, legacy_url: str | None, poll_interval: float, once: bool, quiet: bool
+    db_url: str | None,
+    legacy_url: str | None,
+    poll_interval: float,
+    batch_size: int,
+    once: bool,
+    quiet: bool,
 ) -> None:
     """Process queued events from worker_events until stopped (Ctrl-C), logging a line per
     event: its id, machine/entity, trigger, outcome and duration."""
@@ -275,7 +287,7 @@ def worker(
         _fail(exc)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    runner = Worker(database, poll_interval=poll_interval)
+    runner = Worker(database, poll_interval=poll_interval, batch_size=batch_size)
     click.echo(f"pystator worker {runner.worker_id} started")
     with _worker_log(logging.WARNING if quiet else logging.INFO):
         try:

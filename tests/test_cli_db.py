@@ -92,6 +92,12 @@ def test_worker_once_drains_the_queue_and_exits(tmp_path: Path) -> None:
     database.close()
 
 
+def test_worker_batch_size_must_be_at_least_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = CliRunner().invoke(main, ["worker", "--db", url, "--once", "--batch-size", "0"])
+    assert result.exit_code == 2 and "--batch-size" in result.stderr
+
+
 # -- one form for the database URL -------------------------------------------------------
 
 COMMANDS = [["db", "init"], ["db", "upgrade"], ["db", "truncate", "--force"], ["db", "seed"]]

@@ -1,5 +1,6 @@
-"""Queue: the `worker_events` table behind a Python API — submit, look up, list, claim one
-event at a time in per-entity order, and settle it as done, failed or due for another try.
+"""Queue: the `worker_events` table behind a Python API — submit, look up, list, claim
+events in per-entity order (one, or a batch of one per entity), and settle them as done,
+failed or due for another try.
 
 An entity is a machine and an id. An event is claimed only when no earlier event of its
 entity is pending or running, so several workers keep each entity's events in submission
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -25,6 +26,9 @@ STATUSES: tuple[Status, ...] = ("pending", "processing", "done", "failed")
 
 #: Rows of one read (`list` below is EventQueue.list inside the class).
 Rows = list[tuple[Any, ...]]
+
+#: Events of one claim, in submission order.
+Claimed = list["QueuedEvent"]
 
 _COLUMNS = "id, machine_id, entity_id, trigger, status, attempts, error, result, created_at"
 
@@ -146,37 +150,129 @@ class EventQueue:
         worker died mid-way). An event whose stored context is not a JSON object is marked
         failed instead of returned.
         """
+        claimed = self.claim_batch(worker_id, lease_seconds, 1)
+        return claimed[0] if claimed else None
+
+    def claim_batch(
+        self,
+        worker_id: str,
+        lease_seconds: float,
+        limit: int,
+        *,
+        completed: Sequence[tuple[int, Mapping[str, Any]]] = (),
+    ) -> Claimed:
+        """Take up to `limit` of the oldest ready events, at most one per entity (the
+        earliest it has pending or running), in submission order; with `completed`, mark
+        those events done with their outcomes first, in the same transaction.
+
+        One statement claims the batch, walking the pending events in id order until it has
+        enough: PostgreSQL's `FOR UPDATE SKIP LOCKED` lets workers claim side by side, each
+        taking rows no other claim holds. An entity's events finish in submission order (an
+        event is claimed only once the one before it finished, and only its holder settles
+        it), so an event is ready when the entity's event just before it is done or failed:
+        one index lookup, however many events the entity has had.
+        """
         now = time.time()
         lock = " FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
+        claim = (
+            f"UPDATE {self._table} SET status = 'processing', claimed_by = %s, "
+            "claimed_at = %s, attempts = attempts + 1 WHERE id IN ("
+            f"SELECT w.id FROM {self._table} w WHERE w.status = 'pending' "
+            "AND w.available_at <= %s AND COALESCE(("
+            f"SELECT e.status FROM {self._table} e WHERE e.machine_id = w.machine_id "
+            "AND e.entity_id = w.entity_id AND e.id < w.id ORDER BY e.id DESC LIMIT 1"
+            "), 'done') NOT IN ('pending', 'processing') "
+            f"ORDER BY w.id LIMIT %s{lock}) "
+            "RETURNING id, machine_id, entity_id, trigger, context, attempts"
+        )
 
-        def take(cursor: Cursor) -> tuple[Any, ...] | None:
-            cursor.execute(
-                f"UPDATE {self._table} SET status = 'pending', claimed_by = NULL "
-                "WHERE status = 'processing' AND claimed_at < %s",
-                (now - lease_seconds,),
+        def take(cursor: Cursor) -> Rows:
+            self._prepare(cursor, worker_id, completed, now - lease_seconds)
+            return cursor.execute(claim, (worker_id, now, now, max(0, limit))).fetchall()
+
+        rows = sorted(self.db.run(take, "claim"))
+        events: Claimed = []
+        for event_id, machine_id, entity_id, trigger, context, attempts in rows:
+            loaded = _json_object(context)
+            if loaded is None:
+                self.fail(int(event_id), worker_id, "stored context is not a JSON object")
+                continue
+            events.append(
+                QueuedEvent(int(event_id), machine_id, entity_id, trigger, loaded, int(attempts))
             )
-            return cursor.execute(
-                f"UPDATE {self._table} SET status = 'processing', claimed_by = %s, "
-                "claimed_at = %s, attempts = attempts + 1 WHERE id = ("
-                f"SELECT w.id FROM {self._table} w WHERE w.status = 'pending' "
-                "AND w.available_at <= %s AND NOT EXISTS ("
-                f"SELECT 1 FROM {self._table} e WHERE e.machine_id = w.machine_id "
-                "AND e.entity_id = w.entity_id AND e.id < w.id "
-                "AND e.status IN ('pending', 'processing')) "
-                f"ORDER BY w.id LIMIT 1{lock}) "
-                "RETURNING id, machine_id, entity_id, trigger, context, attempts",
-                (worker_id, now, now),
-            ).fetchone()
+        return events
 
-        row = self.db.run(take, "claim")
-        if row is None:
-            return None
-        event_id, machine_id, entity_id, trigger, context, attempts = row
-        loaded = _json_object(context)
-        if loaded is None:
-            self.fail(int(event_id), worker_id, "stored context is not a JSON object")
-            return None
-        return QueuedEvent(int(event_id), machine_id, entity_id, trigger, loaded, int(attempts))
+    def _prepare(
+        self,
+        cursor: Cursor,
+        worker_id: str,
+        completed: Sequence[tuple[int, Mapping[str, Any]]],
+        expired: float,
+    ) -> None:
+        """Before a claim: mark `completed` done, put events claimed before `expired` back.
+
+        On PostgreSQL this is one statement, which also turns the planner's sorting off for
+        the transaction: the claim then walks the pending events in id order and stops once
+        it has its batch, rather than sorting every pending event (what the planner picks
+        when the queue's statistics predate a burst of events).
+        """
+        reclaim = (
+            f"UPDATE {self._table} SET status = 'pending', claimed_by = NULL "
+            "WHERE status = 'processing' AND claimed_at < %s"
+        )
+        if not self.db.postgres:
+            if completed:
+                self._complete_all(cursor, worker_id, completed)
+            cursor.execute(reclaim, (expired,))
+            return
+        if not completed:
+            cursor.execute(
+                f"WITH expired AS ({reclaim} RETURNING id) "
+                "SELECT set_config('enable_sort', 'off', true), (SELECT COUNT(*) FROM expired)",
+                (expired,),
+            )
+            return
+        settle, params = self._settle_all(worker_id, completed)
+        cursor.execute(
+            f"WITH settled AS ({settle} RETURNING {self._table}.id), "
+            f"expired AS ({reclaim} AND id NOT IN (SELECT id FROM settled) RETURNING id) "
+            "SELECT set_config('enable_sort', 'off', true), (SELECT COUNT(*) FROM expired)",
+            (*params, expired),
+        )
+
+    def complete_all(
+        self, worker_id: str, completed: Sequence[tuple[int, Mapping[str, Any]]]
+    ) -> int:
+        """Mark the events `worker_id` holds among `completed` (ids with their outcomes)
+        done, in one statement; returns how many it held."""
+        if not completed:
+            return 0
+        return self.db.run(lambda cursor: self._complete_all(cursor, worker_id, completed), "done")
+
+    def _complete_all(
+        self,
+        cursor: Cursor,
+        worker_id: str,
+        completed: Sequence[tuple[int, Mapping[str, Any]]],
+    ) -> int:
+        return cursor.execute(*self._settle_all(worker_id, completed)).rowcount
+
+    def _settle_all(
+        self, worker_id: str, completed: Sequence[tuple[int, Mapping[str, Any]]]
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The statement marking `completed` done, with its parameters."""
+        params: list[Any] = []
+        for event_id, outcome in completed:
+            params += [int(event_id), _outcome(outcome)]
+        # VALUES columns are column1, column2 in both SQLite and PostgreSQL; an UPDATE
+        # that starts with WITH would leave SQLite's rowcount unknown.
+        rows = ", ".join(["(%s, %s)"] * len(completed))
+        sql = (
+            f"UPDATE {self._table} SET status = 'done', result = v.column2, error = NULL "
+            f"FROM (VALUES {rows}) AS v "
+            f"WHERE {self._table}.id = v.column1 AND {self._table}.claimed_by = %s"
+        )
+        return sql, (*params, worker_id)
 
     def complete(self, event_id: int, worker_id: str, outcome: Mapping[str, Any]) -> bool:
         """Mark the event `worker_id` holds done with its outcome; False if it holds none."""
@@ -212,11 +308,10 @@ class EventQueue:
         outcome: Mapping[str, Any] | None,
         error: str | None,
     ) -> bool:
-        result = json.dumps(dict(outcome)) if outcome else None
         return self._write(
             f"UPDATE {self._table} SET status = %s, result = %s, error = %s "
             "WHERE id = %s AND claimed_by = %s",
-            (status, result, error, event_id, worker_id),
+            (status, _outcome(outcome), error, event_id, worker_id),
             status,
         )
 
@@ -238,6 +333,10 @@ def submit_event(
 ) -> int:
     """Queue one event for the workers; returns its id (`EventQueue.submit`)."""
     return EventQueue(database).submit(machine_id, entity_id, trigger, context)
+
+
+def _outcome(outcome: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(dict(outcome)) if outcome else None
 
 
 def _json_object(text: str | None) -> dict[str, Any] | None:

@@ -94,6 +94,60 @@ def test_a_later_event_of_a_busy_entity_waits_but_other_entities_do_not(
     assert queue.claim("w3", lease_seconds=60) is None
 
 
+def test_a_batch_claim_takes_the_earliest_event_of_each_entity_in_submission_order(
+    queue: EventQueue,
+) -> None:
+    first = queue.submit("rotor", "r-1", "x")
+    queue.submit("rotor", "r-1", "y")
+    other = queue.submit("rotor", "r-2", "x")
+    other_machine = queue.submit("stator", "r-1", "x")
+    claimed = queue.claim_batch("w", lease_seconds=60, limit=10)
+    assert [event.id for event in claimed] == [first, other, other_machine]
+    assert all(event.attempts == 1 for event in claimed)
+    assert queue.counts()["processing"] == 3
+
+
+def test_a_batch_claim_takes_no_more_than_its_limit(queue: EventQueue) -> None:
+    ids = [queue.submit("rotor", f"r-{n}", "x") for n in range(5)]
+    assert [event.id for event in queue.claim_batch("w", 60, 2)] == ids[:2]
+    assert [event.id for event in queue.claim_batch("v", 60, 2)] == ids[2:4]
+
+
+def test_a_batch_claim_marks_the_completed_events_done_before_it_claims(
+    queue: EventQueue,
+) -> None:
+    first = queue.submit("rotor", "r-1", "x")
+    second = queue.submit("rotor", "r-1", "y")
+    assert [event.id for event in queue.claim_batch("w", 60, 10)] == [first]
+    outcome = {"success": True, "target_state": "b"}
+    again = queue.claim_batch("w", 60, 10, completed=[(first, outcome)])
+    assert [event.id for event in again] == [second]
+    found = queue.get(first)
+    assert found is not None and (found.status, found.result) == ("done", outcome)
+
+
+def test_an_event_completed_with_a_claim_stays_done_though_its_lease_ran_out(
+    queue: EventQueue,
+) -> None:
+    event_id = queue.submit("rotor", "r-1", "x")
+    assert queue.claim_batch("w", 60, 10)
+    assert queue.claim_batch("w", -1, 10, completed=[(event_id, {"success": True})]) == []
+    found = queue.get(event_id)
+    assert found is not None and (found.status, found.attempts) == ("done", 1)
+
+
+def test_completing_many_marks_done_only_the_events_the_worker_holds(
+    queue: EventQueue,
+) -> None:
+    mine = queue.submit("rotor", "r-1", "x")
+    theirs = queue.submit("rotor", "r-2", "x")
+    assert queue.claim_batch("w", 60, 1) and queue.claim_batch("v", 60, 1)
+    done = {"success": True}
+    assert queue.complete_all("w", [(mine, done), (theirs, done)]) == 1
+    statuses = {event.id: event.status for event in queue.list()}
+    assert statuses == {mine: "done", theirs: "processing"}
+
+
 def test_completing_stores_the_outcome(queue: EventQueue) -> None:
     event_id = queue.submit("rotor", "r-1", "x")
     assert queue.claim("w", lease_seconds=60) is not None

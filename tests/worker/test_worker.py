@@ -87,6 +87,56 @@ def test_a_later_event_of_an_entity_waits_for_the_earlier_one(sqlite_db: Databas
     assert Worker(sqlite_db).claim() is None
 
 
+def test_run_once_processes_one_event_per_entity_and_marks_each_done(
+    sqlite_db: Database,
+) -> None:
+    Catalog(sqlite_db).create(ROTOR.read_text())
+    for entity in ("r-1", "r-1", "r-2", "r-3"):
+        submit_event(sqlite_db, "rotor", entity, "x")
+    worker = Worker(sqlite_db, batch_size=10)
+    assert worker.run_once()
+    assert statuses(sqlite_db) == {"done": 3, "pending": 1}
+    assert worker.processed == 3
+
+
+def test_a_batch_holds_at_most_batch_size_events(sqlite_db: Database) -> None:
+    Catalog(sqlite_db).create(ROTOR.read_text())
+    for n in range(5):
+        submit_event(sqlite_db, "rotor", f"r-{n}", "x")
+    assert Worker(sqlite_db, batch_size=2).run_once()
+    assert statuses(sqlite_db) == {"done": 2, "pending": 3}
+
+
+def test_a_worker_that_stops_has_marked_every_event_it_processed_done(
+    sqlite_db: Database,
+) -> None:
+    Catalog(sqlite_db).create(ROTOR.read_text())
+    for n in range(7):
+        submit_event(sqlite_db, "rotor", f"r-{n % 3}", "x")
+    worker = Worker(sqlite_db, batch_size=2, poll_interval=0.01)
+    assert worker.run(exit_when_idle=True) == 7
+    assert statuses(sqlite_db) == {"done": 7}
+
+
+def test_a_batch_reads_the_catalog_once_per_machine(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = Catalog(sqlite_db)
+    catalog.create(ROTOR.read_text())
+    for n in range(4):
+        submit_event(sqlite_db, "rotor", f"r-{n}", "x")
+    reads: list[str] = []
+    read = catalog.get
+    monkeypatch.setattr(catalog, "get", lambda *args: reads.append(args[0]) or read(*args))
+    assert Worker(sqlite_db, catalog, batch_size=10).run_once()
+    assert reads == ["rotor"]
+
+
+def test_a_batch_size_below_one_is_refused(sqlite_db: Database) -> None:
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        Worker(sqlite_db, batch_size=0)
+
+
 def test_a_transient_failure_is_retried(sqlite_db: Database) -> None:
     from pystator.runtime.errors import StaleVersionError
 

@@ -25,14 +25,22 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 1
 """
 
-# KEYS: due set, job bodies, in-flight set. ARGV: now (ms), lease (ms), limit.
-# Moves due jobs to the in-flight set under a lease and returns their bodies; jobs whose
+# KEYS: due set, job bodies, in-flight set, then the entity index of each job acknowledged.
+# ARGV: now (ms), lease (ms), limit, then the body and key of each job acknowledged.
+# Acknowledges jobs fired since the last claim (drops them from the in-flight set), then
+# moves due jobs to the in-flight set under a lease and returns their bodies; jobs whose
 # lease ran out (their replica died) are leased again and returned too.
 _CLAIM = """
 local now = tonumber(ARGV[1])
 local deadline = now + tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
+for i = 4, #KEYS do
+  local body, key = ARGV[2 * i - 4], ARGV[2 * i - 3]
+  redis.call('ZREM', KEYS[3], body)
+  if redis.call('HEXISTS', KEYS[2], key) == 0 then redis.call('SREM', KEYS[i], key) end
+end
 local out = {}
+if limit == 0 then return out end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
 for _, body in ipairs(expired) do
   redis.call('ZADD', KEYS[3], deadline, body)
@@ -51,20 +59,35 @@ end
 return out
 """
 
-# KEYS: in-flight set, job bodies, entity index. ARGV: body, key.
-_ACK = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
-return 1
-"""
-
-# KEYS: due set, job bodies, entity index. ARGV: keys to drop.
+# KEYS: due set, job bodies, entity index. ARGV: '1' to drop every job of the entity, '0'
+# to drop those armed in the states that follow.
+# A job key is machine, entity, state and event joined by "\x1f".
 _CANCEL = """
+local every = ARGV[1] == '1'
+local wanted = {}
+for i = 2, #ARGV do wanted[ARGV[i]] = true end
+local function armed_in(key)
+  local parts, start = {}, 1
+  while true do
+    local found = string.find(key, '\\31', start, true)
+    if not found then
+      table.insert(parts, string.sub(key, start))
+      break
+    end
+    table.insert(parts, string.sub(key, start, found - 1))
+    start = found + 1
+  end
+  if #parts == 4 then return parts[3] end
+  return nil
+end
 local dropped = 0
-for _, key in ipairs(ARGV) do
-  dropped = dropped + redis.call('ZREM', KEYS[1], key)
-  redis.call('HDEL', KEYS[2], key)
-  redis.call('SREM', KEYS[3], key)
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local state = armed_in(key)
+  if every or (state and wanted[state]) then
+    dropped = dropped + redis.call('ZREM', KEYS[1], key)
+    redis.call('HDEL', KEYS[2], key)
+    redis.call('SREM', KEYS[3], key)
+  end
 end
 return dropped
 """
@@ -75,8 +98,9 @@ class RedisScheduler(SchedulerBase):
 
     Every replica that runs an Orchestrator for a machine may call `start()`: the claim
     script gives each due job to exactly one of them. A job is acknowledged after it was
-    fired; if its replica dies first, the job is fired again once `lease_seconds` pass,
-    and the Orchestrator's idempotency key makes that second firing change nothing.
+    fired, by the next claim of its machine (so within a poll interval) or by `stop()`; if
+    its replica dies first, the job is fired again once `lease_seconds` pass, and the
+    Orchestrator's idempotency key makes that second firing change nothing.
     """
 
     def __init__(
@@ -107,6 +131,8 @@ class RedisScheduler(SchedulerBase):
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        #: Jobs fired and not yet acknowledged, by machine: (body, key, entity id).
+        self._acks: dict[str, list[tuple[str, str, str]]] = {}
 
     # -- connection ----------------------------------------------------------------------
 
@@ -130,7 +156,6 @@ class RedisScheduler(SchedulerBase):
             for name, source in (
                 ("schedule", _SCHEDULE),
                 ("claim", _CLAIM),
-                ("ack", _ACK),
                 ("cancel", _CANCEL),
             ):
                 self._scripts[name] = given.register_script(source)
@@ -166,19 +191,12 @@ class RedisScheduler(SchedulerBase):
     async def cancel(
         self, machine: str, entity_id: str, states: Iterable[str] | None = None
     ) -> int:
-        index = self._entity(machine, entity_id)
-        members = await self.client.smembers(index)
-        wanted = None if states is None else set(states)
-        keys = []
-        for raw in members:
-            key = raw.decode() if isinstance(raw, bytes) else str(raw)
-            parts = key.split("\x1f")
-            if wanted is None or (len(parts) == 4 and parts[2] in wanted):
-                keys.append(key)
-        if not keys:
+        chosen = ["1"] if states is None else ["0", *states]
+        if chosen == ["0"]:
             return 0
         dropped = await self._script("cancel")(
-            keys=[self._due(machine), self._bodies(), index], args=keys
+            keys=[self._due(machine), self._bodies(), self._entity(machine, entity_id)],
+            args=chosen,
         )
         return int(dropped)
 
@@ -231,10 +249,7 @@ class RedisScheduler(SchedulerBase):
     async def _claim_all(self) -> int:
         total = 0
         for machine in self.machines:
-            bodies = await self._script("claim")(
-                keys=[self._due(machine), self._bodies(), self._inflight(machine)],
-                args=[math.floor(now() * 1000), self.lease_ms, self.batch_size],
-            )
+            bodies = await self._claim(machine, self.batch_size)
             total = max(total, len(bodies))
             for body in bodies:
                 await self._semaphore.acquire()
@@ -242,6 +257,27 @@ class RedisScheduler(SchedulerBase):
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
         return total
+
+    async def _claim(self, machine: str, limit: int) -> list[bytes | str]:
+        """Acknowledge the jobs of `machine` fired since its last claim, and claim up to
+        `limit` due jobs, in one script call."""
+        acks = self._acks.pop(machine, [])
+        keys = [self._due(machine), self._bodies(), self._inflight(machine)]
+        args: list[Any] = [math.floor(now() * 1000), self.lease_ms, limit]
+        for body, key, entity_id in acks:
+            keys.append(self._entity(machine, entity_id))
+            args += [body, key]
+        try:
+            bodies: list[bytes | str] = await self._script("claim")(keys=keys, args=args)
+        except BaseException:
+            self._acks.setdefault(machine, []).extend(acks)  # sent with the next claim
+            raise
+        return bodies
+
+    async def _flush_acks(self) -> None:
+        """Acknowledge every job fired, claiming none."""
+        for machine in list(self._acks):
+            await self._claim(machine, 0)
 
     async def _until_next(self) -> float:
         soonest = None
@@ -261,7 +297,7 @@ class RedisScheduler(SchedulerBase):
                 job = ScheduledJob.from_json(text)
             except ValueError:
                 logger.error("dropping a malformed timer job: %r", text[:200])
-                await self._ack(machine, text, "", "")
+                self._ack(machine, text, "", "")
                 return
             fire = self._handlers.get(job.machine)
             if fire is None:
@@ -272,15 +308,13 @@ class RedisScheduler(SchedulerBase):
                 # Not acknowledged: the lease runs out and the job is fired again.
                 logger.exception("firing timer %r of entity %r failed", job.event, job.entity_id)
                 return
-            await self._ack(machine, text, job.key, job.entity_id)
+            self._ack(machine, text, job.key, job.entity_id)
         finally:
             self._semaphore.release()
 
-    async def _ack(self, machine: str, body: str, key: str, entity_id: str) -> None:
-        await self._script("ack")(
-            keys=[self._inflight(machine), self._bodies(), self._entity(machine, entity_id)],
-            args=[body, key],
-        )
+    def _ack(self, machine: str, body: str, key: str, entity_id: str) -> None:
+        """Acknowledge a job with the next claim of its machine (or on `stop()`)."""
+        self._acks.setdefault(machine, []).append((body, key, entity_id))
 
     async def stop(self) -> None:
         """Stop polling and wait for the jobs being fired; pending jobs stay in Redis."""
@@ -290,6 +324,12 @@ class RedisScheduler(SchedulerBase):
             self._loop_task = None
         if self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+        if self._acks:
+            try:
+                await self._flush_acks()
+            except Exception:
+                # Their leases run out and they fire again, changing nothing.
+                logger.exception("acknowledging fired timers in Redis failed")
 
     async def close(self) -> None:
         """Stop, then close the client if this scheduler created it."""

@@ -78,6 +78,17 @@ def test_cancel_drops_only_the_jobs_of_the_named_states(prefix: str) -> None:
     asyncio.run(scenario())
 
 
+def test_cancelling_an_empty_list_of_states_drops_nothing(prefix: str) -> None:
+    async def scenario() -> None:
+        scheduler = RedisScheduler(REDIS_URL, prefix=prefix)
+        await scheduler.schedule(job("a", 5, state="outer"))
+        assert await scheduler.cancel("m", "a", []) == 0
+        assert [j.armed_in for j in await scheduler.pending()] == ["outer"]
+        await scheduler.close()
+
+    asyncio.run(scenario())
+
+
 def test_cancelling_one_machines_entity_leaves_a_look_alike_of_another(prefix: str) -> None:
     async def scenario() -> None:
         scheduler = RedisScheduler(REDIS_URL, prefix=prefix)
@@ -135,6 +146,55 @@ def test_a_job_whose_firing_failed_is_fired_again_after_its_lease(prefix: str) -
         return calls
 
     assert asyncio.run(scenario()) == ["a", "a"]
+
+
+def in_flight_and_indexed(prefix: str) -> tuple[int, int]:
+    """Jobs of machine `m` leased to a replica, and job keys in its entities' indexes."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    leased = int(client.zcard(f"{prefix}:inflight:m"))
+    indexed = sum(int(client.scard(key)) for key in client.scan_iter(f"{prefix}:entity:*"))
+    client.close()
+    return leased, indexed
+
+
+async def fire_all(scheduler: RedisScheduler, count: int) -> list[str]:
+    fired: list[str] = []
+
+    async def fire(due: ScheduledJob) -> None:
+        fired.append(due.entity_id)
+
+    scheduler.register("m", fire)
+    await scheduler.start()
+    for index in range(count):
+        await scheduler.schedule(job(f"e{index}", 0.05))
+    deadline = time.time() + 10
+    while len(fired) < count and time.time() < deadline:
+        await asyncio.sleep(0.02)
+    return fired
+
+
+def test_fired_jobs_are_acknowledged_by_the_next_claim(prefix: str) -> None:
+    async def scenario() -> tuple[int, int]:
+        scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
+        assert len(await fire_all(scheduler, 20)) == 20
+        await asyncio.sleep(0.2)
+        left = in_flight_and_indexed(prefix)
+        await scheduler.close()
+        return left
+
+    assert asyncio.run(scenario()) == (0, 0)
+
+
+def test_stopping_acknowledges_every_job_fired(prefix: str) -> None:
+    async def scenario() -> None:
+        scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=5.0)
+        assert len(await fire_all(scheduler, 20)) == 20
+        await scheduler.close()
+
+    asyncio.run(scenario())
+    assert in_flight_and_indexed(prefix) == (0, 0)
 
 
 def test_orchestrator_timers_fire_through_redis(prefix: str) -> None:
