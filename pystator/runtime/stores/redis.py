@@ -17,11 +17,19 @@ from pystator.runtime.stores._codec import dumps, loads, missing_extra
 from pystator.runtime.stores._failures import Repeat, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
-# KEYS: entity hash, history list, outcome key, the entity id's machines set.
+# KEYS: entity hash, history list, outcome key, the entity id's machines set. All or nothing:
+# the checks come first, and the writes that follow cannot fail.
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
 if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
+-- Redis keeps a script's writes before an error: every write below must succeed, so a key
+-- of the wrong type stops the script before the first.
+local listed = redis.call('TYPE', KEYS[2])['ok']
+local named = redis.call('TYPE', KEYS[4])['ok']
+if (listed ~= 'none' and listed ~= 'list') or (named ~= 'none' and named ~= 'set') then
+  return redis.error_reply('WRONGTYPE history or machines key holds another kind of value')
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
            'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
            'machine_version', ARGV[9], 'fingerprint', ARGV[10], 'timers', ARGV[12],
@@ -126,8 +134,29 @@ class RedisStateStore(RecordStore):
                 found.append(record)
         return found
 
+    # An outcome only exists beside its entity: one round trip reads both.
+    @store_call(Repeat.ALWAYS, "load")
+    def _fetch_event(
+        self, entity_id: str, machine_name: str, key: str
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self._entity_key(machine_name, entity_id))
+        pipe.get(self._outcome_key(machine_name, entity_id, key))
+        raw, seen = pipe.execute()
+        record = self._record(machine_name, entity_id, raw)
+        if record is None:
+            return [], None
+        outcome = None if seen is None else loads(seen, "event outcome", entity_id)
+        return [record], outcome
+
     def _read(self, machine_name: str, entity_id: str) -> EntityRecord | None:
-        raw = self.client.hgetall(self._entity_key(machine_name, entity_id))
+        return self._record(
+            machine_name, entity_id, self.client.hgetall(self._entity_key(machine_name, entity_id))
+        )
+
+    def _record(
+        self, machine_name: str, entity_id: str, raw: Mapping[bytes, bytes]
+    ) -> EntityRecord | None:
         if not raw:
             return None
         fields = {key.decode(): value.decode() for key, value in raw.items()}
