@@ -23,7 +23,7 @@ from pystator.runtime.stores._codec import (
     history_values,
     missing_extra,
 )
-from pystator.runtime.stores._failures import Repeat, checkout, guarded, store_call, transaction
+from pystator.runtime.stores._failures import Repeat, guarded, store_call, take, transaction
 from pystator.runtime.stores._sql import Row, SQLReads
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_postgres
@@ -171,8 +171,14 @@ class PostgresStateStore(SQLReads):
     def _connection(self) -> Iterator[Any]:
         if self._pool is None:
             self.connect()
-        with checkout(self._pool) as connection:
+        # The pool's own context manager adds nothing here: an autocommit connection has
+        # nothing to commit, and `putconn` rolls back one left in a transaction.
+        pool = self._pool
+        connection = take(pool)
+        try:
             yield connection
+        finally:
+            pool.putconn(connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
