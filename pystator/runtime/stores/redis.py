@@ -40,6 +40,19 @@ if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
 """
 
+#: The entity hash's fields a load reads, in the order `_record` takes them: only these
+#: (not the hash's machine name and id, which the key holds), one reply each.
+_FIELDS = (
+    "state",
+    "context",
+    "version",
+    "history",
+    "parallel",
+    "machine_version",
+    "fingerprint",
+    "timers",
+)
+
 
 class RedisStateStore(RecordStore):
     """Entities, history lists and idempotency records in Redis.
@@ -140,44 +153,46 @@ class RedisStateStore(RecordStore):
         self, entity_id: str, machine_name: str, key: str
     ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
         pipe = self.client.pipeline(transaction=False)
-        pipe.hgetall(self._entity_key(machine_name, entity_id))
+        pipe.hmget(self._entity_key(machine_name, entity_id), _FIELDS)
         pipe.get(self._outcome_key(machine_name, entity_id, key))
-        raw, seen = pipe.execute()
-        record = self._record(machine_name, entity_id, raw)
+        values, seen = pipe.execute()
+        record = self._record(machine_name, entity_id, values)
         if record is None:
             return [], None
         outcome = None if seen is None else loads(seen, "event outcome", entity_id)
         return [record], outcome
 
     def _read(self, machine_name: str, entity_id: str) -> EntityRecord | None:
-        return self._record(
-            machine_name, entity_id, self.client.hgetall(self._entity_key(machine_name, entity_id))
-        )
+        key = self._entity_key(machine_name, entity_id)
+        return self._record(machine_name, entity_id, self.client.hmget(key, _FIELDS))
 
     def _record(
-        self, machine_name: str, entity_id: str, raw: Mapping[bytes, bytes]
+        self, machine_name: str, entity_id: str, values: list[bytes | None]
     ) -> EntityRecord | None:
-        if not raw:
+        """The entity of the values of _FIELDS; None if the hash has none of them."""
+        if not any(values):
             return None
-        fields = {key.decode(): value.decode() for key, value in raw.items()}
-        context = loads(fields.get("context", "{}"), "context", entity_id)
+        state, context_text, version_text, history, parallel, made_by, fingerprint, timers = (
+            value.decode() if value is not None else None for value in values
+        )
+        context = loads(context_text or "{}", "context", entity_id)
         if not isinstance(context, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
         try:
-            version = int(fields["version"])
-        except (KeyError, ValueError):
+            version = int(version_text or "")
+        except ValueError:
             raise FSMError(f"stored version of entity {entity_id!r} is corrupt") from None
         return EntityRecord(
             entity_id,
-            fields.get("state", ""),
+            state or "",
             context,
             version,
             machine_name,
-            loads(fields.get("history", "{}"), "history", entity_id),
-            fields.get("parallel") or None,
-            fields.get("machine_version", ""),
-            fields.get("fingerprint", ""),
-            loads(fields.get("timers", "{}"), "timers", entity_id),
+            loads(history or "{}", "history", entity_id),
+            parallel or None,
+            made_by or "",
+            fingerprint or "",
+            loads(timers or "{}", "timers", entity_id),
         )
 
     # The script is atomic but its answer can be lost: it runs again only with an
