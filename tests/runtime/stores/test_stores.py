@@ -70,6 +70,7 @@ def test_a_stale_write_stores_neither_its_history_row_nor_its_outcome(store_spec
     assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
     assert [row.target_state for row in store.history("e")] == ["B"]
     assert store.recall("flip", "e", "k") is None
+    store.close()
 
 
 def test_a_write_under_a_stored_key_leaves_entity_and_history_as_they_were(
@@ -82,6 +83,7 @@ def test_a_write_under_a_stored_key_leaves_entity_and_history_as_they_were(
     assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
     assert [row.target_state for row in store.history("e")] == ["B"]
     assert store.recall("flip", "e", "k") == _outcome("B")
+    store.close()
 
 
 def test_a_write_that_is_both_stale_and_keyed_again_is_stale(store_spec: Spec) -> None:
@@ -89,6 +91,7 @@ def test_a_write_that_is_both_stale_and_keyed_again_is_stale(store_spec: Spec) -
     store.save(EntityRecord("e", "B", machine_name="flip"), 0, _row("A", "B"), ("k", _outcome("B")))
     with pytest.raises(StaleVersionError):
         store.save(EntityRecord("e", "A", machine_name="flip"), 5, _row("B", "A"), ("k", {}))
+    store.close()
 
 
 def _refuse_history_rows(store: Any, kind: str) -> None:
@@ -123,6 +126,7 @@ def test_a_history_row_that_cannot_be_written_leaves_the_entity_as_it_was(
         store.save(EntityRecord("e", "A", machine_name="flip"), 1, _row("B", "A"), ("k", {}))
     assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
     assert store.recall("flip", "e", "k") is None
+    store.close()
 
 
 def test_the_documents_protocol(store_spec: Spec) -> None:
