@@ -1,19 +1,22 @@
-"""What one `Orchestrator.process_event` costs on PostgreSQL: Python frames entered and SQL
-statements sent, counted rather than timed, so the figures hold on a busy machine.
+"""What one `Orchestrator.process_event` costs on PostgreSQL (and on SQLite and Redis):
+Python frames entered and statements or round trips sent, counted rather than timed, so
+the figures hold on a busy machine.
 
 Frames are `sys.setprofile` "call" events (functions, and generators resumed); statements
 are counted on the psycopg connection (every cursor execute, plus BEGIN/COMMIT/ROLLBACK),
-and apart from them the pool's liveness checks (an empty query per connection handed
-out). Run `python benchmarks/bench_orchestrator_cost.py [--quick]`.
+and apart from them the pool's liveness checks (an empty query, sent only for a connection
+whose socket has input waiting when the pool hands it out). Run
+`python benchmarks/bench_orchestrator_cost.py [--quick]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,9 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from bench_stores import FLIP, PG_URL, available  # noqa: E402
+from bench_stores import FLIP, PG_URL, REDIS_URL, available  # noqa: E402
 
-from pystator import Orchestrator, PostgresStateStore, StateMachine  # noqa: E402
+from pystator import (  # noqa: E402
+    Orchestrator,
+    PostgresStateStore,
+    RedisStateStore,
+    SQLiteStateStore,
+    StateMachine,
+)
 
 
 class Counts:
@@ -91,6 +100,55 @@ def measure(events: int, keyed: bool) -> tuple[float, float, float]:
         store.close()
 
 
+@contextmanager
+def counting_redis_round_trips() -> Iterator[None]:
+    """Count what redis-py sends: one packed send per command or pipeline."""
+    from redis.connection import Connection
+
+    original = Connection.send_packed_command
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        Counts.statements += 1
+        return original(*args, **kwargs)
+
+    Connection.send_packed_command = run  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Connection.send_packed_command = original  # type: ignore[method-assign]
+
+
+def measure_other(kind: str, events: int, keyed: bool) -> tuple[float, float]:
+    """Frames and SQLite statements (BEGIN and COMMIT included) or Redis round trips per
+    event for `events` flips of one entity."""
+    namespace = f"cost_{uuid.uuid4().hex[:8]}"
+    if kind == "sqlite":
+        store: Any = SQLiteStateStore(f"sqlite:///{tempfile.mkdtemp()}/cost.db").connect()
+        store._db.set_trace_callback(
+            lambda sql: setattr(Counts, "statements", Counts.statements + 1)
+        )
+        counting = nullcontext()
+    else:
+        store = RedisStateStore(REDIS_URL, key_prefix=namespace).connect()
+        counting = counting_redis_round_trips()
+    try:
+        runner = Orchestrator(StateMachine.from_dict(FLIP), store)
+        runner.process_event("e-1", "flip")
+        Counts.frames = Counts.statements = 0
+        with counting:
+            sys.setprofile(_profile)
+            try:
+                for n in range(events):
+                    runner.process_event("e-1", "flip", idempotency_key=f"k-{n}" if keyed else None)
+            finally:
+                sys.setprofile(None)
+        return Counts.frames / events, Counts.statements / events
+    finally:
+        if kind == "redis":
+            store.truncate()
+        store.close()
+
+
 #: What a hand-written service sends per event at the least: one read, one write.
 PLAIN_STATEMENTS = 2
 
@@ -113,6 +171,15 @@ def main() -> None:
         frames, statements, checks = measure(events, keyed)
         ratio = statements / PLAIN_STATEMENTS
         print(f"{label:<24}{frames:>15.1f}{statements:>16.1f}{checks:>13.1f}{ratio:>37.2f}x")
+    print(f"\nper Orchestrator.process_event on SQLite and Redis (mean of {events} events)")
+    print(f"{'store, event':<32}{'Python frames':>15}{'statements / round trips':>26}")
+    for kind in ("sqlite", "redis"):
+        if available(kind) is not None:
+            print(f"{kind}: skipped: {available(kind)}")
+            continue
+        for label, keyed in (("flip", False), ("flip + idempotency key", True)):
+            frames, sent = measure_other(kind, events, keyed)
+            print(f"{kind + ', ' + label:<32}{frames:>15.1f}{sent:>26.1f}")
 
 
 if __name__ == "__main__":

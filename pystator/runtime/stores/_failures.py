@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
@@ -112,17 +112,15 @@ def translate(
     )
 
 
-@contextmanager
-def checkout(pool: Any) -> Iterator[Any]:
-    """A connection of a psycopg pool; failing to get one raises Unsent: nothing was sent."""
-    with ExitStack() as stack:
-        try:
-            connection = stack.enter_context(pool.connection())
-        except Exception as exc:
-            if not is_driver_error(exc):
-                raise
-            raise Unsent(exc) from exc
-        yield connection
+def take(pool: Any) -> Any:
+    """A connection of a psycopg pool, to give back with `pool.putconn`; failing to get one
+    raises Unsent: nothing was sent."""
+    try:
+        return pool.getconn()
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
+        raise Unsent(exc) from exc
 
 
 @contextmanager

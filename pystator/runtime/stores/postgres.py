@@ -8,6 +8,7 @@ Entities are keyed by machine and id.
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
@@ -22,13 +23,37 @@ from pystator.runtime.stores._codec import (
     history_values,
     missing_extra,
 )
-from pystator.runtime.stores._failures import Repeat, checkout, guarded, store_call, transaction
+from pystator.runtime.stores._failures import Repeat, guarded, store_call, take, transaction
 from pystator.runtime.stores._sql import Row, SQLReads
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_postgres
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _check_idle(connection: Any) -> None:
+    """Raise if the server ended this idle pooled connection, without a round trip.
+
+    An idle session receives nothing unasked, except a server ending it (its last message
+    and the socket's end) or a rare notice: a readable socket is checked with an empty
+    query (the pool's own check), which raises if the session is gone. A quiet socket is
+    handed out as it is, saving a round trip per checkout; a server that ends the session
+    after this look is the same race as after the empty query.
+    """
+    if _readable(connection.pgconn.socket):
+        from psycopg_pool import ConnectionPool
+
+        ConnectionPool.check_connection(connection)
+
+
+def _readable(socket: int) -> bool:
+    """Whether `socket` has input waiting (poll, where select's descriptor limit is none)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(socket, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([socket], [], [], 0)[0])
 
 
 class PostgresStateStore(SQLReads):
@@ -86,7 +111,7 @@ class PostgresStateStore(SQLReads):
             timeout=self.timeout,
             # A connection the server closed (restart, failover, idle timeout) is replaced
             # when taken from the pool instead of failing the operation that took it.
-            check=ConnectionPool.check_connection,
+            check=_check_idle,
             kwargs={"autocommit": True, "fallback_application_name": "pystator"},
         )
         try:
@@ -146,8 +171,14 @@ class PostgresStateStore(SQLReads):
     def _connection(self) -> Iterator[Any]:
         if self._pool is None:
             self.connect()
-        with checkout(self._pool) as connection:
+        # The pool's own context manager adds nothing here: an autocommit connection has
+        # nothing to commit, and `putconn` rolls back one left in a transaction.
+        pool = self._pool
+        connection = take(pool)
+        try:
             yield connection
+        finally:
+            pool.putconn(connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:

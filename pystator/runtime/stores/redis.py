@@ -17,11 +17,19 @@ from pystator.runtime.stores._codec import dumps, loads, missing_extra
 from pystator.runtime.stores._failures import Repeat, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
-# KEYS: entity hash, history list, outcome key, the entity id's machines set.
+# KEYS: entity hash, history list, outcome key, the entity id's machines set. All or nothing:
+# the checks come first, and the writes that follow cannot fail.
 _SAVE = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
 if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
+-- Redis keeps a script's writes before an error: every write below must succeed, so a key
+-- of the wrong type stops the script before the first.
+local listed = redis.call('TYPE', KEYS[2])['ok']
+local named = redis.call('TYPE', KEYS[4])['ok']
+if (listed ~= 'none' and listed ~= 'list') or (named ~= 'none' and named ~= 'set') then
+  return redis.error_reply('WRONGTYPE history or machines key holds another kind of value')
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'context', ARGV[3], 'machine_name', ARGV[4],
            'history', ARGV[5], 'parallel', ARGV[6], 'version', ARGV[7],
            'machine_version', ARGV[9], 'fingerprint', ARGV[10], 'timers', ARGV[12],
@@ -31,6 +39,19 @@ if ARGV[8] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[8]) end
 if ARGV[11] ~= '' then redis.call('SET', KEYS[3], ARGV[11]) end
 return tonumber(ARGV[7])
 """
+
+#: The entity hash's fields a load reads, in the order `_record` takes them: only these
+#: (not the hash's machine name and id, which the key holds), one reply each.
+_FIELDS = (
+    "state",
+    "context",
+    "version",
+    "history",
+    "parallel",
+    "machine_version",
+    "fingerprint",
+    "timers",
+)
 
 
 class RedisStateStore(RecordStore):
@@ -126,29 +147,52 @@ class RedisStateStore(RecordStore):
                 found.append(record)
         return found
 
+    # An outcome only exists beside its entity: one round trip reads both.
+    @store_call(Repeat.ALWAYS, "load")
+    def _fetch_event(
+        self, entity_id: str, machine_name: str, key: str
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hmget(self._entity_key(machine_name, entity_id), _FIELDS)
+        pipe.get(self._outcome_key(machine_name, entity_id, key))
+        values, seen = pipe.execute()
+        record = self._record(machine_name, entity_id, values)
+        if record is None:
+            return [], None
+        outcome = None if seen is None else loads(seen, "event outcome", entity_id)
+        return [record], outcome
+
     def _read(self, machine_name: str, entity_id: str) -> EntityRecord | None:
-        raw = self.client.hgetall(self._entity_key(machine_name, entity_id))
-        if not raw:
+        key = self._entity_key(machine_name, entity_id)
+        return self._record(machine_name, entity_id, self.client.hmget(key, _FIELDS))
+
+    def _record(
+        self, machine_name: str, entity_id: str, values: list[bytes | None]
+    ) -> EntityRecord | None:
+        """The entity of the values of _FIELDS; None if the hash has none of them."""
+        if not any(values):
             return None
-        fields = {key.decode(): value.decode() for key, value in raw.items()}
-        context = loads(fields.get("context", "{}"), "context", entity_id)
+        state, context_text, version_text, history, parallel, made_by, fingerprint, timers = (
+            value.decode() if value is not None else None for value in values
+        )
+        context = loads(context_text or "{}", "context", entity_id)
         if not isinstance(context, dict):
             raise FSMError(f"stored context of entity {entity_id!r} is not a mapping")
         try:
-            version = int(fields["version"])
-        except (KeyError, ValueError):
+            version = int(version_text or "")
+        except ValueError:
             raise FSMError(f"stored version of entity {entity_id!r} is corrupt") from None
         return EntityRecord(
             entity_id,
-            fields.get("state", ""),
+            state or "",
             context,
             version,
             machine_name,
-            loads(fields.get("history", "{}"), "history", entity_id),
-            fields.get("parallel") or None,
-            fields.get("machine_version", ""),
-            fields.get("fingerprint", ""),
-            loads(fields.get("timers", "{}"), "timers", entity_id),
+            loads(history or "{}", "history", entity_id),
+            parallel or None,
+            made_by or "",
+            fingerprint or "",
+            loads(timers or "{}", "timers", entity_id),
         )
 
     # The script is atomic but its answer can be lost: it runs again only with an

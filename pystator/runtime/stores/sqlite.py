@@ -27,6 +27,24 @@ from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_sqlite
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
+_CREATE = (
+    f"INSERT INTO entity_states ({ENTITY_FIELDS}, version, machine_name, entity_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(machine_name, entity_id) DO NOTHING"
+)
+_UPDATE = (
+    "UPDATE entity_states SET state = ?, context = ?, history = ?, parallel = ?, "
+    "machine_version = ?, fingerprint = ?, timers = ?, version = ? "
+    "WHERE machine_name = ? AND entity_id = ? AND version = ?"
+)
+_LOG = (
+    f"INSERT INTO transition_history (machine_name, entity_id, {HISTORY_FIELDS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_REMEMBER = (
+    "INSERT INTO event_outcomes (machine_name, entity_id, key, outcome) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
 
 def _path_of(url: str | None) -> str:
     if url is None:
@@ -121,50 +139,27 @@ class SQLiteStateStore(SQLReads):
         record, outcome = write.record, write.outcome
         key = (record.machine_name, record.entity_id)
         # Encoded first: a value no store can keep is refused before the write lock is taken.
-        values = entity_values(record)
+        values = (*entity_values(record), write.version, *key)
         logged = history_values(write.entry) if write.entry is not None else ()
-        # One transaction under the write lock: the version check and the write are one
-        # step for every process sharing the file.
+        # One transaction under the write lock, the version check inside the write itself:
+        # the entity's row changes only if it is still at the expected version (absent for
+        # 0), and a key the entity stored already makes its record's insert do nothing;
+        # either way the transaction rolls back with nothing written.
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT version FROM entity_states WHERE machine_name = ? AND entity_id = ?",
-                key,
-            ).fetchone()
-            actual = row[0] if row else 0
-            if actual != write.expected_version:
-                raise write.stale(actual)
-            if (
-                outcome is not None
-                and db.execute(
-                    "SELECT 1 FROM event_outcomes "
-                    "WHERE machine_name = ? AND entity_id = ? AND key = ?",
-                    (*key, outcome[0]),
-                ).fetchone()
-            ):
-                raise write.duplicate()
-            db.execute(
-                f"INSERT INTO entity_states ({ENTITY_FIELDS}, version, machine_name, entity_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(machine_name, entity_id) DO UPDATE SET "
-                "state = excluded.state, "
-                "context = excluded.context, history = excluded.history, "
-                "parallel = excluded.parallel, version = excluded.version, "
-                "machine_version = excluded.machine_version, "
-                "fingerprint = excluded.fingerprint, timers = excluded.timers",
-                (*values, write.version, *key),
-            )
+            if write.expected_version == 0:
+                changed = db.execute(_CREATE, values).rowcount
+            else:
+                changed = db.execute(_UPDATE, (*values, write.expected_version)).rowcount
+            if changed != 1:
+                raise write.stale()
             if logged:
-                db.execute(
-                    f"INSERT INTO transition_history (machine_name, entity_id, {HISTORY_FIELDS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*key, *logged),
-                )
+                db.execute(_LOG, (*key, *logged))
             if outcome is not None:
-                db.execute(
-                    "INSERT INTO event_outcomes (machine_name, entity_id, key, outcome) "
-                    "VALUES (?, ?, ?, ?)",
-                    (*key, outcome[0], dumps(dict(outcome[1]), "outcome")),
-                )
+                stored = db.execute(
+                    _REMEMBER, (*key, outcome[0], dumps(dict(outcome[1]), "outcome"))
+                ).rowcount
+                if stored != 1:
+                    raise write.duplicate()
         return write.version
 
     def _remember(

@@ -295,3 +295,32 @@ def test_a_driver_error_of_a_custom_store_is_raised_as_store_error_without_fallb
     assert isinstance(caught.value.__cause__, psycopg.OperationalError)
     assert store.saves == 1  # neither the error policy's retries nor its fallback write
     assert store.load("e-1", machine_name="steps") is None
+
+
+def test_an_event_without_key_after_the_server_ended_every_pooled_session_succeeds(
+    pg_store: EndsSessions,
+) -> None:
+    orchestrator = Orchestrator(steps(), pg_store)
+    orchestrator.create_entity("e-1")
+    assert terminate(app_name(pg_store)) >= 1
+    # A save without a key is never sent twice: the pool must hand out a live connection.
+    assert orchestrator.process_event("e-1", "go").target_state == "B"
+    assert pg_store.load("e-1", machine_name="steps").state == "B"
+
+
+def test_a_pooled_connection_is_checked_with_a_query_only_if_its_socket_has_input(
+    pg_store: EndsSessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg_pool import ConnectionPool
+
+    checked: list[object] = []
+    check = ConnectionPool.check_connection
+    monkeypatch.setattr(
+        ConnectionPool, "check_connection", lambda conn: (checked.append(conn), check(conn))
+    )
+    pg_store.load("e-1", machine_name="steps")
+    pg_store.load("e-1", machine_name="steps")
+    assert checked == []
+    assert terminate(app_name(pg_store)) >= 1
+    assert pg_store.load("e-1", machine_name="steps") is None
+    assert len(checked) >= 1

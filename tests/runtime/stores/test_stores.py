@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from pystator import (
     Orchestrator,
     StaleVersionError,
     StateMachine,
+    StoreError,
 )
-from pystator.runtime.stores import EntityRecord
+from pystator.runtime.errors import DuplicateEventError
+from pystator.runtime.stores import EntityRecord, HistoryEntry
 from tests.conftest import EXAMPLES
 from tests.runtime.stores.conftest import open_store
 
@@ -47,6 +50,83 @@ def test_versions_are_compared_and_set(store_spec: Spec) -> None:
         store.save(EntityRecord("e", "B"), 5)
     assert store.save(EntityRecord("e", "B"), 1) == 2
     assert store.load("e") == EntityRecord("e", "B", {}, 2)
+
+
+def _row(source: str, target: str) -> HistoryEntry:
+    return HistoryEntry("e", source, target, "flip", True, None, (), "2026-12-01T00:00:00", 0.1)
+
+
+def _outcome(target: str) -> dict[str, Any]:
+    return {"success": True, "source_state": "A", "target_state": target, "trigger": "flip"}
+
+
+def test_a_stale_write_stores_neither_its_history_row_nor_its_outcome(store_spec: Spec) -> None:
+    store = open_store(store_spec)
+    store.save(EntityRecord("e", "B", machine_name="flip"), 0, _row("A", "B"))
+    with pytest.raises(StaleVersionError):
+        store.save(EntityRecord("e", "C", machine_name="flip"), 7, _row("B", "C"), ("k", {}))
+    with pytest.raises(StaleVersionError):
+        store.save(EntityRecord("e", "C", machine_name="flip"), 0, _row("B", "C"), ("k", {}))
+    assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
+    assert [row.target_state for row in store.history("e")] == ["B"]
+    assert store.recall("flip", "e", "k") is None
+    store.close()
+
+
+def test_a_write_under_a_stored_key_leaves_entity_and_history_as_they_were(
+    store_spec: Spec,
+) -> None:
+    store = open_store(store_spec)
+    store.save(EntityRecord("e", "B", machine_name="flip"), 0, _row("A", "B"), ("k", _outcome("B")))
+    with pytest.raises(DuplicateEventError):
+        store.save(EntityRecord("e", "A", machine_name="flip"), 1, _row("B", "A"), ("k", {}))
+    assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
+    assert [row.target_state for row in store.history("e")] == ["B"]
+    assert store.recall("flip", "e", "k") == _outcome("B")
+    store.close()
+
+
+def test_a_write_that_is_both_stale_and_keyed_again_is_stale(store_spec: Spec) -> None:
+    store = open_store(store_spec)
+    store.save(EntityRecord("e", "B", machine_name="flip"), 0, _row("A", "B"), ("k", _outcome("B")))
+    with pytest.raises(StaleVersionError):
+        store.save(EntityRecord("e", "A", machine_name="flip"), 5, _row("B", "A"), ("k", {}))
+    store.close()
+
+
+def _refuse_history_rows(store: Any, kind: str) -> None:
+    """Make the next history row fail to be written, whatever the store."""
+    if kind == "sqlite":
+        with store.transaction() as db:
+            db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON transition_history "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+    elif kind == "postgres":
+        with store.transaction() as db:
+            db.execute(
+                f"CREATE FUNCTION {store.schema}.refuse() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            db.execute(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {store.schema}.transition_history "
+                f"FOR EACH ROW EXECUTE FUNCTION {store.schema}.refuse()"
+            )
+    else:
+        store.client.set(store._history_key("flip", "e"), "not a list")
+
+
+def test_a_history_row_that_cannot_be_written_leaves_the_entity_as_it_was(
+    store_spec: Spec,
+) -> None:
+    store = open_store(store_spec)
+    store.save(EntityRecord("e", "B", machine_name="flip"), 0)
+    _refuse_history_rows(store, store_spec[0])
+    with pytest.raises((StoreError, sqlite3.Error)):
+        store.save(EntityRecord("e", "A", machine_name="flip"), 1, _row("B", "A"), ("k", {}))
+    assert store.load("e") == EntityRecord("e", "B", {}, 1, "flip")
+    assert store.recall("flip", "e", "k") is None
+    store.close()
 
 
 def test_the_documents_protocol(store_spec: Spec) -> None:
