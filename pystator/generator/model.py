@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from pystator._version import __version__
-from pystator.generator import escape, names, typemap
+from pystator.generator import escape, layout, names, typemap
+from pystator.generator.layout import Expr
 from pystator.generator.predicates import Predicate, predicates
-from pystator.generator.pysource import py_literal
+from pystator.generator.pysource import py_literal, value_expr
 from pystator.generator.specsource import SpecSource
 from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec, TriggerSpec
 from pystator.runtime.visualization import to_mermaid
@@ -90,9 +91,9 @@ class Method:
 class Hierarchy:
     """Literal tables behind the state enum's `parent`, `children` and `is_ancestor_of`."""
 
-    parents: tuple[tuple[str, str], ...]
-    children: tuple[tuple[str, str], ...]
-    ancestors: tuple[tuple[str, str], ...]
+    parents: Expr
+    children: Expr
+    ancestors: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +120,11 @@ class ModuleModel:
     guards: tuple[Handler, ...]
     actions: tuple[Handler, ...]
     predicates: tuple[Predicate, ...]
-    constants: tuple[Binding, ...]
-    timers: tuple[tuple[str, str], ...]
-    spec: tuple[tuple[str, str], ...]
+    #: The data statements' values, laid out by `layout`: constants by name, the TIMERS
+    #: rows by state member and the keyword arguments of `MachineSpec(...)`.
+    constants: tuple[tuple[str, Expr], ...]
+    timers: tuple[tuple[str, Expr], ...]
+    spec: tuple[tuple[str, Expr], ...]
     hierarchy: Hierarchy | None
     methods: tuple[Method, ...]
     #: name -> module for the names the handlers' signatures use, e.g. Mapping.
@@ -186,14 +189,14 @@ def build(
         exports=tuple(sorted(exports, key=_export_order)),
         imports=_imports(source.code.imports(), found, bool(guards), context, methods),
         states=tuple(
-            StateView(s.member, s.prop, py_literal(s.name), escape.docstring(s.name))
+            StateView(s.member, s.prop, layout.black_string(s.name), escape.docstring(s.name))
             for s in spec.states
         ),
-        triggers=tuple(Binding(t.member, py_literal(t.name)) for t in spec.triggers),
-        state_literals=", ".join(py_literal(state.name) for state in spec.states),
+        triggers=tuple(Binding(t.member, layout.black_string(t.name)) for t in spec.triggers),
+        state_literals=", ".join(layout.black_string(state.name) for state in spec.states),
         # Timer events are the scheduler's to send: no literal offers them to users.
         trigger_literals=", ".join(
-            py_literal(trigger.name)
+            layout.black_string(trigger.name)
             for trigger in spec.triggers
             if not trigger.name.startswith("_")
         ),
@@ -202,7 +205,7 @@ def build(
         guards=guards,
         actions=actions,
         predicates=found,
-        constants=tuple(Binding(name, value) for name, value in source.constants.items()),
+        constants=tuple(source.constants.items()),
         timers=tuple(timers),
         spec=tuple(spec_fields.items()),
         hierarchy=_hierarchy(spec),
@@ -470,9 +473,12 @@ def _hierarchy(spec: MachineSpec) -> Hierarchy | None:
             current = parents.get(current)
         ancestors[name] = tuple(chain)
     return Hierarchy(
-        parents=tuple((py_literal(k), py_literal(v)) for k, v in parents.items()),
-        children=tuple((py_literal(k), py_literal(v)) for k, v in children.items()),
-        ancestors=tuple((py_literal(k), py_literal(v)) for k, v in ancestors.items()),
+        parents=value_expr(parents),
+        children=value_expr(children),
+        ancestors=layout.dict_(
+            (layout.string(k), layout.call("frozenset", [("", value_expr(v))]))
+            for k, v in ancestors.items()
+        ),
     )
 
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from pystator.generator import layout
+from pystator.generator.layout import Expr
 from pystator.generator.names import constant_words
-from pystator.generator.pysource import Code, py_literal, tuple_of
+from pystator.generator.pysource import Code, value_expr
 from pystator.generator.symbols import Namer, joined
 from pystator.runtime.spec import (
     ActionSpec,
@@ -37,8 +39,8 @@ class SpecSource:
     spec: MachineSpec
     code: Code = field(default_factory=Code)
     namer: Namer = field(default_factory=lambda: Namer(RESERVED))
-    #: Constant name -> its source, in the order they are first used.
-    constants: dict[str, str] = field(default_factory=dict)
+    #: Constant name -> its value, in the order they are first used.
+    constants: dict[str, Expr] = field(default_factory=dict)
     _names: dict[str, str] | None = None
     _timer_of: dict[tuple[str, int], TimerSpec] = field(default_factory=dict)
     _requested: set[str] = field(default_factory=set)
@@ -57,62 +59,63 @@ class SpecSource:
 
     # -- the statements ---------------------------------------------------------------
 
-    def machine(self) -> dict[str, str]:
-        """The keyword arguments of `MachineSpec(...)`, each as source."""
+    def machine(self) -> dict[str, Expr]:
+        """The keyword arguments of `MachineSpec(...)`."""
         spec = self.spec
         self.code.name("MachineSpec")
+        timers = self.code.call("frozen_mapping", layout.atom("TIMERS"))
         overrides = {
-            "states": self._tuple_lines([self.state(state) for state in spec.states]),
-            "triggers": self._tuple_lines([self.struct(t) for t in spec.triggers]),
-            "transitions": self._tuple_lines([self.transition(t) for t in spec.transitions]),
+            "states": layout.tuple_(self.state(state) for state in spec.states),
+            "triggers": layout.tuple_(self.struct(t) for t in spec.triggers),
+            "transitions": layout.tuple_(self.transition(t) for t in spec.transitions),
             "table": self.table(),
-            "timers": self.code.call("frozen_mapping", "TIMERS") if spec.timers else None,
+            "timers": timers if spec.timers else None,
         }
         return self.keywords(spec, overrides)
 
-    def timers(self) -> list[tuple[str, str]]:
+    def timers(self) -> list[tuple[str, Expr]]:
         """(state name, tuple of timer constants) for the TIMERS mapping."""
         return [
-            (state, tuple_of(self.timer(timer) for timer in timers))
+            (state, layout.tuple_(self.timer(timer) for timer in timers))
             for state, timers in self.spec.timers.items()
         ]
 
-    def table(self) -> str:
+    def table(self) -> Expr:
         rows = []
         for state, by_trigger in self.spec.table.items():
-            cells = ", ".join(
-                f"{py_literal(trigger)}: "
-                + tuple_of(self.candidate(state, trigger, c) for c in candidates)
+            cells = layout.dict_(
+                (
+                    layout.string(trigger),
+                    layout.tuple_(self.candidate(state, trigger, c) for c in candidates),
+                )
                 for trigger, candidates in by_trigger.items()
             )
-            rows.append(
-                f"{py_literal(state)}: {self.code.call('frozen_mapping', '{' + cells + '}')}"
-            )
-        return self.code.call("frozen_mapping", "{" + ", ".join(rows) + "}")
+            rows.append((layout.string(state), self.code.call("frozen_mapping", cells)))
+        return self.code.call("frozen_mapping", layout.dict_(rows))
 
-    def state(self, state: StateSpec) -> str:
+    def state(self, state: StateSpec) -> Expr:
         timer = self._timer_of.get((state.name, -1))
-        overrides: dict[str, str | None] = {}
+        overrides: dict[str, Expr | None] = {}
         if state.timeout is not None and timer is not None:
             seconds = state.timeout.seconds
             if timer.delay_ms / 1000 == seconds and round(seconds * 1000) == timer.delay_ms:
                 overrides["timeout"] = self.code.call(
                     "TimeoutSpec",
-                    seconds=f"{self.timer(timer)}.delay_ms / 1000",
-                    destination=py_literal(state.timeout.destination),
+                    seconds=layout.atom(f"{self.timer(timer).flat}.delay_ms / 1000"),
+                    destination=layout.string(state.timeout.destination),
                 )
         return self.struct(state, overrides)
 
-    def transition(self, transition: TransitionSpec) -> str:
+    def transition(self, transition: TransitionSpec) -> Expr:
         timer = self._timer_of.get(("transition", transition.index))
-        overrides: dict[str, str | None] = {}
+        overrides: dict[str, Expr | None] = {}
         if timer is not None and timer.delay_ms == transition.after_ms:
-            overrides["after_ms"] = f"{self.timer(timer)}.delay_ms"
+            overrides["after_ms"] = layout.atom(f"{self.timer(timer).flat}.delay_ms")
         return self.struct(transition, overrides)
 
     # -- the constants ----------------------------------------------------------------
 
-    def action(self, action: ActionSpec) -> str:
+    def action(self, action: ActionSpec) -> Expr:
         params = " ".join(
             str(value) if key == "field" else f"{key} {value}"
             for key, value in action.params.items()
@@ -125,7 +128,7 @@ class SpecSource:
                 options.append(joined("ACTION", constant_words(f"{action.name} {params}")))
         return self._constant(f"action:{action!r}", options, lambda: self.struct(action))
 
-    def guard(self, guard: GuardSpec) -> str:
+    def guard(self, guard: GuardSpec) -> Expr:
         if guard.name is not None:
             options = [joined("GUARD", constant_words(guard.name))]
             if guard.params:
@@ -139,7 +142,7 @@ class SpecSource:
             ]
         return self._constant(f"guard:{guard!r}", options, lambda: self.struct(guard))
 
-    def candidate(self, state: str, trigger: str, candidate: Candidate) -> str:
+    def candidate(self, state: str, trigger: str, candidate: Candidate) -> Expr:
         event, target = constant_words(trigger), constant_words(candidate.target)
         source = constant_words(state)
         written = self.spec.transitions[candidate.transition].source
@@ -159,7 +162,7 @@ class SpecSource:
             )
         return self._constant(f"candidate:{candidate!r}", options, lambda: self.struct(candidate))
 
-    def timer(self, timer: TimerSpec) -> str:
+    def timer(self, timer: TimerSpec) -> Expr:
         event = constant_words(timer.event)
         options = [
             joined("TIMER", event),
@@ -167,27 +170,26 @@ class SpecSource:
         ]
         return self._constant(f"timer:{timer!r}", options, lambda: self.struct(timer))
 
-    def _constant(self, key: str, options: Sequence[str], source: Callable[[], str]) -> str:
+    def _constant(self, key: str, options: Sequence[str], source: Callable[[], Expr]) -> Expr:
         if self._names is None:
             if key not in self._requested:
                 self._requested.add(key)
                 self.namer.request(key, options)
                 source()  # the parts of this constant need names too
-            return "_"
+            return _UNNAMED
         name = self._names[key]
         if name not in self.constants:
-            text = source()
-            self.constants[name] = text
-        return name
+            self.constants[name] = source()
+        return layout.atom(name)
 
     # -- any spec value ---------------------------------------------------------------
 
-    def struct(self, value: Any, overrides: Mapping[str, str | None] | None = None) -> str:
+    def struct(self, value: Any, overrides: Mapping[str, Expr | None] | None = None) -> Expr:
         """`Type(field=value, ...)` for a spec dataclass, fields at their default left out."""
         return self.code.call(type(value).__name__, **self.keywords(value, overrides or {}))
 
-    def keywords(self, value: Any, overrides: Mapping[str, str | None]) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def keywords(self, value: Any, overrides: Mapping[str, Expr | None]) -> dict[str, Expr]:
+        out: dict[str, Expr] = {}
         for item in dataclasses.fields(value):
             if not item.init:
                 continue
@@ -202,28 +204,28 @@ class SpecSource:
             out[item.name] = self.value(current)
         return out
 
-    def value(self, value: Any) -> str:
+    def value(self, value: Any) -> Expr:
         if isinstance(value, ActionSpec):
             return self.action(value)
         if isinstance(value, GuardSpec):
             return self.guard(value)
         if isinstance(value, Enum):
-            return f"{self.code.name(type(value).__name__)}.{value.name}"
+            return layout.atom(f"{self.code.name(type(value).__name__)}.{value.name}")
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return self.struct(value)
         if isinstance(value, tuple):
-            return tuple_of(self.value(item) for item in value)
+            return layout.tuple_(self.value(item) for item in value)
         if isinstance(value, Mapping) and not isinstance(value, dict):
             # A spec's own mappings are frozen; a plain dict is user data (a default).
             if any(dataclasses.is_dataclass(item) for item in value.values()):
-                items = ", ".join(f"{py_literal(k)}: {self.value(v)}" for k, v in value.items())
-                return self.code.call("frozen_mapping", "{" + items + "}")
+                items = layout.dict_((value_expr(k), self.value(v)) for k, v in value.items())
+                return self.code.call("frozen_mapping", items)
             return self.code.frozen(value)
-        return py_literal(value)
+        return value_expr(value)
 
-    @staticmethod
-    def _tuple_lines(items: list[str]) -> str:
-        return tuple_of(items)
+
+#: What a constant stands for during the dry run that names them.
+_UNNAMED = layout.atom("_")
 
 
 def _is_default(item: dataclasses.Field[Any], value: Any) -> bool:
