@@ -93,8 +93,8 @@ def _literal_alias(line: str) -> list[str] | None:
     """Black's layout of `Name: TypeAlias = Literal[...]` when its items take a line each."""
     target, _, expression = line.partition(" = ")
     value = layout.from_source(expression)
-    inner = value.flat[len(value.opener) : -len(value.closer)]
-    if len(layout.INDENT + inner) <= LINE_LENGTH:
+    inner = value.width - len(value.opener) - len(value.closer)
+    if len(layout.INDENT) + inner <= LINE_LENGTH:
         return None  # black puts the items on one line of their own
     laid = layout.layout_assignment(target, value)
     if any(len(item) > LINE_LENGTH for item in laid):

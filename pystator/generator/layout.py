@@ -10,6 +10,7 @@ once, so laying out a machine costs time in proportion to its output.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Sequence
 
 from pystator.generator import escape
@@ -19,24 +20,28 @@ INDENT = "    "
 
 
 class Expr:
-    """An expression to lay out: `flat` is its one-line source.
+    """An expression to lay out, `width` characters long on one line.
 
-    A bracketed expression also has an `opener`, its `items` as (prefix, element) pairs
-    (a prefix such as `name=` or `"key": `) and a `closer`; a string literal keeps its
-    `value`, which a long string is cut from. Atoms are neither.
+    `flat` is its one-line source, kept only while it could fit on a line (a bracketed
+    expression wider than that is always split). A bracketed expression also has an
+    `opener`, its `items` as (prefix, element) pairs (a prefix such as `name=` or
+    `"key": `) and a `closer`; a string literal keeps its `value`, which a long string is
+    cut from. Atoms are neither.
     """
 
-    __slots__ = ("closer", "flat", "items", "opener", "value")
+    __slots__ = ("closer", "flat", "items", "opener", "value", "width")
 
     def __init__(
         self,
-        flat: str,
+        flat: str | None,
+        width: int,
         opener: str = "",
         items: Sequence[tuple[str, Expr]] = (),
         closer: str = "",
         value: str | None = None,
     ) -> None:
         self.flat = flat
+        self.width = width
         self.opener = opener
         self.items = items
         self.closer = closer
@@ -45,19 +50,25 @@ class Expr:
 
 def atom(text: str) -> Expr:
     """Source that is never split: a name, a number, `a.b / 1000`."""
-    return Expr(text)
+    return Expr(text, len(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def string(value: str) -> Expr:
     """A string literal in black's quotes; a long one may be cut into pieces."""
-    return Expr(black_string(value), value=value)
+    text = black_string(value)
+    return Expr(text, len(text), value=value)
 
 
 def bracket(opener: str, items: Iterable[tuple[str, Expr]], closer: str) -> Expr:
     """`opener item, item closer`, e.g. a call `f(` ... `)` or a dict `{` ... `}`."""
     listed = list(items)
-    inner = ", ".join(prefix + item.flat for prefix, item in listed)
-    return Expr(opener + inner + closer, opener, listed, closer)
+    width = len(opener) + len(closer) + 2 * len(listed) - 2
+    width += sum(len(prefix) + item.width for prefix, item in listed)
+    flat = None
+    if width <= LINE_LENGTH:
+        flat = opener + ", ".join(prefix + str(item.flat) for prefix, item in listed) + closer
+    return Expr(flat, width, opener, listed, closer)
 
 
 def call(callee: str, arguments: Iterable[tuple[str, Expr]]) -> Expr:
@@ -72,7 +83,9 @@ def tuple_(items: Iterable[Expr]) -> Expr:
     if not listed:
         return atom("()")
     if len(listed) == 1:
-        return Expr(f"({listed[0][1].flat},)", "(", listed, ")")
+        item = listed[0][1]
+        flat = None if item.flat is None else f"({item.flat},)"
+        return Expr(flat, item.width + 3, "(", listed, ")")
     return bracket("(", listed, ")")
 
 
@@ -153,14 +166,15 @@ def _parts(node: Expr, width: int) -> tuple[str, Sequence[tuple[str, Expr]], str
 
 def _lines(node: Expr, depth: int, prefix: str, suffix: str) -> list[str]:
     pad = INDENT * depth
-    single = f"{pad}{prefix}{node.flat}{suffix}"
     piece = node.value is not None and not prefix and not suffix
-    if len(single) <= LINE_LENGTH or piece:
+    if node.flat is not None and (
+        len(pad) + len(prefix) + node.width + len(suffix) <= LINE_LENGTH or piece
+    ):
         # A piece of a split string is never split again.
-        return [single]
+        return [f"{pad}{prefix}{node.flat}{suffix}"]
     parts = _parts(node, LINE_LENGTH - len(pad) - len(INDENT))
     if parts is None:
-        return [single]
+        return [f"{pad}{prefix}{node.flat}{suffix}"]
     opener, items, closer = parts
     # The pieces of a long string are one literal: no commas between them.
     separator = "" if node.value is not None else ","

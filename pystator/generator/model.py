@@ -166,7 +166,8 @@ def build(
     source = SpecSource(spec)
     source.collect()
     spec_fields = source.machine()
-    timers = [(f"{prefix}State.{_member(spec, state)}", row) for state, row in source.timers()]
+    members = {state.name: state.member for state in spec.states}
+    timers = [(f"{prefix}State.{members[state]}", row) for state, row in source.timers()]
     found = predicates(spec)
     guards, actions = _handlers(spec, source_name)
     context = _context_fields(spec)
@@ -245,12 +246,6 @@ def _export_order(name: str) -> tuple[int, str]:
     if name.isupper():
         return 0, name
     return (1 if name[:1].isupper() else 2), name
-
-
-def _member(spec: MachineSpec, state: str) -> str:
-    found = spec.state(state)
-    assert found is not None, "timers belong to states of the spec"
-    return found.member
 
 
 def _imports(

@@ -44,6 +44,8 @@ class SpecSource:
     _names: dict[str, str] | None = None
     _timer_of: dict[tuple[str, int], TimerSpec] = field(default_factory=dict)
     _requested: set[str] = field(default_factory=set)
+    _keys: dict[int, tuple[Any, str]] = field(default_factory=dict)
+    _atoms: dict[str, Expr] = field(default_factory=dict)
 
     def collect(self) -> None:
         """Name every constant: a dry run of the rendering, then one resolution."""
@@ -116,121 +118,186 @@ class SpecSource:
     # -- the constants ----------------------------------------------------------------
 
     def action(self, action: ActionSpec) -> Expr:
-        params = " ".join(
-            str(value) if key == "field" else f"{key} {value}"
-            for key, value in action.params.items()
-        )
-        if action.effect is not None:
-            options = [joined(constant_words(f"{action.effect.value} {params}"))]
-        else:
-            options = [joined("ACTION", constant_words(action.name))]
+        def options() -> list[str]:
+            params = " ".join(
+                str(value) if key == "field" else f"{key} {value}"
+                for key, value in action.params.items()
+            )
+            if action.effect is not None:
+                return [joined(constant_words(f"{action.effect.value} {params}"))]
+            found = [joined("ACTION", constant_words(action.name))]
             if params:
-                options.append(joined("ACTION", constant_words(f"{action.name} {params}")))
-        return self._constant(f"action:{action!r}", options, lambda: self.struct(action))
+                found.append(joined("ACTION", constant_words(f"{action.name} {params}")))
+            return found
+
+        return self._constant("action", action, options)
 
     def guard(self, guard: GuardSpec) -> Expr:
-        if guard.name is not None:
-            options = [joined("GUARD", constant_words(guard.name))]
-            if guard.params:
-                params = " ".join(f"{k} {v}" for k, v in guard.params.items())
-                options.append(joined("GUARD", constant_words(f"{guard.name} {params}")))
-        else:
+        def options() -> list[str]:
+            if guard.name is not None:
+                found = [joined("GUARD", constant_words(guard.name))]
+                if guard.params:
+                    params = " ".join(f"{k} {v}" for k, v in guard.params.items())
+                    found.append(joined("GUARD", constant_words(f"{guard.name} {params}")))
+                return found
             kind, _, text = guard.label.partition(": ")
-            options = [
+            return [
                 joined("GUARD", constant_words(text)),
                 joined("GUARD", constant_words(f"{kind} {text}")),
             ]
-        return self._constant(f"guard:{guard!r}", options, lambda: self.struct(guard))
+
+        return self._constant("guard", guard, options)
 
     def candidate(self, state: str, trigger: str, candidate: Candidate) -> Expr:
-        event, target = constant_words(trigger), constant_words(candidate.target)
-        source = constant_words(state)
-        written = self.spec.transitions[candidate.transition].source
-        options = [joined(event, "FROM", source), joined(event, "FROM", source, "TO", target)]
-        if len(written) == 1 and event.endswith(constant_words(written[0])):
-            # A state's own timer event: `_TIMEOUT_A`, not `_TIMEOUT_A_FROM_A`.
-            options.insert(0, joined(event))
-        elif len(written) == 1:
-            # `_GO_FROM_A` for a transition from one state, a compound one included.
-            options.insert(0, joined(event, "FROM", constant_words(written[0])))
-        else:
-            options.insert(0, joined(event, "TO", target))
-        if candidate.guards:
-            labels = " ".join(guard.label for guard in candidate.guards)
-            options.append(
-                joined(event, "FROM", source, "TO", target, "IF", constant_words(labels))
-            )
-        return self._constant(f"candidate:{candidate!r}", options, lambda: self.struct(candidate))
+        def options() -> list[str]:
+            event, target = constant_words(trigger), constant_words(candidate.target)
+            source = constant_words(state)
+            written = self.spec.transitions[candidate.transition].source
+            found = [joined(event, "FROM", source), joined(event, "FROM", source, "TO", target)]
+            if len(written) == 1 and event.endswith(constant_words(written[0])):
+                # A state's own timer event: `_TIMEOUT_A`, not `_TIMEOUT_A_FROM_A`.
+                found.insert(0, joined(event))
+            elif len(written) == 1:
+                # `_GO_FROM_A` for a transition from one state, a compound one included.
+                found.insert(0, joined(event, "FROM", constant_words(written[0])))
+            else:
+                found.insert(0, joined(event, "TO", target))
+            if candidate.guards:
+                labels = " ".join(guard.label for guard in candidate.guards)
+                found.append(
+                    joined(event, "FROM", source, "TO", target, "IF", constant_words(labels))
+                )
+            return found
+
+        return self._constant("candidate", candidate, options)
 
     def timer(self, timer: TimerSpec) -> Expr:
-        event = constant_words(timer.event)
-        options = [
-            joined("TIMER", event),
-            joined("TIMER", event, "IN", constant_words(timer.state)),
-        ]
-        return self._constant(f"timer:{timer!r}", options, lambda: self.struct(timer))
+        def options() -> list[str]:
+            event = constant_words(timer.event)
+            return [
+                joined("TIMER", event),
+                joined("TIMER", event, "IN", constant_words(timer.state)),
+            ]
 
-    def _constant(self, key: str, options: Sequence[str], source: Callable[[], Expr]) -> Expr:
+        return self._constant("timer", timer, options)
+
+    def _constant(self, kind: str, value: Any, options: Callable[[], Sequence[str]]) -> Expr:
+        """The name of the constant that holds `value` (equal values share one);
+        `options` are its names from plain to specific, asked for once per value."""
+        seen = self._keys.get(id(value))
+        if seen is None:
+            key = f"{kind}:{value!r}"
+            # The value is kept with its key, so that its id is not reused.
+            self._keys[id(value)] = (value, key)
+        else:
+            key = seen[1]
         if self._names is None:
             if key not in self._requested:
                 self._requested.add(key)
-                self.namer.request(key, options)
-                source()  # the parts of this constant need names too
+                self.namer.request(key, options())
+                self.struct(value)  # the parts of this constant need names too
             return _UNNAMED
         name = self._names[key]
-        if name not in self.constants:
-            self.constants[name] = source()
-        return layout.atom(name)
+        found = self._atoms.get(name)
+        if found is None:
+            self.constants[name] = self.struct(value)
+            found = self._atoms[name] = layout.atom(name)
+        return found
 
     # -- any spec value ---------------------------------------------------------------
 
     def struct(self, value: Any, overrides: Mapping[str, Expr | None] | None = None) -> Expr:
         """`Type(field=value, ...)` for a spec dataclass, fields at their default left out."""
-        return self.code.call(type(value).__name__, **self.keywords(value, overrides or {}))
+        keywords = self.keywords(value, overrides or {})
+        if self._names is None:
+            return _UNNAMED  # the dry run only visits the parts
+        return self.code.call(type(value).__name__, **keywords)
 
     def keywords(self, value: Any, overrides: Mapping[str, Expr | None]) -> dict[str, Expr]:
         out: dict[str, Expr] = {}
-        for item in dataclasses.fields(value):
-            if not item.init:
-                continue
-            current = getattr(value, item.name)
-            if item.name in overrides:
-                override = overrides[item.name]
+        for name, default in _fields(type(value)):
+            current = getattr(value, name)
+            if name in overrides:
+                override = overrides[name]
                 if override is not None:
-                    out[item.name] = override
+                    out[name] = override
                 continue
-            if _is_default(item, current):
+            if default is not _REQUIRED and bool(current == default):
                 continue
-            out[item.name] = self.value(current)
+            out[name] = self.value(current)
         return out
 
     def value(self, value: Any) -> Expr:
-        if isinstance(value, ActionSpec):
+        kind = _kind(type(value))
+        if kind == "plain":
+            return _UNNAMED if self._names is None else value_expr(value)
+        if kind == "action":
             return self.action(value)
-        if isinstance(value, GuardSpec):
+        if kind == "guard":
             return self.guard(value)
-        if isinstance(value, Enum):
+        if kind == "enum":
             return layout.atom(f"{self.code.name(type(value).__name__)}.{value.name}")
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if kind == "struct":
             return self.struct(value)
-        if isinstance(value, tuple):
-            return layout.tuple_(self.value(item) for item in value)
-        if isinstance(value, Mapping) and not isinstance(value, dict):
-            # A spec's own mappings are frozen; a plain dict is user data (a default).
-            if any(dataclasses.is_dataclass(item) for item in value.values()):
-                items = layout.dict_((value_expr(k), self.value(v)) for k, v in value.items())
-                return self.code.call("frozen_mapping", items)
-            return self.code.frozen(value)
-        return value_expr(value)
+        if kind == "tuple":
+            return layout.tuple_([self.value(item) for item in value])
+        # A spec's own mappings are frozen; a plain dict is user data (a default).
+        if any(_kind(type(item)) == "struct" for item in value.values()):
+            items = layout.dict_([(value_expr(k), self.value(v)) for k, v in value.items()])
+            return self.code.call("frozen_mapping", items)
+        return self.code.frozen(value)
+
+
+def _kind(kind: type) -> str:
+    """How `SpecSource.value` writes values of a type."""
+    known = _KINDS.get(kind)
+    if known is None:
+        known = _KINDS[kind] = _find_kind(kind)
+    return known
+
+
+def _find_kind(kind: type) -> str:
+    if issubclass(kind, ActionSpec):
+        return "action"
+    if issubclass(kind, GuardSpec):
+        return "guard"
+    if issubclass(kind, Enum):
+        return "enum"
+    if dataclasses.is_dataclass(kind):
+        return "struct"
+    if issubclass(kind, tuple):
+        return "tuple"
+    if issubclass(kind, Mapping) and not issubclass(kind, dict):
+        return "frozen"
+    return "plain"
 
 
 #: What a constant stands for during the dry run that names them.
 _UNNAMED = layout.atom("_")
 
 
-def _is_default(item: dataclasses.Field[Any], value: Any) -> bool:
-    if item.default is not dataclasses.MISSING:
-        return bool(value == item.default)
-    if item.default_factory is not dataclasses.MISSING:
-        return bool(value == item.default_factory())
-    return False
+_REQUIRED = object()
+
+
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_KINDS: dict[type, str] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """(name, default) of each init field of a spec dataclass; `_REQUIRED` if none."""
+    known = _FIELDS.get(kind)
+    if known is not None:
+        return known
+    found = []
+    for item in dataclasses.fields(kind):
+        if not item.init:
+            continue
+        if item.default is not dataclasses.MISSING:
+            default = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            default = item.default_factory()
+        else:
+            default = _REQUIRED
+        found.append((item.name, default))
+    known = _FIELDS[kind] = tuple(found)
+    return known
