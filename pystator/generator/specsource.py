@@ -8,6 +8,7 @@ timers become constants named after what they hold (`Namer` settles clashes).
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -215,8 +216,8 @@ class SpecSource:
 
     def keywords(self, value: Any, overrides: Mapping[str, Expr | None]) -> dict[str, Expr]:
         out: dict[str, Expr] = {}
-        for name, default in _fields(type(value)):
-            current = getattr(value, name)
+        fields, read = _fields(type(value))
+        for (name, default), current in zip(fields, read(value), strict=True):
             if name in overrides:
                 override = overrides[name]
                 if override is not None:
@@ -228,7 +229,7 @@ class SpecSource:
         return out
 
     def value(self, value: Any) -> Expr:
-        kind = _kind(type(value))
+        kind = _KINDS.get(type(value)) or _kind(type(value))
         if kind == "plain":
             return _UNNAMED if self._names is None else value_expr(value)
         if kind == "action":
@@ -279,12 +280,14 @@ _UNNAMED = layout.atom("_")
 _REQUIRED = object()
 
 
-_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+Fields = tuple[tuple[tuple[str, Any], ...], Callable[[Any], tuple[Any, ...]]]
+_FIELDS: dict[type, Fields] = {}
 _KINDS: dict[type, str] = {}
 
 
-def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
-    """(name, default) of each init field of a spec dataclass; `_REQUIRED` if none."""
+def _fields(kind: type) -> Fields:
+    """(name, default) of each init field of a spec dataclass (`_REQUIRED` if none), and a
+    function that reads them all from a value."""
     known = _FIELDS.get(kind)
     if known is not None:
         return known
@@ -299,5 +302,8 @@ def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
         else:
             default = _REQUIRED
         found.append((item.name, default))
-    known = _FIELDS[kind] = tuple(found)
+    names = [name for name, _ in found]
+    getter = operator.attrgetter(*names)
+    read = (lambda value: (getter(value),)) if len(names) == 1 else getter
+    known = _FIELDS[kind] = (tuple(found), read)
     return known
