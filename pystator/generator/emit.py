@@ -61,7 +61,7 @@ def render_model(model: ModuleModel) -> str:
     fields = {item.name: getattr(model, item.name) for item in dataclasses.fields(model)}
     fields["context_class"] = model.context_class
     fields["data_placeholder"] = _PLACEHOLDER
-    text = _parse(jinja_env().get_template("module.py.jinja").render(**fields), "module.py.jinja")
+    text = jinja_env().get_template("module.py.jinja").render(**fields)
     # Black formats the code; the data statements, which dominate large machines, are
     # laid out in black's own style directly and put in place afterwards.
     formatted = format_code(text, _black)
@@ -72,7 +72,9 @@ _PLACEHOLDER = "_PYSTATOR_DATA_ = None"
 
 
 def _black(text: str) -> str:
-    return black.format_str(text, mode=BLACK_MODE)
+    """Black over checked code: what black reads of the module (runs of members that
+    `format_code` keeps from it were checked by black on a pair of their own)."""
+    return black.format_str(_parse(text, "module.py.jinja"), mode=BLACK_MODE)
 
 
 def data_statements(model: ModuleModel) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -24,6 +24,8 @@ from pystator.runtime.visualization import to_mermaid
 Kind = Literal["guard", "action"]
 # Larger machines get no diagram in the module docstring: it would not help a reader.
 MAX_DIAGRAM_STATES = 60
+#: Longest list of routes or uses a docstring shows.
+MAX_LISTED = 20
 #: The width a generated line keeps to (black's and ruff's default).
 LINE_LENGTH = 88
 
@@ -313,13 +315,21 @@ def _handler(name: str, kind: Kind, uses: tuple[str, ...], source_name: str) -> 
         doc = (
             escape.docstring(heading),
             "",
-            *(line for use in uses for line in _wrapped(f"- {use}", 8, "  ")),
+            *(line for use in _listed(uses) for line in _wrapped(f"- {use}", 8, "  ")),
         )
     if kind == "guard":
         returns, stub_returns = "bool | Awaitable[bool]", "bool"
     else:
         returns, stub_returns = "object", "None"
     return Handler(name, kind, "self, ctx: Mapping[str, Any], /", returns, stub_returns, uses, doc)
+
+
+def _listed(items: Sequence[str]) -> list[str]:
+    """The items a docstring lists: all of them, or the first `MAX_LISTED` and a count of
+    the rest (a docstring is for reading; `pystator-gen docs` lists every one)."""
+    if len(items) <= MAX_LISTED:
+        return list(items)
+    return [*items[:MAX_LISTED], f"... and {len(items) - MAX_LISTED} more"]
 
 
 def _wrapped(text: str, indent: int, hanging: str = "") -> list[str]:
@@ -413,7 +423,7 @@ def _method_doc(spec: MachineSpec, trigger: TriggerSpec) -> tuple[str, ...]:
     if len(line) + 8 + 6 <= LINE_LENGTH:
         return (line,)
     lines = [escape.docstring(f"Send {trigger.name}."), ""]
-    for route in routes:
+    for route in _listed(routes):
         lines += _wrapped(f"- {route}", 8, "  ")
     return tuple(lines)
 
