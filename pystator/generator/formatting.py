@@ -16,6 +16,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pystator.generator import layout
 
@@ -37,7 +38,10 @@ def format_code(text: str, black: Formatter) -> str:
     and long `Literal` aliases kept from black."""
     lines = text.split("\n")
     out: list[str] = []
-    saved: dict[str, list[str]] = {}
+    prefix = "_pystator_kept"
+    while prefix in text:
+        prefix += "_"
+    saved = _Saved(prefix)
     verified: dict[tuple[str, int], bool] = {}
     index = 0
     while index < len(lines):
@@ -45,9 +49,7 @@ def format_code(text: str, black: Formatter) -> str:
         if len(line) > LINE_LENGTH and _LITERAL_ALIAS.fullmatch(line):
             laid = _literal_alias(line)
             if laid is not None:
-                key = f"_pystator_alias_{len(saved)} = None"
-                saved[key] = laid
-                out.append(key)
+                out.append(saved.add("", "{} = None", laid))
                 index += 1
                 continue
         header = _header_end(lines, index) if line.startswith("class ") else None
@@ -60,7 +62,7 @@ def format_code(text: str, black: Formatter) -> str:
         out.append(line)
         index += 1
     formatted = black("\n".join(out))
-    if not saved:
+    if not saved.lines:
         return formatted
     result: list[str] = []
     skip = False
@@ -68,13 +70,28 @@ def format_code(text: str, black: Formatter) -> str:
         if skip:
             skip = False  # the body of a placeholder method
             continue
-        restored = saved.get(line.strip())
+        restored = saved.lines.get(line)
         if restored is None:
             result.append(line)
         else:
             result += restored
             skip = line.endswith(":")
     return "\n".join(result)
+
+
+@dataclass
+class _Saved:
+    """Placeholder lines, as black writes them, and the lines each stands for; their names
+    start with `prefix`, which the text does not hold."""
+
+    prefix: str
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, indent: str, form: str, kept: list[str]) -> str:
+        """A new placeholder line for `kept`: `form` with a new name, at `indent`."""
+        line = indent + form.format(f"{self.prefix}_{len(self.lines)}")
+        self.lines[line] = kept
+        return line
 
 
 def _header_end(lines: list[str], start: int) -> int | None:
@@ -146,7 +163,7 @@ def _trim(body: list[str], start: int, end: int) -> int:
 def _class_body(
     body: list[str],
     black: Formatter,
-    saved: dict[str, list[str]],
+    saved: _Saved,
     verified: dict[tuple[str, int], bool],
 ) -> list[str]:
     members = _members(body)
@@ -167,16 +184,14 @@ def _class_body(
         if stop - index < MIN_RUN or not _stable(
             body, members, index, shapes[index] or "", verified, black
         ):
-            index += 1
+            index = stop  # every member of the run gets the same answer
             continue
         first, last_end = members[index][0], members[stop - 1][1]
         out += body[position:first]
-        name = f"_pystator_run_{len(saved)}"
         # A placeholder of the run's kind, so that black puts the same blank lines
         # around it as around the run.
-        placeholder = f"def {name}(self) -> None:" if _is_def(body[first]) else f"{name} = None"
-        saved[placeholder] = body[first:last_end]
-        out.append(f"    {placeholder}")
+        form = "def {}(self) -> None:" if _is_def(body[first]) else "{} = None"
+        out.append(saved.add("    ", form, body[first:last_end]))
         if _is_def(body[first]):
             out.append("        pass")
         position = last_end

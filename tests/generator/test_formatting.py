@@ -68,3 +68,10 @@ def test_black_reads_a_placeholder_instead_of_the_members_of_a_run() -> None:
     format_code(text, recording)
     assert "S17 =" not in given[-1]
     assert "is_s17" not in given[-1]
+
+
+def test_text_that_looks_like_a_placeholder_is_left_as_it_is() -> None:
+    names = [f"s{index}" for index in range(8)]
+    doc = '"""Docs.\n\n_pystator_kept_0 = None\n    _pystator_kept_1 = None\n"""\n\n'
+    text = doc + _enum(names) + "\n\n" + _properties(names)
+    assert format_code(text, _black) == _black(text)
