@@ -31,9 +31,14 @@ LIMITS = Limits(max_bytes=64 * 1024 * 1024, max_nodes=5_000_000)
 BLOCK = 10  # states per block below
 
 
-def _block(index: int, blocks: int, misspelt: bool) -> tuple[list[str], list[str]]:
+#: The block's plain sibling states that `extra` transitions run between.
+SIBLINGS = ("idle", "work", "wait", "done")
+
+
+def _block(index: int, blocks: int, misspelt: bool, extra: int = 0) -> tuple[list[str], list[str]]:
     """One order-like block: a compound state with a parallel part, guards, timers, a
-    history transition, and an exit to the next block."""
+    history transition, and an exit to the next block; `extra` more transitions between
+    its plain states, on events `e0`, `e1`, ..., each from one state to the next."""
     b = f"block{index}"
     nxt = f"block{(index + 1) % blocks}"
 
@@ -69,11 +74,19 @@ def _block(index: int, blocks: int, misspelt: bool) -> tuple[list[str], list[str
         f"  - {{trigger: resume, source: {b}.done, dest: {dest(f'H({b})')}}}",
         f"  - {{trigger: next, source: {b}, dest: {dest(nxt)}, actions: [log]}}",
     ]
+    for number in range(extra):
+        source = SIBLINGS[number % len(SIBLINGS)]
+        target = SIBLINGS[(number + 1) % len(SIBLINGS)]
+        event = f"e{number // len(SIBLINGS)}"
+        transitions.append(
+            f"  - {{trigger: {event}, source: {b}.{source}, dest: {dest(f'{b}.{target}')}}}"
+        )
     return states, transitions
 
 
-def machine(states: int, *, misspelt: bool = False) -> tuple[str, int]:
-    """YAML text of a machine of about `states` states, and its exact number of states."""
+def machine(states: int, *, misspelt: bool = False, extra: int = 0) -> tuple[str, int]:
+    """YAML text of a machine of about `states` states, and its exact number of states;
+    `extra` transitions more per block of ten states (42 make five per state)."""
     blocks = max(1, states // BLOCK)
     state_lines = ["  - {name: start, type: initial}", "  - {name: closed, type: terminal}"]
     transition_lines = [
@@ -81,7 +94,7 @@ def machine(states: int, *, misspelt: bool = False) -> tuple[str, int]:
         f"  - {{trigger: close, source: block0, dest: {'clsed' if misspelt else 'closed'}}}",
     ]
     for index in range(blocks):
-        more_states, more_transitions = _block(index, blocks, misspelt)
+        more_states, more_transitions = _block(index, blocks, misspelt, extra)
         state_lines += more_states
         transition_lines += more_transitions
     head = (

@@ -12,7 +12,9 @@ import dataclasses
 import black
 import jinja2
 
-from pystator.generator.layout import layout_statements
+from pystator.generator import layout
+from pystator.generator.formatting import format_code
+from pystator.generator.layout import layout_assignment
 from pystator.generator.model import ModelError, ModuleModel, build
 from pystator.generator.pysource import py_literal
 from pystator.runtime.spec import MachineSpec
@@ -58,17 +60,50 @@ def render_model(model: ModuleModel) -> str:
     """The module text of a render model, in black's style."""
     fields = {item.name: getattr(model, item.name) for item in dataclasses.fields(model)}
     fields["context_class"] = model.context_class
-    environment = jinja_env()
-    data = _parse(environment.get_template("data.py.jinja").render(**fields), "data.py.jinja")
     fields["data_placeholder"] = _PLACEHOLDER
-    text = _parse(environment.get_template("module.py.jinja").render(**fields), "module.py.jinja")
+    text = jinja_env().get_template("module.py.jinja").render(**fields)
     # Black formats the code; the data statements, which dominate large machines, are
     # laid out in black's own style directly and put in place afterwards.
-    formatted = black.format_str(text, mode=BLACK_MODE)
-    return formatted.replace(_PLACEHOLDER + "\n", layout_statements(data), 1)
+    formatted = format_code(text, _black)
+    return formatted.replace(_PLACEHOLDER + "\n", data_statements(model), 1)
 
 
 _PLACEHOLDER = "_PYSTATOR_DATA_ = None"
+
+
+def _black(text: str) -> str:
+    """Black over checked code: what black reads of the module (runs of members that
+    `format_code` keeps from it were checked by black on a pair of their own)."""
+    return black.format_str(_parse(text, "module.py.jinja"), mode=BLACK_MODE)
+
+
+def data_statements(model: ModuleModel) -> str:
+    """The constants, TIMERS, SPEC and hierarchy tables, in black's layout."""
+    lines: list[str] = []
+    for name, value in model.constants:
+        lines += layout_assignment(f"{name}: Final", value)
+    if lines:
+        lines.append("")
+    if model.timers:
+        rows = layout.dict_((layout.atom(state), row) for state, row in model.timers)
+        target = f"TIMERS: Final[Mapping[{model.prefix}State, tuple[TimerSpec, ...]]]"
+        lines += [*layout_assignment(target, rows), ""]
+    lines += layout_assignment("SPEC: Final", layout.call("MachineSpec", _keywords(model.spec)))
+    if model.hierarchy is not None:
+        lines.append("")
+        tables = model.hierarchy
+        lines += layout_assignment("_PARENTS: Final[Mapping[str, str | None]]", tables.parents)
+        lines += layout_assignment(
+            "_CHILDREN: Final[Mapping[str, tuple[str, ...]]]", tables.children
+        )
+        lines += layout_assignment(
+            "_ANCESTORS: Final[Mapping[str, frozenset[str]]]", tables.ancestors
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _keywords(arguments: tuple[tuple[str, layout.Expr], ...]) -> list[tuple[str, layout.Expr]]:
+    return [(f"{key}=", value) for key, value in arguments]
 
 
 def _parse(text: str, template: str) -> str:

@@ -54,6 +54,14 @@ def docstring(text: str) -> str:
     later line, such as a module docstring; elsewhere black would drop or add some (and
     it re-indents the later lines of a nested docstring), so they are written as escapes.
     """
+    if (
+        text.isprintable()
+        and "\\" not in text
+        and '"' not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    ):
+        return text  # one line with nothing to escape (isprintable() is False for "\n")
     kept = _kept_spaces(text)
     multiline = text.endswith("\n") and any(text.split("\n")[1:])
     breaks = "\n" if multiline else "\\n"

@@ -1,48 +1,134 @@
 """Layout: write the generated module's data statements directly in black's style.
 
 Black formats the code of a generated module; the large, regular data statements (specs,
-tables, constants) are laid out here instead, one element per line with magic trailing
-commas, which black leaves exactly as they are. Black takes three times as long over a
-module of 1,365 nested states, most of whose lines are data.
+tables, constants) are built here as expression trees and laid out in one pass, one
+element per line with magic trailing commas where a line would be too long, which black
+leaves exactly as it is. Nothing is parsed: each node knows its one-line form, computed
+once, so laying out a machine costs time in proportion to its output.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Iterable, Sequence
+
+from pystator.generator import escape
 
 LINE_LENGTH = 88
 INDENT = "    "
 
 
-def layout_assignment(target: str, expression: str) -> str:
-    """`target = expression` laid out as black would leave it (`target` may be annotated)."""
-    tree = ast.parse(expression, mode="eval").body
-    return "\n".join(_lines(tree, 0, f"{target} = ", ""))
+class Expr:
+    """An expression to lay out, `width` characters long on one line.
+
+    `flat` is its one-line source, kept only while it could fit on a line (a bracketed
+    expression wider than that is always split). A bracketed expression also has an
+    `opener`, its `items` as (prefix, element) pairs (a prefix such as `name=` or
+    `"key": `) and a `closer`; a string literal keeps its `value`, which a long string is
+    cut from. Atoms are neither.
+    """
+
+    __slots__ = ("closer", "flat", "items", "opener", "value", "width")
+
+    def __init__(
+        self,
+        flat: str | None,
+        width: int,
+        opener: str = "",
+        items: Sequence[tuple[str, Expr]] = (),
+        closer: str = "",
+        value: str | None = None,
+    ) -> None:
+        self.flat = flat
+        self.width = width
+        self.opener = opener
+        self.items = items
+        self.closer = closer
+        self.value = value
 
 
-def layout_statements(source: str) -> str:
-    """Lay out every top-level assignment of `source`, keeping its blank lines."""
-    module = ast.parse(source)
-    out: list[str] = []
-    previous_end: int | None = None
-    for statement in module.body:
-        if previous_end is not None and statement.lineno > previous_end + 1:
-            out.append("")
-        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            head = f"{ast.unparse(statement.target)}: {ast.unparse(statement.annotation)} = "
-            out += _lines(statement.value, 0, head, "")
-        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            out += _lines(statement.value, 0, f"{ast.unparse(statement.targets[0])} = ", "")
-        else:
-            raise ValueError(f"cannot lay out a {type(statement).__name__} statement")
-        previous_end = statement.end_lineno or statement.lineno
-    return "\n".join(out) + "\n"
+def atom(text: str) -> Expr:
+    """Source that is never split: a name, a number, `a.b / 1000`."""
+    return Expr(text, len(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def string(value: str) -> Expr:
+    """A string literal in black's quotes; a long one may be cut into pieces."""
+    text = black_string(value)
+    return Expr(text, len(text), value=value)
+
+
+def bracket(opener: str, items: Iterable[tuple[str, Expr]], closer: str) -> Expr:
+    """`opener item, item closer`, e.g. a call `f(` ... `)` or a dict `{` ... `}`."""
+    listed = list(items)
+    width = len(opener) + len(closer) + 2 * len(listed) - 2
+    width += sum(len(prefix) + item.width for prefix, item in listed)
+    flat = None
+    if width <= LINE_LENGTH:
+        flat = opener + ", ".join(prefix + str(item.flat) for prefix, item in listed) + closer
+    return Expr(flat, width, opener, listed, closer)
+
+
+def call(callee: str, arguments: Iterable[tuple[str, Expr]]) -> Expr:
+    """`callee(arguments)`; each argument's prefix is "" or `keyword=`."""
+    listed = list(arguments)
+    return bracket(f"{callee}(", listed, ")") if listed else atom(f"{callee}()")
+
+
+def tuple_(items: Iterable[Expr]) -> Expr:
+    """A tuple display: `()`, `(x,)` or `(x, y)`."""
+    listed = [("", item) for item in items]
+    if not listed:
+        return atom("()")
+    if len(listed) == 1:
+        item = listed[0][1]
+        flat = None if item.flat is None else f"({item.flat},)"
+        return Expr(flat, item.width + 3, "(", listed, ")")
+    return bracket("(", listed, ")")
+
+
+def list_(items: Iterable[Expr]) -> Expr:
+    listed = [("", item) for item in items]
+    return bracket("[", listed, "]") if listed else atom("[]")
+
+
+def dict_(pairs: Iterable[tuple[Expr, Expr]]) -> Expr:
+    listed = [(f"{key.flat}: ", value) for key, value in pairs]
+    return bracket("{", listed, "}") if listed else atom("{}")
+
+
+def layout_assignment(target: str, expression: Expr) -> list[str]:
+    """The lines of `target = expression` as black would leave them (`target` may be
+    annotated)."""
+    return _lines(expression, 0, f"{target} = ", "")
+
+
+def from_source(expression: str) -> Expr:
+    """The tree of an expression given as source (names, literals, calls, displays)."""
+    return _from_ast(ast.parse(expression, mode="eval").body)
+
+
+def _from_ast(node: ast.expr) -> Expr:
+    if isinstance(node, ast.Constant):
+        return string(node.value) if isinstance(node.value, str) else atom(repr(node.value))
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return bracket(f"{node.value.id}[", [("", _from_ast(e)) for e in elements], "]")
+    if isinstance(node, ast.Tuple):
+        return tuple_(_from_ast(e) for e in node.elts)
+    if isinstance(node, ast.List):
+        return list_(_from_ast(e) for e in node.elts)
+    if isinstance(node, ast.Name):
+        return atom(node.id)
+    raise ValueError(f"cannot lay out {type(node).__name__}")
 
 
 def black_string(value: str) -> str:
     """A string literal quoted the way black normalises it: double quotes unless that
     would need more escapes than single quotes."""
-    text = repr(value)
+    text = escape.literal(value)
     if text[0] == '"':
         return text
     body = text[1:-1]
@@ -68,74 +154,30 @@ def _escape_double(body: str) -> str:
     return "".join(out)
 
 
-def _one_line(node: ast.expr) -> str:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return black_string(node.value)
-        return repr(node.value)
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_one_line(node.value)}.{node.attr}"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return f"{_one_line(node.left)} / {_one_line(node.right)}"
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return f"-{_one_line(node.operand)}"
-    if isinstance(node, ast.Call):
-        parts = [_one_line(arg) for arg in node.args]
-        parts += [f"{kw.arg}={_one_line(kw.value)}" for kw in node.keywords]
-        return f"{_one_line(node.func)}({', '.join(parts)})"
-    if isinstance(node, ast.Tuple):
-        items = [_one_line(e) for e in node.elts]
-        if len(items) == 1:
-            return f"({items[0]},)"
-        return f"({', '.join(items)})"
-    if isinstance(node, ast.List):
-        return f"[{', '.join(_one_line(e) for e in node.elts)}]"
-    if isinstance(node, ast.Dict):
-        pairs = []
-        for key, value in zip(node.keys, node.values, strict=True):
-            assert key is not None, "dict unpacking is never generated"
-            pairs.append(f"{_one_line(key)}: {_one_line(value)}")
-        return "{" + ", ".join(pairs) + "}"
-    raise ValueError(f"cannot lay out {type(node).__name__}")
-
-
-def _parts(node: ast.expr, width: int) -> tuple[str, list[tuple[str, ast.expr]], str] | None:
+def _parts(node: Expr, width: int) -> tuple[str, Sequence[tuple[str, Expr]], str] | None:
     """(opener, [(prefix, element)], closer) for a node that can be split, else None."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+    if node.value is not None:
         pieces = _string_pieces(node.value, width)
-        return ("(", [("", ast.Constant(piece)) for piece in pieces], ")") if pieces else None
-    if isinstance(node, ast.Call) and (node.args or node.keywords):
-        items = [("", arg) for arg in node.args]
-        items += [(f"{kw.arg}=", kw.value) for kw in node.keywords]
-        return f"{_one_line(node.func)}(", items, ")"
-    if isinstance(node, ast.Tuple) and node.elts:
-        return "(", [("", e) for e in node.elts], ")"
-    if isinstance(node, ast.List) and node.elts:
-        return "[", [("", e) for e in node.elts], "]"
-    if isinstance(node, ast.Dict) and node.keys:
-        items = []
-        for key, value in zip(node.keys, node.values, strict=True):
-            assert key is not None
-            items.append((f"{_one_line(key)}: ", value))
-        return "{", items, "}"
+        return ("(", [("", string(piece)) for piece in pieces], ")") if pieces else None
+    if node.items:
+        return node.opener, node.items, node.closer
     return None
 
 
-def _lines(node: ast.expr, depth: int, prefix: str, suffix: str) -> list[str]:
+def _lines(node: Expr, depth: int, prefix: str, suffix: str) -> list[str]:
     pad = INDENT * depth
-    single = f"{pad}{prefix}{_one_line(node)}{suffix}"
-    piece = isinstance(node, ast.Constant) and not prefix and not suffix
-    if len(single) <= LINE_LENGTH or piece:
+    piece = node.value is not None and not prefix and not suffix
+    if node.flat is not None and (
+        len(pad) + len(prefix) + node.width + len(suffix) <= LINE_LENGTH or piece
+    ):
         # A piece of a split string is never split again.
-        return [single]
+        return [f"{pad}{prefix}{node.flat}{suffix}"]
     parts = _parts(node, LINE_LENGTH - len(pad) - len(INDENT))
     if parts is None:
-        return [single]
+        return [f"{pad}{prefix}{node.flat}{suffix}"]
     opener, items, closer = parts
     # The pieces of a long string are one literal: no commas between them.
-    separator = "" if isinstance(node, ast.Constant) else ","
+    separator = "" if node.value is not None else ","
     lines = [f"{pad}{prefix}{opener}"]
     for item_prefix, item in items:
         lines += _lines(item, depth + 1, item_prefix, separator)

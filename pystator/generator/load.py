@@ -188,9 +188,12 @@ def load_text(
             "Remove it; a machine file is text.",
             *offset_position(decoded, nul),
         )
-    root, alias_sites = compose(json_tabs_to_spaces(decoded), file, chosen)
-    measure(root, file, chosen)
-    builder = Builder(file, alias_sites)
+    composed = compose(json_tabs_to_spaces(decoded), file, chosen)
+    root = composed.root
+    if composed.aliases:
+        # Without aliases the nodes are a tree, whose size and depth composing bounded.
+        measure(root, file, chosen)
+    builder = Builder(file, composed.alias_sites)
     data = builder.build(root)
     if data is None:
         raise fail(

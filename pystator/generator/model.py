@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from pystator._version import __version__
-from pystator.generator import escape, names, typemap
+from pystator.generator import escape, layout, names, typemap
+from pystator.generator.layout import Expr
 from pystator.generator.predicates import Predicate, predicates
-from pystator.generator.pysource import py_literal
+from pystator.generator.pysource import py_literal, value_expr
 from pystator.generator.specsource import SpecSource
 from pystator.runtime.spec import ActionSpec, MachineSpec, TransitionSpec, TriggerSpec
 from pystator.runtime.visualization import to_mermaid
@@ -23,6 +24,8 @@ from pystator.runtime.visualization import to_mermaid
 Kind = Literal["guard", "action"]
 # Larger machines get no diagram in the module docstring: it would not help a reader.
 MAX_DIAGRAM_STATES = 60
+#: Longest list of routes or uses a docstring shows.
+MAX_LISTED = 20
 #: The width a generated line keeps to (black's and ruff's default).
 LINE_LENGTH = 88
 
@@ -90,9 +93,9 @@ class Method:
 class Hierarchy:
     """Literal tables behind the state enum's `parent`, `children` and `is_ancestor_of`."""
 
-    parents: tuple[tuple[str, str], ...]
-    children: tuple[tuple[str, str], ...]
-    ancestors: tuple[tuple[str, str], ...]
+    parents: Expr
+    children: Expr
+    ancestors: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +122,11 @@ class ModuleModel:
     guards: tuple[Handler, ...]
     actions: tuple[Handler, ...]
     predicates: tuple[Predicate, ...]
-    constants: tuple[Binding, ...]
-    timers: tuple[tuple[str, str], ...]
-    spec: tuple[tuple[str, str], ...]
+    #: The data statements' values, laid out by `layout`: constants by name, the TIMERS
+    #: rows by state member and the keyword arguments of `MachineSpec(...)`.
+    constants: tuple[tuple[str, Expr], ...]
+    timers: tuple[tuple[str, Expr], ...]
+    spec: tuple[tuple[str, Expr], ...]
     hierarchy: Hierarchy | None
     methods: tuple[Method, ...]
     #: name -> module for the names the handlers' signatures use, e.g. Mapping.
@@ -163,7 +168,8 @@ def build(
     source = SpecSource(spec)
     source.collect()
     spec_fields = source.machine()
-    timers = [(f"{prefix}State.{_member(spec, state)}", row) for state, row in source.timers()]
+    members = {state.name: state.member for state in spec.states}
+    timers = [(f"{prefix}State.{members[state]}", row) for state, row in source.timers()]
     found = predicates(spec)
     guards, actions = _handlers(spec, source_name)
     context = _context_fields(spec)
@@ -186,14 +192,14 @@ def build(
         exports=tuple(sorted(exports, key=_export_order)),
         imports=_imports(source.code.imports(), found, bool(guards), context, methods),
         states=tuple(
-            StateView(s.member, s.prop, py_literal(s.name), escape.docstring(s.name))
+            StateView(s.member, s.prop, layout.black_string(s.name), escape.docstring(s.name))
             for s in spec.states
         ),
-        triggers=tuple(Binding(t.member, py_literal(t.name)) for t in spec.triggers),
-        state_literals=", ".join(py_literal(state.name) for state in spec.states),
+        triggers=tuple(Binding(t.member, layout.black_string(t.name)) for t in spec.triggers),
+        state_literals=", ".join(layout.black_string(state.name) for state in spec.states),
         # Timer events are the scheduler's to send: no literal offers them to users.
         trigger_literals=", ".join(
-            py_literal(trigger.name)
+            layout.black_string(trigger.name)
             for trigger in spec.triggers
             if not trigger.name.startswith("_")
         ),
@@ -202,7 +208,7 @@ def build(
         guards=guards,
         actions=actions,
         predicates=found,
-        constants=tuple(Binding(name, value) for name, value in source.constants.items()),
+        constants=tuple(source.constants.items()),
         timers=tuple(timers),
         spec=tuple(spec_fields.items()),
         hierarchy=_hierarchy(spec),
@@ -242,12 +248,6 @@ def _export_order(name: str) -> tuple[int, str]:
     if name.isupper():
         return 0, name
     return (1 if name[:1].isupper() else 2), name
-
-
-def _member(spec: MachineSpec, state: str) -> str:
-    found = spec.state(state)
-    assert found is not None, "timers belong to states of the spec"
-    return found.member
 
 
 def _imports(
@@ -315,13 +315,21 @@ def _handler(name: str, kind: Kind, uses: tuple[str, ...], source_name: str) -> 
         doc = (
             escape.docstring(heading),
             "",
-            *(line for use in uses for line in _wrapped(f"- {use}", 8, "  ")),
+            *(line for use in _listed(uses) for line in _wrapped(f"- {use}", 8, "  ")),
         )
     if kind == "guard":
         returns, stub_returns = "bool | Awaitable[bool]", "bool"
     else:
         returns, stub_returns = "object", "None"
     return Handler(name, kind, "self, ctx: Mapping[str, Any], /", returns, stub_returns, uses, doc)
+
+
+def _listed(items: Sequence[str]) -> list[str]:
+    """The items a docstring lists: all of them, or the first `MAX_LISTED` and a count of
+    the rest (a docstring is for reading; `pystator-gen docs` lists every one)."""
+    if len(items) <= MAX_LISTED:
+        return list(items)
+    return [*items[:MAX_LISTED], f"... and {len(items) - MAX_LISTED} more"]
 
 
 def _wrapped(text: str, indent: int, hanging: str = "") -> list[str]:
@@ -415,7 +423,7 @@ def _method_doc(spec: MachineSpec, trigger: TriggerSpec) -> tuple[str, ...]:
     if len(line) + 8 + 6 <= LINE_LENGTH:
         return (line,)
     lines = [escape.docstring(f"Send {trigger.name}."), ""]
-    for route in routes:
+    for route in _listed(routes):
         lines += _wrapped(f"- {route}", 8, "  ")
     return tuple(lines)
 
@@ -470,9 +478,12 @@ def _hierarchy(spec: MachineSpec) -> Hierarchy | None:
             current = parents.get(current)
         ancestors[name] = tuple(chain)
     return Hierarchy(
-        parents=tuple((py_literal(k), py_literal(v)) for k, v in parents.items()),
-        children=tuple((py_literal(k), py_literal(v)) for k, v in children.items()),
-        ancestors=tuple((py_literal(k), py_literal(v)) for k, v in ancestors.items()),
+        parents=value_expr(parents),
+        children=value_expr(children),
+        ancestors=layout.dict_(
+            (layout.string(k), layout.call("frozenset", [("", value_expr(v))]))
+            for k, v in ancestors.items()
+        ),
     )
 
 

@@ -6,6 +6,7 @@ State `in-progress` becomes member `IN_PROGRESS` and property `is_in_progress`; 
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from dataclasses import dataclass
@@ -142,6 +143,7 @@ _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
 MAX_WORDS = 40
 
 
+@functools.lru_cache(maxsize=4096)
 def constant_words(text: str, limit: int = MAX_WORDS) -> str:
     """Upper-case ASCII words for any text, for the names of generated constants.
 

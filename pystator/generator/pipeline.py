@@ -6,8 +6,10 @@ means the same thing however it is loaded.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,17 +123,32 @@ def generate(
     from pystator.generator.emit import render
     from pystator.generator.names import module_name
 
-    compiled = compile_path(path, display_name, limits=limits, overrides=overrides)
-    spec = compiled.spec
-    prefix = class_prefix(compiled, class_name)
-    text = render(
-        spec,
-        source_name=compiled.document.file,
-        source_hash=compiled.document.source_hash,
-        class_name=prefix,
-    )
+    with _without_cycle_collection():
+        compiled = compile_path(path, display_name, limits=limits, overrides=overrides)
+        spec = compiled.spec
+        prefix = class_prefix(compiled, class_name)
+        text = render(
+            spec,
+            source_name=compiled.document.file,
+            source_hash=compiled.document.source_hash,
+            class_name=prefix,
+        )
     module = module_name(prefix or spec.name) or "machine"
     return Generated(module, text, compiled)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Generating a module makes millions of small objects and no cycles worth collecting;
+    left on, the cycle collector rescans the growing heap again and again, which made a
+    10,000-state machine take 1.7 times as long."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def class_prefix(compiled: Compiled, class_name: str | None) -> str | None:

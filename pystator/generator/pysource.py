@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pystator.generator import escape
+from pystator.generator import escape, layout
+from pystator.generator.layout import Expr
 
 #: The names of `pystator.runtime.spec` a generated module may import.
 SPEC_NAMES = frozenset(
@@ -62,6 +63,19 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"cannot render {type(value).__name__} as a literal")
 
 
+def value_expr(value: Any) -> Expr:
+    """`py_literal` as a tree for `layout`: the same value, strings in black's quotes."""
+    if isinstance(value, str):
+        return layout.string(value)
+    if isinstance(value, tuple):
+        return layout.tuple_(value_expr(item) for item in value)
+    if isinstance(value, list):
+        return layout.list_(value_expr(item) for item in value)
+    if isinstance(value, Mapping):
+        return layout.dict_((layout.string(str(k)), value_expr(v)) for k, v in value.items())
+    return layout.atom(py_literal(value))
+
+
 def tuple_of(items: Iterable[str]) -> str:
     """A tuple display of already-rendered items: `()`, `(x,)` or `(x, y)`."""
     parts = list(items)
@@ -76,11 +90,11 @@ class Code:
 
     used: set[str] = field(default_factory=set)
 
-    def call(self, callee: str, /, *args: str, **kwargs: str) -> str:
-        """`callee(args..., key=value...)`; every argument is already source text."""
+    def call(self, callee: str, /, *args: Expr, **kwargs: Expr) -> Expr:
+        """`callee(args..., key=value...)`."""
         self.name(callee)
-        parts = [*args, *(f"{key}={value}" for key, value in kwargs.items())]
-        return f"{callee}({', '.join(parts)})"
+        parts = [*(("", arg) for arg in args), *((f"{key}=", v) for key, v in kwargs.items())]
+        return layout.call(callee, parts)
 
     def name(self, name: str) -> str:
         """A spec name used as written (an enum such as `StateType`)."""
@@ -88,8 +102,8 @@ class Code:
             self.used.add(name)
         return name
 
-    def frozen(self, value: Mapping[str, Any]) -> str:
-        return self.call("frozen_mapping", py_literal(dict(value)))
+    def frozen(self, value: Mapping[str, Any]) -> Expr:
+        return self.call("frozen_mapping", value_expr(dict(value)))
 
     def imports(self) -> tuple[str, ...]:
         return tuple(sorted(self.used, key=lambda name: (name[0].islower(), name)))

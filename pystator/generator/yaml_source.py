@@ -66,11 +66,14 @@ DEPTH_HINT = "Flatten the structure; a machine file needs only a few levels of n
 SIZE_HINT = "Remove unused content; a machine file has no reason to be this large."
 
 
-class _Loader(yaml.SafeLoader):
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit types, and exponents as JSON writes them (see below)."""
+
+
+class _Bounded:
     """Composes nodes only, counting aliases, depth and nodes so that bombs stop early."""
 
-    def __init__(self, stream: str, limits: Limits) -> None:
-        super().__init__(stream)
+    def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.alias_count = 0
         self.depth = 0
@@ -79,8 +82,11 @@ class _Loader(yaml.SafeLoader):
         # value shares the anchor's node, whose own mark points at the anchor instead.
         self.alias_sites: dict[tuple[int, int], Any] = {}
 
+    def peek_event(self) -> Any:
+        raise NotImplementedError  # the parser's, named again by each loader
+
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         mark = event.start_mark
         limits = self.limits
         if isinstance(event, yaml.AliasEvent):
@@ -97,9 +103,50 @@ class _Loader(yaml.SafeLoader):
         _bound(self.depth + 1, limits.max_depth, "is nested deeper than {} levels", mark)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.depth -= 1
+
+
+class _Loader(
+    _Bounded,
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _Resolver,
+):
+    """PyYAML's own scanner and parser: the reference, and the one that reports errors."""
+
+    def __init__(self, stream: str, limits: Limits) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Resolver.__init__(self)
+        _Bounded.__init__(self, limits)
+
+    def peek_event(self) -> Any:
+        return yaml.parser.Parser.peek_event(self)  # type: ignore[no-untyped-call]
+
+
+_CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+
+
+if _CParser is not None:
+
+    class _FastLoader(_Bounded, yaml.composer.Composer, _Resolver, _CParser):  # type: ignore[misc]
+        """libyaml's scanner and parser under the same composer: the same nodes and
+        positions, several times faster. Any error is reported by `_Loader` instead."""
+
+        def __init__(self, stream: str, limits: Limits) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
+            _Bounded.__init__(self, limits)
+
+        def peek_event(self) -> Any:
+            return _CParser.peek_event(self)
 
 
 _HINTS = {"aliases": _ALIAS_HINT, "nodes": SIZE_HINT, "levels": DEPTH_HINT}
@@ -114,7 +161,7 @@ def _bound(count: int, limit: int, excess: str, mark: Any) -> None:
 
 # JSON (and YAML 1.2) read `1e5` and `2.5e-3` as numbers; YAML 1.1 insists on a dot and a
 # signed exponent and would keep them as strings.
-_Loader.add_implicit_resolver(
+_Resolver.add_implicit_resolver(
     _FLOAT,
     re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
     list("-+.0123456789"),
@@ -123,8 +170,30 @@ _Loader.add_implicit_resolver(
 _SYNTAX_HINT = "Fix the YAML syntax at this position."
 
 
-def compose(text: str, file: str, limits: Limits) -> tuple[yaml.Node, dict[tuple[int, int], Any]]:
-    """The root node, and where each alias is written (see `_Loader.alias_sites`)."""
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """The root node; where each alias is written (see `_Bounded.alias_sites`); how many
+    aliases there are (none: the nodes form a tree the composer has measured)."""
+
+    root: yaml.Node
+    alias_sites: dict[tuple[int, int], Any]
+    aliases: int
+
+
+def compose(text: str, file: str, limits: Limits) -> Composed:
+    """The composed document; raises CompileError if it is not valid YAML or too complex."""
+    if _CParser is not None:
+        fast = None
+        try:
+            fast = _FastLoader(text, limits)
+            found = fast.get_single_node()
+            if found is not None:
+                return Composed(found, fast.alias_sites, fast.alias_count)
+        except Exception:  # `_Loader` below finds the error and describes it
+            pass
+        finally:
+            if fast is not None:
+                fast.dispose()
     loader: _Loader | None = None
     try:
         loader = _Loader(text, limits)
@@ -162,7 +231,7 @@ def compose(text: str, file: str, limits: Limits) -> tuple[yaml.Node, dict[tuple
             "the file is empty.",
             "Write a machine: a mapping with `states:` and `transitions:`.",
         )
-    return node, sites
+    return Composed(node, sites, loader.alias_count)
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
@@ -182,7 +251,7 @@ def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
             "Give each anchor a distinct name.",
         )
     if problem.startswith("found undefined alias"):
-        return f"invalid YAML: {_sentence(problem)}", "Define the anchor before using it."
+        return (f"invalid YAML: {_sentence(problem)}", "Define the anchor before using it.")
     text = problem or context or "invalid syntax"
     if problem and context:
         where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""

@@ -1,0 +1,62 @@
+"""libyaml, where installed, parses for the composer: every document loads to the same
+data and positions as with PyYAML's own parser, and errors are PyYAML's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pystator.generator import yaml_source
+from pystator.generator.diagnostics import CompileError
+from pystator.generator.load import Document, load_text
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+TEXTS = [
+    "a: 1\r\nb: [x, 'y', \"z\\u00e9\"]\r\n",
+    "name: caf\u00e9\nstates:\n  - {name: \u00e9t\u00e9}\n  - &s {name: b}\n  - *s\n",
+    "x: |\n  line one\n  line two\ny: >-\n  folded\n  text\n",
+    "? complex\n: value\n",
+]
+BROKEN = ["a: [1, 2\n", "a: 1\n a: 2\n", "- a\nb: c\n", "a: *missing\n", "\ta: 1\n"]
+
+
+def _pure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_source, "_CParser", None)
+
+
+def _loaded(text: str) -> Document | str:
+    try:
+        return load_text(text, "m.yaml")
+    except CompileError as exc:
+        return repr(exc.diagnostics)
+
+
+def _same(first: Document | str, second: Document | str) -> bool:
+    if isinstance(first, str) or isinstance(second, str):
+        return first == second
+    return (first.data, first.positions, first.key_positions) == (
+        second.data,
+        second.positions,
+        second.key_positions,
+    )
+
+
+@pytest.mark.parametrize("text", [p.read_text(encoding="utf-8") for p in EXAMPLES] + TEXTS)
+def test_both_parsers_give_the_same_data_and_positions(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _loaded(text)
+    _pure(monkeypatch)
+    assert _same(fast, _loaded(text))
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_errors_are_described_as_pyyaml_describes_them(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _loaded(text)
+    _pure(monkeypatch)
+    assert isinstance(fast, str)
+    assert fast == _loaded(text)
