@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -32,3 +33,20 @@ def paired(
         a_times.append(timeit.timeit(first, number=number) / number * 1e9)
         b_times.append(timeit.timeit(second, number=number) / number * 1e9)
     return a_times, b_times
+
+
+def rounds(
+    callables: dict[str, Callable[[], object]], number: int, repeat: int
+) -> dict[str, list[float]]:
+    """Per-call ns of each callable, `repeat` rounds in which each runs once in turn, so
+    that figures from one round (e.g. a walk and the creation it includes) share its noise.
+
+    CPU time of this process, not wall time: on a shared machine the time spent waiting
+    for a core is not the code's.
+    """
+    times: dict[str, list[float]] = {name: [] for name in callables}
+    for _ in range(repeat):
+        for name, fn in callables.items():
+            timer = timeit.Timer(fn, timer=time.process_time)
+            times[name].append(timer.timeit(number=number) / number * 1e9)
+    return times

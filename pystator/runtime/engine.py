@@ -34,6 +34,7 @@ from pystator.runtime.spec import (
     frozen_mapping,
 )
 from pystator.runtime.steps import Configuration, MicroStep, Step
+from pystator.runtime.validation import required_fields, required_variables
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
@@ -58,15 +59,22 @@ class Route:
         "guards",
         "history_of",
         "plain",
+        "rare",
         "remembers",
         "result",
         "target",
+        "test",
     )
 
     def __init__(
         self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
     ) -> None:
         self.guards = guards
+        # The route's one guard when that is a built-in predicate (a pure function of the
+        # context, so asking it twice is harmless); None when the route has no guard.
+        self.test: Predicate | None = None
+        if len(guards) == 1 and guards[0][0] is not None and guards[0][2] is None:
+            self.test = guards[0][0]
         self.result = result
         self.target = target
         self.apply_effects = compile_effects(result.all_action_specs)
@@ -78,6 +86,8 @@ class Route:
         # True when the route needs no history lookup and starts no eventless chain.
         self.plain = True
         self.enters_parallel = False
+        # True when taking the route records history or enters a parallel state.
+        self.rare = False
 
 
 class Engine:
@@ -86,14 +96,17 @@ class Engine:
     __slots__ = (
         "_ancestors",
         "_autos",
-        "_entry_effects",
         "_normalize",
         "_strict",
         "_table",
         "_terminal",
         "_triggers",
         "defaults",
+        "entry",
+        "fast",
+        "initial",
         "parallel_states",
+        "settling",
         "spec",
     )
 
@@ -131,6 +144,9 @@ class Engine:
         self._autos = {
             state: rows[AUTO_TRIGGER] for state, rows in table.items() if AUTO_TRIGGER in rows
         }
+        #: The states with eventless transitions out of them, which `settle` follows.
+        self.settling = self._autos.keys()
+        self.initial = spec.initial_state
         for rows in table.values():
             for routes in rows.values():
                 for route in routes:
@@ -138,7 +154,25 @@ class Engine:
                         each.autos = self._autos.get(each.target)
                         each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
-        self._entry_effects = _entry_effects(spec)
+                        each.rare = bool(each.remembers) or each.enters_parallel
+        #: The effects of entering each state from outside (outermost ancestor first).
+        self.entry = _entry_effects(spec)
+        #: The (state, trigger) pairs that per-event callers may decide themselves, each
+        #: with the keys its event must hold (`ContextRules`) and its routes, every one
+        #: plain and guarded by nothing or by its `test` only. When the keys are there,
+        #: taking the first route whose test passes is the decision; when a key is
+        #: missing, no test passes or one raises, the callers' full path says why. Empty
+        #: when trigger names are normalized (callers may give them in any form).
+        self.fast: dict[str, dict[str, tuple[tuple[str, ...], tuple[Route, ...]]]] = {}
+        if self._normalize is None:
+            variables = required_variables(spec)
+            needs = {t.name: variables + required_fields(t) for t in spec.triggers}
+            for name, rows in table.items():
+                self.fast[name] = {
+                    trigger: (needs.get(trigger, variables), routes)
+                    for trigger, routes in rows.items()
+                    if all(route.plain and _tested(route) for route in routes)
+                }
         self._ancestors = {
             state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
         }
@@ -323,7 +357,7 @@ class Engine:
 
     def entry_effects(self, state: str) -> EffectsFn | None:
         """The effects of entering `state` from outside (outermost ancestor first)."""
-        return self._entry_effects.get(state)
+        return self.entry.get(state)
 
     def normalize(self, trigger: str) -> str:
         return self._normalize(trigger) if self._normalize is not None else trigger
@@ -421,7 +455,13 @@ def _chained(chain: list[Route]) -> Route:
     route = Route((), result, chain[-1].target)
     route.enters_parallel = chain[-1].enters_parallel
     route.remembers = tuple(pair for step in chain for pair in step.remembers)
+    route.rare = bool(route.remembers) or route.enters_parallel
     return route
+
+
+def _tested(route: Route) -> bool:
+    """True if `route.test` alone decides whether the route's guards pass."""
+    return route.test is not None if route.guards else True
 
 
 def _recall(route: Route, history: Mapping[str, str] | None) -> Route:

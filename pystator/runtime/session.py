@@ -86,10 +86,10 @@ class EntitySession(Generic[S, T, C]):
         for key, value, mutable in engine.defaults:
             if key not in data:
                 data[key] = copy.deepcopy(value) if mutable else value
-        if validate and machine._rules is not None:
-            machine._rules.check_create(data)
+        if validate and (rules := machine._rules) is not None and rules.required:
+            rules.check_create(data)
         if initial_state is None:
-            state = engine.spec.initial_state
+            state = engine.initial
         elif engine.has_state(initial_state):
             state = str(initial_state)
         else:
@@ -108,18 +108,13 @@ class EntitySession(Generic[S, T, C]):
             session._parallel = parallel.enter(machine._states_by_name[state])
         # Creating an entity enters its first state, so that state's declarative effects
         # apply; named entry actions stay the caller's to run.
-        enter = engine.entry_effects(state)
+        enter = engine.entry[state]
         if enter is not None:
             enter(data)
-        settled = engine.settle(state, data, machine._guards, session._history)
-        if settled is not None:
-            session._state = settled.target
-            if settled.enters_parallel:
-                session._parallel = parallel.enter(machine._states_by_name[settled.target])
-            if settled.remembers:
-                session._history.update(settled.remembers)
-            if settled.apply_effects is not None:
-                settled.apply_effects(data)
+        if state in engine.settling:
+            settled = engine.settle(state, data, machine._guards, session._history)
+            if settled is not None:
+                session._apply(settled, data, False)
         return session
 
     # -- events ---------------------------------------------------------------
@@ -128,18 +123,47 @@ class EntitySession(Generic[S, T, C]):
         """Process one event; on success the state and context are updated."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
-        if machine._rules is not None and (
-            refused := machine._rules.refusal(self._state, trigger, context)
-        ):
+        if self._parallel is None and machine._observer is None:
+            # The per-event hot path, decided and applied here without a call when the
+            # engine's fast table has the pair (see `Engine.fast`).
+            try:
+                needs, routes = machine._fast[self._state][trigger]
+            except (KeyError, TypeError):
+                needs, routes = (), ()
+            for key in needs:
+                if key not in context:
+                    routes = ()
+                    break
+            for route in routes:
+                test = route.test
+                try:
+                    if test is not None and not test(context):
+                        continue
+                except Exception:  # the engine turns it into a rejection
+                    break
+                self._state = route.target
+                if payload:
+                    self._context = context
+                if route.apply_effects is not None:
+                    route.apply_effects(context)
+                if route.rare:
+                    self._arrive(route)
+                return route.result
+        return self._send_fully(trigger, context, bool(payload))
+
+    def _send_fully(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
+        """`send` beyond the hot path: the rules, the observer, parallel regions, every guard."""
+        machine = self._machine
+        rules = machine._rules
+        if rules is not None and (refused := rules.refusal(self._state, trigger, context)):
             return refused
         if self._parallel is not None or machine._observer is not None:
-            return run_sync(self._deliver(trigger, context, bool(payload), False))
-        # The common case, decided and applied without the driver: the per-event hot path.
+            return run_sync(self._deliver(trigger, context, merged, False))
         decision = machine._engine.decide(
             self._state, trigger, context, machine._guards, self._history
         )
         if isinstance(decision, Route):
-            return self._apply(decision, context, bool(payload))
+            return self._apply(decision, context, merged)
         return decision
 
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
@@ -197,17 +221,22 @@ class EntitySession(Generic[S, T, C]):
         return parallel.step(engine, machine._states_by_name, self._parallel, decide)
 
     def _apply(self, route: Route, context: dict[str, Any], merged: bool) -> TransitionResult:
-        """Move this entity along `route`."""
+        """Move this entity along `route` (`send` does the same inline)."""
         self._state = route.target
-        if route.remembers:
-            self._history.update(route.remembers)
         if merged:
             self._context = context
         if route.apply_effects is not None:
             route.apply_effects(context)
+        if route.rare:
+            self._arrive(route)
+        return route.result
+
+    def _arrive(self, route: Route) -> None:
+        """What few routes do on arrival: record history, enter a parallel state."""
+        if route.remembers:
+            self._history.update(route.remembers)
         if route.enters_parallel:
             self._parallel = parallel.enter(self._machine._states_by_name[route.target])
-        return route.result
 
     def _apply_parallel(
         self, outcome: parallel.Outcome, context: dict[str, Any], merged: bool
@@ -372,11 +401,8 @@ class EntitySession(Generic[S, T, C]):
                 "snapshot 'history' must map compound states to leaf states of machine "
                 f"{machine.name!r}"
             )
-        target = cls
-        preferred = getattr(machine, "session_class", None)
-        if cls is EntitySession and preferred is not None:
-            target = preferred
-        session = target(machine, state, copy.deepcopy(dict(context)))
+        target = session_type(machine) if cls is EntitySession else cls
+        session = cast(SessionT, target(machine, state, copy.deepcopy(dict(context))))
         session._history = dict(history)
         stored = snapshot.get("parallel")
         if stored is not None:
@@ -403,9 +429,19 @@ class EntitySession(Generic[S, T, C]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._machine.name!r} state={self._state!r}>"
 
+
+class DynamicSession(EntitySession[Any, Any, Any]):
+    """The session of a machine built at run time (`StateMachine.from_yaml` and the like):
+    it answers `is_<state>` and `<trigger>()` by name.
+
+    Generated sessions define them as real, typed members instead. Only this class has a
+    `__getattr__`, which would slow every attribute read of a session that had one.
+    """
+
+    __slots__ = ()
+
     if not TYPE_CHECKING:
-        # Dynamic sessions answer `is_<state>` and `<trigger>()` by name; generated sessions
-        # define them as real, typed members, so type checkers never see this fallback.
+        # Type checkers never see this fallback.
         def __getattr__(self, name: str) -> Any:
             members = _dynamic_members(self._machine)
             kind = members.get(name)
@@ -421,6 +457,12 @@ class EntitySession(Generic[S, T, C]):
                 return self.send(trigger, **payload)
 
             return fire
+
+
+def session_type(machine: StateMachine[Any, Any, Any]) -> type[EntitySession[Any, Any, Any]]:
+    """The session class of `machine`: its generated one, else `DynamicSession`."""
+    kind: type[EntitySession[Any, Any, Any]] | None = machine.session_class
+    return kind if kind is not None else DynamicSession
 
 
 def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[str, str]]:
