@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMappi
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from operator import methodcaller
 from typing import Any, TypeVar
 
 from pystator.runtime.drivers import run_sync
@@ -119,19 +118,16 @@ def compile_effects(specs: Sequence[ActionSpec]) -> EffectsFn | None:
     """One function applying every effect in `specs`, or None when there are none.
 
     Built once per route so that an event pays for the effects it has and nothing else:
-    effects that only set plain values are one `dict.update` (a C call, no Python frame),
-    and any other list one function that runs its steps without calling out for the
-    usual ones (sets and timestamps).
+    effects that only set plain values are one `dict.update`, and any other list one
+    function that runs its steps without calling out for the usual ones (sets and
+    timestamps).
     """
     effects = [spec for spec in specs if spec.effect is not None]
     if not effects:
         return None
-    if all(spec.effect is EffectType.SET for spec in effects):
-        merged: dict[str, Any] = {}
-        for spec in effects:
-            merged.update(spec.params)
-        if not _mutable(merged):
-            return merged_set(merged)
+    merged = set_values(effects)
+    if merged is not None:
+        return merged_set(merged)
     steps = tuple(_effect_step(spec) for spec in effects)
 
     def apply(context: dict[str, Any]) -> None:
@@ -144,6 +140,18 @@ def compile_effects(specs: Sequence[ActionSpec]) -> EffectsFn | None:
                 apply_effect(value, context)
 
     return apply
+
+
+def set_values(specs: Sequence[ActionSpec]) -> dict[str, Any] | None:
+    """When the effects in `specs` only set plain values, all of them in one dict (which
+    `context.update` applies, for callers that skip even `compile_effects`' call)."""
+    effects = [spec for spec in specs if spec.effect is not None]
+    if not effects or any(spec.effect is not EffectType.SET for spec in effects):
+        return None
+    merged: dict[str, Any] = {}
+    for spec in effects:
+        merged.update(spec.params)
+    return None if _mutable(merged) else merged
 
 
 _SET, _STAMP, _OTHER = "set", "stamp", "other"
@@ -165,8 +173,10 @@ def _mutable(values: Mapping[str, Any]) -> bool:
 
 
 def merged_set(values: dict[str, Any]) -> EffectsFn:
-    """`context.update(values)` as a callable without a Python frame of its own."""
-    return methodcaller("update", values)
+    def apply(context: dict[str, Any]) -> None:
+        context.update(values)
+
+    return apply
 
 
 @dataclass(frozen=True, slots=True)

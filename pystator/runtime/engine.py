@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime import expr
-from pystator.runtime.actions import EffectsFn, compile_effects
+from pystator.runtime.actions import EffectsFn, compile_effects, set_values
 from pystator.runtime.errors import (
     ConfigurationError,
     FSMError,
@@ -62,6 +62,7 @@ class Route:
         "rare",
         "remembers",
         "result",
+        "sets",
         "target",
         "test",
     )
@@ -78,6 +79,9 @@ class Route:
         self.result = result
         self.target = target
         self.apply_effects = compile_effects(result.all_action_specs)
+        # The values `apply_effects` sets when that is all it does: per-event callers
+        # update the context with them instead of calling it.
+        self.sets = set_values(result.all_action_specs)
         # Eventless transitions out of `target`, which fire as soon as it is entered.
         self.autos: tuple[Route, ...] | None = None
         self.remembers: tuple[tuple[str, str], ...] = ()
@@ -101,11 +105,15 @@ class Engine:
         "_table",
         "_terminal",
         "_triggers",
-        "defaults",
+        "copied_defaults",
         "entry",
+        "entry_sets",
         "fast",
         "initial",
+        "opening_sets",
         "parallel_states",
+        "plain_defaults",
+        "required",
         "settling",
         "spec",
     )
@@ -155,8 +163,9 @@ class Engine:
                         each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
                         each.rare = bool(each.remembers) or each.enters_parallel
-        #: The effects of entering each state from outside (outermost ancestor first).
-        self.entry = _entry_effects(spec)
+        #: The effects of entering each state from outside (outermost ancestor first), and
+        #: their values when they only set plain values (see `Route.sets`).
+        self.entry, self.entry_sets = _entry_effects(spec)
         #: The (state, trigger) pairs that per-event callers may decide themselves, each
         #: with the keys its event must hold (`ContextRules`) and its routes, every one
         #: plain and guarded by nothing or by its `test` only. When the keys are there,
@@ -176,11 +185,26 @@ class Engine:
         self._ancestors = {
             state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
         }
-        self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
-            (v.key, v.default, not isinstance(v.default, str | int | float | bool))
-            for v in spec.variables
-            if v.default is not None
-        )
+        #: The variables' defaults a new context takes when it lacks them: plain values
+        #: shared, and the others (lists, dicts) copied for each entity.
+        self.plain_defaults: dict[str, Any] = {}
+        copied: list[tuple[str, Any]] = []
+        for v in spec.variables:
+            if isinstance(v.default, str | int | float | bool):
+                self.plain_defaults[v.key] = v.default
+            elif v.default is not None:
+                copied.append((v.key, v.default))
+        self.copied_defaults = tuple(copied)
+        #: The variables a new context must hold (`ContextRules.required`).
+        self.required = required_variables(spec)
+        #: What entering the initial state does to a new context when that is only to
+        #: set values (no regions, no eventless transitions): the values; else None.
+        self.opening_sets: dict[str, Any] | None = None
+        if self.initial not in parallel and self.initial not in self._autos:
+            if self.entry[self.initial] is None:
+                self.opening_sets = {}
+            else:
+                self.opening_sets = self.entry_sets[self.initial]
 
     @staticmethod
     def _route(
@@ -491,15 +515,18 @@ def _run_guards(
     return None
 
 
-def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
+def _entry_effects(
+    spec: MachineSpec,
+) -> tuple[dict[str, EffectsFn | None], dict[str, dict[str, Any] | None]]:
     by_name = {state.name: state for state in spec.states}
     found: dict[str, EffectsFn | None] = {}
+    values: dict[str, dict[str, Any] | None] = {}
     for state in spec.states:
         chain = (*reversed(state.ancestors), state.name)
-        found[state.name] = compile_effects(
-            [action for name in chain for action in by_name[name].on_enter]
-        )
-    return found
+        actions = [action for name in chain for action in by_name[name].on_enter]
+        found[state.name] = compile_effects(actions)
+        values[state.name] = set_values(actions)
+    return found, values
 
 
 def configuration(states: Mapping[str, StateSpec], target: str) -> Configuration:

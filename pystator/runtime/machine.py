@@ -271,9 +271,9 @@ class StateMachine(Generic[S, T, C]):
         self, context: C | None = None, initial_state: S | None = None
     ) -> EntitySession[S, T, C]:
         """A stateful session for one entity, starting in `initial_state` (default: initial)."""
-        from pystator.runtime.session import session_type
+        from pystator.runtime.session import start_session
 
-        return session_type(self)._start(self, context, initial_state)
+        return start_session(self, context, initial_state)
 
     # -- guards and actions -----------------------------------------------------
 

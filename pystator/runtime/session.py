@@ -19,7 +19,7 @@ from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import TimerSpec
+from pystator.runtime.spec import EMPTY, TimerSpec
 from pystator.runtime.steps import active_states
 from pystator.runtime.timers import timers_for
 
@@ -57,65 +57,12 @@ class EntitySession(Generic[S, T, C]):
         self._machine = machine
         self._state: str = str(state)
         self._context: dict[str, Any] = context if context is not None else {}
-        self._history: dict[str, str] = {}
+        # Shared and read-only until the entity first records history (see `_arrive`).
+        self._history: Mapping[str, str] = EMPTY
         self._parallel: ParallelStateConfig | None = None
         spec_state = machine.states.get(self._state)
         if spec_state is not None and spec_state.is_parallel:
             self._parallel = parallel.enter(spec_state)
-
-    @classmethod
-    def _start(
-        cls: type[SessionT],
-        machine: StateMachine[Any, Any, Any],
-        context: Mapping[str, Any] | None,
-        initial_state: str | None,
-        *,
-        validate: bool = True,
-    ) -> SessionT:
-        """A new entity's session; `validate=False` skips the required-variable check, for
-        an entity the Orchestrator starts on behalf of an event it validates itself."""
-        engine = machine._engine
-        if context is None:
-            data: dict[str, Any] = {}
-        elif type(context) is dict:
-            data = context.copy()
-        elif isinstance(context, Mapping):
-            data = dict(context)
-        else:
-            raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-        for key, value, mutable in engine.defaults:
-            if key not in data:
-                data[key] = copy.deepcopy(value) if mutable else value
-        if validate and (rules := machine._rules) is not None and rules.required:
-            rules.check_create(data)
-        if initial_state is None:
-            state = engine.initial
-        elif engine.has_state(initial_state):
-            state = str(initial_state)
-        else:
-            raise UndefinedStateError(
-                f"State {initial_state!r} is not defined in machine {machine.name!r} "
-                f"(version {machine.version})",
-                state_name=str(initial_state),
-            )
-        session = cls.__new__(cls)
-        session._machine = machine
-        session._state = state
-        session._context = data
-        session._history = {}
-        session._parallel = None
-        if state in engine.parallel_states:
-            session._parallel = parallel.enter(machine._states_by_name[state])
-        # Creating an entity enters its first state, so that state's declarative effects
-        # apply; named entry actions stay the caller's to run.
-        enter = engine.entry[state]
-        if enter is not None:
-            enter(data)
-        if state in engine.settling:
-            settled = engine.settle(state, data, machine._guards, session._history)
-            if settled is not None:
-                session._apply(settled, data, False)
-        return session
 
     # -- events ---------------------------------------------------------------
 
@@ -144,7 +91,10 @@ class EntitySession(Generic[S, T, C]):
                 self._state = route.target
                 if payload:
                     self._context = context
-                if route.apply_effects is not None:
+                sets = route.sets
+                if sets is not None:
+                    context.update(sets)
+                elif route.apply_effects is not None:
                     route.apply_effects(context)
                 if route.rare:
                     self._arrive(route)
@@ -231,10 +181,24 @@ class EntitySession(Generic[S, T, C]):
             self._arrive(route)
         return route.result
 
+    def _enter_first(self, state: str) -> None:
+        """Enter a new entity's first state: its regions, effects and eventless chain."""
+        machine = self._machine
+        engine = machine._engine
+        if state in engine.parallel_states:
+            self._parallel = parallel.enter(machine._states_by_name[state])
+        enter = engine.entry[state]
+        if enter is not None:
+            enter(self._context)
+        if state in engine.settling:
+            settled = engine.settle(state, self._context, machine._guards, self._history)
+            if settled is not None:
+                self._apply(settled, self._context, False)
+
     def _arrive(self, route: Route) -> None:
         """What few routes do on arrival: record history, enter a parallel state."""
         if route.remembers:
-            self._history.update(route.remembers)
+            self._history = {**self._history, **dict(route.remembers)}
         if route.enters_parallel:
             self._parallel = parallel.enter(self._machine._states_by_name[route.target])
 
@@ -250,7 +214,7 @@ class EntitySession(Generic[S, T, C]):
                 self._context = context
             for route in routes:
                 if route.remembers:
-                    self._history.update(route.remembers)
+                    self._history = {**self._history, **dict(route.remembers)}
                 if route.apply_effects is not None:
                     route.apply_effects(self._context)
             self._parallel = following
@@ -457,6 +421,74 @@ class DynamicSession(EntitySession[Any, Any, Any]):
                 return self.send(trigger, **payload)
 
             return fire
+
+
+def start_session(
+    machine: StateMachine[Any, Any, Any],
+    context: Mapping[str, Any] | None = None,
+    initial_state: str | None = None,
+    *,
+    kind: type[EntitySession[Any, Any, Any]] | None = None,
+    validate: bool = True,
+) -> EntitySession[Any, Any, Any]:
+    """A new entity's session, of `kind` (default: `session_type(machine)`).
+
+    Generated machines take it as their `create` method, so that creating a session is one
+    call. `validate=False` skips the required-variable check, for an entity the
+    Orchestrator starts on behalf of an event it validates itself.
+    """
+    engine = machine._engine
+    if context is None:
+        context = EMPTY
+    elif type(context) is not dict and not isinstance(context, Mapping):
+        raise TypeError(f"context must be a mapping, got {type(context).__name__}")
+    # Creating an entity enters its first state, so that state's declarative effects apply
+    # (named entry actions stay the caller's to run). Mostly they only set values, which
+    # the new context then takes in one go with the defaults and the given values.
+    sets = engine.opening_sets
+    if initial_state is not None or (validate and engine.required):
+        sets = None
+    if sets is not None:
+        data = {**engine.plain_defaults, **context, **sets}
+    else:
+        data = {**engine.plain_defaults, **context}
+    for key, value in engine.copied_defaults:
+        if key not in data:
+            data[key] = copy.deepcopy(value)
+    if initial_state is None:
+        state = engine.initial
+        if sets is None and validate and (rules := machine._rules) is not None:
+            rules.check_create(data)
+    else:
+        state = _initial(machine, data, initial_state, validate)
+    cls: type[EntitySession[Any, Any, Any]] = kind or machine.session_class or DynamicSession
+    session = cls.__new__(cls)
+    session._machine = machine
+    session._state = state
+    session._context = data
+    session._history = EMPTY
+    session._parallel = None
+    if sets is None:
+        session._enter_first(state)
+    return session
+
+
+def _initial(
+    machine: StateMachine[Any, Any, Any],
+    data: dict[str, Any],
+    initial_state: str,
+    validate: bool,
+) -> str:
+    """The state a new entity starts in, when given, after its context is checked."""
+    if validate and machine._rules is not None:
+        machine._rules.check_create(data)
+    if machine._engine.has_state(initial_state):
+        return str(initial_state)
+    raise UndefinedStateError(
+        f"State {initial_state!r} is not defined in machine {machine.name!r} "
+        f"(version {machine.version})",
+        state_name=str(initial_state),
+    )
 
 
 def session_type(machine: StateMachine[Any, Any, Any]) -> type[EntitySession[Any, Any, Any]]:

@@ -45,14 +45,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -691,10 +691,16 @@ class DayTradingMachine(
         """Bind handlers now (all names checked at once) or later with bind()."""
         super().__init__(guards=guards, actions=actions, observer=observer)
 
-    def create(
-        self,
-        context: DayTradingContext | None = None,
-        initial_state: DayTradingStateLike | None = None,
-    ) -> DayTradingSession:
-        """Create a session for one entity, in `initial_state` if one is given."""
-        return DayTradingSession._start(self, context, initial_state)
+    if TYPE_CHECKING:
+
+        def create(
+            self,
+            context: DayTradingContext | None = None,
+            initial_state: DayTradingStateLike | None = None,
+        ) -> DayTradingSession:
+            """Create a session for one entity, in `initial_state` if one is given."""
+            ...
+
+    else:
+        # One call per session: the runtime's function is the method itself.
+        create = start_session

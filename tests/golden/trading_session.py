@@ -38,14 +38,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -750,10 +750,16 @@ class TradingSessionMachine(
         """Bind handlers now (all names checked at once) or later with bind()."""
         super().__init__(guards=guards, actions=actions, observer=observer)
 
-    def create(
-        self,
-        context: TradingSessionContext | None = None,
-        initial_state: TradingSessionStateLike | None = None,
-    ) -> TradingSessionSession:
-        """Create a session for one entity, in `initial_state` if one is given."""
-        return TradingSessionSession._start(self, context, initial_state)
+    if TYPE_CHECKING:
+
+        def create(
+            self,
+            context: TradingSessionContext | None = None,
+            initial_state: TradingSessionStateLike | None = None,
+        ) -> TradingSessionSession:
+            """Create a session for one entity, in `initial_state` if one is given."""
+            ...
+
+    else:
+        # One call per session: the runtime's function is the method itself.
+        create = start_session
