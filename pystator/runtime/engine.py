@@ -197,10 +197,13 @@ class Engine:
         self.copied_defaults = tuple(copied)
         #: The variables a new context must hold (`ContextRules.required`).
         self.required = required_variables(spec)
-        #: What entering the initial state does to a new context when that is only to
-        #: set values (no regions, no eventless transitions): the values; else None.
+        #: What entering the initial state does to a new context, when that is only to
+        #: set values (no regions, no eventless transitions) and the context needs
+        #: nothing else (no required variable to check, no default to copy): the values;
+        #: else None.
         self.opening_sets: dict[str, Any] | None = None
-        if self.initial not in parallel and self.initial not in self._autos:
+        simple = not self.required and not self.copied_defaults
+        if simple and self.initial not in parallel and self.initial not in self._autos:
             if self.entry[self.initial] is None:
                 self.opening_sets = {}
             else:

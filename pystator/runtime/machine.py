@@ -80,6 +80,19 @@ class StateMachine(Generic[S, T, C]):
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
         self._fast = self._engine.fast
+        from pystator.runtime.session import DynamicSession
+
+        engine = self._engine
+        #: What `start_session` needs to start most entities: the initial state, the plain
+        #: defaults, `Engine.opening_sets` and the session class.
+        self._opening: tuple[
+            str, dict[str, Any], dict[str, Any] | None, type[EntitySession[Any, Any, Any]]
+        ] = (
+            engine.initial,
+            engine.plain_defaults,
+            engine.opening_sets,
+            type(self).session_class or DynamicSession,
+        )
         normalize = self._engine.normalize if chosen.event_normalizer else None
         self._rules = ContextRules.of(chosen, normalize)
         self._states_by_name = {state.name: state for state in chosen.states}

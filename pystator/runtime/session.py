@@ -28,6 +28,10 @@ T = TypeVar("T", bound=str)
 C = TypeVar("C", bound=Mapping[str, Any])
 SessionT = TypeVar("SessionT", bound="EntitySession[Any, Any, Any]")
 
+# What a new entity's context starts from when none is given: only ever read (a plain dict
+# because unpacking one is quicker than unpacking a read-only view).
+_NO_CONTEXT: dict[str, Any] = {}
+
 SNAPSHOT_KEYS = ("current_state", "context", "machine_name", "machine_version")
 
 
@@ -428,67 +432,65 @@ def start_session(
     context: Mapping[str, Any] | None = None,
     initial_state: str | None = None,
     *,
-    kind: type[EntitySession[Any, Any, Any]] | None = None,
     validate: bool = True,
 ) -> EntitySession[Any, Any, Any]:
-    """A new entity's session, of `kind` (default: `session_type(machine)`).
+    """A new entity's session, of the machine's `session_type`.
 
     Generated machines take it as their `create` method, so that creating a session is one
     call. `validate=False` skips the required-variable check, for an entity the
     Orchestrator starts on behalf of an event it validates itself.
     """
-    engine = machine._engine
+    state, defaults, sets, cls = machine._opening
     if context is None:
-        context = EMPTY
+        context = _NO_CONTEXT
     elif type(context) is not dict and not isinstance(context, Mapping):
         raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-    # Creating an entity enters its first state, so that state's declarative effects apply
-    # (named entry actions stay the caller's to run). Mostly they only set values, which
-    # the new context then takes in one go with the defaults and the given values.
-    sets = engine.opening_sets
-    if initial_state is not None or (validate and engine.required):
-        sets = None
-    if sets is not None:
-        data = {**engine.plain_defaults, **context, **sets}
-    else:
-        data = {**engine.plain_defaults, **context}
+    if sets is None or initial_state is not None or not validate:
+        return _start(machine, cls, context, initial_state, validate)
+    # The common case (see `Engine.opening_sets`): entering the first state only sets
+    # values, which the new context takes in one go with the defaults and the given ones.
+    session = cls.__new__(cls)
+    session._machine = machine
+    session._state = state
+    session._context = {**defaults, **context, **sets}
+    session._history = EMPTY
+    session._parallel = None
+    return session
+
+
+def _start(
+    machine: StateMachine[Any, Any, Any],
+    cls: type[EntitySession[Any, Any, Any]],
+    context: Mapping[str, Any],
+    initial_state: str | None,
+    validate: bool,
+) -> EntitySession[Any, Any, Any]:
+    """`start_session` in general: any first state, required variables, copied defaults."""
+    engine = machine._engine
+    data = {**engine.plain_defaults, **context}
     for key, value in engine.copied_defaults:
         if key not in data:
             data[key] = copy.deepcopy(value)
+    if validate and machine._rules is not None:
+        machine._rules.check_create(data)
     if initial_state is None:
         state = engine.initial
-        if sets is None and validate and (rules := machine._rules) is not None:
-            rules.check_create(data)
+    elif engine.has_state(initial_state):
+        state = str(initial_state)
     else:
-        state = _initial(machine, data, initial_state, validate)
-    cls: type[EntitySession[Any, Any, Any]] = kind or machine.session_class or DynamicSession
+        raise UndefinedStateError(
+            f"State {initial_state!r} is not defined in machine {machine.name!r} "
+            f"(version {machine.version})",
+            state_name=str(initial_state),
+        )
     session = cls.__new__(cls)
     session._machine = machine
     session._state = state
     session._context = data
     session._history = EMPTY
     session._parallel = None
-    if sets is None:
-        session._enter_first(state)
+    session._enter_first(state)
     return session
-
-
-def _initial(
-    machine: StateMachine[Any, Any, Any],
-    data: dict[str, Any],
-    initial_state: str,
-    validate: bool,
-) -> str:
-    """The state a new entity starts in, when given, after its context is checked."""
-    if validate and machine._rules is not None:
-        machine._rules.check_create(data)
-    if machine._engine.has_state(initial_state):
-        return str(initial_state)
-    raise UndefinedStateError(
-        f"State {initial_state!r} is not defined in machine {machine.name!r} "
-        f"(version {machine.version})",
-        state_name=str(initial_state),
-    )
 
 
 def session_type(machine: StateMachine[Any, Any, Any]) -> type[EntitySession[Any, Any, Any]]:

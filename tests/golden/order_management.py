@@ -588,13 +588,17 @@ class OrderManagementSession(
         self, /, **payload: Unpack[OrderManagementPayload]
     ) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""
-        return self.send("exchange_ack", **payload)
+        if payload:
+            return self.send("exchange_ack", **payload)
+        return self.send("exchange_ack")
 
     def exchange_reject(
         self, /, **payload: Unpack[OrderManagementPayload]
     ) -> TransitionResult:
         """Send exchange_reject: PENDING_NEW -> REJECTED."""
-        return self.send("exchange_reject", **payload)
+        if payload:
+            return self.send("exchange_reject", **payload)
+        return self.send("exchange_reject")
 
     def execution_report(self, *, fill_qty: float) -> TransitionResult:
         """Send execution_report.
