@@ -8,6 +8,7 @@ pair up, take the route, switch state, return what fired. Run:
 
     python benchmarks/bench_scale.py            # 10 and 10,000 states
     python benchmarks/bench_scale.py --quick    # 10 and 200 states, few iterations
+    python benchmarks/bench_scale.py --states 10 1000   # other sizes
 """
 
 from __future__ import annotations
@@ -178,11 +179,13 @@ def measure(count: int, directory: Path, events: int, number: int, repeat: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small machines, few iterations")
+    parser.add_argument("--states", type=int, nargs="+", help="ring sizes (default 10 10000)")
     args = parser.parse_args()
     if args.quick:
         counts, events, number, repeat = (10, 200), 100, 5, 3
     else:
         counts, events, number, repeat = (10, 10_000), 1_000, 20, 15
+    counts = tuple(args.states or counts)
     directory = Path(tempfile.mkdtemp(prefix="pystator-bench-scale-"))
     for count in counts:
         measure(count, directory, events, number, repeat)

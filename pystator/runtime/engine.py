@@ -166,22 +166,25 @@ class Engine:
         #: The effects of entering each state from outside (outermost ancestor first), and
         #: their values when they only set plain values (see `Route.sets`).
         self.entry, self.entry_sets = _entry_effects(spec)
-        #: The (state, trigger) pairs that per-event callers may decide themselves, each
-        #: with the keys its event must hold (`ContextRules`) and its routes, every one
-        #: plain and guarded by nothing or by its `test` only. When the keys are there,
-        #: taking the first route whose test passes is the decision; when a key is
-        #: missing, no test passes or one raises, the callers' full path says why. Empty
-        #: when trigger names are normalized (callers may give them in any form).
-        self.fast: dict[str, dict[str, tuple[tuple[str, ...], tuple[Route, ...]]]] = {}
+        #: The (state, trigger) pairs that per-event callers may decide themselves, by
+        #: trigger: the keys its events must hold (`ContextRules`), and by state the
+        #: routes, every one plain and guarded by nothing or by its `test` only. When the
+        #: keys are there, taking the first route whose test passes is the decision; when
+        #: a key is missing, no test passes or one raises, the callers' full path says
+        #: why. Trigger first: one state table per trigger, looked up like a hand-written
+        #: dict of (state, trigger) pairs. Empty when trigger names are normalized
+        #: (callers may give them in any form).
+        self.fast: dict[str, tuple[tuple[str, ...], dict[str, tuple[Route, ...]]]] = {}
         if self._normalize is None:
             variables = required_variables(spec)
             needs = {t.name: variables + required_fields(t) for t in spec.triggers}
             for name, rows in table.items():
-                self.fast[name] = {
-                    trigger: (needs.get(trigger, variables), routes)
-                    for trigger, routes in rows.items()
-                    if all(route.plain and _tested(route) for route in routes)
-                }
+                for trigger, routes in rows.items():
+                    if all(route.plain and _tested(route) for route in routes):
+                        entry = self.fast.get(trigger)
+                        if entry is None:
+                            entry = self.fast[trigger] = (needs.get(trigger, variables), {})
+                        entry[1][name] = routes
         self._ancestors = {
             state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
         }

@@ -178,7 +178,8 @@ class StateMachine(Generic[S, T, C]):
             # The per-event hot path, decided here without a call when the engine's fast
             # table has the pair (see `Engine.fast`).
             try:
-                needs, routes = self._fast[current_state][trigger]
+                needs, rows = self._fast[trigger]
+                routes = rows[current_state]
             except (KeyError, TypeError):
                 needs, routes = (), ()
             given = context if context is not None else _NO_CONTEXT

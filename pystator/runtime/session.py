@@ -78,7 +78,8 @@ class EntitySession(Generic[S, T, C]):
             # The per-event hot path, decided and applied here without a call when the
             # engine's fast table has the pair (see `Engine.fast`).
             try:
-                needs, routes = machine._fast[self._state][trigger]
+                needs, rows = machine._fast[trigger]
+                routes = rows[self._state]
             except (KeyError, TypeError):
                 needs, routes = (), ()
             for key in needs:
