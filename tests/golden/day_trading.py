@@ -718,5 +718,4 @@ class DayTradingMachine(
             ...
 
     else:
-        # One call per session: the runtime's function is the method itself.
         create = start_session

@@ -645,5 +645,4 @@ class OrderManagementMachine(
             ...
 
     else:
-        # One call per session: the runtime's function is the method itself.
         create = start_session

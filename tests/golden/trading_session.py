@@ -779,5 +779,4 @@ class TradingSessionMachine(
             ...
 
     else:
-        # One call per session: the runtime's function is the method itself.
         create = start_session
