@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -88,3 +89,20 @@ def parse_figures(output: str) -> list[Figure] | None:
         if line.startswith(FIGURES_PREFIX):
             return [Figure.from_json(item) for item in json.loads(line[len(FIGURES_PREFIX) :])]
     return None
+
+
+def rounds(
+    callables: dict[str, Callable[[], object]], number: int, repeat: int
+) -> dict[str, list[float]]:
+    """Per-call ns of each callable, `repeat` rounds in which each runs once in turn, so
+    that figures from one round (e.g. a walk and the creation it includes) share its noise.
+
+    CPU time of this process, not wall time: on a shared machine the time spent waiting
+    for a core is not the code's.
+    """
+    times: dict[str, list[float]] = {name: [] for name in callables}
+    for _ in range(repeat):
+        for name, fn in callables.items():
+            timer = timeit.Timer(fn, timer=time.process_time)
+            times[name].append(timer.timeit(number=number) / number * 1e9)
+    return times

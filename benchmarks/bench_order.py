@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import import_path, paired  # noqa: E402
+from _timing import import_path, rounds  # noqa: E402
 
 from pystator.generator.pipeline import generate  # noqa: E402
 
@@ -127,6 +127,12 @@ def main() -> None:
         order.execution_report(fill_qty=40)
         order.execution_report(fill_qty=100)
 
+    def generated_send_walk() -> None:
+        order = machine.create(context=start)
+        order.send("exchange_ack")
+        order.send("execution_report", fill_qty=40)
+        order.send("execution_report", fill_qty=100)
+
     def hand_walk() -> None:
         order = HandOrder(start)
         order.send("exchange_ack")
@@ -164,25 +170,37 @@ def main() -> None:
     hand.send("execution_report", fill_qty=100)
     assert check.current_state == hand.state == "FILLED", (check.current_state, hand.state)
 
-    g_create, h_create = paired(generated_create, hand_create, number, repeat)
-    g_walk, h_walk = paired(generated_walk, hand_walk, number, repeat)
-    g_process, h_process = paired(generated_process, hand_process_walk, number, repeat)
+    t = rounds(
+        {
+            "g_create": generated_create,
+            "h_create": hand_create,
+            "g_walk": generated_walk,
+            "h_walk": hand_walk,
+            "g_send": generated_send_walk,
+            "g_process": generated_process,
+            "h_process": hand_process_walk,
+        },
+        number,
+        repeat,
+    )
     median = statistics.median
+
+    def per_event(walk: str, create: str) -> list[float]:
+        return [(w - c) / 3 for w, c in zip(t[walk], t[create], strict=True)]
+
+    hand_events = per_event("h_walk", "h_create")
     rows = [
-        (
-            "session send, per event",
-            [(w - c) / 3 for w, c in zip(g_walk, g_create, strict=True)],
-            [(w - c) / 3 for w, c in zip(h_walk, h_create, strict=True)],
-        ),
-        ("process(), per event", [t / 3 for t in g_process], [t / 3 for t in h_process]),
-        ("session creation", g_create, h_create),
+        ("trigger methods, per event", per_event("g_walk", "g_create"), hand_events),
+        ("session.send, per event", per_event("g_send", "g_create"), hand_events),
+        ("process(), per event", [x / 3 for x in t["g_process"]], [x / 3 for x in t["h_process"]]),
+        ("session creation", t["g_create"], t["h_create"]),
     ]
 
-    print(f"order walk, medians of {repeat} paired runs x {number} iterations (ns)")
-    print(f"{'measure':<26}{'generated':>12}{'hand-written':>14}{'ratio':>8}")
+    print(f"order walk, medians of {repeat} interleaved rounds x {number} iterations (ns)")
+    print(f"{'measure':<28}{'generated':>12}{'hand-written':>14}{'ratio':>8}")
     for label, generated_ns, hand_ns in rows:
         ratio = median([g / h for g, h in zip(generated_ns, hand_ns, strict=True)])
-        print(f"{label:<26}{median(generated_ns):>12.0f}{median(hand_ns):>14.0f}{ratio:>7.2f}x")
+        print(f"{label:<28}{median(generated_ns):>12.0f}{median(hand_ns):>14.0f}{ratio:>7.2f}x")
 
 
 if __name__ == "__main__":

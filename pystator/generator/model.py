@@ -259,7 +259,7 @@ def _imports(
 ) -> tuple[tuple[str, ...], ...]:
     """Only the imports the module uses, each decided by what the model holds."""
     abc = ["Awaitable", "Mapping"] if has_guards else ["Mapping"]
-    typing_names = {"Final", "Literal", "Protocol", "TypeAlias"}
+    typing_names = {"TYPE_CHECKING", "Final", "Literal", "Protocol", "TypeAlias"}
     annotations = [field.annotation for field in context] + [m.signature for m in methods]
     if found or not context or any(re.search(r"\bAny\b", text) for text in annotations):
         typing_names.add("Any")
@@ -271,7 +271,8 @@ def _imports(
     standard = (
         f"from collections.abc import {', '.join(abc)}",
         "from enum import StrEnum",
-        f"from typing import {', '.join(sorted(typing_names))}",
+        # Constants first, as isort orders them.
+        f"from typing import {', '.join(sorted(typing_names, key=lambda n: (not n.isupper(), n)))}",
     )
     runtime = (
         "from pystator.runtime.actions import ActionRegistry",
@@ -280,7 +281,7 @@ def _imports(
         "from pystator.runtime.hooks import TransitionObserver",
         "from pystator.runtime.machine import StateMachine",
         "from pystator.runtime.results import TransitionResult",
-        "from pystator.runtime.session import EntitySession",
+        "from pystator.runtime.session import EntitySession, start_session",
         f"from pystator.runtime.spec import ({', '.join(spec_names)},)",
     )
     return standard, runtime
@@ -396,8 +397,13 @@ def _method(spec: MachineSpec, trigger: TriggerSpec, keywords: str) -> Method:
     doc = _method_doc(spec, trigger)
     trigger_name = py_literal(trigger.name)
     if not trigger.payload:
-        body = f"return self.send({trigger_name}, **payload)"
-        return Method(trigger.method, f"self, /, **payload: {keywords}", (body,), doc)
+        # Sent without unpacking an empty payload: the usual call, and the quicker one.
+        body = (
+            "if payload:",
+            f"    return self.send({trigger_name}, **payload)",
+            f"return self.send({trigger_name})",
+        )
+        return Method(trigger.method, f"self, /, **payload: {keywords}", body, doc)
     session = "_self" if any(f.name == "self" for f in trigger.payload) else "self"
     required = [f for f in trigger.payload if f.required]
     optional = [f for f in trigger.payload if not f.required]

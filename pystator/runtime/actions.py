@@ -77,45 +77,54 @@ EffectsFn = Callable[[dict[str, Any]], None]
 def compile_effects(specs: Sequence[ActionSpec]) -> EffectsFn | None:
     """One function applying every effect in `specs`, or None when there are none.
 
-    Built once per route so that an event pays for the effects it has and nothing else.
+    Built once per route so that an event pays for the effects it has and nothing else:
+    effects that only set plain values are one `dict.update`, and any other list one
+    function that runs its steps without calling out for the usual ones (sets and
+    timestamps).
     """
     effects = [spec for spec in specs if spec.effect is not None]
     if not effects:
         return None
-    if all(spec.effect is EffectType.SET for spec in effects):
-        merged: dict[str, Any] = {}
-        for spec in effects:
-            merged.update(spec.params)
-        if not _mutable(merged):
-            return merged_set(merged)
+    merged = set_values(effects)
+    if merged is not None:
+        return merged_set(merged)
     steps = tuple(_effect_step(spec) for spec in effects)
-    if len(steps) == 1:
-        return steps[0]
 
     def apply(context: dict[str, Any]) -> None:
-        for step in steps:
-            step(context)
+        for kind, value in steps:
+            if kind is _SET:
+                context.update(value)
+            elif kind is _STAMP:
+                context[value] = datetime.now(UTC).isoformat()
+            else:
+                apply_effect(value, context)
 
     return apply
 
 
-def _effect_step(spec: ActionSpec) -> EffectsFn:
-    """A function for one effect, specialised so that applying it does no dispatch."""
+def set_values(specs: Sequence[ActionSpec]) -> dict[str, Any] | None:
+    """When the effects in `specs` only set plain values, all of them in one dict (which
+    `context.update` applies, for callers that skip even `compile_effects`' call)."""
+    effects = [spec for spec in specs if spec.effect is not None]
+    if not effects or any(spec.effect is not EffectType.SET for spec in effects):
+        return None
+    merged: dict[str, Any] = {}
+    for spec in effects:
+        merged.update(spec.params)
+    return None if _mutable(merged) else merged
+
+
+_SET, _STAMP, _OTHER = "set", "stamp", "other"
+
+
+def _effect_step(spec: ActionSpec) -> tuple[str, Any]:
+    """One effect as (kind, what the kind needs), so that applying it does no dispatch."""
     params = spec.params
     if spec.effect is EffectType.SET and not _mutable(params):
-        return merged_set(dict(params))
+        return _SET, dict(params)
     if spec.effect is EffectType.TIMESTAMP:
-        key = params["field"]
-
-        def stamp(context: dict[str, Any]) -> None:
-            context[key] = datetime.now(UTC).isoformat()
-
-        return stamp
-
-    def generic(context: dict[str, Any]) -> None:
-        apply_effect(spec, context)
-
-    return generic
+        return _STAMP, params["field"]
+    return _OTHER, spec
 
 
 def _mutable(values: Mapping[str, Any]) -> bool:

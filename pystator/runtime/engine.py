@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pystator.runtime import expr
-from pystator.runtime.actions import EffectsFn, compile_effects
+from pystator.runtime.actions import EffectsFn, compile_effects, set_values
 from pystator.runtime.errors import (
     ConfigurationError,
     FSMError,
@@ -34,6 +34,7 @@ from pystator.runtime.spec import (
     frozen_mapping,
 )
 from pystator.runtime.steps import Configuration, MicroStep, Step
+from pystator.runtime.validation import required_fields, required_variables
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
 
@@ -58,18 +59,29 @@ class Route:
         "guards",
         "history_of",
         "plain",
+        "rare",
         "remembers",
         "result",
+        "sets",
         "target",
+        "test",
     )
 
     def __init__(
         self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
     ) -> None:
         self.guards = guards
+        # The route's one guard when that is a built-in predicate (a pure function of the
+        # context, so asking it twice is harmless); None when the route has no guard.
+        self.test: Predicate | None = None
+        if len(guards) == 1 and guards[0][0] is not None and guards[0][2] is None:
+            self.test = guards[0][0]
         self.result = result
         self.target = target
         self.apply_effects = compile_effects(result.all_action_specs)
+        # The values `apply_effects` sets when that is all it does: per-event callers
+        # update the context with them instead of calling it.
+        self.sets = set_values(result.all_action_specs)
         # Eventless transitions out of `target`, which fire as soon as it is entered.
         self.autos: tuple[Route, ...] | None = None
         self.remembers: tuple[tuple[str, str], ...] = ()
@@ -78,6 +90,8 @@ class Route:
         # True when the route needs no history lookup and starts no eventless chain.
         self.plain = True
         self.enters_parallel = False
+        # True when taking the route records history or enters a parallel state.
+        self.rare = False
 
 
 class Engine:
@@ -86,14 +100,21 @@ class Engine:
     __slots__ = (
         "_ancestors",
         "_autos",
-        "_entry_effects",
         "_normalize",
         "_strict",
         "_table",
         "_terminal",
         "_triggers",
-        "defaults",
+        "copied_defaults",
+        "entry",
+        "entry_sets",
+        "fast",
+        "initial",
+        "opening_sets",
         "parallel_states",
+        "plain_defaults",
+        "required",
+        "settling",
         "spec",
     )
 
@@ -131,6 +152,9 @@ class Engine:
         self._autos = {
             state: rows[AUTO_TRIGGER] for state, rows in table.items() if AUTO_TRIGGER in rows
         }
+        #: The states with eventless transitions out of them, which `settle` follows.
+        self.settling = self._autos.keys()
+        self.initial = spec.initial_state
         for rows in table.values():
             for routes in rows.values():
                 for route in routes:
@@ -138,15 +162,55 @@ class Engine:
                         each.autos = self._autos.get(each.target)
                         each.enters_parallel = each.target in parallel
                         each.plain = each.autos is None and each.by_history is None
-        self._entry_effects = _entry_effects(spec)
+                        each.rare = bool(each.remembers) or each.enters_parallel
+        #: The effects of entering each state from outside (outermost ancestor first), and
+        #: their values when they only set plain values (see `Route.sets`).
+        self.entry, self.entry_sets = _entry_effects(spec)
+        #: The (state, trigger) pairs that per-event callers may decide themselves, by
+        #: trigger: the keys its events must hold (`ContextRules`), and by state the
+        #: routes, every one plain and guarded by nothing or by its `test` only. When the
+        #: keys are there, taking the first route whose test passes is the decision; when
+        #: a key is missing, no test passes or one raises, the callers' full path says
+        #: why. Trigger first: one state table per trigger, looked up like a hand-written
+        #: dict of (state, trigger) pairs. Empty when trigger names are normalized
+        #: (callers may give them in any form).
+        self.fast: dict[str, tuple[tuple[str, ...], dict[str, tuple[Route, ...]]]] = {}
+        if self._normalize is None:
+            variables = required_variables(spec)
+            needs = {t.name: variables + required_fields(t) for t in spec.triggers}
+            for name, rows in table.items():
+                for trigger, routes in rows.items():
+                    if all(route.plain and _tested(route) for route in routes):
+                        entry = self.fast.get(trigger)
+                        if entry is None:
+                            entry = self.fast[trigger] = (needs.get(trigger, variables), {})
+                        entry[1][name] = routes
         self._ancestors = {
             state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
         }
-        self.defaults: tuple[tuple[str, Any, bool], ...] = tuple(
-            (v.key, v.default, not isinstance(v.default, str | int | float | bool))
-            for v in spec.variables
-            if v.default is not None
-        )
+        #: The variables' defaults a new context takes when it lacks them: plain values
+        #: shared, and the others (lists, dicts) copied for each entity.
+        self.plain_defaults: dict[str, Any] = {}
+        copied: list[tuple[str, Any]] = []
+        for v in spec.variables:
+            if isinstance(v.default, str | int | float | bool):
+                self.plain_defaults[v.key] = v.default
+            elif v.default is not None:
+                copied.append((v.key, v.default))
+        self.copied_defaults = tuple(copied)
+        #: The variables a new context must hold (`ContextRules.required`).
+        self.required = required_variables(spec)
+        #: What entering the initial state does to a new context, when that is only to
+        #: set values (no regions, no eventless transitions) and the context needs
+        #: nothing else (no required variable to check, no default to copy): the values;
+        #: else None.
+        self.opening_sets: dict[str, Any] | None = None
+        simple = not self.required and not self.copied_defaults
+        if simple and self.initial not in parallel and self.initial not in self._autos:
+            if self.entry[self.initial] is None:
+                self.opening_sets = {}
+            else:
+                self.opening_sets = self.entry_sets[self.initial]
 
     @staticmethod
     def _route(
@@ -323,7 +387,7 @@ class Engine:
 
     def entry_effects(self, state: str) -> EffectsFn | None:
         """The effects of entering `state` from outside (outermost ancestor first)."""
-        return self._entry_effects.get(state)
+        return self.entry.get(state)
 
     def normalize(self, trigger: str) -> str:
         return self._normalize(trigger) if self._normalize is not None else trigger
@@ -421,7 +485,13 @@ def _chained(chain: list[Route]) -> Route:
     route = Route((), result, chain[-1].target)
     route.enters_parallel = chain[-1].enters_parallel
     route.remembers = tuple(pair for step in chain for pair in step.remembers)
+    route.rare = bool(route.remembers) or route.enters_parallel
     return route
+
+
+def _tested(route: Route) -> bool:
+    """True if `route.test` alone decides whether the route's guards pass."""
+    return route.test is not None if route.guards else True
 
 
 def _recall(route: Route, history: Mapping[str, str] | None) -> Route:
@@ -451,15 +521,18 @@ def _run_guards(
     return None
 
 
-def _entry_effects(spec: MachineSpec) -> dict[str, EffectsFn | None]:
+def _entry_effects(
+    spec: MachineSpec,
+) -> tuple[dict[str, EffectsFn | None], dict[str, dict[str, Any] | None]]:
     by_name = {state.name: state for state in spec.states}
     found: dict[str, EffectsFn | None] = {}
+    values: dict[str, dict[str, Any] | None] = {}
     for state in spec.states:
         chain = (*reversed(state.ancestors), state.name)
-        found[state.name] = compile_effects(
-            [action for name in chain for action in by_name[name].on_enter]
-        )
-    return found
+        actions = [action for name in chain for action in by_name[name].on_enter]
+        found[state.name] = compile_effects(actions)
+        values[state.name] = set_values(actions)
+    return found, values
 
 
 def configuration(states: Mapping[str, StateSpec], target: str) -> Configuration:

@@ -45,6 +45,8 @@ T = TypeVar("T", bound=str)
 C = TypeVar("C", bound=Mapping[str, Any])
 F = TypeVar("F", bound=Callable[..., Any])
 
+_NO_CONTEXT: Mapping[str, Any] = {}
+
 
 class StateMachine(Generic[S, T, C]):
     """One machine definition. Stateless: every call takes the current state.
@@ -77,6 +79,20 @@ class StateMachine(Generic[S, T, C]):
             raise TypeError(f"spec must be a MachineSpec, got {type(chosen).__name__}")
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
+        self._fast = self._engine.fast
+        from pystator.runtime.session import DynamicSession
+
+        engine = self._engine
+        #: What `start_session` needs to start most entities: the initial state, the plain
+        #: defaults, `Engine.opening_sets` and the session class.
+        self._opening: tuple[
+            str, dict[str, Any], dict[str, Any] | None, type[EntitySession[Any, Any, Any]]
+        ] = (
+            engine.initial,
+            engine.plain_defaults,
+            engine.opening_sets,
+            type(self).session_class or DynamicSession,
+        )
         normalize = self._engine.normalize if chosen.event_normalizer else None
         self._rules = ContextRules.of(chosen, normalize)
         self._states_by_name = {state.name: state for state in chosen.states}
@@ -158,13 +174,43 @@ class StateMachine(Generic[S, T, C]):
         """
         if trigger is None or event is not None:  # inlined test: process() is the hot path
             trigger = one_trigger(trigger, event)
+        if history is None and self._observer is None:
+            # The per-event hot path, decided here without a call when the engine's fast
+            # table has the pair (see `Engine.fast`).
+            try:
+                needs, rows = self._fast[trigger]
+                routes = rows[current_state]
+            except (KeyError, TypeError):
+                needs, routes = (), ()
+            given = context if context is not None else _NO_CONTEXT
+            for key in needs:
+                if key not in given:
+                    routes = ()
+                    break
+            for route in routes:
+                test = route.test
+                try:
+                    if test is None or test(given):
+                        return route.result
+                except Exception:  # the engine turns it into a rejection
+                    break
+        return self._process_fully(current_state, trigger, context, history)
+
+    def _process_fully(
+        self,
+        state: S,
+        trigger: T,
+        context: Mapping[str, Any] | None,
+        history: Mapping[str, str] | None,
+    ) -> TransitionResult:
+        """`process` beyond the hot path: the rules, the observer, history, every guard."""
         if self._rules is not None and (
-            refused := self._rules.refusal(current_state, trigger, context or {})
+            refused := self._rules.refusal(state, trigger, context or {})
         ):
             return refused
         if history is not None or self._observer is not None:
-            return run_sync(self._process(current_state, trigger, context, history, False))
-        decision = self._engine.decide(current_state, trigger, context, self._guards)
+            return run_sync(self._process(state, trigger, context, history, False))
+        decision = self._engine.decide(state, trigger, context, self._guards)
         if isinstance(decision, Route):
             return decision.result
         return decision
@@ -239,9 +285,9 @@ class StateMachine(Generic[S, T, C]):
         self, context: C | None = None, initial_state: S | None = None
     ) -> EntitySession[S, T, C]:
         """A stateful session for one entity, starting in `initial_state` (default: initial)."""
-        from pystator.runtime.session import EntitySession
+        from pystator.runtime.session import start_session
 
-        return EntitySession._start(self, context, initial_state)
+        return start_session(self, context, initial_state)
 
     # -- guards and actions -----------------------------------------------------
 

@@ -19,7 +19,7 @@ from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import TimerSpec
+from pystator.runtime.spec import EMPTY, TimerSpec
 from pystator.runtime.steps import active_states
 from pystator.runtime.timers import timers_for
 
@@ -30,6 +30,10 @@ S = TypeVar("S", bound=str)
 T = TypeVar("T", bound=str)
 C = TypeVar("C", bound=Mapping[str, Any])
 SessionT = TypeVar("SessionT", bound="EntitySession[Any, Any, Any]")
+
+# What a new entity's context starts from when none is given: only ever read (a plain dict
+# because unpacking one is quicker than unpacking a read-only view).
+_NO_CONTEXT: dict[str, Any] = {}
 
 SNAPSHOT_KEYS = ("current_state", "context", "machine_name", "machine_version")
 
@@ -60,63 +64,12 @@ class EntitySession(Generic[S, T, C]):
         self._machine = machine
         self._state: str = str(state)
         self._context: dict[str, Any] = context if context is not None else {}
-        self._history: dict[str, str] = {}
+        # Shared and read-only until the entity first records history (see `_arrive`).
+        self._history: Mapping[str, str] = EMPTY
         self._parallel: ParallelStateConfig | None = None
         spec_state = machine.states.get(self._state)
         if spec_state is not None and spec_state.is_parallel:
             self._parallel = parallel.enter(spec_state)
-
-    @classmethod
-    def _start(
-        cls: type[SessionT],
-        machine: StateMachine[Any, Any, Any],
-        context: Mapping[str, Any] | None,
-        initial_state: str | None,
-        *,
-        validate: bool = True,
-    ) -> SessionT:
-        """A new entity's session; `validate=False` skips the required-variable check, for
-        an entity the Orchestrator starts on behalf of an event it validates itself."""
-        engine = machine._engine
-        if context is None:
-            data: dict[str, Any] = {}
-        elif type(context) is dict:
-            data = context.copy()
-        elif isinstance(context, Mapping):
-            data = dict(context)
-        else:
-            raise TypeError(f"context must be a mapping, got {type(context).__name__}")
-        for key, value, mutable in engine.defaults:
-            if key not in data:
-                data[key] = copy.deepcopy(value) if mutable else value
-        if validate and machine._rules is not None:
-            machine._rules.check_create(data)
-        if initial_state is None:
-            state = engine.spec.initial_state
-        elif engine.has_state(initial_state):
-            state = str(initial_state)
-        else:
-            raise UndefinedStateError(
-                f"State {initial_state!r} is not defined in machine {machine.name!r} "
-                f"(version {machine.version})",
-                state_name=str(initial_state),
-            )
-        session = cls._bare(machine, state, data)
-        # Creating an entity enters its first state, so that state's declarative effects
-        # apply; named entry actions stay the caller's to run.
-        enter = engine.entry_effects(state)
-        if enter is not None:
-            enter(data)
-        settled = engine.settle(state, data, machine._guards, session._history)
-        if settled is not None:
-            session._state = settled.target
-            if settled.enters_parallel:
-                session._parallel = parallel.enter(machine._states_by_name[settled.target])
-            if settled.remembers:
-                session._history.update(settled.remembers)
-            if settled.apply_effects is not None:
-                settled.apply_effects(data)
-        return session
 
     # -- events ---------------------------------------------------------------
 
@@ -124,18 +77,51 @@ class EntitySession(Generic[S, T, C]):
         """Process one event; on success the state and context are updated."""
         machine = self._machine
         context = {**self._context, **payload} if payload else self._context
-        if machine._rules is not None and (
-            refused := machine._rules.refusal(self._state, trigger, context)
-        ):
+        if self._parallel is None and machine._observer is None:
+            # The per-event hot path, decided and applied here without a call when the
+            # engine's fast table has the pair (see `Engine.fast`).
+            try:
+                needs, rows = machine._fast[trigger]
+                routes = rows[self._state]
+            except (KeyError, TypeError):
+                needs, routes = (), ()
+            for key in needs:
+                if key not in context:
+                    routes = ()
+                    break
+            for route in routes:
+                test = route.test
+                try:
+                    if test is not None and not test(context):
+                        continue
+                except Exception:  # the engine turns it into a rejection
+                    break
+                self._state = route.target
+                if payload:
+                    self._context = context
+                sets = route.sets
+                if sets is not None:
+                    context.update(sets)
+                elif route.apply_effects is not None:
+                    route.apply_effects(context)
+                if route.rare:
+                    self._arrive(route)
+                return route.result
+        return self._send_fully(trigger, context, bool(payload))
+
+    def _send_fully(self, trigger: T, context: dict[str, Any], merged: bool) -> TransitionResult:
+        """`send` beyond the hot path: the rules, the observer, parallel regions, every guard."""
+        machine = self._machine
+        rules = machine._rules
+        if rules is not None and (refused := rules.refusal(self._state, trigger, context)):
             return refused
         if self._parallel is not None or machine._observer is not None:
-            return run_sync(self._deliver(trigger, context, bool(payload), False))
-        # The common case, decided and applied without the driver: the per-event hot path.
+            return run_sync(self._deliver(trigger, context, merged, False))
         decision = machine._engine.decide(
             self._state, trigger, context, machine._guards, self._history
         )
         if isinstance(decision, Route):
-            return self._apply(decision, context, bool(payload))
+            return self._apply(decision, context, merged)
         return decision
 
     async def asend(self, trigger: T, /, **payload: Any) -> TransitionResult:
@@ -193,17 +179,35 @@ class EntitySession(Generic[S, T, C]):
         return parallel.step(engine, machine._states_by_name, self._parallel, decide)
 
     def _apply(self, route: Route, context: dict[str, Any], merged: bool) -> TransitionResult:
-        """Move this entity along `route`."""
+        """Move this entity along `route` (`send` does the same inline)."""
         self._state = route.target
-        if route.remembers:
-            self._history.update(route.remembers)
         if merged:
             self._context = context
         if route.apply_effects is not None:
             route.apply_effects(context)
+        if route.rare:
+            self._arrive(route)
+        return route.result
+
+    def _enter_first(self, state: str) -> None:
+        """Enter a new entity's first state, whose regions `_bare` entered: its effects and
+        eventless chain."""
+        machine = self._machine
+        engine = machine._engine
+        enter = engine.entry[state]
+        if enter is not None:
+            enter(self._context)
+        if state in engine.settling:
+            settled = engine.settle(state, self._context, machine._guards, self._history)
+            if settled is not None:
+                self._apply(settled, self._context, False)
+
+    def _arrive(self, route: Route) -> None:
+        """What few routes do on arrival: record history, enter a parallel state."""
+        if route.remembers:
+            self._history = {**self._history, **dict(route.remembers)}
         if route.enters_parallel:
             self._parallel = parallel.enter(self._machine._states_by_name[route.target])
-        return route.result
 
     def _apply_parallel(
         self, outcome: parallel.Outcome, context: dict[str, Any], merged: bool
@@ -217,7 +221,7 @@ class EntitySession(Generic[S, T, C]):
                 self._context = context
             for route in routes:
                 if route.remembers:
-                    self._history.update(route.remembers)
+                    self._history = {**self._history, **dict(route.remembers)}
                 if route.apply_effects is not None:
                     route.apply_effects(self._context)
             self._parallel = following
@@ -336,7 +340,7 @@ class EntitySession(Generic[S, T, C]):
         session._machine = machine
         session._state = state
         session._context = data
-        session._history = {}
+        session._history = EMPTY
         session._parallel = None
         if state in machine._engine.parallel_states:
             session._parallel = parallel.enter(machine._states_by_name[state])
@@ -410,12 +414,10 @@ class EntitySession(Generic[S, T, C]):
         remembered = {spec.current_name(k): spec.current_name(v) for k, v in history.items()}
         if not all(machine._engine.has_state(v) for v in remembered.values()):
             raise _bad_history(machine)
-        target = cls
-        preferred = getattr(machine, "session_class", None)
-        if cls is EntitySession and preferred is not None:
-            target = preferred
-        session = target._bare(machine, state, copy.deepcopy(dict(context)))
-        session._history = remembered
+        target = session_type(machine) if cls is EntitySession else cls
+        session = cast(SessionT, target._bare(machine, state, copy.deepcopy(dict(context))))
+        if remembered:
+            session._history = remembered
         if stored is not None:
             try:
                 config = ParallelStateConfig.from_string(stored)
@@ -440,9 +442,19 @@ class EntitySession(Generic[S, T, C]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._machine.name!r} state={self._state!r}>"
 
+
+class DynamicSession(EntitySession[Any, Any, Any]):
+    """The session of a machine built at run time (`StateMachine.from_yaml` and the like):
+    it answers `is_<state>` and `<trigger>()` by name.
+
+    Generated sessions define them as real, typed members instead. Only this class has a
+    `__getattr__`, which would slow every attribute read of a session that had one.
+    """
+
+    __slots__ = ()
+
     if not TYPE_CHECKING:
-        # Dynamic sessions answer `is_<state>` and `<trigger>()` by name; generated sessions
-        # define them as real, typed members, so type checkers never see this fallback.
+        # Type checkers never see this fallback.
         def __getattr__(self, name: str) -> Any:
             members = _dynamic_members(self._machine)
             kind = members.get(name)
@@ -464,6 +476,73 @@ def _bad_history(machine: StateMachine[Any, Any, Any]) -> FSMError:
     return FSMError(
         f"snapshot 'history' must map compound states to leaf states of machine {machine.name!r}"
     )
+
+
+def start_session(
+    machine: StateMachine[Any, Any, Any],
+    context: Mapping[str, Any] | None = None,
+    initial_state: str | None = None,
+    *,
+    validate: bool = True,
+) -> EntitySession[Any, Any, Any]:
+    """A new entity's session, of the machine's `session_type`.
+
+    Generated machines take it as their `create` method, so that creating a session is one
+    call. `validate=False` skips the required-variable check, for an entity the
+    Orchestrator starts on behalf of an event it validates itself.
+    """
+    state, defaults, sets, cls = machine._opening
+    if context is None:
+        context = _NO_CONTEXT
+    elif type(context) is not dict and not isinstance(context, Mapping):
+        raise TypeError(f"context must be a mapping, got {type(context).__name__}")
+    if sets is None or initial_state is not None or not validate:
+        return _start(machine, cls, context, initial_state, validate)
+    # The common case (see `Engine.opening_sets`): entering the first state only sets
+    # values, which the new context takes in one go with the defaults and the given ones.
+    session = cls.__new__(cls)
+    session._machine = machine
+    session._state = state
+    session._context = {**defaults, **context, **sets}
+    session._history = EMPTY
+    session._parallel = None
+    return session
+
+
+def _start(
+    machine: StateMachine[Any, Any, Any],
+    cls: type[EntitySession[Any, Any, Any]],
+    context: Mapping[str, Any],
+    initial_state: str | None,
+    validate: bool,
+) -> EntitySession[Any, Any, Any]:
+    """`start_session` in general: any first state, required variables, copied defaults."""
+    engine = machine._engine
+    data = {**engine.plain_defaults, **context}
+    for key, value in engine.copied_defaults:
+        if key not in data:
+            data[key] = copy.deepcopy(value)
+    if validate and machine._rules is not None:
+        machine._rules.check_create(data)
+    if initial_state is None:
+        state = engine.initial
+    elif engine.has_state(initial_state):
+        state = str(initial_state)
+    else:
+        raise UndefinedStateError(
+            f"State {initial_state!r} is not defined in machine {machine.name!r} "
+            f"(version {machine.version})",
+            state_name=str(initial_state),
+        )
+    session = cls._bare(machine, state, data)
+    session._enter_first(state)
+    return session
+
+
+def session_type(machine: StateMachine[Any, Any, Any]) -> type[EntitySession[Any, Any, Any]]:
+    """The session class of `machine`: its generated one, else `DynamicSession`."""
+    kind: type[EntitySession[Any, Any, Any]] | None = machine.session_class
+    return kind if kind is not None else DynamicSession
 
 
 def _dynamic_members(machine: StateMachine[Any, Any, Any]) -> dict[str, tuple[str, str]]:

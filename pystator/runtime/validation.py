@@ -12,7 +12,7 @@ from typing import Any
 
 from pystator.runtime.errors import ValidationError
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.spec import MachineSpec
+from pystator.runtime.spec import MachineSpec, TriggerSpec
 
 
 class ContextRules:
@@ -22,14 +22,10 @@ class ContextRules:
 
     def __init__(self, spec: MachineSpec, normalize: Callable[[str], str] | None = None) -> None:
         #: Context variables every context must hold (empty unless `validate_context`).
-        self.required: tuple[str, ...] = (
-            tuple(v.key for v in spec.variables if v.required) if spec.validate_context else ()
-        )
+        self.required = required_variables(spec)
         #: Per trigger, the payload fields it declares as required.
         self.fields: dict[str, tuple[str, ...]] = {
-            trigger.name: names
-            for trigger in spec.triggers
-            if (names := tuple(f.name for f in trigger.payload if f.required))
+            trigger.name: names for trigger in spec.triggers if (names := required_fields(trigger))
         }
         self._normalize = normalize
 
@@ -73,6 +69,16 @@ class ContextRules:
         found = self.problems(None, context)
         if found:
             raise refused(found)
+
+
+def required_variables(spec: MachineSpec) -> tuple[str, ...]:
+    """The variables every context of `spec` must hold (none unless `validate_context`)."""
+    return tuple(v.key for v in spec.variables if v.required) if spec.validate_context else ()
+
+
+def required_fields(trigger: TriggerSpec) -> tuple[str, ...]:
+    """The payload fields an event of `trigger` must hold."""
+    return tuple(f.name for f in trigger.payload if f.required)
 
 
 def refused(problems: list[str]) -> ValidationError:

@@ -45,14 +45,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -641,35 +641,51 @@ class DayTradingSession(
 
     def market_open(self, /, **payload: Any) -> TransitionResult:
         """Send market_open: pre_market -> active."""
-        return self.send("market_open", **payload)
+        if payload:
+            return self.send("market_open", **payload)
+        return self.send("market_open")
 
     def signal_detected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_detected: scanning -> analyzing."""
-        return self.send("signal_detected", **payload)
+        if payload:
+            return self.send("signal_detected", **payload)
+        return self.send("signal_detected")
 
     def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
         """Send signal_confirmed: analyzing -> executing."""
-        return self.send("signal_confirmed", **payload)
+        if payload:
+            return self.send("signal_confirmed", **payload)
+        return self.send("signal_confirmed")
 
     def order_done(self, /, **payload: Any) -> TransitionResult:
         """Send order_done: executing -> scanning."""
-        return self.send("order_done", **payload)
+        if payload:
+            return self.send("order_done", **payload)
+        return self.send("order_done")
 
     def risk_warning(self, /, **payload: Any) -> TransitionResult:
         """Send risk_warning: normal -> elevated; elevated -> critical."""
-        return self.send("risk_warning", **payload)
+        if payload:
+            return self.send("risk_warning", **payload)
+        return self.send("risk_warning")
 
     def feed_up(self, /, **payload: Any) -> TransitionResult:
         """Send feed_up: connecting -> connected."""
-        return self.send("feed_up", **payload)
+        if payload:
+            return self.send("feed_up", **payload)
+        return self.send("feed_up")
 
     def feed_lost(self, /, **payload: Any) -> TransitionResult:
         """Send feed_lost: connecting, connected -> failed."""
-        return self.send("feed_lost", **payload)
+        if payload:
+            return self.send("feed_lost", **payload)
+        return self.send("feed_lost")
 
     def market_close(self, /, **payload: Any) -> TransitionResult:
         """Send market_close: active -> closed."""
-        return self.send("market_close", **payload)
+        if payload:
+            return self.send("market_close", **payload)
+        return self.send("market_close")
 
 
 class DayTradingMachine(
@@ -691,10 +707,15 @@ class DayTradingMachine(
         """Bind handlers now (all names checked at once) or later with bind()."""
         super().__init__(guards=guards, actions=actions, observer=observer)
 
-    def create(
-        self,
-        context: DayTradingContext | None = None,
-        initial_state: DayTradingStateLike | None = None,
-    ) -> DayTradingSession:
-        """Create a session for one entity, in `initial_state` if one is given."""
-        return DayTradingSession._start(self, context, initial_state)
+    if TYPE_CHECKING:
+
+        def create(
+            self,
+            context: DayTradingContext | None = None,
+            initial_state: DayTradingStateLike | None = None,
+        ) -> DayTradingSession:
+            """Create a session for one entity, in `initial_state` if one is given."""
+            ...
+
+    else:
+        create = start_session

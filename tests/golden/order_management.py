@@ -35,7 +35,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Literal,
+    Protocol,
+    Required,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+)
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.expr import bounded_add
@@ -43,7 +53,7 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -578,13 +588,17 @@ class OrderManagementSession(
         self, /, **payload: Unpack[OrderManagementPayload]
     ) -> TransitionResult:
         """Send exchange_ack: PENDING_NEW -> OPEN."""
-        return self.send("exchange_ack", **payload)
+        if payload:
+            return self.send("exchange_ack", **payload)
+        return self.send("exchange_ack")
 
     def exchange_reject(
         self, /, **payload: Unpack[OrderManagementPayload]
     ) -> TransitionResult:
         """Send exchange_reject: PENDING_NEW -> REJECTED."""
-        return self.send("exchange_reject", **payload)
+        if payload:
+            return self.send("exchange_reject", **payload)
+        return self.send("exchange_reject")
 
     def execution_report(self, *, fill_qty: float) -> TransitionResult:
         """Send execution_report.
@@ -620,10 +634,15 @@ class OrderManagementMachine(
         """Bind handlers now (all names checked at once) or later with bind()."""
         super().__init__(guards=guards, actions=actions, observer=observer)
 
-    def create(
-        self,
-        context: OrderManagementContext | None = None,
-        initial_state: OrderManagementStateLike | None = None,
-    ) -> OrderManagementSession:
-        """Create a session for one entity, in `initial_state` if one is given."""
-        return OrderManagementSession._start(self, context, initial_state)
+    if TYPE_CHECKING:
+
+        def create(
+            self,
+            context: OrderManagementContext | None = None,
+            initial_state: OrderManagementStateLike | None = None,
+        ) -> OrderManagementSession:
+            """Create a session for one entity, in `initial_state` if one is given."""
+            ...
+
+    else:
+        create = start_session

@@ -38,14 +38,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Final, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -694,39 +694,57 @@ class TradingSessionSession(
 
     def start(self, /, **payload: Any) -> TransitionResult:
         """Send start: idle -> active."""
-        return self.send("start", **payload)
+        if payload:
+            return self.send("start", **payload)
+        return self.send("start")
 
     def signal_detected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_detected: active.scanning -> active.analyzing."""
-        return self.send("signal_detected", **payload)
+        if payload:
+            return self.send("signal_detected", **payload)
+        return self.send("signal_detected")
 
     def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
         """Send signal_confirmed: active.analyzing -> active.trading."""
-        return self.send("signal_confirmed", **payload)
+        if payload:
+            return self.send("signal_confirmed", **payload)
+        return self.send("signal_confirmed")
 
     def signal_rejected(self, /, **payload: Any) -> TransitionResult:
         """Send signal_rejected: active.analyzing -> active.scanning."""
-        return self.send("signal_rejected", **payload)
+        if payload:
+            return self.send("signal_rejected", **payload)
+        return self.send("signal_rejected")
 
     def order_placed(self, /, **payload: Any) -> TransitionResult:
         """Send order_placed: active.trading.placing -> active.trading.monitoring."""
-        return self.send("order_placed", **payload)
+        if payload:
+            return self.send("order_placed", **payload)
+        return self.send("order_placed")
 
     def position_closed(self, /, **payload: Any) -> TransitionResult:
         """Send position_closed: active.trading -> active.scanning."""
-        return self.send("position_closed", **payload)
+        if payload:
+            return self.send("position_closed", **payload)
+        return self.send("position_closed")
 
     def restart_scan(self, /, **payload: Any) -> TransitionResult:
         """Send restart_scan: active -> active."""
-        return self.send("restart_scan", **payload)
+        if payload:
+            return self.send("restart_scan", **payload)
+        return self.send("restart_scan")
 
     def pause(self, /, **payload: Any) -> TransitionResult:
         """Send pause: active -> idle."""
-        return self.send("pause", **payload)
+        if payload:
+            return self.send("pause", **payload)
+        return self.send("pause")
 
     def emergency_stop(self, /, **payload: Any) -> TransitionResult:
         """Send emergency_stop: active -> halted."""
-        return self.send("emergency_stop", **payload)
+        if payload:
+            return self.send("emergency_stop", **payload)
+        return self.send("emergency_stop")
 
 
 class TradingSessionMachine(
@@ -750,10 +768,15 @@ class TradingSessionMachine(
         """Bind handlers now (all names checked at once) or later with bind()."""
         super().__init__(guards=guards, actions=actions, observer=observer)
 
-    def create(
-        self,
-        context: TradingSessionContext | None = None,
-        initial_state: TradingSessionStateLike | None = None,
-    ) -> TradingSessionSession:
-        """Create a session for one entity, in `initial_state` if one is given."""
-        return TradingSessionSession._start(self, context, initial_state)
+    if TYPE_CHECKING:
+
+        def create(
+            self,
+            context: TradingSessionContext | None = None,
+            initial_state: TradingSessionStateLike | None = None,
+        ) -> TradingSessionSession:
+            """Create a session for one entity, in `initial_state` if one is given."""
+            ...
+
+    else:
+        create = start_session

@@ -32,7 +32,7 @@ from pystator.runtime.orchestrator.plan import (
 )
 from pystator.runtime.results import TransitionResult
 from pystator.runtime.scheduler.base import now
-from pystator.runtime.session import EntitySession
+from pystator.runtime.session import EntitySession, start_session
 from pystator.runtime.spec import frozen_mapping
 from pystator.runtime.steps import active_states
 from pystator.runtime.stores._failures import is_driver_error
@@ -407,6 +407,5 @@ def with_action_errors(result: TransitionResult, execution: ExecutionResult) -> 
 def _blank(machine: StateMachine[Any, Any, Any]) -> Session:
     """A session for an entity the store lacks, started for an event. The event's context
     is validated with the entity's, so the empty one is not refused first."""
-    kind = machine.session_class or EntitySession
-    session: Session = kind._start(machine, None, None, validate=False)
+    session: Session = start_session(machine, validate=False)
     return session
