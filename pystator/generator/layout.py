@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from pystator.generator import escape
 
@@ -19,6 +20,7 @@ LINE_LENGTH = 88
 INDENT = "    "
 
 
+@dataclass(slots=True, eq=False)
 class Expr:
     """An expression to lay out, `width` characters long on one line.
 
@@ -29,23 +31,12 @@ class Expr:
     cut from. Atoms are neither.
     """
 
-    __slots__ = ("closer", "flat", "items", "opener", "value", "width")
-
-    def __init__(
-        self,
-        flat: str | None,
-        width: int,
-        opener: str = "",
-        items: Sequence[tuple[str, Expr]] = (),
-        closer: str = "",
-        value: str | None = None,
-    ) -> None:
-        self.flat = flat
-        self.width = width
-        self.opener = opener
-        self.items = items
-        self.closer = closer
-        self.value = value
+    flat: str | None
+    width: int
+    opener: str = ""
+    items: Sequence[tuple[str, Expr]] = ()
+    closer: str = ""
+    value: str | None = None
 
 
 def atom(text: str) -> Expr:
