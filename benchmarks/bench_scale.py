@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import import_path, rounds  # noqa: E402
+from _timing import Figure, import_path, report, rounds  # noqa: E402
 
 from pystator.generator.load import Limits  # noqa: E402
 from pystator.generator.pipeline import generate  # noqa: E402
@@ -102,7 +102,7 @@ def hand_machine(count: int) -> tuple[type[Any], Callable[..., Any]]:
 # -- measuring ----------------------------------------------------------------------------
 
 
-def measure(count: int, directory: Path, events: int, number: int, repeat: int) -> None:
+def measure(count: int, directory: Path, events: int, number: int, repeat: int) -> list[Figure]:
     module, compile_s = compiled(count, directory)
     machine_class = getattr(module, f"Ring{count}Machine")
     machine = machine_class()
@@ -156,39 +156,44 @@ def measure(count: int, directory: Path, events: int, number: int, repeat: int) 
     t |= rounds({"g_create": generated_create, "h_create": hand_create}, number * events, repeat)
     median = statistics.median
     rows = [
-        ("trigger methods, per event", "g_methods", "h_send", events, "1.3"),
-        ("session.send, per event", "g_send", "h_send", events, "1.3"),
-        ("process(), per event", "g_process", "h_process", events, "1.2"),
-        ("session creation", "g_create", "h_create", 1, "1.5"),
+        ("trigger methods, per event", "g_methods", "h_send", events, 1.3),
+        ("session.send, per event", "g_send", "h_send", events, 1.3),
+        ("process(), per event", "g_process", "h_process", events, 1.2),
+        ("session creation", "g_create", "h_create", 1, 1.5),
     ]
     print(
         f"{count}-state ring (compiled and imported in {compile_s:.1f} s), "
         f"medians of {repeat} interleaved rounds (ns)"
     )
     print(f"{'measure':<28}{'generated':>12}{'hand-written':>14}{'ratio':>8}{'target':>9}")
+    figures = []
     for label, generated_key, hand_key, per, target in rows:
         g = [x / per for x in t[generated_key]]
         h = [x / per for x in t[hand_key]]
         ratio = median([a / b for a, b in zip(g, h, strict=True)])
         print(
-            f"{label:<28}{median(g):>12.0f}{median(h):>14.0f}{ratio:>7.2f}x"
-            f"{'<= ' + target + 'x':>9}"
+            f"{label:<28}{median(g):>12.0f}{median(h):>14.0f}{ratio:>7.2f}x" f"{f'<= {target}x':>9}"
         )
+        name = f"{count}-state ring: {label}"
+        figures.append(Figure(name, median(g), median(h), "ns", ratio, target))
+    return figures
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small machines, few iterations")
     parser.add_argument("--states", type=int, nargs="+", help="ring sizes (default 10 10000)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         counts, events, number, repeat = (10, 200), 100, 5, 3
     else:
         counts, events, number, repeat = (10, 10_000), 1_000, 20, 15
     counts = tuple(args.states or counts)
     directory = Path(tempfile.mkdtemp(prefix="pystator-bench-scale-"))
+    figures: list[Figure] = []
     for count in counts:
-        measure(count, directory, events, number, repeat)
+        figures += measure(count, directory, events, number, repeat)
+    return report(figures)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,6 @@ from _timing import Figure, parse_figures  # noqa: E402
 #: (script, pattern in the figure's name, target ratio, which way is better) for scripts
 #: whose output carries no targets; the first pattern that matches a figure gives its target.
 TARGETS: tuple[tuple[str, str, float | None, str], ...] = (
-    ("bench_order", r"creation", 3.0, "lower"),
-    ("bench_order", r"send|process", 2.0, "lower"),
     ("bench_guards", r"compiled", 1.5, "lower"),
     ("bench_hierarchy", r"nested", 1.5, "lower"),
     ("bench_stores", r".", None, "higher"),
