@@ -11,15 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pystator.generator.comparisons import comparison
 from pystator.generator.escape import printable
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
 from pystator.generator.model import Handler, ModelError, ModuleModel, build
 from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
-    CHECK_SYMBOLS,
     ActionSpec,
-    CheckOp,
     EffectType,
     GuardSpec,
     MachineSpec,
@@ -242,12 +241,8 @@ def guard_text(guard: GuardSpec) -> str:
         return " ".join(guard.expr.split())
     assert guard.check is not None
     check = guard.check
-    if check.op is CheckOp.IS_SET:
-        return f"{check.field} is set"
-    if check.op is CheckOp.IS_NULL:
-        return f"{check.field} is null"
-    value = tuple(check.value) if isinstance(check.value, list) else check.value
-    return f"{check.field} {CHECK_SYMBOLS[check.op]} {value!r}"
+    # `is_set` and `is_null` take no value and read as their own words.
+    return comparison(check) or f"{check.field} {check.op.value.replace('_', ' ')}"
 
 
 def action_text(action: ActionSpec) -> str:

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pystator.generator.comparisons import ORDERED_OPS, comparison
 from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
 from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
-    CHECK_SYMBOLS,
     ActionSpec,
     CheckOp,
     EffectType,
@@ -282,18 +282,13 @@ def _condition(guard: GuardSpec) -> str:
         return f"({' '.join(guard.expr.split())})"
     assert guard.check is not None
     check = guard.check
-    if check.op is CheckOp.IS_SET:
-        return f"({check.field} is not None)"
-    if check.op is CheckOp.IS_NULL:
-        return f"({check.field} is None)"
-    value = check.value
-    if check.op in (CheckOp.IN, CheckOp.NOT_IN):
-        options = tuple(value) if isinstance(value, list | tuple) else (value,)
-        return f"({check.field} {CHECK_SYMBOLS[check.op]} {options!r})"
-    comparison = f"{check.field} {CHECK_SYMBOLS[check.op]} {value!r}"
-    if check.op in (CheckOp.EQ, CheckOp.NE, CheckOp.NEQ):
-        return f"({comparison})"
-    return f"({check.field} is not None and {comparison})"
+    compared = comparison(check)
+    if compared is None:
+        test = "is not None" if check.op is CheckOp.IS_SET else "is None"
+        return f"({check.field} {test})"
+    if check.op in ORDERED_OPS:
+        return f"({check.field} is not None and {compared})"
+    return f"({compared})"
 
 
 def _actions(parent: ET.Element, actions: Iterable[ActionSpec]) -> None:
