@@ -3,11 +3,13 @@ ids, keys and contexts by the stores' own rules before any handler runs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from pystator.db.catalog import StoredMachine
 from pystator.runtime.errors import UnstorableValueError
 from pystator.runtime.ids import MAX_ID_LENGTH, entity_id_problem, idempotency_key_problem
 from pystator.runtime.stores._codec import storable_mapping
@@ -139,13 +141,9 @@ class MachineUpdate(Strict):
     yaml: str = Field(max_length=MAX_YAML_CHARS)
 
 
-class MachineOut(BaseModel):
-    id: str
-    name: str
-    version: int
-    yaml: str
-    created_at: str
-    updated_at: str
+@dataclass(frozen=True, slots=True)
+class MachineOut(StoredMachine):
+    # The stored machine's own fields, then the summary of what it compiles to.
     machine: MachineSummary
 
 
