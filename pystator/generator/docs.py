@@ -13,7 +13,7 @@ from typing import Any
 
 from pystator.generator.comparisons import comparison
 from pystator.generator.escape import printable
-from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
+from pystator.generator.graph import Model, duration_text, model_of
 from pystator.generator.model import Handler, ModelError, ModuleModel, build
 from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
@@ -155,20 +155,13 @@ def _tree_order(model: Model) -> list[StateSpec]:
 
 
 def _timers(model: Model, state: StateSpec) -> list[str]:
+    """The timers entering `state` arms: its own timeout first, then its delayed transitions."""
     found = []
-    if state.timeout is not None:
-        delay = duration_text(round(state.timeout.seconds * 1000))
-        found.append(f"timeout after {delay} → {code(state.timeout.destination)}")
-    for transition in model.spec.transitions:
-        if (
-            transition.after_ms is not None
-            and state.name in transition.source
-            and not is_timeout_transition(model, transition)
-        ):
-            found.append(
-                f"{_trigger(transition)} after {duration_text(transition.after_ms)} → "
-                f"{code(transition.dest)}"
-            )
+    timers = model.spec.timers.get(state.name, ())
+    for timer in sorted(timers, key=lambda timer: timer.kind != "timeout"):
+        transition = model.spec.transitions[timer.transition]
+        what = "timeout" if timer.kind == "timeout" else _trigger(transition)
+        found.append(f"{what} after {duration_text(timer.delay_ms)} → {code(transition.dest)}")
     return found
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pystator.generator.hierarchy import Tree, build_tree
-from pystator.runtime.spec import MachineSpec, StateSpec, StateType, TransitionSpec
+from pystator.runtime.spec import MachineSpec, StateSpec, StateType
 
 FINAL_TYPES = (StateType.TERMINAL, StateType.ERROR)
 
@@ -126,20 +126,6 @@ def has_way_out(model: Model, name: str) -> bool:
             for member in model.region_states(name)
         )
     return False
-
-
-def is_timeout_transition(model: Model, transition: TransitionSpec) -> bool:
-    """True for a transition that stands for a state's `timeout:` rather than a YAML entry."""
-    if len(transition.source) != 1 or transition.auto or transition.after_ms is None:
-        return False
-    state = model.states.get(transition.source[0])
-    timeout = state.timeout if state is not None else None
-    return (
-        timeout is not None
-        and transition.trigger.startswith("_timeout_")
-        and transition.dest == timeout.destination
-        and transition.after_ms == round(timeout.seconds * 1000)
-    )
 
 
 def duration_text(milliseconds: int) -> str:

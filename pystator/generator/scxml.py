@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pystator.generator.comparisons import ORDERED_OPS, comparison
-from pystator.generator.graph import Model, duration_text, is_timeout_transition, model_of
+from pystator.generator.graph import Model, duration_text, model_of
 from pystator.runtime.history import parse_history
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
@@ -24,6 +24,7 @@ from pystator.runtime.spec import (
     MachineSpec,
     StateSpec,
     StateType,
+    TimerSpec,
     TransitionSpec,
 )
 
@@ -88,63 +89,20 @@ class _Ids:
 
 
 @dataclass(frozen=True, slots=True)
-class _Timer:
-    event: str
-    delay_ms: int
-    send_id: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Plan:
-    """What each state element holds besides its own data: timers and history children."""
+    """What each state element holds besides its own data: the ids of the sends of the
+    timers it arms (the lowered spec's `timers`) and its history children."""
 
-    timers: Mapping[str, tuple[_Timer, ...]]
-    timeout_transitions: Mapping[str, tuple[str, str]]
+    send_ids: Mapping[tuple[str, int], str]
     histories: Mapping[str, tuple[tuple[str, str], ...]]
 
     @classmethod
     def of(cls, model: Model, ids: _Ids) -> _Plan:
-        timers: dict[str, list[_Timer]] = {}
-        covered: set[str] = set()
-        for transition in model.spec.transitions:
-            if transition.after_ms is None:
-                continue
-            timeout = is_timeout_transition(model, transition)
-            for source in transition.source:
-                if timeout:
-                    covered.add(source)
-                note = (
-                    f"timeout: after {duration_text(transition.after_ms)} in {source}, "
-                    f"go to {transition.dest}"
-                    if timeout
-                    else f"delayed transition {transition.index + 1}: "
-                    f"{duration_text(transition.after_ms)} after entering {source}"
-                )
-                timers.setdefault(source, []).append(
-                    _Timer(
-                        transition.trigger,
-                        transition.after_ms,
-                        ids("timer", source, str(transition.index)),
-                        note,
-                    )
-                )
-        timeout_transitions: dict[str, tuple[str, str]] = {}
-        for state in model.spec.states:
-            if state.timeout is None or state.name in covered:
-                continue
-            delay = round(state.timeout.seconds * 1000)
-            event = f"_timeout_{state.name}"
-            timeout_transitions[state.name] = (event, state.timeout.destination)
-            timers.setdefault(state.name, []).append(
-                _Timer(
-                    event,
-                    delay,
-                    ids("timeout", state.name),
-                    f"timeout: after {duration_text(delay)} in {state.name}, go to "
-                    f"{state.timeout.destination}",
-                )
-            )
+        send_ids = {
+            (timer.state, timer.transition): ids("timer", timer.state, str(timer.transition))
+            for timers in model.spec.timers.values()
+            for timer in timers
+        }
         histories: dict[str, dict[str, str]] = {}
         for transition in model.spec.transitions:
             history = parse_history(transition.dest)
@@ -154,9 +112,7 @@ class _Plan:
             parent = history.parent
             histories.setdefault(parent, {})[kind] = ids(parent, f"{kind}-history")
         return cls(
-            {name: tuple(found) for name, found in timers.items()},
-            timeout_transitions,
-            {name: tuple(sorted(found.items())) for name, found in histories.items()},
+            send_ids, {name: tuple(sorted(found.items())) for name, found in histories.items()}
         )
 
     def history_id(self, dest: str) -> str | None:
@@ -203,28 +159,26 @@ def _state(
         element.append(ET.Comment(_comment(state.description)))
     if state.type is StateType.ERROR:
         element.append(ET.Comment("an error state"))
-    timers = plan.timers.get(state.name, ())
+    timers = model.spec.timers.get(state.name, ())
+    send_ids = [plan.send_ids[state.name, timer.transition] for timer in timers]
     if state.on_enter or timers:
         onentry = ET.SubElement(element, "onentry")
         _actions(onentry, state.on_enter)
-        for timer in timers:
-            onentry.append(ET.Comment(_comment(timer.note)))
+        for timer, send_id in zip(timers, send_ids, strict=True):
+            onentry.append(ET.Comment(_comment(_timer_note(model.spec, timer))))
             ET.SubElement(
                 onentry,
                 "send",
-                {"event": timer.event, "delay": f"{timer.delay_ms}ms", "id": timer.send_id},
+                {"event": timer.event, "delay": f"{timer.delay_ms}ms", "id": send_id},
             )
     if state.on_exit or timers:
         onexit = ET.SubElement(element, "onexit")
         _actions(onexit, state.on_exit)
-        for timer in timers:
-            ET.SubElement(onexit, "cancel", {"sendid": timer.send_id})
+        for send_id in send_ids:
+            ET.SubElement(onexit, "cancel", {"sendid": send_id})
     for transition in model.spec.transitions:
         if state.name in transition.source:
             _transition(element, model, plan, state.name, transition)
-    if state.name in plan.timeout_transitions:
-        event, target = plan.timeout_transitions[state.name]
-        ET.SubElement(element, "transition", {"event": event, "target": target})
     for kind, history_id in plan.histories.get(state.name, ()):
         history = ET.SubElement(element, "history", {"id": history_id, "type": kind})
         default = state.initial_child or " ".join(
@@ -248,6 +202,14 @@ def _state(
     for child in children:
         _state(element, model, plan, ids, by_name[child])
     return element
+
+
+def _timer_note(spec: MachineSpec, timer: TimerSpec) -> str:
+    delay = duration_text(timer.delay_ms)
+    if timer.kind == "timeout":
+        dest = spec.transitions[timer.transition].dest
+        return f"timeout: after {delay} in {timer.state}, go to {dest}"
+    return f"delayed transition {timer.transition + 1}: {delay} after entering {timer.state}"
 
 
 def _transition(

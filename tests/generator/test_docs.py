@@ -104,6 +104,22 @@ def test_page_of_a_machine_with_context_events_and_timers(write_yaml: Write) -> 
     assert "| `start` | `worker`: string<br>`note`: string (optional) | Begin. |" in body
 
 
+def test_a_timeout_under_an_event_normaliser_is_listed_once(write_yaml: Write) -> None:
+    path = write_yaml(
+        """\
+        meta: {machine_name: job, event_normalizer: upper}
+        states:
+          - {name: idle, type: initial, timeout: {seconds: 2, destination: done}}
+          - {name: done, type: terminal}
+        transitions:
+          - {trigger: go, source: idle, dest: done}
+        """
+    )
+    body = page(compile_path(path).spec, "job.yaml").text
+    row = next(line for line in body.splitlines() if line.startswith("| `idle` |"))
+    assert "|  | timeout after 2 s → `done` |" in row
+
+
 def test_every_table_row_has_as_many_cells_as_its_header(write_yaml: Write) -> None:
     path = write_yaml(
         """\

@@ -176,6 +176,25 @@ def test_timers_internal_auto_effects_and_descendant_targets(write_yaml: Write) 
     assert script is not None and script.text == "log(n=1)"
 
 
+def test_a_timeout_under_an_event_normaliser_arms_one_send(write_yaml: Write) -> None:
+    path = write_yaml(
+        """\
+        meta: {machine_name: job, event_normalizer: upper}
+        states:
+          - {name: idle, type: initial, timeout: {seconds: 2, destination: done}}
+          - {name: done, type: terminal}
+        transitions:
+          - {trigger: go, source: idle, dest: done}
+        """
+    )
+    idle = by_id(parse(compile_path(path).spec))["idle"]
+    sends = [send.attrib for send in idle.iter(f"{NS}send")]
+    assert [(send["event"], send["delay"]) for send in sends] == [("_TIMEOUT_IDLE", "2000ms")]
+    assert [c.attrib["sendid"] for c in idle.iter(f"{NS}cancel")] == [sends[0]["id"]]
+    events = [t.attrib.get("event") for t in idle if tag(t) == "transition"]
+    assert events == ["GO", "_TIMEOUT_IDLE"]
+
+
 def test_hostile_text_stays_inside_attributes_and_comments(write_yaml: Write) -> None:
     path = write_yaml(
         """\
