@@ -79,6 +79,8 @@ class StateMachine(Generic[S, T, C]):
             raise TypeError(f"spec must be a MachineSpec, got {type(chosen).__name__}")
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
+        #: The engine's fast table while no observer is set, else empty: the per-event
+        #: paths look here alone, and leave observed machines to the full path.
         self._fast = self._engine.fast
         from pystator.runtime.session import DynamicSession
 
@@ -174,9 +176,9 @@ class StateMachine(Generic[S, T, C]):
         """
         if trigger is None or event is not None:  # inlined test: process() is the hot path
             trigger = one_trigger(trigger, event)
-        if history is None and self._observer is None:
+        if history is None:
             # The per-event hot path, decided here without a call when the engine's fast
-            # table has the pair (see `Engine.fast`).
+            # table has the pair (see `Engine.fast`; empty while an observer is set).
             try:
                 needs, rows = self._fast[trigger]
                 routes = rows[current_state]
@@ -355,6 +357,7 @@ class StateMachine(Generic[S, T, C]):
         if observer is not None and not isinstance(observer, TransitionObserver):
             raise TypeError(f"expected a TransitionObserver, got {type(observer).__name__}")
         self._observer = observer
+        self._fast = self._engine.fast if observer is None else {}
 
     @property
     def guard_registry(self) -> GuardRegistry:
