@@ -181,21 +181,22 @@ class StateMachine(Generic[S, T, C]):
             # table has the pair (see `Engine.fast`; empty while an observer is set).
             try:
                 needs, rows = self._fast[trigger]
-                routes = rows[current_state]
+                route: Route | None = rows[current_state]
             except (KeyError, TypeError):
-                needs, routes = (), ()
+                needs, route = (), None
             given = context if context is not None else _NO_CONTEXT
             for key in needs:
                 if key not in given:
-                    routes = ()
+                    route = None
                     break
-            for route in routes:
+            while route is not None:
                 test = route.test
                 try:
                     if test is None or test(given):
                         return route.result
                 except Exception:  # the engine turns it into a rejection
                     break
+                route = route.orelse
         return self._process_fully(current_state, trigger, context, history)
 
     def _process_fully(

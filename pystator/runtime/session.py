@@ -88,17 +88,18 @@ class EntitySession(Generic[S, T, C]):
             # (`trigger_methods`).
             try:
                 needs, rows = machine._fast[trigger]
-                routes = rows[self._state]
+                route: Route | None = rows[self._state]
             except (KeyError, TypeError):
-                needs, routes = (), ()
+                needs, route = (), None
             for key in needs:
                 if key not in context:
-                    routes = ()
+                    route = None
                     break
-            for route in routes:
+            while route is not None:
                 test = route.test
                 try:
                     if test is not None and not test(context):
+                        route = route.orelse
                         continue
                 except Exception:  # the engine turns it into a rejection
                     break
@@ -495,17 +496,18 @@ def trigger_method(trigger: str) -> Callable[..., TransitionResult]:
         if self._parallel is None:
             try:
                 needs, rows = machine._fast[trigger]
-                routes = rows[self._state]
+                route: Route | None = rows[self._state]
             except KeyError:
-                needs, routes = (), ()
+                needs, route = (), None
             for key in needs:
                 if key not in context:
-                    routes = ()
+                    route = None
                     break
-            for route in routes:
+            while route is not None:
                 test = route.test
                 try:
                     if test is not None and not test(context):
+                        route = route.orelse
                         continue
                 except Exception:  # the engine turns it into a rejection
                     break
