@@ -6,11 +6,10 @@ event costs one table lookup, the guards of its candidates, and nothing else.
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Mapping
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from pystator.runtime import expr
 from pystator.runtime.actions import EffectsFn, compile_effects, set_values
@@ -98,14 +97,6 @@ class Route:
         self.rare = False
         # In the fast table: the route to try when this one's test fails, if any.
         self.orelse: Route | None = None
-
-    def copy(self) -> Route:
-        """A route like this one in new objects: itself and its result."""
-        twin = Route.__new__(Route)
-        for name in Route.__slots__:
-            setattr(twin, name, getattr(self, name))
-        twin.result = copy.copy(self.result)
-        return twin
 
 
 class Engine:
@@ -197,8 +188,10 @@ class Engine:
                 for trigger, routes in rows.items():
                     # Eventless routes stay out: other routes refer to them (`Route.autos`)
                     # and no caller sends them.
-                    if routes and trigger != AUTO_TRIGGER and all(
-                        route.plain and _tested(route) for route in routes
+                    if (
+                        routes
+                        and trigger != AUTO_TRIGGER
+                        and all(route.plain and _tested(route) for route in routes)
                     ):
                         found.setdefault(trigger, {})[name] = routes
             for trigger, by_state in self._laid_out(found).items():
@@ -243,12 +236,12 @@ class Engine:
         tuple holding the routes; laid out together, and without the tuple, they are read
         like a hand-written table.
         """
-        copies = {
-            id(route): route.copy()
-            for by_state in found.values()
-            for routes in by_state.values()
-            for route in routes
-        }
+        copies: dict[int, Route] = {}
+        for by_state in found.values():
+            for routes in by_state.values():
+                for route in routes:
+                    twin = copies[id(route)] = _fresh(route)
+                    twin.result = _fresh(route.result)
         # Swapped in only now: made while the originals were freed, the copies would fill
         # the holes they leave, scattered again.
         laid_out: dict[str, dict[str, Route]] = {}
@@ -537,6 +530,17 @@ def _chained(chain: list[Route]) -> Route:
     route.remembers = tuple(pair for step in chain for pair in step.remembers)
     route.rare = bool(route.remembers) or route.enters_parallel
     return route
+
+
+_Slotted = TypeVar("_Slotted", Route, TransitionResult)
+
+
+def _fresh(item: _Slotted) -> _Slotted:
+    """A copy of `item`, an object of a slotted class (frozen or not), made now."""
+    twin = object.__new__(type(item))
+    for name in type(item).__slots__:
+        object.__setattr__(twin, name, getattr(item, name))
+    return twin
 
 
 def _tested(route: Route) -> bool:
