@@ -85,7 +85,7 @@ class EntitySession(Generic[S, T, C]):
             # The per-event hot path, decided and applied here without a call when the
             # engine's fast table has the pair (see `Engine.fast`; empty while the machine
             # has an observer). Generated trigger methods take the same steps
-            # (`trigger_methods`).
+            # (`trigger_method`).
             try:
                 needs, rows = machine._fast[trigger]
                 route: Route | None = rows[self._state]
