@@ -60,6 +60,8 @@ def render_model(model: ModuleModel) -> str:
     """The module text of a render model, in black's style."""
     fields = {item.name: getattr(model, item.name) for item in dataclasses.fields(model)}
     fields["context_class"] = model.context_class
+    fields["built_methods"] = model.built_methods
+    fields["written_methods"] = model.written_methods
     fields["data_placeholder"] = _PLACEHOLDER
     text = jinja_env().get_template("module.py.jinja").render(**fields)
     # Black formats the code; the data statements, which dominate large machines, are

@@ -81,12 +81,18 @@ class Handler:
 
 @dataclass(frozen=True, slots=True)
 class Method:
-    """A trigger method of the session class; `doc` holds its docstring's lines."""
+    """A trigger method of the session class; `doc` holds its docstring's lines.
+
+    `built` holds the trigger's literal when the runtime builds the method
+    (`pystator.runtime.session.trigger_method`) and the module declares its signature for
+    type checkers only; the method then has no `body`.
+    """
 
     name: str
     signature: str
     body: tuple[str, ...]
     doc: tuple[str, ...]
+    built: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,18 @@ class ModuleModel:
     @property
     def handlers(self) -> tuple[Handler, ...]:
         return (*self.guards, *self.actions)
+
+    @property
+    def built_methods(self) -> tuple[Method, ...]:
+        """The trigger methods the runtime builds; one named `trigger_method` last, as it
+        shadows the function that builds them in the class body."""
+        built = [method for method in self.methods if method.built]
+        return tuple(sorted(built, key=lambda method: method.name == "trigger_method"))
+
+    @property
+    def written_methods(self) -> tuple[Method, ...]:
+        """The trigger methods written out: those with declared fields."""
+        return tuple(method for method in self.methods if not method.built)
 
     def with_context_handlers(self, module: str) -> ModuleModel:
         """This model with its handlers taking `<Prefix>Context`, imported from `module`
@@ -258,6 +276,7 @@ def _imports(
     methods: tuple[Method, ...],
 ) -> tuple[tuple[str, ...], ...]:
     """Only the imports the module uses, each decided by what the model holds."""
+    built = any(method.built for method in methods)
     abc = ["Awaitable", "Mapping"] if has_guards else ["Mapping"]
     typing_names = {"TYPE_CHECKING", "Final", "Literal", "Protocol", "TypeAlias"}
     annotations = [field.annotation for field in context] + [m.signature for m in methods]
@@ -281,7 +300,8 @@ def _imports(
         "from pystator.runtime.hooks import TransitionObserver",
         "from pystator.runtime.machine import StateMachine",
         "from pystator.runtime.results import TransitionResult",
-        "from pystator.runtime.session import EntitySession, start_session",
+        "from pystator.runtime.session import "
+        + ", ".join(["EntitySession", "start_session"] + ["trigger_method"] * built),
         f"from pystator.runtime.spec import ({', '.join(spec_names)},)",
     )
     return standard, runtime
@@ -394,16 +414,12 @@ def _method(spec: MachineSpec, trigger: TriggerSpec, keywords: str) -> Method:
     which a parameter would shadow; the session parameter is `_self` when a field is
     named `self`.
     """
-    doc = _method_doc(spec, trigger)
     trigger_name = py_literal(trigger.name)
     if not trigger.payload:
-        # Sent without unpacking an empty payload: the usual call, and the quicker one.
-        body = (
-            "if payload:",
-            f"    return self.send({trigger_name}, **payload)",
-            f"return self.send({trigger_name})",
-        )
-        return Method(trigger.method, f"self, /, **payload: {keywords}", body, doc)
+        doc = _method_doc(spec, trigger, 12)
+        # Built by the runtime: `send`'s steps without a call to `send`.
+        return Method(trigger.method, f"self, /, **payload: {keywords}", (), doc, trigger_name)
+    doc = _method_doc(spec, trigger, 8)
     session = "_self" if any(f.name == "self" for f in trigger.payload) else "self"
     required = [f for f in trigger.payload if f.required]
     optional = [f for f in trigger.payload if not f.required]
@@ -420,17 +436,17 @@ def _method(spec: MachineSpec, trigger: TriggerSpec, keywords: str) -> Method:
     return Method(trigger.method, ", ".join(params), (call,), doc)
 
 
-def _method_doc(spec: MachineSpec, trigger: TriggerSpec) -> tuple[str, ...]:
-    """`Send go: A -> B.` on one line if it fits, else the routes one per line."""
+def _method_doc(spec: MachineSpec, trigger: TriggerSpec, indent: int) -> tuple[str, ...]:
+    """`Send go: A -> B.` on one line if it fits at `indent`, else the routes one per line."""
     routes = [
         f"{', '.join(t.source)} -> {t.dest}" for t in spec.transitions if t.trigger == trigger.name
     ]
     line = escape.docstring(f"Send {trigger.name}: {'; '.join(routes)}.")
-    if len(line) + 8 + 6 <= LINE_LENGTH:
+    if len(line) + indent + 6 <= LINE_LENGTH:
         return (line,)
     lines = [escape.docstring(f"Send {trigger.name}."), ""]
     for route in _listed(routes):
-        lines += _wrapped(f"- {route}", 8, "  ")
+        lines += _wrapped(f"- {route}", indent, "  ")
     return tuple(lines)
 
 

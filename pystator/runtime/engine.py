@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from itertools import pairwise
+from typing import Any, TypeVar
 
 from pystator.runtime import expr
 from pystator.runtime.actions import EffectsFn, compile_effects, set_values
@@ -51,20 +52,22 @@ def bind_guard(spec: GuardSpec, predicate: Predicate | None) -> BoundGuard:
 class Route:
     """One candidate transition for a (state, trigger) pair, with its success result."""
 
-    __slots__ = (
+    # What the per-event paths read first, so that it shares the object's first cache line.
+    __slots__ = (  # noqa: RUF023
+        "test",
+        "target",
+        "sets",
         "apply_effects",
+        "rare",
+        "result",
+        "orelse",
         "autos",
         "by_history",
         "enters_parallel",
         "guards",
         "history_of",
         "plain",
-        "rare",
         "remembers",
-        "result",
-        "sets",
-        "target",
-        "test",
     )
 
     def __init__(
@@ -92,6 +95,8 @@ class Route:
         self.enters_parallel = False
         # True when taking the route records history or enters a parallel state.
         self.rare = False
+        # In the fast table: the route to try when this one's test fails, if any.
+        self.orelse: Route | None = None
 
 
 class Engine:
@@ -167,24 +172,30 @@ class Engine:
         #: their values when they only set plain values (see `Route.sets`).
         self.entry, self.entry_sets = _entry_effects(spec)
         #: The (state, trigger) pairs that per-event callers may decide themselves, by
-        #: trigger: the keys its events must hold (`ContextRules`), and by state the
-        #: routes, every one plain and guarded by nothing or by its `test` only. When the
-        #: keys are there, taking the first route whose test passes is the decision; when
-        #: a key is missing, no test passes or one raises, the callers' full path says
-        #: why. Trigger first: one state table per trigger, looked up like a hand-written
-        #: dict of (state, trigger) pairs. Empty when trigger names are normalized
-        #: (callers may give them in any form).
-        self.fast: dict[str, tuple[tuple[str, ...], dict[str, tuple[Route, ...]]]] = {}
+        #: trigger: the keys its events must hold (`ContextRules`), and by state the first
+        #: of the routes, linked by `Route.orelse`, every one plain and guarded by nothing
+        #: or by its `test` only. When the keys are there, taking the first route whose
+        #: test passes is the decision; when a key is missing, no test passes or one
+        #: raises, the callers' full path says why. Trigger first: one state table per
+        #: trigger, looked up like a hand-written dict of (state, trigger) pairs. Empty
+        #: when trigger names are normalized (callers may give them in any form).
+        self.fast: dict[str, tuple[tuple[str, ...], dict[str, Route]]] = {}
         if self._normalize is None:
             variables = required_variables(spec)
             needs = {t.name: variables + required_fields(t) for t in spec.triggers}
+            found: dict[str, dict[str, tuple[Route, ...]]] = {}
             for name, rows in table.items():
                 for trigger, routes in rows.items():
-                    if all(route.plain and _tested(route) for route in routes):
-                        entry = self.fast.get(trigger)
-                        if entry is None:
-                            entry = self.fast[trigger] = (needs.get(trigger, variables), {})
-                        entry[1][name] = routes
+                    # Eventless routes stay out: other routes refer to them (`Route.autos`)
+                    # and no caller sends them.
+                    if (
+                        routes
+                        and trigger != AUTO_TRIGGER
+                        and all(route.plain and _tested(route) for route in routes)
+                    ):
+                        found.setdefault(trigger, {})[name] = routes
+            for trigger, by_state in self._laid_out(found).items():
+                self.fast[trigger] = (needs.get(trigger, variables), by_state)
         self._ancestors = {
             state.name: frozenset((state.name, *state.ancestors)) for state in spec.states
         }
@@ -211,6 +222,38 @@ class Engine:
                 self.opening_sets = {}
             else:
                 self.opening_sets = self.entry_sets[self.initial]
+
+    def _laid_out(
+        self, found: dict[str, dict[str, tuple[Route, ...]]]
+    ) -> dict[str, dict[str, Route]]:
+        """The fast table's routes, by trigger and state, in fresh objects made one after
+        another in table order (the engine's table takes them too): a state's first
+        route, linked to the others by `Route.orelse`.
+
+        Each route was built among the steps, configurations and metadata of its result,
+        so in a large machine the routes of neighbouring states lay far apart in memory,
+        and an event paid a cache miss for its route, one for its result and one for the
+        tuple holding the routes; laid out together, and without the tuple, they are read
+        like a hand-written table.
+        """
+        copies: dict[int, Route] = {}
+        for by_state in found.values():
+            for routes in by_state.values():
+                for route in routes:
+                    twin = copies[id(route)] = _fresh(route)
+                    twin.result = _fresh(route.result)
+        # Swapped in only now: made while the originals were freed, the copies would fill
+        # the holes they leave, scattered again.
+        laid_out: dict[str, dict[str, Route]] = {}
+        for trigger, by_state in found.items():
+            firsts = laid_out[trigger] = {}
+            for state, routes in by_state.items():
+                fresh = tuple([copies[id(route)] for route in routes])
+                for route, following in pairwise(fresh):
+                    route.orelse = following
+                self._table[state][trigger] = fresh
+                firsts[state] = fresh[0]
+        return laid_out
 
     @staticmethod
     def _route(
@@ -487,6 +530,17 @@ def _chained(chain: list[Route]) -> Route:
     route.remembers = tuple(pair for step in chain for pair in step.remembers)
     route.rare = bool(route.remembers) or route.enters_parallel
     return route
+
+
+_Slotted = TypeVar("_Slotted", Route, TransitionResult)
+
+
+def _fresh(item: _Slotted) -> _Slotted:
+    """A copy of `item`, an object of a slotted class (frozen or not), made now."""
+    twin = object.__new__(type(item))
+    for name in type(item).__slots__:
+        object.__setattr__(twin, name, getattr(item, name))
+    return twin
 
 
 def _tested(route: Route) -> bool:

@@ -79,6 +79,8 @@ class StateMachine(Generic[S, T, C]):
             raise TypeError(f"spec must be a MachineSpec, got {type(chosen).__name__}")
         self._machine_spec = chosen
         self._engine = Engine(chosen, type(self)._predicates)
+        #: The engine's fast table while no observer is set, else empty: the per-event
+        #: paths look here alone, and leave observed machines to the full path.
         self._fast = self._engine.fast
         from pystator.runtime.session import DynamicSession
 
@@ -174,26 +176,27 @@ class StateMachine(Generic[S, T, C]):
         """
         if trigger is None or event is not None:  # inlined test: process() is the hot path
             trigger = one_trigger(trigger, event)
-        if history is None and self._observer is None:
+        if history is None:
             # The per-event hot path, decided here without a call when the engine's fast
-            # table has the pair (see `Engine.fast`).
+            # table has the pair (see `Engine.fast`; empty while an observer is set).
             try:
                 needs, rows = self._fast[trigger]
-                routes = rows[current_state]
+                route: Route | None = rows[current_state]
             except (KeyError, TypeError):
-                needs, routes = (), ()
+                needs, route = (), None
             given = context if context is not None else _NO_CONTEXT
             for key in needs:
                 if key not in given:
-                    routes = ()
+                    route = None
                     break
-            for route in routes:
+            while route is not None:
                 test = route.test
                 try:
                     if test is None or test(given):
                         return route.result
                 except Exception:  # the engine turns it into a rejection
                     break
+                route = route.orelse
         return self._process_fully(current_state, trigger, context, history)
 
     def _process_fully(
@@ -355,6 +358,7 @@ class StateMachine(Generic[S, T, C]):
         if observer is not None and not isinstance(observer, TransitionObserver):
             raise TypeError(f"expected a TransitionObserver, got {type(observer).__name__}")
         self._observer = observer
+        self._fast = self._engine.fast if observer is None else {}
 
     @property
     def guard_registry(self) -> GuardRegistry:

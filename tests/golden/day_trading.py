@@ -52,7 +52,7 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession, start_session
+from pystator.runtime.session import EntitySession, start_session, trigger_method
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -639,53 +639,49 @@ class DayTradingSession(
         """True while the entity is in failed."""
         return self._in("failed")
 
-    def market_open(self, /, **payload: Any) -> TransitionResult:
-        """Send market_open: pre_market -> active."""
-        if payload:
-            return self.send("market_open", **payload)
-        return self.send("market_open")
+    if TYPE_CHECKING:
 
-    def signal_detected(self, /, **payload: Any) -> TransitionResult:
-        """Send signal_detected: scanning -> analyzing."""
-        if payload:
-            return self.send("signal_detected", **payload)
-        return self.send("signal_detected")
+        def market_open(self, /, **payload: Any) -> TransitionResult:
+            """Send market_open: pre_market -> active."""
+            ...
 
-    def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
-        """Send signal_confirmed: analyzing -> executing."""
-        if payload:
-            return self.send("signal_confirmed", **payload)
-        return self.send("signal_confirmed")
+        def signal_detected(self, /, **payload: Any) -> TransitionResult:
+            """Send signal_detected: scanning -> analyzing."""
+            ...
 
-    def order_done(self, /, **payload: Any) -> TransitionResult:
-        """Send order_done: executing -> scanning."""
-        if payload:
-            return self.send("order_done", **payload)
-        return self.send("order_done")
+        def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
+            """Send signal_confirmed: analyzing -> executing."""
+            ...
 
-    def risk_warning(self, /, **payload: Any) -> TransitionResult:
-        """Send risk_warning: normal -> elevated; elevated -> critical."""
-        if payload:
-            return self.send("risk_warning", **payload)
-        return self.send("risk_warning")
+        def order_done(self, /, **payload: Any) -> TransitionResult:
+            """Send order_done: executing -> scanning."""
+            ...
 
-    def feed_up(self, /, **payload: Any) -> TransitionResult:
-        """Send feed_up: connecting -> connected."""
-        if payload:
-            return self.send("feed_up", **payload)
-        return self.send("feed_up")
+        def risk_warning(self, /, **payload: Any) -> TransitionResult:
+            """Send risk_warning: normal -> elevated; elevated -> critical."""
+            ...
 
-    def feed_lost(self, /, **payload: Any) -> TransitionResult:
-        """Send feed_lost: connecting, connected -> failed."""
-        if payload:
-            return self.send("feed_lost", **payload)
-        return self.send("feed_lost")
+        def feed_up(self, /, **payload: Any) -> TransitionResult:
+            """Send feed_up: connecting -> connected."""
+            ...
 
-    def market_close(self, /, **payload: Any) -> TransitionResult:
-        """Send market_close: active -> closed."""
-        if payload:
-            return self.send("market_close", **payload)
-        return self.send("market_close")
+        def feed_lost(self, /, **payload: Any) -> TransitionResult:
+            """Send feed_lost: connecting, connected -> failed."""
+            ...
+
+        def market_close(self, /, **payload: Any) -> TransitionResult:
+            """Send market_close: active -> closed."""
+            ...
+
+    else:
+        market_open = trigger_method("market_open")
+        signal_detected = trigger_method("signal_detected")
+        signal_confirmed = trigger_method("signal_confirmed")
+        order_done = trigger_method("order_done")
+        risk_warning = trigger_method("risk_warning")
+        feed_up = trigger_method("feed_up")
+        feed_lost = trigger_method("feed_lost")
+        market_close = trigger_method("market_close")
 
 
 class DayTradingMachine(

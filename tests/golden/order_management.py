@@ -53,7 +53,7 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession, start_session
+from pystator.runtime.session import EntitySession, start_session, trigger_method
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -584,21 +584,23 @@ class OrderManagementSession(
         """True while the entity is in REJECTED."""
         return self._in("REJECTED")
 
-    def exchange_ack(
-        self, /, **payload: Unpack[OrderManagementPayload]
-    ) -> TransitionResult:
-        """Send exchange_ack: PENDING_NEW -> OPEN."""
-        if payload:
-            return self.send("exchange_ack", **payload)
-        return self.send("exchange_ack")
+    if TYPE_CHECKING:
 
-    def exchange_reject(
-        self, /, **payload: Unpack[OrderManagementPayload]
-    ) -> TransitionResult:
-        """Send exchange_reject: PENDING_NEW -> REJECTED."""
-        if payload:
-            return self.send("exchange_reject", **payload)
-        return self.send("exchange_reject")
+        def exchange_ack(
+            self, /, **payload: Unpack[OrderManagementPayload]
+        ) -> TransitionResult:
+            """Send exchange_ack: PENDING_NEW -> OPEN."""
+            ...
+
+        def exchange_reject(
+            self, /, **payload: Unpack[OrderManagementPayload]
+        ) -> TransitionResult:
+            """Send exchange_reject: PENDING_NEW -> REJECTED."""
+            ...
+
+    else:
+        exchange_ack = trigger_method("exchange_ack")
+        exchange_reject = trigger_method("exchange_reject")
 
     def execution_report(self, *, fill_qty: float) -> TransitionResult:
         """Send execution_report.

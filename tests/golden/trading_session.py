@@ -45,7 +45,7 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.results import TransitionResult
-from pystator.runtime.session import EntitySession, start_session
+from pystator.runtime.session import EntitySession, start_session, trigger_method
 from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
@@ -692,59 +692,57 @@ class TradingSessionSession(
         """True while the entity is in halted."""
         return self._in("halted")
 
-    def start(self, /, **payload: Any) -> TransitionResult:
-        """Send start: idle -> active."""
-        if payload:
-            return self.send("start", **payload)
-        return self.send("start")
+    if TYPE_CHECKING:
 
-    def signal_detected(self, /, **payload: Any) -> TransitionResult:
-        """Send signal_detected: active.scanning -> active.analyzing."""
-        if payload:
-            return self.send("signal_detected", **payload)
-        return self.send("signal_detected")
+        def start(self, /, **payload: Any) -> TransitionResult:
+            """Send start: idle -> active."""
+            ...
 
-    def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
-        """Send signal_confirmed: active.analyzing -> active.trading."""
-        if payload:
-            return self.send("signal_confirmed", **payload)
-        return self.send("signal_confirmed")
+        def signal_detected(self, /, **payload: Any) -> TransitionResult:
+            """Send signal_detected: active.scanning -> active.analyzing."""
+            ...
 
-    def signal_rejected(self, /, **payload: Any) -> TransitionResult:
-        """Send signal_rejected: active.analyzing -> active.scanning."""
-        if payload:
-            return self.send("signal_rejected", **payload)
-        return self.send("signal_rejected")
+        def signal_confirmed(self, /, **payload: Any) -> TransitionResult:
+            """Send signal_confirmed: active.analyzing -> active.trading."""
+            ...
 
-    def order_placed(self, /, **payload: Any) -> TransitionResult:
-        """Send order_placed: active.trading.placing -> active.trading.monitoring."""
-        if payload:
-            return self.send("order_placed", **payload)
-        return self.send("order_placed")
+        def signal_rejected(self, /, **payload: Any) -> TransitionResult:
+            """Send signal_rejected: active.analyzing -> active.scanning."""
+            ...
 
-    def position_closed(self, /, **payload: Any) -> TransitionResult:
-        """Send position_closed: active.trading -> active.scanning."""
-        if payload:
-            return self.send("position_closed", **payload)
-        return self.send("position_closed")
+        def order_placed(self, /, **payload: Any) -> TransitionResult:
+            """Send order_placed.
 
-    def restart_scan(self, /, **payload: Any) -> TransitionResult:
-        """Send restart_scan: active -> active."""
-        if payload:
-            return self.send("restart_scan", **payload)
-        return self.send("restart_scan")
+            - active.trading.placing -> active.trading.monitoring
+            """
+            ...
 
-    def pause(self, /, **payload: Any) -> TransitionResult:
-        """Send pause: active -> idle."""
-        if payload:
-            return self.send("pause", **payload)
-        return self.send("pause")
+        def position_closed(self, /, **payload: Any) -> TransitionResult:
+            """Send position_closed: active.trading -> active.scanning."""
+            ...
 
-    def emergency_stop(self, /, **payload: Any) -> TransitionResult:
-        """Send emergency_stop: active -> halted."""
-        if payload:
-            return self.send("emergency_stop", **payload)
-        return self.send("emergency_stop")
+        def restart_scan(self, /, **payload: Any) -> TransitionResult:
+            """Send restart_scan: active -> active."""
+            ...
+
+        def pause(self, /, **payload: Any) -> TransitionResult:
+            """Send pause: active -> idle."""
+            ...
+
+        def emergency_stop(self, /, **payload: Any) -> TransitionResult:
+            """Send emergency_stop: active -> halted."""
+            ...
+
+    else:
+        start = trigger_method("start")
+        signal_detected = trigger_method("signal_detected")
+        signal_confirmed = trigger_method("signal_confirmed")
+        signal_rejected = trigger_method("signal_rejected")
+        order_placed = trigger_method("order_placed")
+        position_closed = trigger_method("position_closed")
+        restart_scan = trigger_method("restart_scan")
+        pause = trigger_method("pause")
+        emergency_stop = trigger_method("emergency_stop")
 
 
 class TradingSessionMachine(
