@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from functools import partial
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from pystator.runtime import parallel
@@ -84,7 +85,7 @@ class EntitySession(Generic[S, T, C]):
         if self._parallel is None:
             # The per-event hot path, decided and applied here without a call when the
             # engine's fast table has the pair (see `Engine.fast`; empty while the machine
-            # has an observer). Generated trigger methods take the same steps
+            # has an observer). Generated trigger methods are this function too
             # (`trigger_method`).
             try:
                 needs, rows = machine._fast[trigger]
@@ -486,45 +487,14 @@ def trigger_method(trigger: str) -> Callable[..., TransitionResult]:
     Generated session classes take these as their methods at run time, and declare their
     typed signatures for type checkers only.
     """
-
-    def method(self: EntitySession[Any, Any, Any], /, **payload: Any) -> TransitionResult:
-        # The same steps as `send`, not a call to it: trigger methods are what most
-        # callers use per event, and the extra call (a frame and a keyword dict) cost a
-        # fifth of an event. `_send_fully` takes every case this path does not.
-        machine = self._machine
-        context = {**self._context, **payload} if payload else self._context
-        if self._parallel is None:
-            try:
-                needs, rows = machine._fast[trigger]
-                route: Route | None = rows[self._state]
-            except KeyError:
-                needs, route = (), None
-            for key in needs:
-                if key not in context:
-                    route = None
-                    break
-            while route is not None:
-                test = route.test
-                try:
-                    if test is not None and not test(context):
-                        route = route.orelse
-                        continue
-                except Exception:  # the engine turns it into a rejection
-                    break
-                self._state = route.target
-                if payload:
-                    self._context = context
-                sets = route.sets
-                if sets is not None:
-                    context.update(sets)
-                elif route.apply_effects is not None:
-                    route.apply_effects(context)
-                if route.rare:
-                    self._arrive(route)
-                return route.result
-        return self._send_fully(trigger, context, bool(payload))
-
-    method.__name__ = method.__qualname__ = trigger
+    # `send` itself with its trigger given: the same code, with `trigger` as the default of
+    # its first parameter. A method calling `send` would cost a frame and a keyword dict
+    # per event (a fifth of one); a second copy of the hot path would have to be kept in
+    # step with the first by hand.
+    send = EntitySession.send
+    method = FunctionType(send.__code__, send.__globals__, trigger, (trigger,), send.__closure__)
+    method.__kwdefaults__ = send.__kwdefaults__
+    method.__qualname__ = trigger
     method.__doc__ = f"Send {trigger!r}: the same as `send({trigger!r}, **payload)`."
     return method
 
