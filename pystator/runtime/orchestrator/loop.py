@@ -212,6 +212,7 @@ class Rules:
             session.current_state,
             self.active(session) if record is not None else (),
         )
+        armed_in = ""
         if timer is not None:
             armed_in = self.machine.spec.current_name(timer.armed_in)
             entry = current_timers(self.machine.spec, record).get(armed_in)
@@ -239,6 +240,7 @@ class Rules:
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 stamp=datetime.now(UTC).isoformat(),
                 now=now(),
+                fired=armed_in if timer is not None else None,
             )
             yield Save(write)
         if self.observer is not None:

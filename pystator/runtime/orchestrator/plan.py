@@ -95,16 +95,22 @@ def plan(
     duration_ms: float,
     stamp: str,
     now: float,
+    fired: str | None = None,
 ) -> WriteSet:
     """The write set of `result`, decided for `entity`, which it left as `landed`.
 
     `key` is the event's idempotency key (its outcome is stored with the write), `stamp`
     the history row's ISO timestamp and `now` the scheduler clock timers are due from.
+    `fired` is the state whose timer sent the event, if a timer did.
     """
     spec = machine.spec
     step = step_of(machine, entity, landed, result)
     left, entered = step.left, step.arrived
     cancel, arming = timer_changes(spec, step)
+    if fired is not None and fired in cancel and len(spec.timers[fired]) == 1:
+        # The state's one timer is the job being fired, which its scheduler handed over
+        # when it fired it: nothing of that state is left to cancel, so no call is made.
+        cancel = tuple(name for name in cancel if name != fired)
     read = entity.version
     version = read + 1
     timed = spec.timers
