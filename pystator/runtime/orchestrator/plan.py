@@ -163,8 +163,8 @@ def plan(
         outcome=(key, outcome_of(result)) if key is not None else None,
         cancel=cancel,
         arm=tuple(arm),
-        stop=tuple([name for name, _ in _services(spec, left)]),
-        start=_services(spec, entered),
+        stop=tuple([name for name, _ in _services(machine, left)]),
+        start=_services(machine, entered),
     )
 
 
@@ -220,11 +220,13 @@ def outcome_of(result: TransitionResult) -> dict[str, Any]:
 
 
 def _services(
-    spec: MachineSpec, names: tuple[str, ...]
+    machine: StateMachine[Any, Any, Any], names: tuple[str, ...]
 ) -> tuple[tuple[str, tuple[InvokeSpec, ...]], ...]:
-    """The states of `names` that invoke services, with their services."""
+    """The states of `names` that invoke services, with their services, in that order."""
+    states = machine._states_by_name
     found = []
-    for state in spec.states:
-        if state.invoke and state.name in names:
-            found.append((state.name, state.invoke))
-    return tuple(sorted(found, key=lambda pair: names.index(pair[0])))
+    for name in names:
+        state = states.get(name)
+        if state is not None and state.invoke:
+            found.append((name, state.invoke))
+    return tuple(found)

@@ -434,7 +434,19 @@ def checked_write(
         raise TypeError(f"record must be an EntityRecord, got {type(record).__name__}")
     check_machine_name(record.machine_name)
     check_entity_id(record.entity_id)
-    record = replace(record, context=storable_mapping(record.context, "context"))
+    # Built field by field: `dataclasses.replace` costs several times more per write.
+    record = EntityRecord(
+        record.entity_id,
+        record.state,
+        storable_mapping(record.context, "context"),
+        record.version,
+        record.machine_name,
+        record.history,
+        record.parallel,
+        record.machine_version,
+        record.fingerprint,
+        record.timers,
+    )
     if entry is not None and entry.error is not None:
         entry = replace(entry, error=text_column(entry.error))
     if outcome is not None:
