@@ -220,12 +220,15 @@ class Rules:
             # left and entered it again since, this job is not the state's timer any more.
             if armed_in not in entity.active or entry != timer.armed_version:
                 return stale(event, entity.source, timer.armed_in), session, None
-        merged = {**session.context, **event.payload}
-        refused = self.validate(event.entity_id, session.current_state, event.trigger, merged)
-        if refused is not None:
-            return refused, session, None
+        merged: dict[str, Any] = {}
+        if self.context_validator is not None or self.machine._rules is not None:
+            merged = {**session.context, **event.payload}
+            refused = self.validate(event.entity_id, session.current_state, event.trigger, merged)
+            if refused is not None:
+                return refused, session, None
         started = time.perf_counter()
         if self.observer is not None:
+            merged = merged or {**session.context, **event.payload}
             self.observer.before_process(event.entity_id, entity.source, event.trigger, merged)
             started = self.observer.before_transition(entity.source, event.trigger, merged)
         result: TransitionResult = yield Decide(session, event.trigger, event.payload)
@@ -311,7 +314,7 @@ class Rules:
             ) from None
         if write.effects:
             yield AfterCommit(write, session.context)
-        return replace(write.record, version=write.version)
+        return write.record.evolve(version=write.version)
 
     # -- steps ----------------------------------------------------------------------------
 

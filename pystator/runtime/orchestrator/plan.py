@@ -203,7 +203,7 @@ def active_in(machine: StateMachine[Any, Any, Any], record: EntityRecord | None)
 
 def current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str, int]:
     """The record's timer entries under this machine version's state names."""
-    if record is None:
+    if record is None or not record.timers:
         return {}
     return {spec.current_name(name): version for name, version in record.timers.items()}
 
