@@ -3,9 +3,10 @@
 asyncio: the Orchestrator with AsyncioScheduler and the in-memory store, next to a dict of
 states flipped by `loop.call_later`. Redis: the Orchestrator with RedisScheduler and
 RedisStateStore, next to a bare ZADD / claim-by-ZREM / HSET loop on the same server. Both
-arm N timers due at the same moment and report the time to fire them all and the lateness
-of each firing, in rounds that take turns (three, one with `--quick`); the ratios are
-medians of the rounds'. Run `python benchmarks/bench_timers.py [--quick]`.
+arm N timers due at the same moment and report the time to fire them all, this process's
+CPU time for it, and the lateness of each firing, in rounds that take turns (three, one
+with `--quick`); the ratios are medians of the rounds'. Run
+`python benchmarks/bench_timers.py [--quick]`.
 """
 
 from __future__ import annotations
