@@ -32,7 +32,6 @@ from _timing import Figure, parse_figures  # noqa: E402
 TARGETS: tuple[tuple[str, str, float | None, str], ...] = (
     ("bench_guards", r"compiled", 1.5, "lower"),
     ("bench_hierarchy", r"nested", 1.5, "lower"),
-    ("bench_stores", r".", None, "higher"),
 )
 
 #: A table row that ends in a ratio: its words, then numbers, then e.g. `1.51x`.

@@ -100,6 +100,30 @@ def test_leaving_a_timed_state_cancels_its_timer_and_forgets_its_entry() -> None
     assert write.record.timers == {}
 
 
+def test_the_state_whose_only_timer_fired_is_not_cancelled_again() -> None:
+    _, submitted = step(TIMED_MACHINE, created(TIMED_MACHINE), "submit")
+    pending = replace(submitted.record, version=submitted.version)
+    (timer,) = TIMED_MACHINE.spec.timers["pending"]
+    session = EntitySession.from_snapshot(TIMED_MACHINE, pending.snapshot())
+    entity = Entity(pending.entity_id, pending, "pending", active_in(TIMED_MACHINE, pending))
+    result = session.send(timer.event)
+    landed = Landing.of(session)
+    write = plan(
+        TIMED_MACHINE,
+        entity,
+        landed,
+        result,
+        key=None,
+        duration_ms=0.0,
+        stamp=STAMP,
+        now=1.0,
+        fired="pending",
+    )
+    assert result.target_state == "expired"
+    assert write.cancel == ()
+    assert write.record.timers == {}
+
+
 def test_an_external_self_transition_cancels_and_rearms_its_state_s_timer() -> None:
     _, submitted = step(TIMED_MACHINE, created(TIMED_MACHINE), "submit")
     pending = replace(submitted.record, version=submitted.version)

@@ -212,6 +212,7 @@ class Rules:
             session.current_state,
             self.active(session) if record is not None else (),
         )
+        armed_in = ""
         if timer is not None:
             armed_in = self.machine.spec.current_name(timer.armed_in)
             entry = current_timers(self.machine.spec, record).get(armed_in)
@@ -219,12 +220,15 @@ class Rules:
             # left and entered it again since, this job is not the state's timer any more.
             if armed_in not in entity.active or entry != timer.armed_version:
                 return stale(event, entity.source, timer.armed_in), session, None
-        merged = {**session.context, **event.payload}
-        refused = self.validate(event.entity_id, session.current_state, event.trigger, merged)
-        if refused is not None:
-            return refused, session, None
+        merged: dict[str, Any] = {}
+        if self.context_validator is not None or self.machine._rules is not None:
+            merged = {**session.context, **event.payload}
+            refused = self.validate(event.entity_id, session.current_state, event.trigger, merged)
+            if refused is not None:
+                return refused, session, None
         started = time.perf_counter()
         if self.observer is not None:
+            merged = merged or {**session.context, **event.payload}
             self.observer.before_process(event.entity_id, entity.source, event.trigger, merged)
             started = self.observer.before_transition(entity.source, event.trigger, merged)
         result: TransitionResult = yield Decide(session, event.trigger, event.payload)
@@ -239,6 +243,7 @@ class Rules:
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 stamp=datetime.now(UTC).isoformat(),
                 now=now(),
+                fired=armed_in if timer is not None else None,
             )
             yield Save(write)
         if self.observer is not None:
@@ -309,7 +314,7 @@ class Rules:
             ) from None
         if write.effects:
             yield AfterCommit(write, session.context)
-        return replace(write.record, version=write.version)
+        return write.record.evolve(version=write.version)
 
     # -- steps ----------------------------------------------------------------------------
 

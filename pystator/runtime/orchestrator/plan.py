@@ -95,16 +95,22 @@ def plan(
     duration_ms: float,
     stamp: str,
     now: float,
+    fired: str | None = None,
 ) -> WriteSet:
     """The write set of `result`, decided for `entity`, which it left as `landed`.
 
     `key` is the event's idempotency key (its outcome is stored with the write), `stamp`
     the history row's ISO timestamp and `now` the scheduler clock timers are due from.
+    `fired` is the state whose timer sent the event, if a timer did.
     """
     spec = machine.spec
     step = step_of(machine, entity, landed, result)
     left, entered = step.left, step.arrived
     cancel, arming = timer_changes(spec, step)
+    if fired is not None and fired in cancel and len(spec.timers[fired]) == 1:
+        # The state's one timer is the job being fired, which its scheduler handed over
+        # when it fired it: nothing of that state is left to cancel, so no call is made.
+        cancel = tuple(name for name in cancel if name != fired)
     read = entity.version
     version = read + 1
     timed = spec.timers
@@ -157,8 +163,8 @@ def plan(
         outcome=(key, outcome_of(result)) if key is not None else None,
         cancel=cancel,
         arm=tuple(arm),
-        stop=tuple([name for name, _ in _services(spec, left)]),
-        start=_services(spec, entered),
+        stop=tuple([name for name, _ in _services(machine, left)]),
+        start=_services(machine, entered),
     )
 
 
@@ -197,7 +203,7 @@ def active_in(machine: StateMachine[Any, Any, Any], record: EntityRecord | None)
 
 def current_timers(spec: MachineSpec, record: EntityRecord | None) -> dict[str, int]:
     """The record's timer entries under this machine version's state names."""
-    if record is None:
+    if record is None or not record.timers:
         return {}
     return {spec.current_name(name): version for name, version in record.timers.items()}
 
@@ -214,11 +220,13 @@ def outcome_of(result: TransitionResult) -> dict[str, Any]:
 
 
 def _services(
-    spec: MachineSpec, names: tuple[str, ...]
+    machine: StateMachine[Any, Any, Any], names: tuple[str, ...]
 ) -> tuple[tuple[str, tuple[InvokeSpec, ...]], ...]:
-    """The states of `names` that invoke services, with their services."""
+    """The states of `names` that invoke services, with their services, in that order."""
+    states = machine._states_by_name
     found = []
-    for state in spec.states:
-        if state.invoke and state.name in names:
-            found.append((state.name, state.invoke))
-    return tuple(sorted(found, key=lambda pair: names.index(pair[0])))
+    for name in names:
+        state = states.get(name)
+        if state is not None and state.invoke:
+            found.append((name, state.invoke))
+    return tuple(found)

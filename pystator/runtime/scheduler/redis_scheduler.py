@@ -29,7 +29,9 @@ return 1
 # ARGV: now (ms), lease (ms), limit, then the body and key of each job acknowledged.
 # Acknowledges jobs fired since the last claim (drops them from the in-flight set), then
 # moves due jobs to the in-flight set under a lease and returns their bodies; jobs whose
-# lease ran out (their replica died) are leased again and returned too.
+# lease ran out (their replica died) are leased again and returned too. The first element
+# is the due time (ms) of the next job left in the due set, '' if none, so the poller knows
+# how long to sleep without asking again.
 _CLAIM = """
 local now = tonumber(ARGV[1])
 local deadline = now + tonumber(ARGV[2])
@@ -39,7 +41,7 @@ for i = 4, #KEYS do
   redis.call('ZREM', KEYS[3], body)
   if redis.call('HEXISTS', KEYS[2], key) == 0 then redis.call('SREM', KEYS[i], key) end
 end
-local out = {}
+local out = {''}
 if limit == 0 then return out end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
 for _, body in ipairs(expired) do
@@ -56,6 +58,8 @@ for _, key in ipairs(due) do
     table.insert(out, body)
   end
 end
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if head[2] then out[1] = head[2] end
 return out
 """
 
@@ -233,34 +237,38 @@ class RedisScheduler(SchedulerBase):
     async def _poll(self) -> None:
         while not self._stopping.is_set():
             try:
-                claimed = await self._claim_all()
+                claimed, soonest = await self._claim_all()
             except Exception:
                 logger.exception("claiming due timers from Redis failed; retrying")
-                claimed = 0
+                claimed, soonest = 0, None
             if claimed >= self.batch_size:
                 continue
-            try:
-                delay = await self._until_next()
-            except Exception:
-                delay = self.poll_interval
+            delay = self.poll_interval
+            if soonest is not None:
+                delay = max(0.0, min(delay, soonest - now()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
-    async def _claim_all(self) -> int:
-        total = 0
+    async def _claim_all(self) -> tuple[int, float | None]:
+        """Claim and start firing the due jobs of every machine: the most claimed for one
+        machine, and when the soonest job left is due (None if none is left)."""
+        total, soonest = 0, None
         for machine in self.machines:
-            bodies = await self._claim(machine, self.batch_size)
+            bodies, due = await self._claim(machine, self.batch_size)
             total = max(total, len(bodies))
+            if due is not None:
+                soonest = due if soonest is None else min(soonest, due)
             for body in bodies:
                 await self._semaphore.acquire()
                 task = asyncio.get_running_loop().create_task(self._run(machine, body))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
-        return total
+        return total, soonest
 
-    async def _claim(self, machine: str, limit: int) -> list[bytes | str]:
+    async def _claim(self, machine: str, limit: int) -> tuple[list[bytes | str], float | None]:
         """Acknowledge the jobs of `machine` fired since its last claim, and claim up to
-        `limit` due jobs, in one script call."""
+        `limit` due jobs, in one script call: their bodies, and when the next job left is
+        due (None if none is left)."""
         acks = self._acks.pop(machine, [])
         keys = [self._due(machine), self._bodies(), self._inflight(machine)]
         args: list[Any] = [math.floor(now() * 1000), self.lease_ms, limit]
@@ -268,27 +276,18 @@ class RedisScheduler(SchedulerBase):
             keys.append(self._entity(machine, entity_id))
             args += [body, key]
         try:
-            bodies: list[bytes | str] = await self._script("claim")(keys=keys, args=args)
+            reply: list[bytes | str] = await self._script("claim")(keys=keys, args=args)
         except BaseException:
             self._acks.setdefault(machine, []).extend(acks)  # sent with the next claim
             raise
-        return bodies
+        head = reply[0] if reply else ""
+        due = float(head) / 1000.0 if head not in ("", b"") else None
+        return reply[1:], due
 
     async def _flush_acks(self) -> None:
         """Acknowledge every job fired, claiming none."""
         for machine in list(self._acks):
             await self._claim(machine, 0)
-
-    async def _until_next(self) -> float:
-        soonest = None
-        for machine in self.machines:
-            head = await self.client.zrange(self._due(machine), 0, 0, withscores=True)
-            if head:
-                score = float(head[0][1]) / 1000.0
-                soonest = score if soonest is None else min(soonest, score)
-        if soonest is None:
-            return self.poll_interval
-        return max(0.0, min(self.poll_interval, soonest - now()))
 
     async def _run(self, machine: str, body: bytes | str) -> None:
         try:

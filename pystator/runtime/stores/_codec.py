@@ -139,7 +139,8 @@ def storable_mapping(value: Mapping[str, Any], path: str) -> dict[str, Any]:
     """`storable` for a value that must also be a mapping (contexts, outcomes)."""
     if not isinstance(value, Mapping):
         raise UnstorableValueError(path, f"a {type(value).__name__} is not a mapping")
-    copied: dict[str, Any] = storable(dict(value), path)
+    # `storable` copies a dict itself; only another mapping needs making into one first.
+    copied: dict[str, Any] = storable(value if type(value) is dict else dict(value), path)
     return copied
 
 
@@ -230,17 +231,26 @@ def history_from_row(entity_id: str, row: Sequence[Any]) -> HistoryEntry:
     )
 
 
+#: `json.dumps(value, allow_nan=False)` builds an encoder per call; one shared does the same.
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def dumps(value: Any, what: str) -> str:
     """JSON text of a value `storable` accepted (key order kept, NaN refused)."""
+    if not value and type(value) is dict:
+        return "{}"  # empty history and timers, the common case
     try:
-        return json.dumps(value, allow_nan=False)
+        return _ENCODE(value)
     except (TypeError, ValueError, RecursionError) as exc:
         raise UnstorableValueError(what, f"cannot be stored as JSON: {exc}") from None
 
 
 def loads(text: str | bytes, what: str, entity_id: str) -> Any:
+    if text == "{}" or text == b"{}":
+        return {}
     try:
-        return json.loads(text)
+        return _DECODE(text) if type(text) is str else json.loads(text)
     except (TypeError, ValueError) as exc:
         raise FSMError(
             f"stored {what} of entity {entity_id!r} is corrupt: {exc}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar
 
 from pystator.runtime.stores._codec import clone
@@ -50,7 +49,7 @@ class InMemoryStateStore(RecordStore):
         for key in keys[:2]:
             record = self._records.get(key)
             if record is not None:
-                found.append(replace(record, context=clone(record.context)))
+                found.append(record.evolve(context=clone(record.context)))
         return found
 
     def machines_of(self, entity_id: str) -> tuple[str, ...]:
@@ -67,7 +66,7 @@ class InMemoryStateStore(RecordStore):
             if outcome is not None and (*key, outcome[0]) in self._outcomes:
                 raise write.duplicate()
             # The context is already a private copy made by the value check.
-            self._records[key] = replace(record, version=write.version)
+            self._records[key] = record.evolve(version=write.version)
             self._machines.setdefault(record.entity_id, set()).add(record.machine_name)
             if write.entry is not None:
                 self._rows.setdefault(key, []).append(write.entry)
