@@ -334,30 +334,39 @@ def _tree(root: yaml.Node, limits: Limits, *, maybe_aliased: bool) -> bool:
     so composing it unbounded first costs no more memory than the limit allows. Aliases
     can only be written with a `*`; without one, no node is looked for twice.
     """
-    seen: set[int] | None = set() if maybe_aliased else None
+    seen: set[int] = set()
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    count = 0
+    count = 1
     max_nodes, max_depth = limits.max_nodes, limits.max_depth
     mapping = yaml.MappingNode
     while stack:
         node, depth = stack.pop()
-        count += 1
-        if count > max_nodes or depth > max_depth:
-            return False
-        if seen is not None:
+        if maybe_aliased:
             if id(node) in seen:
                 return False
             seen.add(id(node))
         value = node.value
-        if type(value) is list:
-            depth += 1
-            if type(node) is mapping:
-                for key, item in value:
+        if type(value) is not list or not value:
+            continue
+        depth += 1
+        if depth > max_depth:
+            return False
+        # Scalars are counted here and never stacked, unless an alias may share them.
+        if type(node) is mapping:
+            count += 2 * len(value)
+            for key, item in value:
+                if maybe_aliased or type(key.value) is list:
                     stack.append((key, depth))
+                if maybe_aliased or type(item.value) is list:
                     stack.append((item, depth))
-            else:
-                stack.extend([(item, depth) for item in value])
-    return True
+        else:
+            count += len(value)
+            stack.extend(
+                [(item, depth) for item in value if maybe_aliased or type(item.value) is list]
+            )
+        if count > max_nodes:
+            return False
+    return count <= max_nodes
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
