@@ -321,9 +321,9 @@ def compose(text: str, file: str, limits: Limits) -> Composed:
     return Composed(node, sites, loader.alias_count)
 
 
-#: libyaml refuses collections nested over 1,000 deep from version 0.2.5 on, which keeps its
-#: recursive composer far from the end of the C stack.
-_NESTING_BOUNDED = _CParser is not None and yaml._yaml.get_version() >= (0, 2, 5)
+#: libyaml's parser refuses collections nested over 1,000 deep from version 0.2.6 on
+#: (yaml/libyaml#287), which keeps its recursive composer far from the end of the C stack.
+_NESTING_BOUNDED = _CParser is not None and yaml._yaml.get_version() >= (0, 2, 6)
 
 
 def _tree(root: yaml.Node, limits: Limits, *, maybe_aliased: bool) -> bool:
