@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pystator.generator import yaml_source
 from pystator.generator.diagnostics import CompileError
@@ -90,3 +91,19 @@ def test_libyaml_trees_over_a_limit_or_broken_get_the_diagnostic_of_bounded_comp
     assert tree == _loaded(text, LIMITS)
     _pure(monkeypatch)
     assert tree == _loaded(text, LIMITS)
+
+
+SCALARS = [
+    *("", "~", "null", "Null", "yes", "off", "1", "-0x1F", "1_000", "1.5", "1e5", "-.inf"),
+    *(".NaN", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "<<", "=", "abc", "nothing", "1:30"),
+]
+
+
+@pytest.mark.parametrize("value", SCALARS)
+@pytest.mark.parametrize("implicit", [(True, False), (False, True), (False, False)])
+def test_scalars_resolve_to_the_tags_pyyaml_resolves(
+    value: str, implicit: tuple[bool, bool]
+) -> None:
+    resolver = yaml_source._Resolver()
+    expected = yaml.resolver.BaseResolver.resolve(resolver, yaml.ScalarNode, value, implicit)
+    assert resolver.resolve(yaml.ScalarNode, value, implicit) == expected
