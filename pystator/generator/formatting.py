@@ -29,6 +29,8 @@ Formatter = Callable[[str], str]
 _STRING = re.compile(r'"""(?:[^"\\\n]|\\.)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _PLAIN = re.compile(r'"""[^\s"\\](?:[^"\\]*[^\s"\\])?"""|"[^"\\]*"')
 _NAME = re.compile(r"[A-Za-z_]\w*")
+_KEYWORDS = frozenset([*keyword.kwlist, *keyword.softkwlist])
+_BRACKETS = re.compile(r"[^()\[\]{}]+")
 _MEMBER_START = re.compile(r"    [^ ]")
 _LITERAL_ALIAS = re.compile(r"[A-Za-z_]\w*: TypeAlias = Literal\[.*\]")
 
@@ -262,12 +264,12 @@ def _abstract_string(match: re.Match[str]) -> str:
 
 def _abstract_name(match: re.Match[str]) -> str:
     name = match.group()
-    return name if keyword.iskeyword(name) or keyword.issoftkeyword(name) else "x"
+    return name if name in _KEYWORDS else "x"
 
 
 def _balanced(text: str) -> bool:
     depth = 0
-    for char in text:
+    for char in _BRACKETS.sub("", text):
         if char in "([{":
             depth += 1
         elif char in ")]}":

@@ -7,7 +7,7 @@ timeout and region entry counts, so "cannot reach" answers are never wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pystator.generator.hierarchy import Tree, build_tree
 from pystator.runtime.spec import MachineSpec, StateSpec, StateType
@@ -22,6 +22,10 @@ class Model:
     spec: MachineSpec
     tree: Tree
     states: Mapping[str, StateSpec]
+    # Successors already found: `reachable` and `reaching` each ask for every state's.
+    _successors: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def is_decision_state(self, name: str) -> bool:
         """True for states an entity's `current_state` can be: leaves outside regions and
@@ -44,6 +48,12 @@ class Model:
         return tuple(found)
 
     def successors(self, name: str) -> tuple[str, ...]:
+        known = self._successors.get(name)
+        if known is None:
+            known = self._successors[name] = self._find_successors(name)
+        return known
+
+    def _find_successors(self, name: str) -> tuple[str, ...]:
         found: list[str] = []
         for candidates in self.spec.table.get(name, {}).values():
             for candidate in candidates:

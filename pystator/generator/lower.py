@@ -365,6 +365,7 @@ def _table(
     by_name = {state.name: state for state in states}
     # Histories are recorded only by machines that read them back.
     remember = any(parse_history(t.dest) for t in transitions)
+    routes = _Routes(tree, by_name, remember, {})
     below = _leaves_below(tree, transitions)
     entries = 0
     table: dict[str, Mapping[str, tuple[Candidate, ...]]] = {}
@@ -379,7 +380,7 @@ def _table(
         lineage = (state.name,) if state.region is not None else tree.ancestors(state.name)
         for declared in lineage:
             for transition in by_source.get(declared, ()):
-                candidate = _candidate(state.name, transition, tree, by_name, remember, below)
+                candidate = _candidate(state.name, transition, tree, routes, below)
                 entries += _entries(candidate)
                 if entries > limit:
                     raise _TableTooLarge(limit)
@@ -412,8 +413,7 @@ def _candidate(
     current: str,
     transition: TransitionSpec,
     tree: Tree,
-    states: Mapping[str, StateSpec],
-    remember: bool,
+    routes: _Routes,
     below: Mapping[str, tuple[str, ...]],
 ) -> Candidate:
     if transition.internal:
@@ -427,10 +427,10 @@ def _candidate(
     history = parse_history(transition.dest)
     if history is None:
         dest = transition.dest
-        return _external(current, transition, dest, tree.leaf_of(dest), tree, states, remember)
+        return _external(current, transition, routes.of(current, dest, tree.leaf_of(dest)))
     parent = history.parent
     deep = history.deep
-    default = _external(current, transition, parent, tree.leaf_of(parent), tree, states, remember)
+    default = _external(current, transition, routes.of(current, parent, tree.leaf_of(parent)))
     alternatives: dict[str, Candidate] = {}
     for leaf in below.get(parent, ()):
         chain = tree.ancestors(leaf)
@@ -438,40 +438,78 @@ def _candidate(
         # children; deep history returns to the remembered leaf itself.
         child = chain[chain.index(parent) - 1]
         target = leaf if deep else tree.leaf_of(child)
-        alternatives[leaf] = _external(current, transition, parent, target, tree, states, remember)
+        alternatives[leaf] = _external(current, transition, routes.of(current, parent, target))
     return replace(default, history_of=parent, by_history=frozen_mapping(alternatives))
 
 
-def _external(
-    current: str,
-    transition: TransitionSpec,
-    dest: str,
-    target: str,
-    tree: Tree,
-    states: Mapping[str, StateSpec],
-    remember: bool,
-) -> Candidate:
-    # A transition back into an active state is external: leave it and enter it again.
-    top = tree.parent.get(dest) if dest in tree.ancestors(current) else tree.lca(current, target)
-    exits = tree.path_up(current, top)
-    enters = tree.path_down(top, target)
-    if states[target].is_parallel:
-        # Entering a parallel state enters the initial state of each region, in order.
-        enters = (*enters, *(region.initial for region in states[target].regions))
-    remembers = (
-        tuple((name, current) for name in exits if not tree.is_leaf(name)) if remember else ()
-    )
+def _external(current: str, transition: TransitionSpec, route: _Route) -> Candidate:
     return Candidate(
         transition=transition.index,
-        target=target,
+        target=route.target,
         guards=transition.guards,
-        exit_actions=tuple(action for name in exits for action in states[name].on_exit),
+        exit_actions=route.exit_actions,
         actions=transition.actions,
-        enter_actions=tuple(action for name in enters for action in states[name].on_enter),
-        remembers=remembers,
-        exits=tuple(exits),
-        enters=tuple(enters),
+        enter_actions=route.enter_actions,
+        remembers=route.remembers,
+        exits=route.exits,
+        enters=route.enters,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """What taking a transition from a state into a target changes besides the transition's
+    own parts: the states exited and entered, the actions they copy, the histories kept."""
+
+    target: str
+    exits: tuple[str, ...]
+    enters: tuple[str, ...]
+    exit_actions: tuple[ActionSpec, ...]
+    enter_actions: tuple[ActionSpec, ...]
+    remembers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Routes:
+    """Routes by (state, destination, target), each found once: the transitions a compound
+    state's children inherit, and those between the same states, share them."""
+
+    tree: Tree
+    states: Mapping[str, StateSpec]
+    remember: bool
+    known: dict[tuple[str, str, str], _Route]
+
+    def of(self, current: str, dest: str, target: str) -> _Route:
+        key = (current, dest, target)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = self._find(current, dest, target)
+        return found
+
+    def _find(self, current: str, dest: str, target: str) -> _Route:
+        tree, states = self.tree, self.states
+        # A transition back into an active state is external: leave it and enter it again.
+        top = (
+            tree.parent.get(dest) if dest in tree.ancestors(current) else tree.lca(current, target)
+        )
+        exits = tree.path_up(current, top)
+        enters = tree.path_down(top, target)
+        if states[target].is_parallel:
+            # Entering a parallel state enters the initial state of each region, in order.
+            enters = (*enters, *(region.initial for region in states[target].regions))
+        remembers = (
+            tuple((name, current) for name in exits if not tree.is_leaf(name))
+            if self.remember
+            else ()
+        )
+        return _Route(
+            target=target,
+            exits=tuple(exits),
+            enters=tuple(enters),
+            exit_actions=tuple(action for name in exits for action in states[name].on_exit),
+            enter_actions=tuple(action for name in enters for action in states[name].on_enter),
+            remembers=remembers,
+        )
 
 
 def _with_fingerprint(spec: MachineSpec) -> MachineSpec:

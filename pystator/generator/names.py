@@ -19,6 +19,7 @@ MACHINE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\- ]*")
 _SEPARATORS = re.compile(r"[.\-]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_UNDERSCORES = re.compile(r"_+")
 
 # Members of EntitySession (and its generated subclasses) that a trigger method or an
 # `is_<state>` property must not shadow.
@@ -59,11 +60,14 @@ def is_identifier(name: str) -> bool:
     return bool(_IDENTIFIER.fullmatch(name)) and not keyword.iskeyword(name)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _words(name: str) -> str:
+    """`name` in words joined by `_`; remembered, since check, lower and the module's
+    render model all ask for every state and trigger."""
     text = _SEPARATORS.sub("_", name)
     if not text.isupper():
         text = _CAMEL.sub("_", text)
-    return re.sub(r"_+", "_", text).strip("_")
+    return _UNDERSCORES.sub("_", text).strip("_")
 
 
 def member_name(name: str) -> str:

@@ -8,9 +8,9 @@ loader (`load`) decides what the text may ask through `Limits`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
@@ -29,6 +29,32 @@ class Position:
 
     line: int
     col: int
+
+
+class Positions(Mapping[Path, Position]):
+    """Positions by path, kept as (line, col) pairs and made `Position`s when read: a large
+    machine has hundreds of thousands of them and reads few."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self) -> None:
+        self.pairs: dict[Path, tuple[int, int]] = {}
+
+    def __getitem__(self, path: Path) -> Position:
+        return Position(*self.pairs[path])
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        pair = self.pairs.get(path)
+        return default if pair is None else Position(*pair)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.pairs
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
 
 
 def fail(
@@ -67,7 +93,44 @@ SIZE_HINT = "Remove unused content; a machine file has no reason to be this larg
 
 
 class _Resolver(yaml.resolver.Resolver):
-    """YAML 1.1's implicit types, and exponents as JSON writes them (see below)."""
+    """YAML 1.1's implicit types, and exponents as JSON writes them (see below).
+
+    Resolves as PyYAML's `Resolver` does, with the patterns for each first character
+    gathered once: a large machine has hundreds of thousands of scalars. No path
+    resolvers are registered, so the composer's descending and ascending have nothing to do.
+    """
+
+    _by_first: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                patterns = self._by_first
+                # The empty value has resolvers of its own, keyed by "".
+                for tag, pattern in patterns.get(value[:1], patterns[None]):
+                    if pattern.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+def _patterns(
+    resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]],
+) -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
+    """The implicit resolvers to try for each first character, wildcards last, as
+    `BaseResolver.resolve` tries them; under None, those for any other character."""
+    wildcard = resolvers.get(None, [])
+    found: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {
+        first: [*patterns, *wildcard] for first, patterns in resolvers.items() if first is not None
+    }
+    found[None] = list(wildcard)
+    return found
 
 
 class _Bounded:
@@ -148,6 +211,14 @@ if _CParser is not None:
         def peek_event(self) -> Any:
             return _CParser.peek_event(self)
 
+    class _TreeLoader(_Resolver, _CParser):  # type: ignore[misc]
+        """libyaml's parser and composer, unbounded: several times faster again, and used
+        only where the result is measured before use (see `_tree`)."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
 
 _HINTS = {"aliases": _ALIAS_HINT, "nodes": SIZE_HINT, "levels": DEPTH_HINT}
 
@@ -166,6 +237,7 @@ _Resolver.add_implicit_resolver(
     re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
     list("-+.0123456789"),
 )
+_Resolver._by_first = _patterns(_Resolver.yaml_implicit_resolvers)
 
 _SYNTAX_HINT = "Fix the YAML syntax at this position."
 
@@ -182,6 +254,21 @@ class Composed:
 
 def compose(text: str, file: str, limits: Limits) -> Composed:
     """The composed document; raises CompileError if it is not valid YAML or too complex."""
+    if _CParser is not None and _NESTING_BOUNDED and len(text) <= limits.max_nodes:
+        tree = None
+        try:
+            tree = _TreeLoader(text)
+            found = tree.get_single_node()
+        except Exception:  # `_Loader` below finds the error and describes it
+            found = None
+            text_is_valid = False
+        else:
+            text_is_valid = found is not None
+        finally:
+            if tree is not None:
+                tree.dispose()
+        if text_is_valid and _tree(found, limits, maybe_aliased="*" in text):
+            return Composed(found, {}, 0)
     if _CParser is not None:
         fast = None
         try:
@@ -232,6 +319,54 @@ def compose(text: str, file: str, limits: Limits) -> Composed:
             "Write a machine: a mapping with `states:` and `transitions:`.",
         )
     return Composed(node, sites, loader.alias_count)
+
+
+#: libyaml's parser refuses collections nested over 1,000 deep from version 0.2.6 on
+#: (yaml/libyaml#287), which keeps its recursive composer far from the end of the C stack.
+_NESTING_BOUNDED = _CParser is not None and yaml._yaml.get_version() >= (0, 2, 6)
+
+
+def _tree(root: yaml.Node, limits: Limits, *, maybe_aliased: bool) -> bool:
+    """Whether a document composed without bounds is a tree (no aliases) within the node and
+    depth limits: exactly what composing it with bounds would accept, with the same nodes.
+
+    A text no longer than the node limit composes to a number of nodes of the same order,
+    so composing it unbounded first costs no more memory than the limit allows. Aliases
+    can only be written with a `*`; without one, no node is looked for twice.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    count = 1
+    max_nodes, max_depth = limits.max_nodes, limits.max_depth
+    mapping = yaml.MappingNode
+    while stack:
+        node, depth = stack.pop()
+        if maybe_aliased:
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
+        value = node.value
+        if type(value) is not list or not value:
+            continue
+        depth += 1
+        if depth > max_depth:
+            return False
+        # Scalars are counted here and never stacked, unless an alias may share them.
+        if type(node) is mapping:
+            count += 2 * len(value)
+            for key, item in value:
+                if maybe_aliased or type(key.value) is list:
+                    stack.append((key, depth))
+                if maybe_aliased or type(item.value) is list:
+                    stack.append((item, depth))
+        else:
+            count += len(value)
+            stack.extend(
+                [(item, depth) for item in value if maybe_aliased or type(item.value) is list]
+            )
+        if count > max_nodes:
+            return False
+    return count <= max_nodes
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
@@ -376,8 +511,8 @@ class Builder:
     def __init__(self, file: str, alias_sites: Mapping[tuple[int, int], Any]) -> None:
         self.file = file
         self.alias_sites = alias_sites
-        self.positions: dict[Path, Position] = {}
-        self.key_positions: dict[Path, Position] = {}
+        self.positions = Positions()
+        self.key_positions = Positions()
         self.constructor = yaml.constructor.SafeConstructor()
 
     def build(self, root: yaml.Node) -> Any:
@@ -387,13 +522,19 @@ class Builder:
         return fail(self.file, "PS001", message, hint, *line_and_col(node.start_mark))
 
     def _node(self, node: yaml.Node, path: Path, mark: Any) -> Any:
-        self.positions[path] = Position(*line_and_col(mark))
+        self.positions.pairs[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, _SEQ)
+            sites = self.alias_sites
+            if not sites:
+                return [
+                    self._node(item, (*path, index), item.start_mark)
+                    for index, item in enumerate(node.value)
+                ]
             return [
-                self._node(item, (*path, index), self._site(node, index, item))
+                self._node(item, (*path, index), sites.get((id(node), index), item.start_mark))
                 for index, item in enumerate(node.value)
             ]
         if isinstance(node, yaml.MappingNode):
@@ -412,23 +553,29 @@ class Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
+        sites = self.alias_sites
+        positions, key_positions = self.positions.pairs, self.key_positions.pairs
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
-                raise self._error(
-                    "merge keys (`<<:`) are not supported.",
-                    "Write the merged keys out in full.",
-                    key_node,
-                )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self._error(
                     "complex keys are not supported; a key must be a scalar.",
                     "Use a plain string as the key.",
                     key_node,
                 )
-            key_value = self._scalar(key_node)
-            # Non-string scalar keys keep the text as written: `1:` is "1", `true:` is "true".
-            key = key_value if isinstance(key_value, str) else str(key_node.value)
-            line, col = line_and_col(key_node.start_mark)
+            if key_node.tag == _STR and not key_node.style:
+                key = key_node.value  # the common case of `_scalar`, inline
+            else:
+                if key_node.tag == _MERGE:
+                    raise self._error(
+                        "merge keys (`<<:`) are not supported.",
+                        "Write the merged keys out in full.",
+                        key_node,
+                    )
+                key_value = self._scalar(key_node)
+                # Non-string scalar keys keep the text as written: `1:` is "1", `true:` is "true".
+                key = key_value if isinstance(key_value, str) else str(key_node.value)
+            mark = key_node.start_mark
+            line = mark.line + 1
             if key in result:
                 raise fail(
                     self.file,
@@ -437,21 +584,29 @@ class Builder:
                     f"(first on line {first_line[key]}).",
                     "Remove or rename one of them; YAML would silently keep only the last.",
                     line,
-                    col,
+                    mark.column + 1,
                 )
             first_line[key] = line
             child = (*path, key)
-            self.key_positions[child] = Position(line, col)
-            result[key] = self._node(value_node, child, self._site(node, id(key_node), value_node))
+            key_positions[child] = (line, mark.column + 1)
+            if sites:
+                site = sites.get((id(node), id(key_node)), value_node.start_mark)
+                result[key] = self._node(value_node, child, site)
+            elif isinstance(value_node, yaml.ScalarNode):
+                # `_node` for a scalar, inline: most values are.
+                mark = value_node.start_mark
+                positions[child] = (mark.line + 1, mark.column + 1)
+                result[key] = self._scalar(value_node)
+            else:
+                result[key] = self._node(value_node, child, value_node.start_mark)
         return result
 
-    def _site(self, parent: yaml.Node, slot: int, child: yaml.Node) -> Any:
-        return self.alias_sites.get((id(parent), slot), child.start_mark)
-
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        value: str = node.value
+        if not node.style and node.tag == _STR:
+            return value  # most scalars
         if node.tag not in _SCALAR_TAGS:
             self._check_tag(node, _STR)
-        value: str = node.value
         if node.style:
             if node.style == '"' and _SURROGATE.search(value):
                 return self._join_surrogates(node)
