@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pystator.generator.diagnostics import CompileError
+from pystator.generator.yaml_data import Builder
 from pystator.generator.yaml_source import (
     DEPTH_HINT,
     SIZE_HINT,
-    Builder,
     compose,
     fail,
     json_tabs_to_spaces,

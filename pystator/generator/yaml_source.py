@@ -1,5 +1,5 @@
-"""YAML source: composing YAML (or JSON) text with bounded effort, and building plain data
-that records the source position of every value and key.
+"""YAML source: composing YAML (or JSON) text into a node tree with bounded effort, and the
+positions, tags and errors that `yaml_data` builds plain data with.
 
 Aliases, depth and node counts are bounded while composing, so bombs stop early; the
 loader (`load`) decides what the text may ask through `Limits`.
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import yaml
 
 from pystator.generator.diagnostics import CompileError, Diagnostic
-from pystator.runtime.expr import MAX_INTEGER_DIGITS, integer_fits
 
 if TYPE_CHECKING:
     from pystator.generator.load import Limits
@@ -65,18 +64,27 @@ def fail(
 
 # -- composing -------------------------------------------------------------------------------
 
-_YAML_TAG = "tag:yaml.org,2002:"
-_STR = _YAML_TAG + "str"
-_INT = _YAML_TAG + "int"
-_FLOAT = _YAML_TAG + "float"
-_BOOL = _YAML_TAG + "bool"
-_NULL_TAG = _YAML_TAG + "null"
-_MERGE = _YAML_TAG + "merge"
-_SCALAR_TAGS = frozenset(
-    {_STR, _INT, _FLOAT, _BOOL, _NULL_TAG, _MERGE, _YAML_TAG + "timestamp", _YAML_TAG + "value"}
+YAML_TAG = "tag:yaml.org,2002:"
+TAG_STR = YAML_TAG + "str"
+TAG_INT = YAML_TAG + "int"
+TAG_FLOAT = YAML_TAG + "float"
+TAG_BOOL = YAML_TAG + "bool"
+TAG_NULL = YAML_TAG + "null"
+TAG_MERGE = YAML_TAG + "merge"
+SCALAR_TAGS = frozenset(
+    {
+        TAG_STR,
+        TAG_INT,
+        TAG_FLOAT,
+        TAG_BOOL,
+        TAG_NULL,
+        TAG_MERGE,
+        YAML_TAG + "timestamp",
+        YAML_TAG + "value",
+    }
 )
-_SEQ = _YAML_TAG + "seq"
-_MAP = _YAML_TAG + "map"
+TAG_SEQ = YAML_TAG + "seq"
+TAG_MAP = YAML_TAG + "map"
 
 
 class _TooComplex(Exception):
@@ -110,8 +118,8 @@ class _Resolver(yaml.resolver.Resolver):
                 for tag, pattern in patterns.get(value[:1], patterns[None]):
                     if pattern.match(value):
                         return tag
-            return _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+            return TAG_STR
+        return TAG_SEQ if kind is yaml.SequenceNode else TAG_MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         return None
@@ -233,7 +241,7 @@ def _bound(count: int, limit: int, excess: str, mark: Any) -> None:
 # JSON (and YAML 1.2) read `1e5` and `2.5e-3` as numbers; YAML 1.1 insists on a dot and a
 # signed exponent and would keep them as strings.
 _Resolver.add_implicit_resolver(
-    _FLOAT,
+    TAG_FLOAT,
     re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z"),
     list("-+.0123456789"),
 )
@@ -492,193 +500,3 @@ def measure(root: yaml.Node, file: str, limits: Limits) -> None:
         stack.append((node, True))
         children = _children(node)
         stack.extend((child, False) for child in children if id(child) not in size)
-
-
-# -- building plain data -----------------------------------------------------------------------
-
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class Builder:
-    """Turns composed nodes into plain data, recording positions as it goes.
-
-    Recursion is safe here: `_measure` has already bounded the expanded depth.
-    """
-
-    def __init__(self, file: str, alias_sites: Mapping[tuple[int, int], Any]) -> None:
-        self.file = file
-        self.alias_sites = alias_sites
-        self.positions = Positions()
-        self.key_positions = Positions()
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def build(self, root: yaml.Node) -> Any:
-        return self._node(root, (), root.start_mark)
-
-    def _error(self, message: str, hint: str, node: yaml.Node) -> CompileError:
-        return fail(self.file, "PS001", message, hint, *line_and_col(node.start_mark))
-
-    def _node(self, node: yaml.Node, path: Path, mark: Any) -> Any:
-        self.positions.pairs[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            self._check_tag(node, _SEQ)
-            sites = self.alias_sites
-            if not sites:
-                return [
-                    self._node(item, (*path, index), item.start_mark)
-                    for index, item in enumerate(node.value)
-                ]
-            return [
-                self._node(item, (*path, index), sites.get((id(node), index), item.start_mark))
-                for index, item in enumerate(node.value)
-            ]
-        if isinstance(node, yaml.MappingNode):
-            self._check_tag(node, _MAP)
-            return self._mapping(node, path)
-        raise self._error("unsupported YAML node.", "Use mappings, lists and scalars.", node)
-
-    def _check_tag(self, node: yaml.Node, expected: str) -> None:
-        if node.tag != expected:
-            raise self._error(
-                f"the tag {_show_tag(node.tag)} is not supported.",
-                "Remove the tag; machine files use plain mappings, lists and scalars.",
-                node,
-            )
-
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        sites = self.alias_sites
-        positions, key_positions = self.positions.pairs, self.key_positions.pairs
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self._error(
-                    "complex keys are not supported; a key must be a scalar.",
-                    "Use a plain string as the key.",
-                    key_node,
-                )
-            if key_node.tag == _STR and not key_node.style:
-                key = key_node.value  # the common case of `_scalar`, inline
-            else:
-                if key_node.tag == _MERGE:
-                    raise self._error(
-                        "merge keys (`<<:`) are not supported.",
-                        "Write the merged keys out in full.",
-                        key_node,
-                    )
-                key_value = self._scalar(key_node)
-                # Non-string scalar keys keep the text as written: `1:` is "1", `true:` is "true".
-                key = key_value if isinstance(key_value, str) else str(key_node.value)
-            mark = key_node.start_mark
-            line = mark.line + 1
-            if key in result:
-                raise fail(
-                    self.file,
-                    "PS002",
-                    f"the key {key!r} appears twice in this mapping "
-                    f"(first on line {first_line[key]}).",
-                    "Remove or rename one of them; YAML would silently keep only the last.",
-                    line,
-                    mark.column + 1,
-                )
-            first_line[key] = line
-            child = (*path, key)
-            key_positions[child] = (line, mark.column + 1)
-            if sites:
-                site = sites.get((id(node), id(key_node)), value_node.start_mark)
-                result[key] = self._node(value_node, child, site)
-            elif isinstance(value_node, yaml.ScalarNode):
-                # `_node` for a scalar, inline: most values are.
-                mark = value_node.start_mark
-                positions[child] = (mark.line + 1, mark.column + 1)
-                result[key] = self._scalar(value_node)
-            else:
-                result[key] = self._node(value_node, child, value_node.start_mark)
-        return result
-
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        value: str = node.value
-        if not node.style and node.tag == _STR:
-            return value  # most scalars
-        if node.tag not in _SCALAR_TAGS:
-            self._check_tag(node, _STR)
-        if node.style:
-            if node.style == '"' and _SURROGATE.search(value):
-                return self._join_surrogates(node)
-            return value  # quoted and block scalars are always strings
-        tag = node.tag
-        if tag == _BOOL:
-            # YAML 1.1 makes yes/no/on/off booleans; states and triggers are often named so.
-            if value in _TRUE:
-                return True
-            return False if value in _FALSE else value
-        if tag == _NULL_TAG:
-            return None if value in _NULL else value
-        if tag in (_INT, _FLOAT):
-            if ":" in value:
-                # YAML 1.1 reads `1:30` as the base-60 number 90; keep clock-like text.
-                return value
-            if tag == _INT and _decimal_digits(value) > MAX_INTEGER_DIGITS:
-                raise self._too_many_digits(node)
-            try:
-                if tag == _INT:
-                    number = self.constructor.construct_yaml_int(node)
-                    # Hexadecimal, octal and binary digits are converted without Python's
-                    # own digit limit, so the one limit is applied to the value.
-                    if not integer_fits(number):
-                        raise self._too_many_digits(node)
-                    return number
-                return self.constructor.construct_yaml_float(node)
-            except (ValueError, LookupError, ArithmeticError, yaml.YAMLError):
-                # Only explicit tags (`!!int abc`) get here.
-                raise self._error(
-                    f"{_shorten(value)!r} cannot be read as {_show_tag(tag)}.",
-                    "Write a plain number, or quote the value to keep it as text.",
-                    node,
-                ) from None
-        return value
-
-    def _too_many_digits(self, node: yaml.ScalarNode) -> CompileError:
-        return self._error(
-            f"{_shorten(node.value)!r} cannot be read as !!int: it has more than "
-            f"{MAX_INTEGER_DIGITS} digits.",
-            "Use a smaller number, or quote the value to keep it as text.",
-            node,
-        )
-
-    def _join_surrogates(self, node: yaml.ScalarNode) -> str:
-        # JSON writes characters outside the BMP as escaped surrogate pairs ("\ud83d\ude00");
-        # PyYAML decodes each half separately, so pair them up here.
-        try:
-            return str(node.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le"))
-        except UnicodeDecodeError:
-            raise self._error(
-                "the string contains an unpaired surrogate escape.",
-                "Escape a character above U+FFFF as a full surrogate pair, or write it directly.",
-                node,
-            ) from None
-
-
-def _decimal_digits(text: str) -> int:
-    """The significant digits of `text` if it is a decimal integer, else 0.
-
-    Counted on the text so that a long decimal is refused before the quadratic conversion.
-    """
-    digits = text.lstrip("+-").replace("_", "")
-    if not digits.isdigit() or not digits.isascii() or digits.startswith("0"):
-        # Octal (leading 0), hexadecimal, binary or not a number: judged by value.
-        return 0
-    return len(digits)
-
-
-def _show_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
