@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from pystator.generator.graph import Model, model_of
 from pystator.runtime import parallel
-from pystator.runtime.engine import Engine, Route
+from pystator.runtime.engine import Engine
 from pystator.runtime.errors import FSMError
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.parallel import ParallelStateConfig
+from pystator.runtime.routes import Route
 from pystator.runtime.spec import AUTO_TRIGGER, Candidate, GuardSpec, MachineSpec
 from pystator.runtime.steps import Step as RuntimeStep
 from pystator.runtime.steps import active_states

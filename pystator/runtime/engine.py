@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any
 
 from pystator.runtime import expr
 from pystator.runtime.actions import EffectsFn, compile_effects, set_values
@@ -24,6 +24,7 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.guards import GUARD_PARAMS_KEY, GuardRegistry, Predicate, check_predicate
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.routes import BoundGuard, Route, bind_guard, chained, fresh, recall, tested
 from pystator.runtime.spec import (
     AUTO_TRIGGER,
     MAX_AUTO_CHAIN,
@@ -32,71 +33,11 @@ from pystator.runtime.spec import (
     MachineSpec,
     StateSpec,
     event_normalizer,
-    frozen_mapping,
 )
 from pystator.runtime.steps import Configuration, MicroStep, Step
 from pystator.runtime.validation import required_fields, required_variables
 
 _EMPTY_CONTEXT: Mapping[str, Any] = {}
-
-
-# A guard ready to call: (fixed predicate or None, registry name, params or None, label).
-# A plain tuple because the engine unpacks it on every event.
-BoundGuard = tuple[Predicate | None, str, dict[str, Any] | None, str]
-
-
-def bind_guard(spec: GuardSpec, predicate: Predicate | None) -> BoundGuard:
-    return (predicate, spec.name or "", dict(spec.params) if spec.params else None, spec.label)
-
-
-class Route:
-    """One candidate transition for a (state, trigger) pair, with its success result."""
-
-    # What the per-event paths read first, so that it shares the object's first cache line.
-    __slots__ = (  # noqa: RUF023
-        "test",
-        "target",
-        "sets",
-        "apply_effects",
-        "rare",
-        "result",
-        "orelse",
-        "autos",
-        "by_history",
-        "enters_parallel",
-        "guards",
-        "history_of",
-        "plain",
-        "remembers",
-    )
-
-    def __init__(
-        self, guards: tuple[BoundGuard, ...], result: TransitionResult, target: str
-    ) -> None:
-        self.guards = guards
-        # The route's one guard when that is a built-in predicate (a pure function of the
-        # context, so asking it twice is harmless); None when the route has no guard.
-        self.test: Predicate | None = None
-        if len(guards) == 1 and guards[0][0] is not None and guards[0][2] is None:
-            self.test = guards[0][0]
-        self.result = result
-        self.target = target
-        self.apply_effects = compile_effects(result.all_action_specs)
-        # The values `apply_effects` sets when that is all it does: per-event callers
-        # update the context with them instead of calling it.
-        self.sets = set_values(result.all_action_specs)
-        # Eventless transitions out of `target`, which fire as soon as it is entered.
-        self.autos: tuple[Route, ...] | None = None
-        self.remembers: tuple[tuple[str, str], ...] = ()
-        self.history_of: str | None = None
-        self.by_history: dict[str, Route] | None = None
-        # True when the route needs no history lookup and starts no eventless chain.
-        self.plain = True
-        self.enters_parallel = False
-        # True when taking the route records history or enters a parallel state.
-        self.rare = False
-        # In the fast table: the route to try when this one's test fails, if any.
-        self.orelse: Route | None = None
 
 
 class Engine:
@@ -191,7 +132,7 @@ class Engine:
                     if (
                         routes
                         and trigger != AUTO_TRIGGER
-                        and all(route.plain and _tested(route) for route in routes)
+                        and all(route.plain and tested(route) for route in routes)
                     ):
                         found.setdefault(trigger, {})[name] = routes
             for trigger, by_state in self._laid_out(found).items():
@@ -240,19 +181,19 @@ class Engine:
         for by_state in found.values():
             for routes in by_state.values():
                 for route in routes:
-                    twin = copies[id(route)] = _fresh(route)
-                    twin.result = _fresh(route.result)
+                    twin = copies[id(route)] = fresh(route)
+                    twin.result = fresh(route.result)
         # Swapped in only now: made while the originals were freed, the copies would fill
         # the holes they leave, scattered again.
         laid_out: dict[str, dict[str, Route]] = {}
         for trigger, by_state in found.items():
             firsts = laid_out[trigger] = {}
             for state, routes in by_state.items():
-                fresh = tuple([copies[id(route)] for route in routes])
-                for route, following in pairwise(fresh):
+                placed = tuple([copies[id(route)] for route in routes])
+                for route, following in pairwise(placed):
                     route.orelse = following
-                self._table[state][trigger] = fresh
-                firsts[state] = fresh[0]
+                self._table[state][trigger] = placed
+                firsts[state] = placed[0]
         return laid_out
 
     @staticmethod
@@ -361,7 +302,7 @@ class Engine:
                     continue
             if route.plain:
                 return route
-            return self._follow(_recall(route, history), context, registry, history)
+            return self._follow(recall(route, history), context, registry, history)
         assert rejection is not None
         return self._rejected(state, trigger, rejection)
 
@@ -381,7 +322,7 @@ class Engine:
             step = None
             for candidate in autos:
                 if _run_guards(candidate.guards, context, registry) is None:
-                    step = _recall(candidate, history)
+                    step = recall(candidate, history)
                     break
             if step is None:
                 break
@@ -389,7 +330,7 @@ class Engine:
             autos = step.autos
         else:
             self._too_long(chain)
-        return route if len(chain) == 1 else _chained(chain)
+        return route if len(chain) == 1 else chained(chain)
 
     def _too_long(self, chain: list[Route]) -> None:
         states = " -> ".join(route.target for route in chain[-6:])
@@ -496,66 +437,6 @@ class Engine:
             guard_result=outcome,
         )
         return TransitionResult.failure_result(state, trigger, error, metadata)
-
-
-def _chained(chain: list[Route]) -> Route:
-    """One route standing for a transition and the eventless ones that followed it."""
-    first = chain[0].result
-    later = tuple(spec for route in chain[1:] for spec in route.result.all_action_specs)
-    metadata = dict(first.metadata)
-    metadata["auto_chain"] = tuple(route.target for route in chain[1:])
-    last = chain[-1].result.step
-    assert last is not None
-    step = Step.of(
-        first.trigger,
-        (first.source_state,),
-        last.target,
-        (m for route in chain if route.result.step for m in route.result.step.micro_steps),
-    )
-    # The later steps happen after the first target was entered, so they extend the enter
-    # phase; all_actions keeps the exact order exit, transition, enter, exit, ...
-    result = TransitionResult(
-        success=True,
-        source_state=first.source_state,
-        target_state=chain[-1].target,
-        trigger=first.trigger,
-        actions_to_execute=first.actions_to_execute,
-        on_exit_actions=first.on_exit_actions,
-        on_enter_actions=first.on_enter_actions + later,
-        metadata=frozen_mapping(metadata),
-        step=step,
-    )
-    route = Route((), result, chain[-1].target)
-    route.enters_parallel = chain[-1].enters_parallel
-    route.remembers = tuple(pair for step in chain for pair in step.remembers)
-    route.rare = bool(route.remembers) or route.enters_parallel
-    return route
-
-
-_Slotted = TypeVar("_Slotted", Route, TransitionResult)
-
-
-def _fresh(item: _Slotted) -> _Slotted:
-    """A copy of `item`, an object of a slotted class (frozen or not), made now."""
-    twin = object.__new__(type(item))
-    for name in type(item).__slots__:
-        object.__setattr__(twin, name, getattr(item, name))
-    return twin
-
-
-def _tested(route: Route) -> bool:
-    """True if `route.test` alone decides whether the route's guards pass."""
-    return route.test is not None if route.guards else True
-
-
-def _recall(route: Route, history: Mapping[str, str] | None) -> Route:
-    """The variant of a history route that the entity's record selects."""
-    if route.by_history is None or not history or route.history_of is None:
-        return route
-    remembered = history.get(route.history_of)
-    if remembered is None:
-        return route
-    return route.by_history.get(remembered, route)
 
 
 def _run_guards(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 from pystator.runtime import parallel
 from pystator.runtime.actions import ActionRegistry
 from pystator.runtime.drivers import decide_async, run_sync
-from pystator.runtime.engine import Engine, Route
+from pystator.runtime.engine import Engine
 from pystator.runtime.errors import (
     ActionNotFoundError,
     ConfigurationError,
@@ -27,6 +27,7 @@ from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.routes import Route
 from pystator.runtime.spec import (
     MachineSpec,
     StateSpec,

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pystator.runtime.engine import Engine, Route
+from pystator.runtime.engine import Engine
 from pystator.runtime.errors import FSMError
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.routes import Route
 from pystator.runtime.spec import ActionSpec, StateSpec, frozen_mapping
 from pystator.runtime.steps import Step
 

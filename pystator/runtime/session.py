@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
 
 from pystator.runtime import parallel
 from pystator.runtime.drivers import decide_async, run_sync
-from pystator.runtime.engine import Route
 from pystator.runtime.errors import FSMError, UndefinedStateError
 from pystator.runtime.guards import GuardRegistry
 from pystator.runtime.machine import StateMachine
 from pystator.runtime.parallel import ParallelStateConfig
 from pystator.runtime.results import TransitionResult
+from pystator.runtime.routes import Route
 from pystator.runtime.spec import EMPTY, TimerSpec
 from pystator.runtime.steps import active_states
 from pystator.runtime.timers import timers_for

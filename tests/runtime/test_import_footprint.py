@@ -35,6 +35,7 @@ ENGINE_MODULES = {
     "pystator.runtime.parallel",
     "pystator.runtime.registry",
     "pystator.runtime.results",
+    "pystator.runtime.routes",
     "pystator.runtime.session",
     "pystator.runtime.spec",
     "pystator.runtime.steps",
