@@ -125,6 +125,10 @@ class ModuleModel:
     #: The data statements' values, laid out by `layout`: constants by name, the TIMERS
     #: rows by state member and the keyword arguments of `MachineSpec(...)`.
     constants: tuple[tuple[str, Expr], ...]
+    #: The variables of the function that builds the candidate table, and what each of
+    #: the functions that build SPEC's large parts returns, by name.
+    candidates: tuple[tuple[str, Expr], ...]
+    built: tuple[tuple[str, Expr], ...]
     timers: tuple[tuple[str, Expr], ...]
     spec: tuple[tuple[str, Expr], ...]
     hierarchy: Hierarchy | None
@@ -209,6 +213,8 @@ def build(
         actions=actions,
         predicates=found,
         constants=tuple(source.constants.items()),
+        candidates=tuple(source.candidates.items()),
+        built=tuple(source.built.items()),
         timers=tuple(timers),
         spec=tuple(spec_fields.items()),
         hierarchy=_hierarchy(spec),

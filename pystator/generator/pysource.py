@@ -37,6 +37,8 @@ SPEC_NAMES = frozenset(
         "TriggerSpec",
         "VariableSpec",
         "frozen_mapping",
+        "lazy_mapping",
+        "lazy_tuple",
     }
 )
 
