@@ -276,12 +276,12 @@ def _imports(
     helpers = sorted({name for function in found for name in function.helpers})
     standard = (
         f"from collections.abc import {', '.join(abc)}",
-        "from enum import StrEnum",
         # Constants first, as isort orders them.
         f"from typing import {', '.join(sorted(typing_names, key=lambda n: (not n.isupper(), n)))}",
     )
     runtime = (
         "from pystator.runtime.actions import ActionRegistry",
+        "from pystator.runtime.enums import NameEnum",
         *([f"from pystator.runtime.expr import {', '.join(helpers)}"] if helpers else []),
         "from pystator.runtime.guards import GuardRegistry, Predicate",
         "from pystator.runtime.hooks import TransitionObserver",

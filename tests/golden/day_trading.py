@@ -44,10 +44,10 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.enums import NameEnum
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 
-class DayTradingState(StrEnum):
+class DayTradingState(NameEnum):
     """The states of 'day_trading'; values are the names in the YAML."""
 
     PRE_MARKET = "pre_market"
@@ -115,7 +115,7 @@ class DayTradingState(StrEnum):
         return self.value in _ANCESTORS[str(other)]
 
 
-class DayTradingTrigger(StrEnum):
+class DayTradingTrigger(NameEnum):
     """The triggers (event names) of 'day_trading'."""
 
     MARKET_OPEN = "market_open"

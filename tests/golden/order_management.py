@@ -34,7 +34,6 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from enum import StrEnum
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -48,6 +47,7 @@ from typing import (
 )
 
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.enums import NameEnum
 from pystator.runtime.expr import bounded_add
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 
-class OrderManagementState(StrEnum):
+class OrderManagementState(NameEnum):
     """The states of 'order_management'; values are the names in the YAML."""
 
     PENDING_NEW = "PENDING_NEW"
@@ -102,7 +102,7 @@ class OrderManagementState(StrEnum):
     REJECTED = "REJECTED"
 
 
-class OrderManagementTrigger(StrEnum):
+class OrderManagementTrigger(NameEnum):
     """The triggers (event names) of 'order_management'."""
 
     EXCHANGE_ACK = "exchange_ack"

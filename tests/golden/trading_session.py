@@ -37,10 +37,10 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
+from pystator.runtime.enums import NameEnum
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 
-class TradingSessionState(StrEnum):
+class TradingSessionState(NameEnum):
     """The states of 'trading_session'; values are the names in the YAML."""
 
     IDLE = "idle"
@@ -102,7 +102,7 @@ class TradingSessionState(StrEnum):
         return self.value in _ANCESTORS[str(other)]
 
 
-class TradingSessionTrigger(StrEnum):
+class TradingSessionTrigger(NameEnum):
     """The triggers (event names) of 'trading_session'."""
 
     START = "start"

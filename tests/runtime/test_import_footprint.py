@@ -27,6 +27,7 @@ ENGINE_MODULES = {
     "pystator.runtime.actions",
     "pystator.runtime.drivers",
     "pystator.runtime.engine",
+    "pystator.runtime.enums",
     "pystator.runtime.errors",
     "pystator.runtime.expr",
     "pystator.runtime.guards",
