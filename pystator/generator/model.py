@@ -172,6 +172,7 @@ def build(
     source = SpecSource(spec)
     source.collect()
     spec_fields = source.machine()
+    source.code.name("NameEnum")  # the base of the State and Trigger classes
     members = {state.name: state.member for state in spec.states}
     timers = [(f"{prefix}State.{members[state]}", row) for state, row in source.timers()]
     found = predicates(spec)
@@ -281,7 +282,6 @@ def _imports(
     )
     runtime = (
         "from pystator.runtime.actions import ActionRegistry",
-        "from pystator.runtime.enums import NameEnum",
         *([f"from pystator.runtime.expr import {', '.join(helpers)}"] if helpers else []),
         "from pystator.runtime.guards import GuardRegistry, Predicate",
         "from pystator.runtime.hooks import TransitionObserver",

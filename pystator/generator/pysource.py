@@ -27,6 +27,7 @@ SPEC_NAMES = frozenset(
         "GuardSpec",
         "InvokeSpec",
         "MachineSpec",
+        "NameEnum",
         "PayloadField",
         "RegionSpec",
         "StateSpec",

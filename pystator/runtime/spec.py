@@ -1,16 +1,18 @@
 """MachineSpec: the compiled, frozen description of one state machine.
 
-The generator's `lower` stage builds it; generated modules embed it as a literal and the
-engine runs on it. Plain data only: no callables, no references to the front end.
+The generator's `lower` stage builds it; generated modules embed it as a literal (its
+large parts made on first read) and the engine runs on it. Plain data only: no references
+to the front end. NameEnum is the base of a generated module's State and Trigger classes.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import EnumType, StrEnum
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 T = TypeVar("T")
 
@@ -175,6 +177,50 @@ class LazyTuple(Sequence[T]):
 def lazy_tuple(build: Callable[[], tuple[T, ...]]) -> Sequence[T]:
     """The tuple `build` returns, built when it is first read."""
     return LazyTuple(build)
+
+
+#: The standard library's quick constructor of enums (its own large enums use it); on a
+#: Python without it, NameEnum classes are built the ordinary way.
+_SIMPLE: Callable[..., Callable[[type], type]] | None = getattr(enum, "_simple_enum", None)
+
+
+class NameEnumType(EnumType):
+    """Builds each subclass of `NameEnum` from a plain namespace in one pass.
+
+    A class statement under `EnumType` checks every member as it is assigned (an
+    `_EnumDict`) and then sets each one up through a descriptor; the generator has
+    already made the members unique and valid, so the body is collected as a plain dict
+    and the members are made as the standard library makes its own large enums.
+    """
+
+    @classmethod
+    def __prepare__(  # type: ignore[override]
+        metacls, cls: str, bases: tuple[type, ...], **kwds: Any
+    ) -> dict[str, Any]:
+        if _SIMPLE is None or kwds or not _quick(bases):
+            return super().__prepare__(cls, bases, **kwds)
+        return {}
+
+    def __new__(
+        metacls,
+        cls: str,
+        bases: tuple[type, ...],
+        classdict: dict[str, Any],
+        **kwds: Any,
+    ) -> NameEnumType:
+        if _SIMPLE is None or kwds or not _quick(bases) or isinstance(classdict, enum._EnumDict):
+            # NameEnum itself, or the class `_SIMPLE` makes (it passes `_simple=True`).
+            return super().__new__(metacls, cls, bases, classdict, **kwds)  # type: ignore[arg-type]
+        return cast(NameEnumType, _SIMPLE(bases[0])(type(cls, (), classdict)))
+
+
+def _quick(bases: tuple[type, ...]) -> bool:
+    """Whether a class with `bases` is a generated one: exactly one base, a NameEnum."""
+    return len(bases) == 1 and isinstance(bases[0], NameEnumType)
+
+
+class NameEnum(StrEnum, metaclass=NameEnumType):
+    """A StrEnum of names (states, triggers) whose subclasses are quick to build."""
 
 
 class StateType(StrEnum):

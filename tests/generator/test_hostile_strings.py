@@ -268,7 +268,6 @@ ALLOWED_IMPORTS = {
     "collections.abc",
     "typing",
     "pystator.runtime.actions",
-    "pystator.runtime.enums",
     "pystator.runtime.guards",
     "pystator.runtime.hooks",
     "pystator.runtime.machine",

@@ -47,7 +47,6 @@ from typing import (
 )
 
 from pystator.runtime.actions import ActionRegistry
-from pystator.runtime.enums import NameEnum
 from pystator.runtime.expr import bounded_add
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
@@ -60,6 +59,7 @@ from pystator.runtime.spec import (
     EffectType,
     GuardSpec,
     MachineSpec,
+    NameEnum,
     PayloadField,
     StateSpec,
     StateType,

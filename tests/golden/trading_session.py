@@ -40,7 +40,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
-from pystator.runtime.enums import NameEnum
 from pystator.runtime.guards import GuardRegistry, Predicate
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
@@ -50,6 +49,7 @@ from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
     MachineSpec,
+    NameEnum,
     StateSpec,
     StateType,
     TransitionSpec,

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import pytest
 
-from pystator.runtime.enums import NameEnum
+from pystator.runtime.spec import NameEnum
 
 
 class Light(NameEnum):

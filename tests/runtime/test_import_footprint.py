@@ -27,7 +27,6 @@ ENGINE_MODULES = {
     "pystator.runtime.actions",
     "pystator.runtime.drivers",
     "pystator.runtime.engine",
-    "pystator.runtime.enums",
     "pystator.runtime.errors",
     "pystator.runtime.expr",
     "pystator.runtime.guards",
