@@ -71,3 +71,9 @@ def test_members_survive_pickle_and_copy() -> None:
 def test_a_subclass_is_a_name_enum_and_a_strenum() -> None:
     assert issubclass(Light, NameEnum) and issubclass(Light, StrEnum)
     assert isinstance(Light.RED, NameEnum)
+
+
+def test_members_are_stored_on_the_class_as_a_class_statement_stores_them() -> None:
+    # Directly, not through a descriptor, so that reading `Light.RED` costs a lookup.
+    assert vars(Light)["RED"] is Light.RED
+    assert type(vars(Plain)["RED"]) is Plain
