@@ -79,8 +79,8 @@ def _black(text: str) -> str:
 
 
 def data_statements(model: ModuleModel) -> str:
-    """The constants, the table function, TIMERS, SPEC and hierarchy tables, in black's
-    layout."""
+    """The constants, the functions that build SPEC's states, transitions and table,
+    TIMERS, SPEC and the hierarchy tables, in black's layout."""
     lines: list[str] = []
     for name, value in model.constants:
         lines += layout_assignment(f"{name}: Final", value)
