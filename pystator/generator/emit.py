@@ -14,9 +14,10 @@ import jinja2
 
 from pystator.generator import layout
 from pystator.generator.formatting import format_code
-from pystator.generator.layout import layout_assignment
+from pystator.generator.layout import layout_assignment, layout_statement
 from pystator.generator.model import ModelError, ModuleModel, build
 from pystator.generator.pysource import py_literal
+from pystator.generator.specsource import FUNCTIONS
 from pystator.runtime.spec import MachineSpec
 
 __all__ = ["BLACK_MODE", "EmitError", "jinja_env", "py_literal", "render", "render_model"]
@@ -80,12 +81,15 @@ def _black(text: str) -> str:
 
 
 def data_statements(model: ModuleModel) -> str:
-    """The constants, TIMERS, SPEC and hierarchy tables, in black's layout."""
+    """The constants, the functions that build SPEC's states, transitions and table,
+    TIMERS, SPEC and the hierarchy tables, in black's layout."""
     lines: list[str] = []
     for name, value in model.constants:
         lines += layout_assignment(f"{name}: Final", value)
     if lines:
-        lines.append("")
+        lines += ["", ""]
+    for name, value in model.built:
+        lines += [*_function(name, value, model), "", ""]
     if model.timers:
         rows = layout.dict_((layout.atom(state), row) for state, row in model.timers)
         target = f"TIMERS: Final[Mapping[{model.prefix}State, tuple[TimerSpec, ...]]]"
@@ -102,6 +106,22 @@ def data_statements(model: ModuleModel) -> str:
             "_ANCESTORS: Final[Mapping[str, frozenset[str]]]", tables.ancestors
         )
     return "\n".join(lines) + "\n"
+
+
+def _function(name: str, value: layout.Expr, model: ModuleModel) -> list[str]:
+    """`def name()`, which returns a large part of SPEC when it is first read."""
+    lines = [f"def {name}() -> {FUNCTIONS[name]}:", f'{layout.INDENT}"""{_PURPOSES[name]}"""']
+    if name == "_table":
+        for local, candidate in model.candidates:
+            lines += layout_assignment(local, candidate, 1)
+    return lines + layout_statement("return", value, 1)
+
+
+_PURPOSES = {
+    "_states": "Return the states, in the order of the source.",
+    "_transitions": "Return the transitions, in the order of the source.",
+    "_table": "Return the candidates of each state and trigger, in priority order.",
+}
 
 
 def _keywords(arguments: tuple[tuple[str, layout.Expr], ...]) -> list[tuple[str, layout.Expr]]:

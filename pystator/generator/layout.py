@@ -90,10 +90,15 @@ def dict_(pairs: Iterable[tuple[Expr, Expr]]) -> Expr:
     return bracket("{", listed, "}") if listed else atom("{}")
 
 
-def layout_assignment(target: str, expression: Expr) -> list[str]:
+def layout_assignment(target: str, expression: Expr, depth: int = 0) -> list[str]:
     """The lines of `target = expression` as black would leave them (`target` may be
-    annotated)."""
-    return _lines(expression, 0, f"{target} = ", "")
+    annotated), indented `depth` levels."""
+    return _lines(expression, depth, f"{target} = ", "")
+
+
+def layout_statement(keyword: str, expression: Expr, depth: int) -> list[str]:
+    """The lines of `keyword expression` (e.g. `return ...`) as black would leave them."""
+    return _lines(expression, depth, f"{keyword} ", "")
 
 
 def from_source(expression: str) -> Expr:

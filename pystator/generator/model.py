@@ -131,6 +131,10 @@ class ModuleModel:
     #: The data statements' values, laid out by `layout`: constants by name, the TIMERS
     #: rows by state member and the keyword arguments of `MachineSpec(...)`.
     constants: tuple[tuple[str, Expr], ...]
+    #: The variables of the function that builds the candidate table, and what each of
+    #: the functions that build SPEC's large parts returns, by name.
+    candidates: tuple[tuple[str, Expr], ...]
+    built: tuple[tuple[str, Expr], ...]
     timers: tuple[tuple[str, Expr], ...]
     spec: tuple[tuple[str, Expr], ...]
     hierarchy: Hierarchy | None
@@ -186,6 +190,7 @@ def build(
     source = SpecSource(spec)
     source.collect()
     spec_fields = source.machine()
+    source.code.name("NameEnum")  # the base of the State and Trigger classes
     members = {state.name: state.member for state in spec.states}
     timers = [(f"{prefix}State.{members[state]}", row) for state, row in source.timers()]
     found = predicates(spec)
@@ -227,6 +232,8 @@ def build(
         actions=actions,
         predicates=found,
         constants=tuple(source.constants.items()),
+        candidates=tuple(source.candidates.items()),
+        built=tuple(source.built.items()),
         timers=tuple(timers),
         spec=tuple(spec_fields.items()),
         hierarchy=_hierarchy(spec),
@@ -289,7 +296,6 @@ def _imports(
     helpers = sorted({name for function in found for name in function.helpers})
     standard = (
         f"from collections.abc import {', '.join(abc)}",
-        "from enum import StrEnum",
         # Constants first, as isort orders them.
         f"from typing import {', '.join(sorted(typing_names, key=lambda n: (not n.isupper(), n)))}",
     )

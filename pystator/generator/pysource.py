@@ -27,6 +27,7 @@ SPEC_NAMES = frozenset(
         "GuardSpec",
         "InvokeSpec",
         "MachineSpec",
+        "NameEnum",
         "PayloadField",
         "RegionSpec",
         "StateSpec",
@@ -37,6 +38,8 @@ SPEC_NAMES = frozenset(
         "TriggerSpec",
         "VariableSpec",
         "frozen_mapping",
+        "lazy_mapping",
+        "lazy_tuple",
     }
 )
 

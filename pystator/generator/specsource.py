@@ -1,13 +1,15 @@
 """Spec source: a MachineSpec written as Python, with a named constant for each shared part.
 
 Every field that differs from its default is written as a keyword, so fields added to the
-spec's dataclasses reach the output without changes here. Actions, guards, candidates and
-timers become constants named after what they hold (`Namer` settles clashes).
+spec's dataclasses reach the output without changes here. Actions, guards and timers
+become constants named after what they hold (`Namer` settles clashes); candidates, named
+the same way, are variables of the function that builds the table when it is first read.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,13 @@ from pystator.runtime.spec import (
 
 #: Names the module template defines itself; no constant may take them.
 RESERVED = frozenset({"SPEC", "TIMERS", "_PREDICATES", "_PARENTS", "_CHILDREN", "_ANCESTORS"})
+#: The module's functions that build SPEC's large parts, with their return annotations:
+#: the candidates are variables of `_table`.
+FUNCTIONS = {
+    "_states": "tuple[StateSpec, ...]",
+    "_transitions": "tuple[TransitionSpec, ...]",
+    "_table": "Mapping[str, Mapping[str, tuple[Candidate, ...]]]",
+}
 
 
 @dataclass
@@ -42,6 +51,10 @@ class SpecSource:
     namer: Namer = field(default_factory=lambda: Namer(RESERVED))
     #: Constant name -> its value, in the order they are first used.
     constants: dict[str, Expr] = field(default_factory=dict)
+    #: The candidates, local to the function that builds the table: name -> value.
+    candidates: dict[str, Expr] = field(default_factory=dict)
+    #: What each of `FUNCTIONS` returns, once `machine()` has run.
+    built: dict[str, Expr] = field(default_factory=dict)
     _names: dict[str, str] | None = None
     _timer_of: dict[tuple[str, int], TimerSpec] = field(default_factory=dict)
     _requested: set[str] = field(default_factory=set)
@@ -67,14 +80,24 @@ class SpecSource:
         spec = self.spec
         self.code.name("MachineSpec")
         timers = self.code.call("frozen_mapping", layout.atom("TIMERS"))
+        # The states, transitions and table are built when first read: they are most of a
+        # large machine's objects, and importing its module should not wait for them.
+        self.code.name("Candidate")  # in the table function's return annotation
+        states = layout.tuple_(self.state(state) for state in spec.states)
+        transitions = layout.tuple_(self.transition(t) for t in spec.transitions)
         overrides = {
-            "states": layout.tuple_(self.state(state) for state in spec.states),
+            "states": self._built("_states", "lazy_tuple", states),
             "triggers": layout.tuple_(self.struct(t) for t in spec.triggers),
-            "transitions": layout.tuple_(self.transition(t) for t in spec.transitions),
-            "table": self.table(),
+            "transitions": self._built("_transitions", "lazy_tuple", transitions),
+            "table": self._built("_table", "lazy_mapping", self.table()),
             "timers": timers if spec.timers else None,
         }
         return self.keywords(spec, overrides)
+
+    def _built(self, function: str, wrapper: str, value: Expr) -> Expr:
+        """`wrapper(function)`, where `function` returns `value`."""
+        self.built[function] = value
+        return self.code.call(wrapper, layout.atom(function))
 
     def timers(self) -> list[tuple[str, Expr]]:
         """(state name, tuple of timer constants) for the TIMERS mapping."""
@@ -170,7 +193,7 @@ class SpecSource:
                 )
             return found
 
-        return self._constant("candidate", candidate, options)
+        return self._constant("candidate", candidate, options, self.candidates)
 
     def timer(self, timer: TimerSpec) -> Expr:
         def options() -> list[str]:
@@ -182,9 +205,17 @@ class SpecSource:
 
         return self._constant("timer", timer, options)
 
-    def _constant(self, kind: str, value: Any, options: Callable[[], Sequence[str]]) -> Expr:
+    def _constant(
+        self,
+        kind: str,
+        value: Any,
+        options: Callable[[], Sequence[str]],
+        local: dict[str, Expr] | None = None,
+    ) -> Expr:
         """The name of the constant that holds `value` (equal values share one);
-        `options` are its names from plain to specific, asked for once per value."""
+        `options` are its names from plain to specific, asked for once per value. With
+        `local`, it is a variable of the table function, kept there by its name in
+        lower case."""
         seen = self._keys.get(id(value))
         if seen is None:
             key = f"{kind}:{value!r}"
@@ -201,8 +232,12 @@ class SpecSource:
         name = self._names[key]
         found = self._atoms.get(name)
         if found is None:
-            self.constants[name] = self.struct(value)
-            found = self._atoms[name] = layout.atom(name)
+            if local is None:
+                self.constants[name] = self.struct(value)
+            else:
+                name = local_name(name)
+                local[name] = self.struct(value)
+            found = self._atoms[self._names[key]] = layout.atom(name)
         return found
 
     # -- any spec value ---------------------------------------------------------------
@@ -247,6 +282,13 @@ class SpecSource:
             items = layout.dict_([(value_expr(k), self.value(v)) for k, v in value.items()])
             return self.code.call("frozen_mapping", items)
         return self.code.frozen(value)
+
+
+def local_name(constant: str) -> str:
+    """The variable a table function holds constant `_NAME` in: `name`, or `_name` when
+    `name` is not one (it starts with a digit or is a keyword)."""
+    name = constant[1:].lower()
+    return name if name.isidentifier() and not keyword.iskeyword(name) else constant.lower()
 
 
 def _kind(kind: type) -> str:

@@ -7,7 +7,7 @@ Generated modules subclass it with a baked-in spec and precise types; `from_yaml
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
@@ -412,7 +412,7 @@ class StateMachine(Generic[S, T, C]):
         return tuple(trigger.name for trigger in self._machine_spec.triggers)
 
     @property
-    def transitions(self) -> tuple[TransitionSpec, ...]:
+    def transitions(self) -> Sequence[TransitionSpec]:
         return self._machine_spec.transitions
 
     @property

@@ -1,16 +1,20 @@
 """MachineSpec: the compiled, frozen description of one state machine.
 
-The generator's `lower` stage builds it; generated modules embed it as a literal and the
-engine runs on it. Plain data only: no callables, no references to the front end.
+The generator's `lower` stage builds it; generated modules embed it as a literal (its
+large parts made on first read) and the engine runs on it. Plain data only: no references
+to the front end. NameEnum is the base of a generated module's State and Trigger classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import enum
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import EnumType, StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast, overload
+
+T = TypeVar("T")
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -85,6 +89,145 @@ def frozen_mapping(data: Mapping[Any, Any] | None = None) -> Mapping[str, Any]:
     if not data:
         return EMPTY
     return MappingProxyType(dict(data))
+
+
+class LazyMapping(Mapping[str, Any]):
+    """A read-only mapping that `build` makes the first time it is read.
+
+    Generated modules hold their candidate tables in one: importing a large machine
+    then costs no objects for them, and the first engine that reads the table builds it.
+    """
+
+    __slots__ = ("_build", "_data")
+
+    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
+        self._build = build
+        self._data: Mapping[str, Any] | None = None
+
+    def _mapping(self) -> Mapping[str, Any]:
+        data = self._data
+        if data is None:
+            # Two threads may both build it: the tables are equal, either one is kept.
+            data = self._data = self._build()
+        return data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __repr__(self) -> str:
+        return repr(self._mapping())
+
+
+def lazy_mapping(build: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The mapping `build` returns, built when it is first read."""
+    return LazyMapping(build)
+
+
+class LazyTuple(Sequence[T]):
+    """A read-only sequence that `build` makes the first time it is read; equal to the
+    tuple it holds, as the spec it is part of compares."""
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], tuple[T, ...]]) -> None:
+        self._build = build
+        self._items: tuple[T, ...] | None = None
+
+    def _tuple(self) -> tuple[T, ...]:
+        items = self._items
+        if items is None:
+            items = self._items = self._build()
+        return items
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        return self._tuple()[index]
+
+    def __len__(self) -> int:
+        return len(self._tuple())
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._tuple())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._tuple()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyTuple):
+            other = other._tuple()
+        return self._tuple() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._tuple())
+
+
+def lazy_tuple(build: Callable[[], tuple[T, ...]]) -> Sequence[T]:
+    """The tuple `build` returns, built when it is first read."""
+    return LazyTuple(build)
+
+
+#: The standard library's quick constructor of enums (its own large enums use it); on a
+#: Python without it, NameEnum classes are built the ordinary way.
+_SIMPLE: Callable[..., Callable[[type], type]] | None = getattr(enum, "_simple_enum", None)
+
+
+class NameEnumType(EnumType):
+    """Builds each subclass of `NameEnum` from a plain namespace in one pass.
+
+    A class statement under `EnumType` checks every member as it is assigned (an
+    `_EnumDict`) and then sets each one up through a descriptor; the generator has
+    already made the members unique and valid, so the body is collected as a plain dict
+    and the members are made as the standard library makes its own large enums.
+    """
+
+    @classmethod
+    def __prepare__(  # type: ignore[override]
+        metacls, cls: str, bases: tuple[type, ...], **kwds: Any
+    ) -> dict[str, Any]:
+        if _SIMPLE is None or kwds or not _quick(bases):
+            return super().__prepare__(cls, bases, **kwds)
+        return {}
+
+    def __new__(
+        metacls,
+        cls: str,
+        bases: tuple[type, ...],
+        classdict: dict[str, Any],
+        **kwds: Any,
+    ) -> NameEnumType:
+        if _SIMPLE is None or kwds or not _quick(bases) or isinstance(classdict, enum._EnumDict):
+            # NameEnum itself, or the class `_SIMPLE` makes (it passes `_simple=True`).
+            return super().__new__(metacls, cls, bases, classdict, **kwds)  # type: ignore[arg-type]
+        made = cast(NameEnumType, _SIMPLE(bases[0])(type(cls, (), classdict)))
+        # `_SIMPLE` reaches every member through a descriptor; a class statement stores
+        # the member itself unless a base has the name, which makes `State.OPEN` quicker.
+        taken = set().union(*(vars(base) for base in made.__mro__[1:]))
+        for name, member in made._member_map_.items():
+            if name not in taken:
+                type.__setattr__(made, name, member)
+        return made
+
+
+def _quick(bases: tuple[type, ...]) -> bool:
+    """Whether a class with `bases` is a generated one: exactly one base, a NameEnum."""
+    return len(bases) == 1 and isinstance(bases[0], NameEnumType)
+
+
+class NameEnum(StrEnum, metaclass=NameEnumType):
+    """A StrEnum of names (states, triggers) whose subclasses are quick to build."""
 
 
 class StateType(StrEnum):
@@ -341,9 +484,10 @@ class MachineSpec:
 
     name: str
     version: str
-    states: tuple[StateSpec, ...]
+    #: States and transitions are tuples, or in a generated module `lazy_tuple`s.
+    states: Sequence[StateSpec]
     triggers: tuple[TriggerSpec, ...]
-    transitions: tuple[TransitionSpec, ...]
+    transitions: Sequence[TransitionSpec]
     initial_state: str
     table: Mapping[str, Mapping[str, tuple[Candidate, ...]]]
     description: str = ""

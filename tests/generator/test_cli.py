@@ -61,7 +61,7 @@ def test_class_name_overrides_the_prefix(write_yaml: Write, tmp_path: Path) -> N
         == 0
     )
     text = (tmp_path / "m.py").read_text()
-    assert "class FrontDoorMachine(" in text and "class FrontDoorState(StrEnum)" in text
+    assert "class FrontDoorMachine(" in text and "class FrontDoorState(NameEnum)" in text
 
 
 def test_check_passes_when_current_and_fails_when_stale(write_yaml: Write) -> None:

@@ -266,7 +266,6 @@ def place(root: Path, name: str, content: bytes) -> tuple[Path, str]:
 ALLOWED_IMPORTS = {
     "__future__",
     "collections.abc",
-    "enum",
     "typing",
     "pystator.runtime.actions",
     "pystator.runtime.guards",
@@ -276,7 +275,9 @@ ALLOWED_IMPORTS = {
     "pystator.runtime.session",
     "pystator.runtime.spec",
 }
-TOP_LEVEL_NAME = re.compile(r"^(__all__|SPEC|TIMERS|_[A-Z0-9]+(_\w+)?|_(expr|check)_\w+|[A-Z]\w*)$")
+TOP_LEVEL_NAME = re.compile(
+    r"^(__all__|SPEC|TIMERS|_[A-Z0-9]+(_\w+)?|_(expr|check)_\w+|_(states|transitions|table)|[A-Z]\w*)$"
+)
 
 
 def _docstring_positions(tree: ast.Module) -> set[int]:

@@ -44,7 +44,6 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
@@ -58,12 +57,15 @@ from pystator.runtime.spec import (
     Candidate,
     GuardSpec,
     MachineSpec,
+    NameEnum,
     RegionSpec,
     StateSpec,
     StateType,
     TransitionSpec,
     TriggerSpec,
     frozen_mapping,
+    lazy_mapping,
+    lazy_tuple,
 )
 
 __all__ = [
@@ -82,7 +84,7 @@ __all__ = [
 ]
 
 
-class DayTradingState(StrEnum):
+class DayTradingState(NameEnum):
     """The states of 'day_trading'; values are the names in the YAML."""
 
     PRE_MARKET = "pre_market"
@@ -113,7 +115,7 @@ class DayTradingState(StrEnum):
         return self.value in _ANCESTORS[str(other)]
 
 
-class DayTradingTrigger(StrEnum):
+class DayTradingTrigger(NameEnum):
     """The triggers (event names) of 'day_trading'."""
 
     MARKET_OPEN = "market_open"
@@ -195,80 +197,11 @@ _ACTION_START_SCANNERS: Final = ActionSpec(name="start_scanners")
 _ACTION_STOP_SCANNERS: Final = ActionSpec(name="stop_scanners")
 _ACTION_RESET_RISK_ALERTS: Final = ActionSpec(name="reset_risk_alerts")
 _GUARD_RISK_OK: Final = GuardSpec(expr="risk_ok")
-_MARKET_OPEN_FROM_PRE_MARKET: Final = Candidate(
-    transition=0,
-    target="active",
-    enter_actions=(
-        _ACTION_OPEN_SESSION,
-        _ACTION_START_SCANNERS,
-        _ACTION_RESET_RISK_ALERTS,
-    ),
-    exits=("pre_market",),
-    enters=("active", "scanning", "normal", "connecting"),
-)
-_MARKET_CLOSE_FROM_ACTIVE: Final = Candidate(
-    transition=8,
-    target="closed",
-    exit_actions=(_ACTION_CLOSE_SESSION,),
-    exits=("active",),
-    enters=("closed",),
-)
-_SIGNAL_DETECTED_FROM_SCANNING: Final = Candidate(
-    transition=1,
-    target="analyzing",
-    exit_actions=(_ACTION_STOP_SCANNERS,),
-    exits=("scanning",),
-    enters=("analyzing",),
-)
-_RISK_WARNING_FROM_NORMAL: Final = Candidate(
-    transition=4,
-    target="elevated",
-    exits=("normal",),
-    enters=("elevated",),
-)
-_SIGNAL_CONFIRMED_FROM_ANALYZING: Final = Candidate(
-    transition=2,
-    target="executing",
-    guards=(_GUARD_RISK_OK,),
-    exits=("analyzing",),
-    enters=("executing",),
-)
-_ORDER_DONE_FROM_EXECUTING: Final = Candidate(
-    transition=3,
-    target="scanning",
-    enter_actions=(_ACTION_START_SCANNERS,),
-    exits=("executing",),
-    enters=("scanning",),
-)
-_RISK_WARNING_FROM_ELEVATED: Final = Candidate(
-    transition=5,
-    target="critical",
-    exits=("elevated",),
-    enters=("critical",),
-)
-_FEED_UP_FROM_CONNECTING: Final = Candidate(
-    transition=6,
-    target="connected",
-    exits=("connecting",),
-    enters=("connected",),
-)
-_FEED_LOST_FROM_CONNECTING: Final = Candidate(
-    transition=7,
-    target="failed",
-    exits=("connecting",),
-    enters=("failed",),
-)
-_FEED_LOST_FROM_CONNECTED: Final = Candidate(
-    transition=7,
-    target="failed",
-    exits=("connected",),
-    enters=("failed",),
-)
 
-SPEC: Final = MachineSpec(
-    name="day_trading",
-    version="1.0.0",
-    states=(
+
+def _states() -> tuple[StateSpec, ...]:
+    """Return the states, in the order of the source."""
+    return (
         StateSpec(
             name="pre_market",
             type=StateType.INITIAL,
@@ -390,26 +323,12 @@ SPEC: Final = MachineSpec(
             region="data_feed",
             ancestors=("active",),
         ),
-    ),
-    triggers=(
-        TriggerSpec(name="market_open", member="MARKET_OPEN", method="market_open"),
-        TriggerSpec(
-            name="signal_detected",
-            member="SIGNAL_DETECTED",
-            method="signal_detected",
-        ),
-        TriggerSpec(
-            name="signal_confirmed",
-            member="SIGNAL_CONFIRMED",
-            method="signal_confirmed",
-        ),
-        TriggerSpec(name="order_done", member="ORDER_DONE", method="order_done"),
-        TriggerSpec(name="risk_warning", member="RISK_WARNING", method="risk_warning"),
-        TriggerSpec(name="feed_up", member="FEED_UP", method="feed_up"),
-        TriggerSpec(name="feed_lost", member="FEED_LOST", method="feed_lost"),
-        TriggerSpec(name="market_close", member="MARKET_CLOSE", method="market_close"),
-    ),
-    transitions=(
+    )
+
+
+def _transitions() -> tuple[TransitionSpec, ...]:
+    """Return the transitions, in the order of the source."""
+    return (
         TransitionSpec(
             index=0,
             trigger="market_open",
@@ -472,37 +391,134 @@ SPEC: Final = MachineSpec(
             source=("active",),
             dest="closed",
         ),
-    ),
-    initial_state="pre_market",
-    table=frozen_mapping(
+    )
+
+
+def _table() -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
+    """Return the candidates of each state and trigger, in priority order."""
+    market_open_from_pre_market = Candidate(
+        transition=0,
+        target="active",
+        enter_actions=(
+            _ACTION_OPEN_SESSION,
+            _ACTION_START_SCANNERS,
+            _ACTION_RESET_RISK_ALERTS,
+        ),
+        exits=("pre_market",),
+        enters=("active", "scanning", "normal", "connecting"),
+    )
+    market_close_from_active = Candidate(
+        transition=8,
+        target="closed",
+        exit_actions=(_ACTION_CLOSE_SESSION,),
+        exits=("active",),
+        enters=("closed",),
+    )
+    signal_detected_from_scanning = Candidate(
+        transition=1,
+        target="analyzing",
+        exit_actions=(_ACTION_STOP_SCANNERS,),
+        exits=("scanning",),
+        enters=("analyzing",),
+    )
+    risk_warning_from_normal = Candidate(
+        transition=4,
+        target="elevated",
+        exits=("normal",),
+        enters=("elevated",),
+    )
+    signal_confirmed_from_analyzing = Candidate(
+        transition=2,
+        target="executing",
+        guards=(_GUARD_RISK_OK,),
+        exits=("analyzing",),
+        enters=("executing",),
+    )
+    order_done_from_executing = Candidate(
+        transition=3,
+        target="scanning",
+        enter_actions=(_ACTION_START_SCANNERS,),
+        exits=("executing",),
+        enters=("scanning",),
+    )
+    risk_warning_from_elevated = Candidate(
+        transition=5,
+        target="critical",
+        exits=("elevated",),
+        enters=("critical",),
+    )
+    feed_up_from_connecting = Candidate(
+        transition=6,
+        target="connected",
+        exits=("connecting",),
+        enters=("connected",),
+    )
+    feed_lost_from_connecting = Candidate(
+        transition=7,
+        target="failed",
+        exits=("connecting",),
+        enters=("failed",),
+    )
+    feed_lost_from_connected = Candidate(
+        transition=7,
+        target="failed",
+        exits=("connected",),
+        enters=("failed",),
+    )
+    return frozen_mapping(
         {
             "pre_market": frozen_mapping(
-                {"market_open": (_MARKET_OPEN_FROM_PRE_MARKET,)},
+                {"market_open": (market_open_from_pre_market,)},
             ),
-            "active": frozen_mapping({"market_close": (_MARKET_CLOSE_FROM_ACTIVE,)}),
+            "active": frozen_mapping({"market_close": (market_close_from_active,)}),
             "scanning": frozen_mapping(
-                {"signal_detected": (_SIGNAL_DETECTED_FROM_SCANNING,)},
+                {"signal_detected": (signal_detected_from_scanning,)},
             ),
-            "normal": frozen_mapping({"risk_warning": (_RISK_WARNING_FROM_NORMAL,)}),
+            "normal": frozen_mapping({"risk_warning": (risk_warning_from_normal,)}),
             "closed": frozen_mapping({}),
             "analyzing": frozen_mapping(
-                {"signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ANALYZING,)},
+                {"signal_confirmed": (signal_confirmed_from_analyzing,)},
             ),
-            "executing": frozen_mapping({"order_done": (_ORDER_DONE_FROM_EXECUTING,)}),
-            "elevated": frozen_mapping(
-                {"risk_warning": (_RISK_WARNING_FROM_ELEVATED,)},
-            ),
+            "executing": frozen_mapping({"order_done": (order_done_from_executing,)}),
+            "elevated": frozen_mapping({"risk_warning": (risk_warning_from_elevated,)}),
             "critical": frozen_mapping({}),
             "connecting": frozen_mapping(
                 {
-                    "feed_up": (_FEED_UP_FROM_CONNECTING,),
-                    "feed_lost": (_FEED_LOST_FROM_CONNECTING,),
+                    "feed_up": (feed_up_from_connecting,),
+                    "feed_lost": (feed_lost_from_connecting,),
                 },
             ),
-            "connected": frozen_mapping({"feed_lost": (_FEED_LOST_FROM_CONNECTED,)}),
+            "connected": frozen_mapping({"feed_lost": (feed_lost_from_connected,)}),
             "failed": frozen_mapping({}),
         },
+    )
+
+
+SPEC: Final = MachineSpec(
+    name="day_trading",
+    version="1.0.0",
+    states=lazy_tuple(_states),
+    triggers=(
+        TriggerSpec(name="market_open", member="MARKET_OPEN", method="market_open"),
+        TriggerSpec(
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
+        ),
+        TriggerSpec(
+            name="signal_confirmed",
+            member="SIGNAL_CONFIRMED",
+            method="signal_confirmed",
+        ),
+        TriggerSpec(name="order_done", member="ORDER_DONE", method="order_done"),
+        TriggerSpec(name="risk_warning", member="RISK_WARNING", method="risk_warning"),
+        TriggerSpec(name="feed_up", member="FEED_UP", method="feed_up"),
+        TriggerSpec(name="feed_lost", member="FEED_LOST", method="feed_lost"),
+        TriggerSpec(name="market_close", member="MARKET_CLOSE", method="market_close"),
     ),
+    transitions=lazy_tuple(_transitions),
+    initial_state="pre_market",
+    table=lazy_mapping(_table),
     description=(
         "Parallel states: trading, risk monitor and data feed run side by side."
     ),

@@ -34,7 +34,6 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from enum import StrEnum
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -60,6 +59,7 @@ from pystator.runtime.spec import (
     EffectType,
     GuardSpec,
     MachineSpec,
+    NameEnum,
     PayloadField,
     StateSpec,
     StateType,
@@ -69,6 +69,8 @@ from pystator.runtime.spec import (
     TriggerSpec,
     VariableSpec,
     frozen_mapping,
+    lazy_mapping,
+    lazy_tuple,
 )
 
 __all__ = [
@@ -89,7 +91,7 @@ __all__ = [
 ]
 
 
-class OrderManagementState(StrEnum):
+class OrderManagementState(NameEnum):
     """The states of 'order_management'; values are the names in the YAML."""
 
     PENDING_NEW = "PENDING_NEW"
@@ -100,7 +102,7 @@ class OrderManagementState(StrEnum):
     REJECTED = "REJECTED"
 
 
-class OrderManagementTrigger(StrEnum):
+class OrderManagementTrigger(NameEnum):
     """The triggers (event names) of 'order_management'."""
 
     EXCHANGE_ACK = "exchange_ack"
@@ -254,107 +256,11 @@ _ACTION_RECORD_FILL_FINAL_FALSE: Final = ActionSpec(
 )
 _GUARD_CAN_CANCEL: Final = GuardSpec(name="can_cancel")
 _ACTION_SEND_CANCEL: Final = ActionSpec(name="send_cancel")
-_EXCHANGE_ACK_FROM_PENDING_NEW: Final = Candidate(
-    transition=0,
-    target="OPEN",
-    enter_actions=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN),
-    exits=("PENDING_NEW",),
-    enters=("OPEN",),
-)
-_EXCHANGE_REJECT_FROM_PENDING_NEW: Final = Candidate(
-    transition=1,
-    target="REJECTED",
-    enter_actions=(_SET_STATUS_REJECTED,),
-    exits=("PENDING_NEW",),
-    enters=("REJECTED",),
-)
-_CANCEL_FROM_PENDING_NEW: Final = Candidate(
-    transition=4,
-    target="CANCELLED",
-    guards=(_GUARD_CAN_CANCEL,),
-    actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
-    exits=("PENDING_NEW",),
-    enters=("CANCELLED",),
-)
-_TIMEOUT_PENDING_NEW: Final = Candidate(
-    transition=5,
-    target="REJECTED",
-    enter_actions=(_SET_STATUS_REJECTED,),
-    exits=("PENDING_NEW",),
-    enters=("REJECTED",),
-)
-_EXECUTION_REPORT_FROM_OPEN_TO_FILLED: Final = Candidate(
-    transition=2,
-    target="FILLED",
-    guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
-    actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
-    enter_actions=(
-        _ACTION_RELEASE_BUYING_POWER,
-        _SET_STATUS_FILLED,
-        _TIMESTAMP_FILLED_AT,
-    ),
-    exits=("OPEN",),
-    enters=("FILLED",),
-)
-_EXECUTION_REPORT_FROM_OPEN_TO_PARTIALLY_FILLED: Final = Candidate(
-    transition=3,
-    target="PARTIALLY_FILLED",
-    guards=(_GUARD_FILL_QTY_GT_0,),
-    actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
-    enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
-    exits=("OPEN",),
-    enters=("PARTIALLY_FILLED",),
-)
-_CANCEL_FROM_OPEN: Final = Candidate(
-    transition=4,
-    target="CANCELLED",
-    guards=(_GUARD_CAN_CANCEL,),
-    actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
-    exits=("OPEN",),
-    enters=("CANCELLED",),
-)
-_EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_FILLED: Final = Candidate(
-    transition=2,
-    target="FILLED",
-    guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
-    actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
-    enter_actions=(
-        _ACTION_RELEASE_BUYING_POWER,
-        _SET_STATUS_FILLED,
-        _TIMESTAMP_FILLED_AT,
-    ),
-    exits=("PARTIALLY_FILLED",),
-    enters=("FILLED",),
-)
-_EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_PARTIALLY_FILLED: Final = Candidate(
-    transition=3,
-    target="PARTIALLY_FILLED",
-    guards=(_GUARD_FILL_QTY_GT_0,),
-    actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
-    enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
-    exits=("PARTIALLY_FILLED",),
-    enters=("PARTIALLY_FILLED",),
-)
-_CANCEL_FROM_PARTIALLY_FILLED: Final = Candidate(
-    transition=4,
-    target="CANCELLED",
-    guards=(_GUARD_CAN_CANCEL,),
-    actions=(_ACTION_SEND_CANCEL,),
-    enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
-    exits=("PARTIALLY_FILLED",),
-    enters=("CANCELLED",),
-)
 
-TIMERS: Final[Mapping[OrderManagementState, tuple[TimerSpec, ...]]] = {
-    OrderManagementState.PENDING_NEW: (_TIMER_TIMEOUT_PENDING_NEW,),
-}
 
-SPEC: Final = MachineSpec(
-    name="order_management",
-    version="1.0.0",
-    states=(
+def _states() -> tuple[StateSpec, ...]:
+    """Return the states, in the order of the source."""
+    return (
         StateSpec(
             name="PENDING_NEW",
             type=StateType.INITIAL,
@@ -408,40 +314,12 @@ SPEC: Final = MachineSpec(
             prop="is_rejected",
             on_enter=(_SET_STATUS_REJECTED,),
         ),
-    ),
-    triggers=(
-        TriggerSpec(
-            name="exchange_ack",
-            member="EXCHANGE_ACK",
-            method="exchange_ack",
-            description="The exchange accepted the order.",
-        ),
-        TriggerSpec(
-            name="exchange_reject",
-            member="EXCHANGE_REJECT",
-            method="exchange_reject",
-        ),
-        TriggerSpec(
-            name="execution_report",
-            member="EXECUTION_REPORT",
-            method="execution_report",
-            payload=(PayloadField(name="fill_qty", type="number"),),
-            description="A fill arrived from the exchange.",
-        ),
-        TriggerSpec(
-            name="cancel",
-            member="CANCEL",
-            method="cancel",
-            payload=(PayloadField(name="reason", type="string", required=False),),
-            description="The trader asked to cancel.",
-        ),
-        TriggerSpec(
-            name="_timeout_PENDING_NEW",
-            member="_TIMEOUT_PENDING_NEW",
-            method="timeout_pending_new",
-        ),
-    ),
-    transitions=(
+    )
+
+
+def _transitions() -> tuple[TransitionSpec, ...]:
+    """Return the transitions, in the order of the source."""
+    return (
         TransitionSpec(
             index=0,
             trigger="exchange_ack",
@@ -488,41 +366,181 @@ SPEC: Final = MachineSpec(
             after_ms=_TIMER_TIMEOUT_PENDING_NEW.delay_ms,
             description="timeout of PENDING_NEW",
         ),
-    ),
-    initial_state="PENDING_NEW",
-    table=frozen_mapping(
+    )
+
+
+def _table() -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
+    """Return the candidates of each state and trigger, in priority order."""
+    exchange_ack_from_pending_new = Candidate(
+        transition=0,
+        target="OPEN",
+        enter_actions=(_ACTION_NOTIFY_OPEN, _SET_STATUS_OPEN),
+        exits=("PENDING_NEW",),
+        enters=("OPEN",),
+    )
+    exchange_reject_from_pending_new = Candidate(
+        transition=1,
+        target="REJECTED",
+        enter_actions=(_SET_STATUS_REJECTED,),
+        exits=("PENDING_NEW",),
+        enters=("REJECTED",),
+    )
+    cancel_from_pending_new = Candidate(
+        transition=4,
+        target="CANCELLED",
+        guards=(_GUARD_CAN_CANCEL,),
+        actions=(_ACTION_SEND_CANCEL,),
+        enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
+        exits=("PENDING_NEW",),
+        enters=("CANCELLED",),
+    )
+    timeout_pending_new = Candidate(
+        transition=5,
+        target="REJECTED",
+        enter_actions=(_SET_STATUS_REJECTED,),
+        exits=("PENDING_NEW",),
+        enters=("REJECTED",),
+    )
+    execution_report_from_open_to_filled = Candidate(
+        transition=2,
+        target="FILLED",
+        guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
+        actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
+        enter_actions=(
+            _ACTION_RELEASE_BUYING_POWER,
+            _SET_STATUS_FILLED,
+            _TIMESTAMP_FILLED_AT,
+        ),
+        exits=("OPEN",),
+        enters=("FILLED",),
+    )
+    execution_report_from_open_to_partially_filled = Candidate(
+        transition=3,
+        target="PARTIALLY_FILLED",
+        guards=(_GUARD_FILL_QTY_GT_0,),
+        actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
+        enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
+        exits=("OPEN",),
+        enters=("PARTIALLY_FILLED",),
+    )
+    cancel_from_open = Candidate(
+        transition=4,
+        target="CANCELLED",
+        guards=(_GUARD_CAN_CANCEL,),
+        actions=(_ACTION_SEND_CANCEL,),
+        enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
+        exits=("OPEN",),
+        enters=("CANCELLED",),
+    )
+    execution_report_from_partially_filled_to_filled = Candidate(
+        transition=2,
+        target="FILLED",
+        guards=(_GUARD_FILLED_QTY_PLUS_FILL_QTY_GE_ORDER_QTY,),
+        actions=(_ACTION_RECORD_FILL_FINAL_TRUE,),
+        enter_actions=(
+            _ACTION_RELEASE_BUYING_POWER,
+            _SET_STATUS_FILLED,
+            _TIMESTAMP_FILLED_AT,
+        ),
+        exits=("PARTIALLY_FILLED",),
+        enters=("FILLED",),
+    )
+    execution_report_from_partially_filled_to_partially_filled = Candidate(
+        transition=3,
+        target="PARTIALLY_FILLED",
+        guards=(_GUARD_FILL_QTY_GT_0,),
+        actions=(_ACTION_RECORD_FILL_FINAL_FALSE,),
+        enter_actions=(_SET_STATUS_PARTIALLY_FILLED,),
+        exits=("PARTIALLY_FILLED",),
+        enters=("PARTIALLY_FILLED",),
+    )
+    cancel_from_partially_filled = Candidate(
+        transition=4,
+        target="CANCELLED",
+        guards=(_GUARD_CAN_CANCEL,),
+        actions=(_ACTION_SEND_CANCEL,),
+        enter_actions=(_ACTION_RELEASE_BUYING_POWER, _SET_STATUS_CANCELLED),
+        exits=("PARTIALLY_FILLED",),
+        enters=("CANCELLED",),
+    )
+    return frozen_mapping(
         {
             "PENDING_NEW": frozen_mapping(
                 {
-                    "exchange_ack": (_EXCHANGE_ACK_FROM_PENDING_NEW,),
-                    "exchange_reject": (_EXCHANGE_REJECT_FROM_PENDING_NEW,),
-                    "cancel": (_CANCEL_FROM_PENDING_NEW,),
-                    "_timeout_PENDING_NEW": (_TIMEOUT_PENDING_NEW,),
+                    "exchange_ack": (exchange_ack_from_pending_new,),
+                    "exchange_reject": (exchange_reject_from_pending_new,),
+                    "cancel": (cancel_from_pending_new,),
+                    "_timeout_PENDING_NEW": (timeout_pending_new,),
                 },
             ),
             "OPEN": frozen_mapping(
                 {
                     "execution_report": (
-                        _EXECUTION_REPORT_FROM_OPEN_TO_FILLED,
-                        _EXECUTION_REPORT_FROM_OPEN_TO_PARTIALLY_FILLED,
+                        execution_report_from_open_to_filled,
+                        execution_report_from_open_to_partially_filled,
                     ),
-                    "cancel": (_CANCEL_FROM_OPEN,),
+                    "cancel": (cancel_from_open,),
                 },
             ),
             "PARTIALLY_FILLED": frozen_mapping(
                 {
                     "execution_report": (
-                        _EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_FILLED,
-                        _EXECUTION_REPORT_FROM_PARTIALLY_FILLED_TO_PARTIALLY_FILLED,
+                        execution_report_from_partially_filled_to_filled,
+                        execution_report_from_partially_filled_to_partially_filled,
                     ),
-                    "cancel": (_CANCEL_FROM_PARTIALLY_FILLED,),
+                    "cancel": (cancel_from_partially_filled,),
                 },
             ),
             "FILLED": frozen_mapping({}),
             "CANCELLED": frozen_mapping({}),
             "REJECTED": frozen_mapping({}),
         },
+    )
+
+
+TIMERS: Final[Mapping[OrderManagementState, tuple[TimerSpec, ...]]] = {
+    OrderManagementState.PENDING_NEW: (_TIMER_TIMEOUT_PENDING_NEW,),
+}
+
+SPEC: Final = MachineSpec(
+    name="order_management",
+    version="1.0.0",
+    states=lazy_tuple(_states),
+    triggers=(
+        TriggerSpec(
+            name="exchange_ack",
+            member="EXCHANGE_ACK",
+            method="exchange_ack",
+            description="The exchange accepted the order.",
+        ),
+        TriggerSpec(
+            name="exchange_reject",
+            member="EXCHANGE_REJECT",
+            method="exchange_reject",
+        ),
+        TriggerSpec(
+            name="execution_report",
+            member="EXECUTION_REPORT",
+            method="execution_report",
+            payload=(PayloadField(name="fill_qty", type="number"),),
+            description="A fill arrived from the exchange.",
+        ),
+        TriggerSpec(
+            name="cancel",
+            member="CANCEL",
+            method="cancel",
+            payload=(PayloadField(name="reason", type="string", required=False),),
+            description="The trader asked to cancel.",
+        ),
+        TriggerSpec(
+            name="_timeout_PENDING_NEW",
+            member="_TIMEOUT_PENDING_NEW",
+            method="timeout_pending_new",
+        ),
     ),
+    transitions=lazy_tuple(_transitions),
+    initial_state="PENDING_NEW",
+    table=lazy_mapping(_table),
     description="Order lifecycle from submission to a final fill, cancel or rejection.",
     variables=(
         VariableSpec(key="order_id", type="string", required=True),

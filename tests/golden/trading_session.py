@@ -37,7 +37,6 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias
 
 from pystator.runtime.actions import ActionRegistry
@@ -50,11 +49,14 @@ from pystator.runtime.spec import (
     ActionSpec,
     Candidate,
     MachineSpec,
+    NameEnum,
     StateSpec,
     StateType,
     TransitionSpec,
     TriggerSpec,
     frozen_mapping,
+    lazy_mapping,
+    lazy_tuple,
 )
 
 __all__ = [
@@ -73,7 +75,7 @@ __all__ = [
 ]
 
 
-class TradingSessionState(StrEnum):
+class TradingSessionState(NameEnum):
     """The states of 'trading_session'; values are the names in the YAML."""
 
     IDLE = "idle"
@@ -100,7 +102,7 @@ class TradingSessionState(StrEnum):
         return self.value in _ANCESTORS[str(other)]
 
 
-class TradingSessionTrigger(StrEnum):
+class TradingSessionTrigger(NameEnum):
     """The triggers (event names) of 'trading_session'."""
 
     START = "start"
@@ -192,208 +194,11 @@ _ACTION_LOAD_MODEL: Final = ActionSpec(name="load_model")
 _ACTION_FLUSH_ORDERS: Final = ActionSpec(name="flush_orders")
 _ACTION_NOTIFY_RISK: Final = ActionSpec(name="notify_risk")
 _ACTION_SIZE_POSITION: Final = ActionSpec(name="size_position")
-_START_FROM_IDLE: Final = Candidate(
-    transition=0,
-    target="active.scanning",
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("idle",),
-    enters=("active", "active.scanning"),
-)
-_RESTART_SCAN_FROM_ACTIVE: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active",),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_STOP_FEED,),
-    exits=("active",),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active",),
-    enters=("halted",),
-)
-_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING: Final = Candidate(
-    transition=1,
-    target="active.analyzing",
-    exit_actions=(_ACTION_STOP_SCANNERS,),
-    enter_actions=(_ACTION_LOAD_MODEL,),
-    exits=("active.scanning",),
-    enters=("active.analyzing",),
-)
-_RESTART_SCAN_FROM_ACTIVE_SCANNING: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active.scanning", "active"),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE_SCANNING: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-    exits=("active.scanning", "active"),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE_SCANNING: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active.scanning", "active"),
-    enters=("halted",),
-)
-_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=2,
-    target="active.trading.placing",
-    actions=(_ACTION_SIZE_POSITION,),
-    exits=("active.analyzing",),
-    enters=("active.trading", "active.trading.placing"),
-)
-_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=3,
-    target="active.scanning",
-    enter_actions=(_ACTION_START_SCANNERS,),
-    exits=("active.analyzing",),
-    enters=("active.scanning",),
-)
-_RESTART_SCAN_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active.analyzing", "active"),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_STOP_FEED,),
-    exits=("active.analyzing", "active"),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE_ANALYZING: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_STOP_FEED,),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active.analyzing", "active"),
-    enters=("halted",),
-)
-_POSITION_CLOSED_FROM_ACTIVE_TRADING: Final = Candidate(
-    transition=5,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS,),
-    enter_actions=(_ACTION_START_SCANNERS,),
-    exits=("active.trading",),
-    enters=("active.scanning",),
-)
-_RESTART_SCAN_FROM_ACTIVE_TRADING: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active.trading", "active"),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE_TRADING: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    exits=("active.trading", "active"),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE_TRADING: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active.trading", "active"),
-    enters=("halted",),
-)
-_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=4,
-    target="active.trading.monitoring",
-    exits=("active.trading.placing",),
-    enters=("active.trading.monitoring",),
-)
-_POSITION_CLOSED_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=5,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS,),
-    enter_actions=(_ACTION_START_SCANNERS,),
-    exits=("active.trading.placing", "active.trading"),
-    enters=("active.scanning",),
-)
-_RESTART_SCAN_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active.trading.placing", "active.trading", "active"),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    exits=("active.trading.placing", "active.trading", "active"),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE_TRADING_PLACING: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active.trading.placing", "active.trading", "active"),
-    enters=("halted",),
-)
-_POSITION_CLOSED_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
-    transition=5,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS,),
-    enter_actions=(_ACTION_START_SCANNERS,),
-    exits=("active.trading.monitoring", "active.trading"),
-    enters=("active.scanning",),
-)
-_RESTART_SCAN_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
-    transition=6,
-    target="active.scanning",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
-    exits=("active.trading.monitoring", "active.trading", "active"),
-    enters=("active", "active.scanning"),
-)
-_PAUSE_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
-    transition=7,
-    target="idle",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    exits=("active.trading.monitoring", "active.trading", "active"),
-    enters=("idle",),
-)
-_EMERGENCY_STOP_FROM_ACTIVE_TRADING_MONITORING: Final = Candidate(
-    transition=8,
-    target="halted",
-    exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
-    enter_actions=(_ACTION_NOTIFY_RISK,),
-    exits=("active.trading.monitoring", "active.trading", "active"),
-    enters=("halted",),
-)
 
-SPEC: Final = MachineSpec(
-    name="trading_session",
-    version="1.0.0",
-    states=(
+
+def _states() -> tuple[StateSpec, ...]:
+    """Return the states, in the order of the source."""
+    return (
         StateSpec(
             name="idle",
             type=StateType.INITIAL,
@@ -462,39 +267,12 @@ SPEC: Final = MachineSpec(
             prop="is_halted",
             on_enter=(_ACTION_NOTIFY_RISK,),
         ),
-    ),
-    triggers=(
-        TriggerSpec(name="start", member="START", method="start"),
-        TriggerSpec(
-            name="signal_detected",
-            member="SIGNAL_DETECTED",
-            method="signal_detected",
-        ),
-        TriggerSpec(
-            name="signal_confirmed",
-            member="SIGNAL_CONFIRMED",
-            method="signal_confirmed",
-        ),
-        TriggerSpec(
-            name="signal_rejected",
-            member="SIGNAL_REJECTED",
-            method="signal_rejected",
-        ),
-        TriggerSpec(name="order_placed", member="ORDER_PLACED", method="order_placed"),
-        TriggerSpec(
-            name="position_closed",
-            member="POSITION_CLOSED",
-            method="position_closed",
-        ),
-        TriggerSpec(name="restart_scan", member="RESTART_SCAN", method="restart_scan"),
-        TriggerSpec(name="pause", member="PAUSE", method="pause"),
-        TriggerSpec(
-            name="emergency_stop",
-            member="EMERGENCY_STOP",
-            method="emergency_stop",
-        ),
-    ),
-    transitions=(
+    )
+
+
+def _transitions() -> tuple[TransitionSpec, ...]:
+    """Return the transitions, in the order of the source."""
+    return (
         TransitionSpec(index=0, trigger="start", source=("idle",), dest="active"),
         TransitionSpec(
             index=1,
@@ -541,65 +319,305 @@ SPEC: Final = MachineSpec(
             source=("active",),
             dest="halted",
         ),
-    ),
-    initial_state="idle",
-    table=frozen_mapping(
+    )
+
+
+def _table() -> Mapping[str, Mapping[str, tuple[Candidate, ...]]]:
+    """Return the candidates of each state and trigger, in priority order."""
+    start_from_idle = Candidate(
+        transition=0,
+        target="active.scanning",
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("idle",),
+        enters=("active", "active.scanning"),
+    )
+    restart_scan_from_active = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_STOP_FEED,),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active",),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_STOP_FEED,),
+        exits=("active",),
+        enters=("idle",),
+    )
+    emergency_stop_from_active = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_STOP_FEED,),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active",),
+        enters=("halted",),
+    )
+    signal_detected_from_active_scanning = Candidate(
+        transition=1,
+        target="active.analyzing",
+        exit_actions=(_ACTION_STOP_SCANNERS,),
+        enter_actions=(_ACTION_LOAD_MODEL,),
+        exits=("active.scanning",),
+        enters=("active.analyzing",),
+    )
+    restart_scan_from_active_scanning = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active.scanning", "active"),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active_scanning = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
+        exits=("active.scanning", "active"),
+        enters=("idle",),
+    )
+    emergency_stop_from_active_scanning = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_STOP_SCANNERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active.scanning", "active"),
+        enters=("halted",),
+    )
+    signal_confirmed_from_active_analyzing = Candidate(
+        transition=2,
+        target="active.trading.placing",
+        actions=(_ACTION_SIZE_POSITION,),
+        exits=("active.analyzing",),
+        enters=("active.trading", "active.trading.placing"),
+    )
+    signal_rejected_from_active_analyzing = Candidate(
+        transition=3,
+        target="active.scanning",
+        enter_actions=(_ACTION_START_SCANNERS,),
+        exits=("active.analyzing",),
+        enters=("active.scanning",),
+    )
+    restart_scan_from_active_analyzing = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_STOP_FEED,),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active.analyzing", "active"),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active_analyzing = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_STOP_FEED,),
+        exits=("active.analyzing", "active"),
+        enters=("idle",),
+    )
+    emergency_stop_from_active_analyzing = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_STOP_FEED,),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active.analyzing", "active"),
+        enters=("halted",),
+    )
+    position_closed_from_active_trading = Candidate(
+        transition=5,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS,),
+        enter_actions=(_ACTION_START_SCANNERS,),
+        exits=("active.trading",),
+        enters=("active.scanning",),
+    )
+    restart_scan_from_active_trading = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active.trading", "active"),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active_trading = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        exits=("active.trading", "active"),
+        enters=("idle",),
+    )
+    emergency_stop_from_active_trading = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active.trading", "active"),
+        enters=("halted",),
+    )
+    order_placed_from_active_trading_placing = Candidate(
+        transition=4,
+        target="active.trading.monitoring",
+        exits=("active.trading.placing",),
+        enters=("active.trading.monitoring",),
+    )
+    position_closed_from_active_trading_placing = Candidate(
+        transition=5,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS,),
+        enter_actions=(_ACTION_START_SCANNERS,),
+        exits=("active.trading.placing", "active.trading"),
+        enters=("active.scanning",),
+    )
+    restart_scan_from_active_trading_placing = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active.trading.placing", "active.trading", "active"),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active_trading_placing = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        exits=("active.trading.placing", "active.trading", "active"),
+        enters=("idle",),
+    )
+    emergency_stop_from_active_trading_placing = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active.trading.placing", "active.trading", "active"),
+        enters=("halted",),
+    )
+    position_closed_from_active_trading_monitoring = Candidate(
+        transition=5,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS,),
+        enter_actions=(_ACTION_START_SCANNERS,),
+        exits=("active.trading.monitoring", "active.trading"),
+        enters=("active.scanning",),
+    )
+    restart_scan_from_active_trading_monitoring = Candidate(
+        transition=6,
+        target="active.scanning",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_START_FEED, _ACTION_START_SCANNERS),
+        exits=("active.trading.monitoring", "active.trading", "active"),
+        enters=("active", "active.scanning"),
+    )
+    pause_from_active_trading_monitoring = Candidate(
+        transition=7,
+        target="idle",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        exits=("active.trading.monitoring", "active.trading", "active"),
+        enters=("idle",),
+    )
+    emergency_stop_from_active_trading_monitoring = Candidate(
+        transition=8,
+        target="halted",
+        exit_actions=(_ACTION_FLUSH_ORDERS, _ACTION_STOP_FEED),
+        enter_actions=(_ACTION_NOTIFY_RISK,),
+        exits=("active.trading.monitoring", "active.trading", "active"),
+        enters=("halted",),
+    )
+    return frozen_mapping(
         {
-            "idle": frozen_mapping({"start": (_START_FROM_IDLE,)}),
+            "idle": frozen_mapping({"start": (start_from_idle,)}),
             "active": frozen_mapping(
                 {
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE,),
-                    "pause": (_PAUSE_FROM_ACTIVE,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE,),
+                    "restart_scan": (restart_scan_from_active,),
+                    "pause": (pause_from_active,),
+                    "emergency_stop": (emergency_stop_from_active,),
                 },
             ),
             "active.scanning": frozen_mapping(
                 {
-                    "signal_detected": (_SIGNAL_DETECTED_FROM_ACTIVE_SCANNING,),
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_SCANNING,),
-                    "pause": (_PAUSE_FROM_ACTIVE_SCANNING,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_SCANNING,),
+                    "signal_detected": (signal_detected_from_active_scanning,),
+                    "restart_scan": (restart_scan_from_active_scanning,),
+                    "pause": (pause_from_active_scanning,),
+                    "emergency_stop": (emergency_stop_from_active_scanning,),
                 },
             ),
             "active.analyzing": frozen_mapping(
                 {
-                    "signal_confirmed": (_SIGNAL_CONFIRMED_FROM_ACTIVE_ANALYZING,),
-                    "signal_rejected": (_SIGNAL_REJECTED_FROM_ACTIVE_ANALYZING,),
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_ANALYZING,),
-                    "pause": (_PAUSE_FROM_ACTIVE_ANALYZING,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_ANALYZING,),
+                    "signal_confirmed": (signal_confirmed_from_active_analyzing,),
+                    "signal_rejected": (signal_rejected_from_active_analyzing,),
+                    "restart_scan": (restart_scan_from_active_analyzing,),
+                    "pause": (pause_from_active_analyzing,),
+                    "emergency_stop": (emergency_stop_from_active_analyzing,),
                 },
             ),
             "active.trading": frozen_mapping(
                 {
-                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING,),
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING,),
-                    "pause": (_PAUSE_FROM_ACTIVE_TRADING,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING,),
+                    "position_closed": (position_closed_from_active_trading,),
+                    "restart_scan": (restart_scan_from_active_trading,),
+                    "pause": (pause_from_active_trading,),
+                    "emergency_stop": (emergency_stop_from_active_trading,),
                 },
             ),
             "active.trading.placing": frozen_mapping(
                 {
-                    "order_placed": (_ORDER_PLACED_FROM_ACTIVE_TRADING_PLACING,),
-                    "position_closed": (_POSITION_CLOSED_FROM_ACTIVE_TRADING_PLACING,),
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING_PLACING,),
-                    "pause": (_PAUSE_FROM_ACTIVE_TRADING_PLACING,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING_PLACING,),
+                    "order_placed": (order_placed_from_active_trading_placing,),
+                    "position_closed": (position_closed_from_active_trading_placing,),
+                    "restart_scan": (restart_scan_from_active_trading_placing,),
+                    "pause": (pause_from_active_trading_placing,),
+                    "emergency_stop": (emergency_stop_from_active_trading_placing,),
                 },
             ),
             "active.trading.monitoring": frozen_mapping(
                 {
                     "position_closed": (
-                        _POSITION_CLOSED_FROM_ACTIVE_TRADING_MONITORING,
+                        position_closed_from_active_trading_monitoring,
                     ),
-                    "restart_scan": (_RESTART_SCAN_FROM_ACTIVE_TRADING_MONITORING,),
-                    "pause": (_PAUSE_FROM_ACTIVE_TRADING_MONITORING,),
-                    "emergency_stop": (_EMERGENCY_STOP_FROM_ACTIVE_TRADING_MONITORING,),
+                    "restart_scan": (restart_scan_from_active_trading_monitoring,),
+                    "pause": (pause_from_active_trading_monitoring,),
+                    "emergency_stop": (emergency_stop_from_active_trading_monitoring,),
                 },
             ),
             "halted": frozen_mapping({}),
         },
+    )
+
+
+SPEC: Final = MachineSpec(
+    name="trading_session",
+    version="1.0.0",
+    states=lazy_tuple(_states),
+    triggers=(
+        TriggerSpec(name="start", member="START", method="start"),
+        TriggerSpec(
+            name="signal_detected",
+            member="SIGNAL_DETECTED",
+            method="signal_detected",
+        ),
+        TriggerSpec(
+            name="signal_confirmed",
+            member="SIGNAL_CONFIRMED",
+            method="signal_confirmed",
+        ),
+        TriggerSpec(
+            name="signal_rejected",
+            member="SIGNAL_REJECTED",
+            method="signal_rejected",
+        ),
+        TriggerSpec(name="order_placed", member="ORDER_PLACED", method="order_placed"),
+        TriggerSpec(
+            name="position_closed",
+            member="POSITION_CLOSED",
+            method="position_closed",
+        ),
+        TriggerSpec(name="restart_scan", member="RESTART_SCAN", method="restart_scan"),
+        TriggerSpec(name="pause", member="PAUSE", method="pause"),
+        TriggerSpec(
+            name="emergency_stop",
+            member="EMERGENCY_STOP",
+            method="emergency_stop",
+        ),
     ),
+    transitions=lazy_tuple(_transitions),
+    initial_state="idle",
+    table=lazy_mapping(_table),
     description="Hierarchical states: the active session and its phases.",
     fingerprint="6419d9b6b22b450f",
 )
