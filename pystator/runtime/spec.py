@@ -208,7 +208,7 @@ class NameEnumType(EnumType):
         classdict: dict[str, Any],
         **kwds: Any,
     ) -> NameEnumType:
-        if _SIMPLE is None or kwds or not _quick(bases) or isinstance(classdict, enum._EnumDict):
+        if _SIMPLE is None or kwds or not _quick(bases) or type(classdict) is not dict:
             # NameEnum itself, or the class `_SIMPLE` makes (it passes `_simple=True`).
             return super().__new__(metacls, cls, bases, classdict, **kwds)  # type: ignore[arg-type]
         made = cast(NameEnumType, _SIMPLE(bases[0])(type(cls, (), classdict)))
