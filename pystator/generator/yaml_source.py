@@ -42,13 +42,6 @@ class Positions(Mapping[Path, Position]):
     def __getitem__(self, path: Path) -> Position:
         return Position(*self.pairs[path])
 
-    def get(self, path: Path, default: Any = None) -> Any:
-        pair = self.pairs.get(path)
-        return default if pair is None else Position(*pair)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self.pairs
-
     def __iter__(self) -> Iterator[Path]:
         return iter(self.pairs)
 
