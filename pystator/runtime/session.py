@@ -490,7 +490,8 @@ def trigger_method(trigger: str) -> Callable[..., TransitionResult]:
     # `send` itself with its trigger given: the same code, with `trigger` as the default of
     # its first parameter. A method calling `send` would cost a frame and a keyword dict
     # per event (a fifth of one); a second copy of the hot path would have to be kept in
-    # step with the first by hand.
+    # step with the first by hand. (A positional argument, which the typed signature
+    # forbids, would take the trigger's place.)
     send = EntitySession.send
     method = FunctionType(send.__code__, send.__globals__, trigger, (trigger,), send.__closure__)
     method.__kwdefaults__ = send.__kwdefaults__

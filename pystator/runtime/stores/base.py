@@ -55,16 +55,16 @@ class EntityRecord:
         """This record with another context or version: `dataclasses.replace` costs several
         times more, and every write and read builds one."""
         return EntityRecord(
-            self.entity_id,
-            self.state,
-            self.context if context is None else context,
-            self.version if version is None else version,
-            self.machine_name,
-            self.history,
-            self.parallel,
-            self.machine_version,
-            self.fingerprint,
-            self.timers,
+            entity_id=self.entity_id,
+            state=self.state,
+            context=self.context if context is None else context,
+            version=self.version if version is None else version,
+            machine_name=self.machine_name,
+            history=self.history,
+            parallel=self.parallel,
+            machine_version=self.machine_version,
+            fingerprint=self.fingerprint,
+            timers=self.timers,
         )
 
     def snapshot(self) -> dict[str, Any]:
