@@ -28,6 +28,7 @@ from pystator.runtime.scheduler.base import Scheduler
 from pystator.runtime.stores.base import (
     AsyncVersionedStateStore,
     EventReadingStore,
+    RecordStore,
     VersionedStateStore,
 )
 
@@ -53,12 +54,14 @@ def _advance(loop: Loop[Any], value: Any, error: Exception | None) -> Op | _Done
 class Drivers:
     """Performs a loop's operations against one machine's store, executor, scheduler and
     invoke adapter. `astore` is the store again when it has coroutine methods, `reader`
-    when it reads an entity and an idempotency record in one step."""
+    when it reads an entity and an idempotency record in one step, `recorder` when its
+    writes compare whole records and return what they stored (the Orchestrator keeps it)."""
 
     machine_name: str
     store: VersionedStateStore
     astore: AsyncVersionedStateStore | None
     reader: EventReadingStore | None
+    recorder: RecordStore | None
     executor: ActionExecutor
     scheduler: Scheduler | None
     invoke_adapter: InvokeAdapter | None
@@ -99,10 +102,19 @@ class Drivers:
                 return store.load(entity_id, machine_name=self.machine_name), None
             case Decide(session, trigger, payload):
                 return session.send(trigger, **payload)
+            case Save(write, expected) if self.recorder is not None:
+                return self.recorder.commit(
+                    write.record,
+                    expected if expected is not None else write.expected_version,
+                    write.entry,
+                    write.outcome,
+                )
             case Save(write) if write.outcome is None:
-                return store.save(write.record, write.expected_version, write.entry)
+                store.save(write.record, write.expected_version, write.entry)
+                return None
             case Save(write):
-                return store.save(write.record, write.expected_version, write.entry, write.outcome)
+                store.save(write.record, write.expected_version, write.entry, write.outcome)
+                return None
             case Pause(seconds):
                 time.sleep(seconds)
                 return None
@@ -128,10 +140,16 @@ class Drivers:
                 return await store.aload(entity_id, machine_name=self.machine_name), None
             case Load(entity_id, str() as key) if self.reader is not None:
                 return await self.reader.aload_event(entity_id, key, machine_name=self.machine_name)
-            case Save(write) if store is not None:
-                return await store.asave(
-                    write.record, write.expected_version, write.entry, write.outcome
+            case Save(write, expected) if self.recorder is not None:
+                return await self.recorder.acommit(
+                    write.record,
+                    expected if expected is not None else write.expected_version,
+                    write.entry,
+                    write.outcome,
                 )
+            case Save(write) if store is not None:
+                await store.asave(write.record, write.expected_version, write.entry, write.outcome)
+                return None
             case Decide(session, trigger, payload):
                 return await session.asend(trigger, **payload)
             case Pause(seconds):

@@ -21,6 +21,7 @@ from pystator.runtime.errors import (
 )
 from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.orchestrator.cache import RecordCache
 from pystator.runtime.orchestrator.plan import (
     Entity,
     Landing,
@@ -75,9 +76,12 @@ class Decide:
 
 @dataclass(frozen=True, slots=True)
 class Save:
-    """The write set's versioned write; the answer is the version written."""
+    """The write set's versioned write. With `expected`, the record the write was decided
+    from, kept since an earlier commit instead of read: the stored entity must still equal
+    it. The answer is the record as stored, or None from a store that does not return it."""
 
     write: WriteSet
+    expected: EntityRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,13 @@ class Act:
 
 Op = Load | Decide | Save | Pause | AfterCommit | Act
 Loop = Generator[Op, Any, R]
+
+#: A decision: the result, the session it left, its write (None: nothing to write) and the
+#: observer's start time (None: the engine was not asked, and the observer is not told).
+Decided = tuple[TransitionResult, Session, WriteSet | None, float | None]
+
+#: An attempt's result, the session it left and what it wrote.
+Attempt = tuple[TransitionResult, Session, WriteSet | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +146,8 @@ class Rules:
     observer: TransitionObserver | None = None
     use_initial_state_when_missing: bool = True
     retry_base_delay: float = 0.01
+    #: The records this Orchestrator committed last, when its store compares whole records.
+    cache: RecordCache | None = None
 
     def delay(self, attempt: int) -> float:
         return float(min(1.0, self.retry_base_delay * (2 ** (attempt - 1))))
@@ -144,9 +157,11 @@ class Rules:
     def process(self, event: Event) -> Loop[TransitionResult]:
         """Replay the event if its key was seen, else decide and commit it, retrying lost
         races and, under the error policy, unexpected failures; then run its actions."""
-        # The first attempt decides from the read that looked for the event's outcome.
+        # The first attempt decides from the read that looked for the event's outcome, or
+        # from the entity's kept record: a key stored before then fails the write instead.
         loaded: tuple[EntityRecord | None] | None = None
-        if event.key is not None:
+        cache = self.cache
+        if event.key is not None and (cache is None or cache.get(event.entity_id) is None):
             record, seen = yield Load(event.entity_id, event.key)
             if seen is not None:
                 return replayed(seen)
@@ -157,6 +172,7 @@ class Rules:
                 result, session, write = yield from self._attempt(event, loaded)
                 break
             except DuplicateEventError:
+                self.forget(event.entity_id)
                 # Another replica committed this very event while we decided: theirs stands.
                 key = event.key
                 seen = None if key is None else (yield Load(event.entity_id, key))[1]
@@ -164,6 +180,7 @@ class Rules:
                     raise
                 return replayed(seen)
             except Exception as exc:
+                self.forget(event.entity_id)
                 loaded = None
                 wait = self.retry(exc, tries)
                 if wait is None:
@@ -196,15 +213,64 @@ class Rules:
             return None
         return self.delay(tries.failures)
 
-    def _attempt(
-        self, event: Event, loaded: tuple[EntityRecord | None] | None
-    ) -> Loop[tuple[TransitionResult, Session, WriteSet | None]]:
-        record: EntityRecord | None = (
-            loaded[0] if loaded is not None else (yield Load(event.entity_id))[0]
-        )
+    def forget(self, entity_id: str) -> None:
+        """Stop deciding `entity_id` from its kept record: what it holds is unknown now."""
+        if self.cache is not None:
+            self.cache.drop(entity_id)
+
+    def _attempt(self, event: Event, loaded: tuple[EntityRecord | None] | None) -> Loop[Attempt]:
+        """Decide the event and commit the decision: from the entity's kept record when it
+        has one and nothing was read yet, else from the record `loaded` or a fresh read."""
+        kept = None
+        if loaded is None and self.cache is not None:
+            kept = self.cache.get(event.entity_id)
+        if kept is not None:
+            confirmed = yield from self._from_kept(event, kept)
+            if confirmed is not None:
+                return confirmed
+            self.forget(event.entity_id)
+            if event.key is not None:
+                record, seen = yield Load(event.entity_id, event.key)
+                if seen is not None:
+                    return replayed(seen), _blank(self.machine), None
+                loaded = (record,)
+        record = loaded[0] if loaded is not None else (yield Load(event.entity_id))[0]
+        decided = yield from self._decide(event, record)
+        return (yield from self._commit(decided, None))
+
+    def _from_kept(self, event: Event, kept: EntityRecord) -> Loop[Attempt | None]:
+        """The event decided from the entity's kept record and committed; None when it must
+        be decided again from the stored entity. Only a write confirms such a decision: a
+        refusal, a failure or a stale timer might be an outdated record's, and a write that
+        finds the entity changed lost no race, so it is tried again at once."""
+        try:
+            decided = yield from self._decide(event, kept)
+        except Exception:
+            return None
+        if decided[2] is None:
+            return None
+        try:
+            return (yield from self._commit(decided, kept))
+        except StaleVersionError:
+            return None
+
+    def _commit(self, decided: Decided, kept: EntityRecord | None) -> Loop[Attempt]:
+        """Write the decision, if it has a write, keep the record written, tell the observer."""
+        result, session, write, started = decided
+        if write is not None:
+            stored = yield Save(write, kept)
+            if self.cache is not None and stored is not None:
+                self.cache.put(stored)
+        if self.observer is not None and started is not None:
+            self.observer.after_transition(result, dict(session.context), started)
+        return result, session, write
+
+    def _decide(self, event: Event, record: EntityRecord | None) -> Loop[Decided]:
+        """The engine's decision on the event for the entity as `record` holds it, and the
+        write that commits it (None when nothing is to be written)."""
         timer = event.timer
         if timer is not None and record is None:
-            return stale(event, "", timer.armed_in), _blank(self.machine), None
+            return stale(event, "", timer.armed_in), _blank(self.machine), None, None
         session = self.session_of(event.entity_id, record)
         entity = Entity(
             event.entity_id,
@@ -219,36 +285,33 @@ class Rules:
             # The timer belongs to one entry of its state: if the entity left the state, or
             # left and entered it again since, this job is not the state's timer any more.
             if armed_in not in entity.active or entry != timer.armed_version:
-                return stale(event, entity.source, timer.armed_in), session, None
+                return stale(event, entity.source, timer.armed_in), session, None, None
         merged: dict[str, Any] = {}
         if self.context_validator is not None or self.machine._rules is not None:
             merged = {**session.context, **event.payload}
             refused = self.validate(event.entity_id, session.current_state, event.trigger, merged)
             if refused is not None:
-                return refused, session, None
+                return refused, session, None, None
         started = time.perf_counter()
         if self.observer is not None:
             merged = merged or {**session.context, **event.payload}
             self.observer.before_process(event.entity_id, entity.source, event.trigger, merged)
             started = self.observer.before_transition(entity.source, event.trigger, merged)
         result: TransitionResult = yield Decide(session, event.trigger, event.payload)
-        write = None
-        if result.success:
-            write = plan(
-                self.machine,
-                entity,
-                Landing.of(session),
-                result,
-                key=event.key,
-                duration_ms=(time.perf_counter() - started) * 1000.0,
-                stamp=datetime.now(UTC).isoformat(),
-                now=now(),
-                fired=armed_in if timer is not None else None,
-            )
-            yield Save(write)
-        if self.observer is not None:
-            self.observer.after_transition(result, dict(session.context), started)
-        return result, session, write
+        if not result.success:
+            return result, session, None, started
+        write = plan(
+            self.machine,
+            entity,
+            Landing.of(session),
+            result,
+            key=event.key,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+            stamp=datetime.now(UTC).isoformat(),
+            now=now(),
+            fired=armed_in if timer is not None else None,
+        )
+        return result, session, write, started
 
     def _fall_back(self, event: Event, exc: Exception) -> Loop[TransitionResult]:
         """Move the entity to the error policy's fallback state, recording why."""
@@ -285,7 +348,9 @@ class Rules:
             stamp=datetime.now(UTC).isoformat(),
             now=now(),
         )
-        yield Save(write)
+        stored = yield Save(write)
+        if self.cache is not None and stored is not None:
+            self.cache.put(stored)
         if not write.effects:
             return result
         return with_problems(result, (yield AfterCommit(write, context)))
@@ -307,11 +372,13 @@ class Rules:
             now=now(),
         )
         try:
-            yield Save(write)
+            stored = yield Save(write)
         except StaleVersionError:
             raise FSMError(
                 f"entity {entity_id!r} already exists", {"entity_id": entity_id}
             ) from None
+        if self.cache is not None and stored is not None:
+            self.cache.put(stored)
         if write.effects:
             yield AfterCommit(write, session.context)
         return write.record.evolve(version=write.version)

@@ -26,6 +26,7 @@ from pystator.runtime.hooks import TransitionObserver
 from pystator.runtime.ids import check_entity_id, check_idempotency_key, check_machine_name
 from pystator.runtime.invoke import InvokeAdapter
 from pystator.runtime.machine import StateMachine
+from pystator.runtime.orchestrator.cache import DEFAULT_SIZE, RecordCache
 from pystator.runtime.orchestrator.drivers import Drivers
 from pystator.runtime.orchestrator.layers import with_actions, with_guards
 from pystator.runtime.orchestrator.loop import (
@@ -82,6 +83,12 @@ class Orchestrator:
     Orchestrator's calls: the machine, which other sessions and Orchestrators share, is
     not changed, and handlers bound with `@machine.guard` / `@machine.action` still run
     unless these registries name the same handler.
+
+    The records of the last `cache_size` entities it committed are kept (0 keeps none), so
+    an entity's next event is decided without reading it: one round trip instead of two.
+    With a store that `compares_records` (SQLite, PostgreSQL, Redis), such a write applies
+    only if the stored entity still equals the kept record in every field; if another
+    process changed it, the event is decided again from a fresh read.
     """
 
     def __init__(
@@ -97,6 +104,7 @@ class Orchestrator:
         invoke_adapter: InvokeAdapter | None = None,
         *,
         retry_base_delay: float = 0.01,
+        cache_size: int = DEFAULT_SIZE,
     ) -> None:
         if not isinstance(machine, StateMachine):
             raise TypeError(f"machine must be a StateMachine, got {type(machine).__name__}")
@@ -128,18 +136,23 @@ class Orchestrator:
         self.use_initial_state_when_missing = use_initial_state_when_missing
         self.observer = observer
         self.retry_base_delay = retry_base_delay
+        if type(cache_size) is not int or cache_size < 0:
+            raise ValueError(f"cache_size must be an int >= 0, got {cache_size!r}")
+        recorder = _compares_records(store) if cache_size else None
         self._rules = Rules(
             with_guards(machine, guards),
             context_validator,
             observer,
             use_initial_state_when_missing,
             retry_base_delay,
+            cache=RecordCache(cache_size) if recorder is not None else None,
         )
         self._drivers = Drivers(
             machine.name,
             store,
             store if isinstance(store, AsyncVersionedStateStore) else None,
             store if isinstance(store, EventReadingStore) else None,
+            recorder,
             self.executor,
             scheduler,
             invoke_adapter,
@@ -280,6 +293,17 @@ class Orchestrator:
             raise RuntimeError(
                 "the invoke adapter is async: use `await orchestrator.async_process_event(...)`."
             )
+
+
+def _compares_records(store: VersionedStateStore) -> RecordStore | None:
+    """`store` if kept records may decide events for it: it compares whole records, and
+    its `commit` does what its `save` does (no subclass changed `save` or `asave`)."""
+    if not isinstance(store, RecordStore) or not store.compares_records:
+        return None
+    kind = type(store)
+    if kind.save is not RecordStore.save or kind.asave is not RecordStore.asave:
+        return None
+    return store
 
 
 def _event(

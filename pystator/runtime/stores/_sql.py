@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pystator.runtime.stores._codec import (
+    ENTITY_FIELDS,
     HISTORY_COLUMNS,
     RECORD_COLUMNS,
     history_from_row,
@@ -19,6 +20,15 @@ from pystator.runtime.stores._codec import (
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore
 
 Row = Sequence[Any]
+
+
+def unchanged(mark: str, same: str) -> str:
+    """The condition that an entity's row holds `entity_values` of a record (ENTITY_FIELDS
+    in order, one parameter each): `same` is the dialect's null-safe equality for the one
+    nullable column, `parallel`."""
+    return " AND ".join(
+        f"{name} {same if name == 'parallel' else '='} {mark}" for name in ENTITY_FIELDS.split(", ")
+    )
 
 
 class SQLReads(RecordStore):

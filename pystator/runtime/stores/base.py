@@ -108,6 +108,9 @@ class Write:
     expected_version: int
     entry: HistoryEntry | None = None
     outcome: Outcome | None = None
+    #: When given, the stored entity must also equal this record in every field besides
+    #: the version (compared as stored, i.e. as encoded text), not only in its version.
+    matching: EntityRecord | None = None
 
     @property
     def version(self) -> int:
@@ -234,6 +237,9 @@ class RecordStore:
 
     machine_name: str | None = None
 
+    #: Whether `_save` honours `Write.matching`, so that `commit` may be given a record.
+    compares_records = False
+
     # -- what a store implements ------------------------------------------------------
 
     def _fetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
@@ -279,6 +285,55 @@ class RecordStore:
         outcome: Outcome | None = None,
     ) -> int:
         return self._save(checked_write(record, expected_version, entry, outcome))
+
+    def commit(
+        self,
+        record: EntityRecord,
+        expected: EntityRecord | int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
+    ) -> EntityRecord:
+        """`save`, returning the record as stored (a private copy, its version set).
+
+        `expected` is the version the entity must still have (0: absent), or, in a store
+        that `compares_records`, the record it must still equal in every field: a write
+        decided from a record kept since an earlier commit, not read again, applies only
+        if nothing changed the entity since, whatever happened to its version meanwhile.
+        """
+        write = self._checked_commit(record, expected, entry, outcome)
+        return write.record.evolve(version=self._save(write))
+
+    async def acommit(
+        self,
+        record: EntityRecord,
+        expected: EntityRecord | int,
+        entry: HistoryEntry | None = None,
+        outcome: Outcome | None = None,
+    ) -> EntityRecord:
+        write = self._checked_commit(record, expected, entry, outcome)
+        return write.record.evolve(version=await self._asave(write))
+
+    def _checked_commit(
+        self,
+        record: EntityRecord,
+        expected: EntityRecord | int,
+        entry: HistoryEntry | None,
+        outcome: Outcome | None,
+    ) -> Write:
+        if not isinstance(expected, EntityRecord):
+            return checked_write(record, expected, entry, outcome)
+        if not self.compares_records:
+            raise TypeError(
+                f"{type(self).__name__} compares versions only: give commit() the expected "
+                "version, not a record"
+            )
+        if (expected.machine_name, expected.entity_id) != (record.machine_name, record.entity_id):
+            raise ValueError(
+                f"the expected record is entity {expected.entity_id!r} of machine "
+                f"{expected.machine_name!r}, not the one written"
+            )
+        write = checked_write(record, expected.version, entry, outcome)
+        return Write(write.record, write.expected_version, write.entry, write.outcome, expected)
 
     def load_event(
         self, entity_id: str, key: str, *, machine_name: str | None = None

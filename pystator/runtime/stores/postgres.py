@@ -24,12 +24,15 @@ from pystator.runtime.stores._codec import (
     missing_extra,
 )
 from pystator.runtime.stores._failures import Repeat, guarded, store_call, take, transaction
-from pystator.runtime.stores._sql import Row, SQLReads
+from pystator.runtime.stores._sql import Row, SQLReads, unchanged
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_postgres
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+#: A versioned update's extra condition when the write must find the entity unchanged.
+_UNCHANGED = unchanged("%s", "IS NOT DISTINCT FROM")
 
 
 def _check_idle(connection: Any) -> None:
@@ -64,6 +67,8 @@ class PostgresStateStore(SQLReads):
     StoreUnavailableError. Driver errors are raised as StoreError, the driver's exception
     as the cause.
     """
+
+    compares_records = True
 
     def __init__(
         self,
@@ -229,6 +234,9 @@ class PostgresStateStore(SQLReads):
                 "RETURNING machine_name, entity_id"
             )
             params = (*values, write.expected_version)
+            if write.matching is not None:
+                statement = statement.replace(" RETURNING", f" AND {_UNCHANGED} RETURNING")
+                params = (*params, *entity_values(write.matching))
         # One statement: the history row is inserted only if the versioned write happened,
         # and the whole save is one round trip on an autocommit connection.
         log = ""

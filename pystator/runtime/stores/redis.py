@@ -18,10 +18,10 @@ from pystator.runtime.stores._failures import Repeat, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
 # KEYS: entity hash, history list, outcome key, the entity id's machines set. ARGV[1]: the
-# values below, each written as its length in bytes, ':', and the value, so one argument
-# carries them all (a client packs each argument of a command separately, at a cost per
-# argument greater than the whole Lua parse). All or nothing: the checks come first, and
-# the writes that follow cannot fail.
+# values below (from 14 on, the fields the hash must still hold, if any), each written as
+# its length in bytes, ':', and the value, so one argument carries them all (a client packs
+# each argument of a command separately, at a cost per argument greater than the whole Lua
+# parse). All or nothing: the checks come first, and the writes that follow cannot fail.
 _SAVE = """
 local blob, ARGV, pos = ARGV[1], {}, 1
 while pos <= #blob do
@@ -32,6 +32,13 @@ while pos <= #blob do
 end
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return -1 end
+if ARGV[14] ~= '' then
+  local stored = redis.call('HMGET', KEYS[1], 'state', 'context', 'history', 'parallel',
+                            'machine_version', 'fingerprint', 'timers')
+  for i = 1, 7 do
+    if (stored[i] or '') ~= ARGV[14 + i] then return -1 end
+  end
+end
 if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return -2 end
 -- Redis keeps a script's writes before an error: every write below must succeed, so a key
 -- of the wrong type stops the script before the first.
@@ -70,6 +77,8 @@ class RedisStateStore(RecordStore):
     Redis errors are raised as StoreError (StoreUnavailableError when the server cannot be
     reached), the driver's exception as the cause.
     """
+
+    compares_records = True
 
     def __init__(
         self,
@@ -249,6 +258,7 @@ class RedisStateStore(RecordStore):
                         dumps(dict(outcome[1]), "outcome") if outcome else "",
                         dumps(dict(record.timers), "timers"),
                         entity_id,
+                        *_unchanged(write.matching),
                     )
                 )
             ],
@@ -299,6 +309,23 @@ class RedisStateStore(RecordStore):
             return None
         outcome: Mapping[str, Any] = loads(raw, "event outcome", entity_id)
         return outcome
+
+
+def _unchanged(record: EntityRecord | None) -> tuple[str, ...]:
+    """The save script's arguments 14 to 21: a flag, then the fields the entity's hash must
+    still hold, as `_save` writes them ('' and nothing more when any will do)."""
+    if record is None:
+        return ("",)
+    return (
+        "1",
+        record.state,
+        dumps(dict(record.context), "context"),
+        dumps(dict(record.history), "history"),
+        record.parallel or "",
+        record.machine_version,
+        record.fingerprint,
+        dumps(dict(record.timers), "timers"),
+    )
 
 
 def _joined(values: tuple[str, ...]) -> bytes:

@@ -22,7 +22,7 @@ from pystator.runtime.stores._codec import (
     entity_values,
     history_values,
 )
-from pystator.runtime.stores._sql import Row, SQLReads
+from pystator.runtime.stores._sql import Row, SQLReads, unchanged
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_sqlite
 from pystator.runtime.stores.schema import STORE_TABLES, Table, truncate_statements
@@ -36,6 +36,7 @@ _UPDATE = (
     "machine_version = ?, fingerprint = ?, timers = ?, version = ? "
     "WHERE machine_name = ? AND entity_id = ? AND version = ?"
 )
+_UPDATE_UNCHANGED = f"{_UPDATE} AND {unchanged('?', 'IS')}"
 _LOG = (
     f"INSERT INTO transition_history (machine_name, entity_id, {HISTORY_FIELDS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -58,6 +59,8 @@ def _path_of(url: str | None) -> str:
 
 class SQLiteStateStore(SQLReads):
     """Entities, transition history and idempotency records in one SQLite file."""
+
+    compares_records = True
 
     def __init__(
         self,
@@ -148,8 +151,11 @@ class SQLiteStateStore(SQLReads):
         with self.transaction() as db:
             if write.expected_version == 0:
                 changed = db.execute(_CREATE, values).rowcount
-            else:
+            elif write.matching is None:
                 changed = db.execute(_UPDATE, (*values, write.expected_version)).rowcount
+            else:
+                matched = (*values, write.expected_version, *entity_values(write.matching))
+                changed = db.execute(_UPDATE_UNCHANGED, matched).rowcount
             if changed != 1:
                 raise write.stale()
             if logged:
