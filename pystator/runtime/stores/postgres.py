@@ -24,6 +24,7 @@ from pystator.runtime.stores._codec import (
     missing_extra,
 )
 from pystator.runtime.stores._failures import Repeat, guarded, store_call, take, transaction
+from pystator.runtime.stores._libpq import Prepared
 from pystator.runtime.stores._sql import Row, SQLReads, unchanged
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_postgres
@@ -94,6 +95,7 @@ class PostgresStateStore(SQLReads):
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: Any = None
+        self._statements: dict[tuple[bool, ...], Prepared] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -215,59 +217,78 @@ class PostgresStateStore(SQLReads):
     # with an idempotency record that makes a second application impossible.
     @store_call(Repeat.IF_PROTECTED, "save")
     def _save(self, write: Write) -> int:
-        record, outcome, version = write.record, write.outcome, write.version
-        values = (*entity_values(record), version, record.machine_name, record.entity_id)
-        if write.expected_version == 0:
-            statement = (
-                f"INSERT INTO {self.schema}.entity_states ({ENTITY_FIELDS}, version, "
-                "machine_name, entity_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (machine_name, entity_id) DO NOTHING "
-                "RETURNING machine_name, entity_id"
-            )
-            params: tuple[Any, ...] = values
-        else:
-            statement = (
-                f"UPDATE {self.schema}.entity_states SET state = %s, "
-                "context = %s, history = %s, parallel = %s, machine_version = %s, "
-                "fingerprint = %s, timers = %s, version = %s "
-                "WHERE machine_name = %s AND entity_id = %s AND version = %s "
-                "RETURNING machine_name, entity_id"
-            )
-            params = (*values, write.expected_version)
+        record, entry, outcome = write.record, write.entry, write.outcome
+        params: tuple[Any, ...] = (
+            *entity_values(record),
+            write.version,
+            record.machine_name,
+            record.entity_id,
+        )
+        if write.expected_version != 0:
+            params = (*params, write.expected_version)
             if write.matching is not None:
-                statement = statement.replace(" RETURNING", f" AND {_UNCHANGED} RETURNING")
                 params = (*params, *entity_values(write.matching))
-        # One statement: the history row is inserted only if the versioned write happened,
-        # and the whole save is one round trip on an autocommit connection.
-        log = ""
-        if write.entry is not None:
-            log = (
-                f", logged AS (INSERT INTO {self.schema}.transition_history (machine_name, "
-                f"entity_id, {HISTORY_FIELDS}) SELECT machine_name, entity_id, %s, %s, %s, %s, "
-                "%s, %s, %s, %s FROM written)"
-            )
-            params = (*params, *history_values(write.entry))
+        if entry is not None:
+            params = (*params, *history_values(entry))
         if outcome is not None:
-            # A key stored before violates the primary key, which aborts the whole statement.
-            log += (
-                f", remembered AS (INSERT INTO {self.schema}.event_outcomes (machine_name, "
-                "entity_id, key, outcome) SELECT machine_name, entity_id, %s, %s FROM written)"
-            )
             params = (*params, outcome[0], dumps(dict(outcome[1]), "outcome"))
+        shape = (
+            write.expected_version == 0,
+            write.matching is not None,
+            entry is not None,
+            outcome is not None,
+        )
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = Prepared(self._save_statement(*shape))
         from psycopg import errors
 
         try:
             with self._connection() as connection:
-                row = connection.execute(
-                    f"WITH written AS ({statement}){log} SELECT count(*) FROM written", params
-                ).fetchone()
+                written = statement.value(connection, params)
         except errors.UniqueViolation:
             if outcome is None:
                 raise
             raise write.duplicate() from None
-        if row is None or row[0] != 1:
+        if written != "1":
             raise write.stale()
-        return version
+        return write.version
+
+    def _save_statement(self, create: bool, matching: bool, logged: bool, keyed: bool) -> str:
+        """The one statement of a save: the versioned write of the entity, and the history
+        row and idempotency record only if it happened (the whole save is one round trip on
+        an autocommit connection). Values in SELECT lists are cast: they are sent untyped."""
+        table = f"{self.schema}.entity_states"
+        if create:
+            written = (
+                f"INSERT INTO {table} ({ENTITY_FIELDS}, version, machine_name, entity_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (machine_name, entity_id) DO NOTHING"
+            )
+        else:
+            written = (
+                f"UPDATE {table} SET state = %s, context = %s, history = %s, parallel = %s, "
+                "machine_version = %s, fingerprint = %s, timers = %s, version = %s "
+                "WHERE machine_name = %s AND entity_id = %s AND version = %s"
+            )
+            if matching:
+                written += f" AND {_UNCHANGED}"
+        statement = f"WITH written AS ({written} RETURNING machine_name, entity_id)"
+        if logged:
+            statement += (
+                f", logged AS (INSERT INTO {self.schema}.transition_history (machine_name, "
+                f"entity_id, {HISTORY_FIELDS}) SELECT machine_name, entity_id, %s::text, "
+                "%s::text, %s::text, %s::boolean, %s::text, %s::text, %s::text, "
+                "%s::double precision FROM written)"
+            )
+        if keyed:
+            # A key stored before violates the primary key, which aborts the whole statement.
+            statement += (
+                f", remembered AS (INSERT INTO {self.schema}.event_outcomes (machine_name, "
+                "entity_id, key, outcome) SELECT machine_name, entity_id, %s::text, %s::text "
+                "FROM written)"
+            )
+        return f"{statement} SELECT count(*) FROM written"
 
     # ON CONFLICT DO NOTHING: writing the same key twice leaves the first outcome.
     @store_call(Repeat.ALWAYS, "remember")

@@ -330,8 +330,7 @@ def _unchanged(record: EntityRecord | None) -> tuple[str, ...]:
 
 def _joined(values: tuple[str, ...]) -> bytes:
     """The save script's one argument: each value as its UTF-8 length, ':', and its bytes."""
-    parts = []
-    for value in values:
-        data = value.encode()
-        parts.append(b"%d:%b" % (len(data), data))
-    return b"".join(parts)
+    # An ASCII value's length in characters is its length in bytes: encoded once, at the end.
+    return "".join(
+        [f"{len(value) if value.isascii() else len(value.encode())}:{value}" for value in values]
+    ).encode()

@@ -73,17 +73,44 @@ class EndsSessions(PostgresStateStore):
 
 
 class _AnswerLosing:
+    """The connection, except that its next write to entity_states commits and then loses
+    its session, through psycopg's `execute` or libpq's `exec_prepared` alike."""
+
     def __init__(self, store: EndsSessions, connection: Any) -> None:
         self._store = store
         self._connection = connection
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
     def execute(self, sql: str, params: Any = None) -> Any:
         result = self._connection.execute(sql, params)
         if "entity_states" in sql and not sql.lstrip().upper().startswith("SELECT"):
-            self._store.lose_answer = False
-            end_session(self._connection.info.backend_pid)
+            self._lose()
             self._connection.execute("SELECT 1")  # raises: the session is gone
         return result
+
+    @property
+    def pgconn(self) -> Any:
+        return _AnswerLosingPGconn(self)
+
+    def _lose(self) -> None:
+        self._store.lose_answer = False
+        end_session(self._connection.info.backend_pid)
+
+
+class _AnswerLosingPGconn:
+    def __init__(self, owner: _AnswerLosing) -> None:
+        self._owner = owner
+        self._pgconn = owner._connection.pgconn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pgconn, name)
+
+    def exec_prepared(self, name: bytes, arguments: Any) -> Any:
+        self._pgconn.exec_prepared(name, arguments)
+        self._owner._lose()
+        return self._pgconn.exec_(b"SELECT 1")  # fails: the session is gone
 
 
 @pytest.fixture
