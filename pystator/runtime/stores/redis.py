@@ -7,8 +7,9 @@ history row and the idempotency record in one step.
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystator.runtime.errors import FSMError
@@ -93,7 +94,8 @@ class RedisStateStore(RecordStore):
         self.key_prefix = key_prefix
         self.machine_name = self._scope(machine_name)
         self._client: Any = None
-        self._save_script: Any = None
+        self._save_sha = ""
+        self._take: Callable[[Any], Any] = _taker(None)
 
     # Connecting moves keys of earlier layouts, a step that is a no-op when repeated.
     @store_call(Repeat.ALWAYS)
@@ -117,7 +119,8 @@ class RedisStateStore(RecordStore):
             client.close()
             raise
         self._client = client
-        self._save_script = client.register_script(_SAVE)
+        self._save_sha = client.register_script(_SAVE).sha
+        self._take = _taker(client.connection_pool)
         return self
 
     def close(self) -> None:
@@ -235,40 +238,63 @@ class RedisStateStore(RecordStore):
                 "history row",
             )
         machine, entity_id = record.machine_name, record.entity_id
-        written = self._save_script(
-            keys=[
+        written = self._run_save(
+            (
                 self._entity_key(machine, entity_id),
                 self._history_key(machine, entity_id),
                 self._outcome_key(machine, entity_id, outcome[0] if outcome else ""),
                 self._machines_key(entity_id),
-            ],
-            args=[
-                _joined(
-                    (
-                        str(write.expected_version),
-                        record.state,
-                        dumps(dict(record.context), "context"),
-                        machine,
-                        dumps(dict(record.history), "history"),
-                        record.parallel or "",
-                        str(write.version),
-                        row,
-                        record.machine_version,
-                        record.fingerprint,
-                        dumps(dict(outcome[1]), "outcome") if outcome else "",
-                        dumps(dict(record.timers), "timers"),
-                        entity_id,
-                        *_unchanged(write.matching),
-                    )
+            ),
+            _joined(
+                (
+                    str(write.expected_version),
+                    record.state,
+                    dumps(dict(record.context), "context"),
+                    machine,
+                    dumps(dict(record.history), "history"),
+                    record.parallel or "",
+                    str(write.version),
+                    row,
+                    record.machine_version,
+                    record.fingerprint,
+                    dumps(dict(outcome[1]), "outcome") if outcome else "",
+                    dumps(dict(record.timers), "timers"),
+                    entity_id,
+                    *_unchanged(write.matching),
                 )
-            ],
-            client=self.client,
+            ),
         )
         if int(written) == -2 and outcome is not None:
             raise write.duplicate()
         if int(written) < 0:
             raise write.stale()
         return write.version
+
+    def _run_save(self, keys: tuple[str, str, str, str], blob: bytes) -> Any:
+        """The save script's answer, sent on a pooled connection of its own: redis-py's
+        command path (retry policy, observability, reply callbacks) costs more client CPU
+        than the script's whole run, and the store decides about repeating a save itself."""
+        client = self.client
+        pool = client.connection_pool
+        connection = self._take(pool)
+        try:
+            # Connection errors disconnect the connection before they are raised, so the
+            # pool never hands it out broken.
+            command = connection.pack_command("EVALSHA", self._save_sha, 4, *keys, blob)
+            connection.send_packed_command(command)
+            try:
+                return connection.read_response()
+            except Exception as exc:
+                from redis.exceptions import NoScriptError
+
+                if not isinstance(exc, NoScriptError):
+                    raise
+            # The server lost its scripts (a restart, SCRIPT FLUSH): nothing ran.
+            client.script_load(_SAVE)
+            connection.send_packed_command(command)
+            return connection.read_response()
+        finally:
+            pool.release(connection)
 
     @store_call(Repeat.ALWAYS, "history")
     def _history(self, machine_name: str, entity_id: str) -> list[HistoryEntry]:
@@ -309,6 +335,16 @@ class RedisStateStore(RecordStore):
             return None
         outcome: Mapping[str, Any] = loads(raw, "event outcome", entity_id)
         return outcome
+
+
+def _taker(pool: Any) -> Callable[[Any], Any]:
+    """How to take a connection from a redis-py pool: before 5.3 the command is named,
+    since then naming it is deprecated."""
+    if pool is not None:
+        parameter = inspect.signature(pool.get_connection).parameters.get("command_name")
+        if parameter is not None and parameter.default is inspect.Parameter.empty:
+            return lambda pool: pool.get_connection("EVALSHA")
+    return lambda pool: pool.get_connection()
 
 
 def _unchanged(record: EntityRecord | None) -> tuple[str, ...]:
