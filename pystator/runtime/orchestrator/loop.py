@@ -27,7 +27,6 @@ from pystator.runtime.orchestrator.plan import (
     Landing,
     WriteSet,
     active_in,
-    configuration,
     current_timers,
     plan,
 )
@@ -386,7 +385,10 @@ class Rules:
     # -- steps ----------------------------------------------------------------------------
 
     def active(self, session: Session) -> tuple[str, ...]:
-        return active_states(self.machine._states_by_name, configuration(Landing.of(session)))
+        """The states active in `session`: its state, with the regions' of a parallel one."""
+        state, parallel = session.current_state, session.parallel_config
+        states = (state,) if parallel is None else (state, *parallel.region_states.values())
+        return active_states(self.machine._states_by_name, states)
 
     def session_of(self, entity_id: str, record: EntityRecord | None) -> Session:
         """The session of a loaded entity; a missing one starts in the initial state."""

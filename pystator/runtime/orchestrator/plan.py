@@ -106,65 +106,69 @@ def plan(
     spec = machine.spec
     step = step_of(machine, entity, landed, result)
     left, entered = step.left, step.arrived
-    cancel, arming = timer_changes(spec, step)
-    if fired is not None and fired in cancel and len(spec.timers[fired]) == 1:
-        # The state's one timer is the job being fired, which its scheduler handed over
-        # when it fired it: nothing of that state is left to cancel, so no call is made.
-        cancel = tuple(name for name in cancel if name != fired)
     read = entity.version
     version = read + 1
     timed = spec.timers
-    timers = {
-        name: armed
-        for name, armed in current_timers(spec, entity.record).items()
-        if name not in left
-    }
+    cancel: tuple[str, ...] = ()
+    arm: tuple[ScheduledJob, ...] = ()
+    timers: dict[str, int] = {}
+    # Positional construction throughout: this runs for every event.
     if timed:
+        cancel, arming = timer_changes(spec, step)
+        if fired is not None and fired in cancel and len(timed[fired]) == 1:
+            # The state's one timer is the job being fired, which its scheduler handed
+            # over when it fired it: nothing of that state is left to cancel.
+            cancel = tuple(name for name in cancel if name != fired)
+        timers = {
+            name: armed
+            for name, armed in current_timers(spec, entity.record).items()
+            if name not in left
+        }
         timers.update({name: version for name in entered if name in timed})
+        arm = tuple(
+            ScheduledJob(
+                spec.name,
+                spec.version,
+                entity.entity_id,
+                timer.event,
+                due_at(now, timer.delay_ms),
+                timer.state,
+                version,
+            )
+            for timer in arming
+        )
     record = EntityRecord(
-        entity_id=entity.entity_id,
-        state=landed.state,
-        context=dict(landed.context),
-        version=read,
-        machine_name=machine.name,
-        history=dict(landed.history),
-        parallel=landed.parallel.to_string() if landed.parallel is not None else None,
-        machine_version=machine.version,
-        fingerprint=spec.fingerprint,
-        timers=timers,
+        entity.entity_id,
+        landed.state,
+        dict(landed.context),
+        read,
+        machine.name,
+        dict(landed.history),
+        landed.parallel.to_string() if landed.parallel is not None else None,
+        machine.version,
+        spec.fingerprint,
+        timers,
     )
     entry = HistoryEntry(
-        entity_id=entity.entity_id,
-        source_state=entity.source,
-        target_state=result.target_state,
-        trigger=result.trigger,
-        success=result.success,
-        error=error,
-        actions=result.all_actions if result.success else (),
-        timestamp=stamp,
-        duration_ms=duration_ms,
+        entity.entity_id,
+        entity.source,
+        result.target_state,
+        result.trigger,
+        result.success,
+        error,
+        result.all_actions if result.success else (),
+        stamp,
+        duration_ms,
     )
-    arm = [
-        ScheduledJob(
-            machine=spec.name,
-            version=spec.version,
-            entity_id=entity.entity_id,
-            event=timer.event,
-            due_at=due_at(now, timer.delay_ms),
-            armed_in=timer.state,
-            armed_version=version,
-        )
-        for timer in arming
-    ]
     return WriteSet(
-        record=record,
-        expected_version=read,
-        entry=entry,
-        outcome=(key, outcome_of(result)) if key is not None else None,
-        cancel=cancel,
-        arm=tuple(arm),
-        stop=tuple([name for name, _ in _services(machine, left)]),
-        start=_services(machine, entered),
+        record,
+        read,
+        entry,
+        (key, outcome_of(result)) if key is not None else None,
+        cancel,
+        arm,
+        tuple([name for name, _ in _services(machine, left)]),
+        _services(machine, entered),
     )
 
 

@@ -101,8 +101,9 @@ class HistoryEntry:
 @dataclass(frozen=True, slots=True)
 class Write:
     """One versioned write as a store's `_save` receives it, its values checked: `record`
-    replaces the entity if the stored version is still `expected_version` (0: absent),
-    `entry` joins its history and `outcome` is stored under its key, all or none."""
+    (its version the one the write gives) replaces the entity if the stored version is
+    still `expected_version` (0: absent), `entry` joins its history and `outcome` is stored
+    under its key, all or none."""
 
     record: EntityRecord
     expected_version: int
@@ -301,7 +302,7 @@ class RecordStore:
         if nothing changed the entity since, whatever happened to its version meanwhile.
         """
         write = self._checked_commit(record, expected, entry, outcome)
-        return write.record.evolve(version=self._save(write))
+        return _as_written(write, self._save(write))
 
     async def acommit(
         self,
@@ -311,7 +312,7 @@ class RecordStore:
         outcome: Outcome | None = None,
     ) -> EntityRecord:
         write = self._checked_commit(record, expected, entry, outcome)
-        return write.record.evolve(version=await self._asave(write))
+        return _as_written(write, await self._asave(write))
 
     def _checked_commit(
         self,
@@ -332,8 +333,7 @@ class RecordStore:
                 f"the expected record is entity {expected.entity_id!r} of machine "
                 f"{expected.machine_name!r}, not the one written"
             )
-        write = checked_write(record, expected.version, entry, outcome)
-        return Write(write.record, write.expected_version, write.entry, write.outcome, expected)
+        return checked_write(record, expected.version, entry, outcome, expected)
 
     def load_event(
         self, entity_id: str, key: str, *, machine_name: str | None = None
@@ -496,20 +496,28 @@ class RecordStore:
         return await self._call(self.load_event, entity_id, key, machine_name=machine_name)
 
 
+def _as_written(write: Write, version: int) -> EntityRecord:
+    """The record `write` stored, at the version the store reports."""
+    record = write.record
+    return record if record.version == version else record.evolve(version=version)
+
+
 def checked_write(
     record: EntityRecord,
     expected_version: int,
     entry: HistoryEntry | None,
     outcome: Outcome | None,
+    matching: EntityRecord | None = None,
 ) -> Write:
     """The write, its key checked and private, storable copies of its context and outcome."""
     if not isinstance(record, EntityRecord):
         raise TypeError(f"record must be an EntityRecord, got {type(record).__name__}")
     check_machine_name(record.machine_name)
     check_entity_id(record.entity_id)
-    record = record.evolve(context=storable_mapping(record.context, "context"))
+    context = storable_mapping(record.context, "context")
+    record = record.evolve(context=context, version=expected_version + 1)
     if entry is not None and entry.error is not None:
         entry = replace(entry, error=text_column(entry.error))
     if outcome is not None:
         outcome = check_idempotency_key(outcome[0]), storable_mapping(outcome[1], "outcome")
-    return Write(record, expected_version, entry, outcome)
+    return Write(record, expected_version, entry, outcome, matching)

@@ -66,7 +66,7 @@ class InMemoryStateStore(RecordStore):
             if outcome is not None and (*key, outcome[0]) in self._outcomes:
                 raise write.duplicate()
             # The context is already a private copy made by the value check.
-            self._records[key] = record.evolve(version=write.version)
+            self._records[key] = record
             self._machines.setdefault(record.entity_id, set()).add(record.machine_name)
             if write.entry is not None:
                 self._rows.setdefault(key, []).append(write.entry)

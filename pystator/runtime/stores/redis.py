@@ -94,7 +94,7 @@ class RedisStateStore(RecordStore):
         self.key_prefix = key_prefix
         self.machine_name = self._scope(machine_name)
         self._client: Any = None
-        self._save_sha = ""
+        self._save_sha = b""
         self._take: Callable[[Any], Any] = _taker(None)
 
     # Connecting moves keys of earlier layouts, a step that is a no-op when repeated.
@@ -119,7 +119,7 @@ class RedisStateStore(RecordStore):
             client.close()
             raise
         self._client = client
-        self._save_sha = client.register_script(_SAVE).sha
+        self._save_sha = client.register_script(_SAVE).sha.encode()
         self._take = _taker(client.connection_pool)
         return self
 
@@ -280,8 +280,10 @@ class RedisStateStore(RecordStore):
         try:
             # Connection errors disconnect the connection before they are raised, so the
             # pool never hands it out broken.
-            command = connection.pack_command("EVALSHA", self._save_sha, 4, *keys, blob)
-            connection.send_packed_command(command)
+            command = _command(
+                b"EVALSHA", self._save_sha, b"4", *[key.encode() for key in keys], blob
+            )
+            connection.send_packed_command([command])
             try:
                 return connection.read_response()
             except Exception as exc:
@@ -291,7 +293,7 @@ class RedisStateStore(RecordStore):
                     raise
             # The server lost its scripts (a restart, SCRIPT FLUSH): nothing ran.
             client.script_load(_SAVE)
-            connection.send_packed_command(command)
+            connection.send_packed_command([command])
             return connection.read_response()
         finally:
             pool.release(connection)
@@ -361,6 +363,13 @@ def _unchanged(record: EntityRecord | None) -> tuple[str, ...]:
         record.machine_version,
         record.fingerprint,
         dumps(dict(record.timers), "timers"),
+    )
+
+
+def _command(*parts: bytes) -> bytes:
+    """A command in the Redis protocol (RESP): its parts as an array of bulk strings."""
+    return b"*%d\r\n" % len(parts) + b"".join(
+        [b"$%d\r\n%b\r\n" % (len(part), part) for part in parts]
     )
 
 
