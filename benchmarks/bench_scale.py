@@ -171,9 +171,7 @@ def measure(count: int, directory: Path, events: int, number: int, repeat: int) 
         g = [x / per for x in t[generated_key]]
         h = [x / per for x in t[hand_key]]
         ratio = median([a / b for a, b in zip(g, h, strict=True)])
-        print(
-            f"{label:<28}{median(g):>12.0f}{median(h):>14.0f}{ratio:>7.2f}x" f"{f'<= {target}x':>9}"
-        )
+        print(f"{label:<28}{median(g):>12.0f}{median(h):>14.0f}{ratio:>7.2f}x{f'<= {target}x':>9}")
         name = f"{count}-state ring: {label}"
         figures.append(Figure(name, median(g), median(h), "ns", ratio, target))
     return figures
