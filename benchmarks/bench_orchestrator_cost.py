@@ -3,10 +3,10 @@ Python frames entered and statements or round trips sent, counted rather than ti
 the figures hold on a busy machine.
 
 Frames are `sys.setprofile` "call" events (functions, and generators resumed); statements
-are counted on the psycopg connection (every cursor execute, plus BEGIN/COMMIT/ROLLBACK),
-and apart from them the pool's liveness checks (an empty query, sent only for a connection
-whose socket has input waiting when the pool hands it out). Run
-`python benchmarks/bench_orchestrator_cost.py [--quick]`.
+are counted on the psycopg connection (every cursor execute, plus BEGIN/COMMIT/ROLLBACK)
+and in the store's libpq path (its save), and apart from them the pool's liveness checks
+(an empty query, sent only for a connection whose socket has input waiting when the pool
+hands it out). Run `python benchmarks/bench_orchestrator_cost.py [--quick]`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pystator import (  # noqa: E402
     SQLiteStateStore,
     StateMachine,
 )
+from pystator.runtime.stores._libpq import Prepared  # noqa: E402
 
 
 class Counts:
@@ -62,15 +63,19 @@ def counting_statements() -> Iterator[None]:
 
         return run
 
+    # The store's save goes to libpq directly, past psycopg's cursors.
+    prepared_run = Prepared._run
     psycopg.Cursor.execute = counted(originals["execute"])  # type: ignore[method-assign]
     psycopg.Cursor.executemany = counted(originals["executemany"])  # type: ignore[method-assign]
     psycopg.Connection._exec_command = counted(originals["command"])  # type: ignore[method-assign]
+    Prepared._run = counted(prepared_run)  # type: ignore[method-assign]
     try:
         yield
     finally:
         psycopg.Cursor.execute = originals["execute"]  # type: ignore[method-assign]
         psycopg.Cursor.executemany = originals["executemany"]  # type: ignore[method-assign]
         psycopg.Connection._exec_command = originals["command"]  # type: ignore[method-assign]
+        Prepared._run = prepared_run  # type: ignore[method-assign]
 
 
 def _profile(frame: FrameType, event: str, arg: object) -> None:
