@@ -5,8 +5,9 @@ states flipped by `loop.call_later`. Redis: the Orchestrator with RedisScheduler
 RedisStateStore, next to a bare ZADD / claim-by-ZREM / HSET loop on the same server. Both
 arm N timers due at the same moment and report the time to fire them all, this process's
 CPU time for it, and the lateness of each firing, in rounds that take turns (three, one
-with `--quick`); the ratios are medians of the rounds'. Run
-`python benchmarks/bench_timers.py [--quick]`.
+with `--quick`); the ratios are medians of the rounds'. A third Redis
+row, RedisScheduler with the in-memory store, shows what the timers cost apart from the
+store's reads and writes. Run `python benchmarks/bench_timers.py [--quick]`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,22 @@ async def redis_pystator(count: int) -> dict[str, float]:
     return summary("pystator (Redis)", elapsed, lateness, count, cpu)
 
 
+async def redis_timers_only(count: int) -> dict[str, float]:
+    """The Orchestrator with RedisScheduler and the in-memory store: the timers' share."""
+    prefix = f"bench_timers_{uuid.uuid4().hex[:8]}"
+    scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
+    orchestrator = Orchestrator(
+        StateMachine.from_dict(TIMED), InMemoryStateStore(), scheduler=scheduler
+    )
+    await scheduler.start()
+    cpu = time.process_time()
+    elapsed, lateness = await arm_and_wait(orchestrator, count)
+    cpu = time.process_time() - cpu
+    await scheduler.truncate()
+    await orchestrator.close()
+    return summary("pystator (Redis timers only)", elapsed, lateness, count, cpu)
+
+
 async def redis_baseline(count: int) -> dict[str, float]:
     import redis.asyncio as aioredis
 
@@ -193,7 +210,11 @@ def rounds_of(
 async def one_round(count: int, redis: bool) -> list[dict[str, float]]:
     rows = [await asyncio_pystator(count), await asyncio_baseline(count)]
     if redis:
-        rows += [await redis_pystator(count), await redis_baseline(count)]
+        rows += [
+            await redis_pystator(count),
+            await redis_baseline(count),
+            await redis_timers_only(count),
+        ]
     return rows
 
 
@@ -213,6 +234,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     figures = [rounds_of("asyncio", [r[0] for r in measured], [r[1] for r in measured], None)]
     if redis:
         figures.append(rounds_of("Redis", [r[2] for r in measured], [r[3] for r in measured], 3.0))
+        share = statistics.median(r[4]["us_per_timer"] / r[3]["us_per_timer"] for r in measured)
+        print(f"  of which RedisScheduler with the in-memory store / hand-written: {share:.1f}x")
     return report(figures)
 
 
