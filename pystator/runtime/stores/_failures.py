@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar
@@ -183,8 +183,9 @@ def guarded(
     """`call()` under the failure policy: driver errors leave as StoreError naming `owner`
     and `operation`, and a call that lost its connection runs once more when `repeat` (and,
     for IF_PROTECTED, `protected()`) says that is safe."""
-    # No local names an exception: a frame of its own traceback holding it would keep the
-    # store, and its pool, alive until the cycle collector runs.
+    # No local names an exception, and none is raised from a helper's frame: a frame of its
+    # own traceback holding it would keep the store, and its pool, alive until the cycle
+    # collector runs.
     try:
         return call()
     except Exception as exc:
@@ -192,16 +193,45 @@ def guarded(
             raise
         if not _repeatable(exc, repeat, protected):
             raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
-        lost = type(_driver_error(exc)).__name__
-    logger.warning(
-        "%s.%s lost its database connection (%s); trying once more", owner, operation, lost
-    )
+        _trying_again(owner, operation, exc)
     try:
         return call()
     except Exception as exc:
         if not is_driver_error(_driver_error(exc)):
             raise
         raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+
+
+async def aguarded(
+    call: Callable[[], Awaitable[T]],
+    repeat: Repeat,
+    owner: str,
+    operation: str,
+    *,
+    protected: Callable[[], bool] = lambda: False,
+) -> T:
+    """`guarded` for an operation awaited on the event loop (a store's native async I/O)."""
+    try:
+        return await call()
+    except Exception as exc:
+        if not is_driver_error(_driver_error(exc)):
+            raise
+        if not _repeatable(exc, repeat, protected):
+            raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+        _trying_again(owner, operation, exc)
+    try:
+        return await call()
+    except Exception as exc:
+        if not is_driver_error(_driver_error(exc)):
+            raise
+        raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+
+
+def _trying_again(owner: str, operation: str, exc: Exception) -> None:
+    lost = type(_driver_error(exc)).__name__
+    logger.warning(
+        "%s.%s lost its database connection (%s); trying once more", owner, operation, lost
+    )
 
 
 def _driver_error(exc: BaseException) -> BaseException:

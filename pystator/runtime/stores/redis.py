@@ -7,15 +7,17 @@ history row and the idempotency record in one step.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from pystator.runtime.errors import FSMError
 from pystator.runtime.stores import _redis_keys as layout
 from pystator.runtime.stores._codec import dumps, loads, missing_extra
-from pystator.runtime.stores._failures import Repeat, store_call
+from pystator.runtime.stores._failures import Repeat, aguarded, store_call
 from pystator.runtime.stores.base import EntityRecord, HistoryEntry, RecordStore, Write
 
 # KEYS: entity hash, history list, outcome key, the entity id's machines set. ARGV[1]: the
@@ -96,6 +98,11 @@ class RedisStateStore(RecordStore):
         self._client: Any = None
         self._save_sha = b""
         self._take: Callable[[Any], Any] = _taker(None)
+        # Per event loop: its client, and the generator that closes it when the loop's
+        # async generators are shut down (as `asyncio.run` does before closing the loop).
+        self._aclients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[Any, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
 
     # Connecting moves keys of earlier layouts, a step that is a no-op when repeated.
     @store_call(Repeat.ALWAYS)
@@ -127,6 +134,15 @@ class RedisStateStore(RecordStore):
         if self._client is not None:
             self._client.close()
             self._client = None
+        # The asyncio clients' connections close with their event loops.
+        self._aclients.clear()
+
+    async def aclose(self) -> None:
+        """Close this event loop's asyncio client, then the store."""
+        found = self._aclients.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found[1].aclose()
+        self.close()
 
     @property
     def client(self) -> Any:
@@ -221,6 +237,63 @@ class RedisStateStore(RecordStore):
     # idempotency record that makes a second application impossible.
     @store_call(Repeat.IF_PROTECTED, "save")
     def _save(self, write: Write) -> int:
+        return _saved(write, self._run_save(*self._save_arguments(write)))
+
+    async def _asave(self, write: Write) -> int:
+        keys, blob = self._save_arguments(write)
+        client = await self._aclient()
+
+        async def run() -> Any:
+            from redis.exceptions import NoScriptError
+
+            try:
+                return await client.evalsha(self._save_sha, 4, *keys, blob)
+            except NoScriptError:
+                # The server lost its scripts (a restart, SCRIPT FLUSH): nothing ran.
+                await client.script_load(_SAVE)
+            return await client.evalsha(self._save_sha, 4, *keys, blob)
+
+        def protected() -> bool:
+            return write.outcome is not None
+
+        written = await aguarded(
+            run, Repeat.IF_PROTECTED, type(self).__name__, "save", protected=protected
+        )
+        return _saved(write, written)
+
+    async def _afetch(self, entity_id: str, machine_name: str | None) -> list[EntityRecord]:
+        if machine_name is None:
+            return await super()._afetch(entity_id, machine_name)
+        client = await self._aclient()
+        key = self._entity_key(machine_name, entity_id)
+
+        async def read() -> Any:
+            return await client.hmget(key, _FIELDS)
+
+        values = await aguarded(read, Repeat.ALWAYS, type(self).__name__, "load")
+        record = self._record(machine_name, entity_id, values)
+        return [] if record is None else [record]
+
+    async def _aclient(self) -> Any:
+        """This event loop's asyncio client, for the reads and saves an Orchestrator awaits
+        (a worker thread per call costs more than the call): redis.asyncio connections
+        belong to the loop that opened them, and are closed when it shuts down."""
+        loop = asyncio.get_running_loop()
+        found = self._aclients.get(loop)
+        if found is None:
+            self.client  # noqa: B018 - connects: the layout upgrade and the script's digest
+            import redis.asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            client = redis.asyncio.Redis.from_url(self.url, retry=Retry(NoBackoff(), 0))
+            closer = _closing(client)
+            await anext(closer)
+            self._aclients[loop] = found = (client, closer)
+        return found[0]
+
+    def _save_arguments(self, write: Write) -> tuple[tuple[str, str, str, str], bytes]:
+        """The save script's keys and its one packed argument."""
         record, entry, outcome = write.record, write.entry, write.outcome
         row = ""
         if entry is not None:
@@ -238,37 +311,31 @@ class RedisStateStore(RecordStore):
                 "history row",
             )
         machine, entity_id = record.machine_name, record.entity_id
-        written = self._run_save(
-            (
-                self._entity_key(machine, entity_id),
-                self._history_key(machine, entity_id),
-                self._outcome_key(machine, entity_id, outcome[0] if outcome else ""),
-                self._machines_key(entity_id),
-            ),
-            _joined(
-                (
-                    str(write.expected_version),
-                    record.state,
-                    dumps(dict(record.context), "context"),
-                    machine,
-                    dumps(dict(record.history), "history"),
-                    record.parallel or "",
-                    str(write.version),
-                    row,
-                    record.machine_version,
-                    record.fingerprint,
-                    dumps(dict(outcome[1]), "outcome") if outcome else "",
-                    dumps(dict(record.timers), "timers"),
-                    entity_id,
-                    *_unchanged(write.matching),
-                )
-            ),
+        keys = (
+            self._entity_key(machine, entity_id),
+            self._history_key(machine, entity_id),
+            self._outcome_key(machine, entity_id, outcome[0] if outcome else ""),
+            self._machines_key(entity_id),
         )
-        if int(written) == -2 and outcome is not None:
-            raise write.duplicate()
-        if int(written) < 0:
-            raise write.stale()
-        return write.version
+        blob = _joined(
+            (
+                str(write.expected_version),
+                record.state,
+                dumps(dict(record.context), "context"),
+                machine,
+                dumps(dict(record.history), "history"),
+                record.parallel or "",
+                str(write.version),
+                row,
+                record.machine_version,
+                record.fingerprint,
+                dumps(dict(outcome[1]), "outcome") if outcome else "",
+                dumps(dict(record.timers), "timers"),
+                entity_id,
+                *_unchanged(write.matching),
+            )
+        )
+        return keys, blob
 
     def _run_save(self, keys: tuple[str, str, str, str], blob: bytes) -> Any:
         """The save script's answer, sent on a pooled connection of its own: redis-py's
@@ -337,6 +404,24 @@ class RedisStateStore(RecordStore):
             return None
         outcome: Mapping[str, Any] = loads(raw, "event outcome", entity_id)
         return outcome
+
+
+async def _closing(client: Any) -> AsyncGenerator[None, None]:
+    """Closes `client` when its event loop shuts its async generators down."""
+    try:
+        yield
+    finally:
+        # `aclose` since redis-py 5.0.1, `close` before.
+        await (client.aclose() if hasattr(client, "aclose") else client.close())
+
+
+def _saved(write: Write, written: Any) -> int:
+    """The version the save script's answer says was written, or why nothing was."""
+    if int(written) == -2 and write.outcome is not None:
+        raise write.duplicate()
+    if int(written) < 0:
+        raise write.stale()
+    return write.version
 
 
 def _taker(pool: Any) -> Callable[[Any], Any]:

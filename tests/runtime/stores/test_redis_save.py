@@ -3,6 +3,7 @@ its scripts gets it again, and pools of every supported redis-py version serve i
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -67,3 +68,59 @@ def test_a_pool_that_needs_the_command_named_is_told_it() -> None:
 def test_a_pool_that_deprecates_naming_the_command_is_not_told_it() -> None:
     pool = _NewPool()
     assert _taker(pool)(pool) is None
+
+
+def _flip() -> Any:
+    from pystator import StateMachine
+
+    return StateMachine.from_dict(
+        {
+            "meta": {"machine_name": "m"},
+            "states": [{"name": "A", "type": "initial"}, {"name": "B"}],
+            "transitions": [
+                {"trigger": "flip", "source": "A", "dest": "B"},
+                {"trigger": "flip", "source": "B", "dest": "A"},
+            ],
+        }
+    )
+
+
+def test_awaited_reads_and_saves_run_on_the_event_loop(
+    redis_store: RedisStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pystator import Orchestrator
+
+    def in_a_thread(*args: Any) -> Any:
+        raise AssertionError("a blocking store call ran for an awaited one")
+
+    monkeypatch.setattr(redis_store, "_save", in_a_thread)
+    monkeypatch.setattr(redis_store, "_fetch", in_a_thread)
+    orchestrator = Orchestrator(_flip(), redis_store, cache_size=0)
+
+    async def run() -> list[str | None]:
+        await orchestrator.async_create_entity("e")
+        results = [await orchestrator.async_process_event("e", "flip") for _ in range(2)]
+        return [result.target_state for result in results]
+
+    assert asyncio.run(run()) == ["B", "A"]
+
+
+def test_each_event_loop_gets_its_own_client(redis_store: RedisStateStore) -> None:
+    async def save(state: str, expected: Any) -> EntityRecord:
+        return await redis_store.acommit(EntityRecord("e", state, machine_name="m"), expected)
+
+    first = asyncio.run(save("A", 0))
+    second = asyncio.run(save("B", first))
+    assert asyncio.run(redis_store.aload("e", machine_name="m")) == second
+
+
+def test_an_awaited_save_is_sent_again_to_a_server_that_lost_its_scripts(
+    redis_store: RedisStateStore,
+) -> None:
+    async def run() -> EntityRecord:
+        stored = await redis_store.acommit(EntityRecord("e", "A", machine_name="m"), 0)
+        redis_store.client.script_flush()
+        return await redis_store.acommit(EntityRecord("e", "B", machine_name="m"), stored)
+
+    stored = asyncio.run(run())
+    assert redis_store.load("e", machine_name="m") == stored
