@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
+from pystator.runtime.drivers import run_sync
 from pystator.runtime.errors import StoreError, StoreUnavailableError
 from pystator.runtime.stores.base import Write
 
@@ -183,23 +184,12 @@ def guarded(
     """`call()` under the failure policy: driver errors leave as StoreError naming `owner`
     and `operation`, and a call that lost its connection runs once more when `repeat` (and,
     for IF_PROTECTED, `protected()`) says that is safe."""
-    # No local names an exception, and none is raised from a helper's frame: a frame of its
-    # own traceback holding it would keep the store, and its pool, alive until the cycle
-    # collector runs.
-    try:
+
+    async def blocking() -> T:
         return call()
-    except Exception as exc:
-        if not is_driver_error(_driver_error(exc)):
-            raise
-        if not _repeatable(exc, repeat, protected):
-            raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
-        _trying_again(owner, operation, exc)
-    try:
-        return call()
-    except Exception as exc:
-        if not is_driver_error(_driver_error(exc)):
-            raise
-        raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+
+    # The policy is written once, for awaited calls; a blocking call never suspends it.
+    return run_sync(aguarded(blocking, repeat, owner, operation, protected=protected))
 
 
 async def aguarded(
@@ -211,20 +201,19 @@ async def aguarded(
     protected: Callable[[], bool] = lambda: False,
 ) -> T:
     """`guarded` for an operation awaited on the event loop (a store's native async I/O)."""
-    try:
-        return await call()
-    except Exception as exc:
-        if not is_driver_error(_driver_error(exc)):
-            raise
-        if not _repeatable(exc, repeat, protected):
-            raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
-        _trying_again(owner, operation, exc)
-    try:
-        return await call()
-    except Exception as exc:
-        if not is_driver_error(_driver_error(exc)):
-            raise
-        raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+    # No local names an exception, and none is raised from a helper's frame: a frame of its
+    # own traceback holding it would keep the store, and its pool, alive until the cycle
+    # collector runs.
+    for attempt in (1, 2):
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_driver_error(_driver_error(exc)):
+                raise
+            if attempt == 2 or not _repeatable(exc, repeat, protected):
+                raise _translated(exc, owner, operation, repeat) from _driver_error(exc)
+            _trying_again(owner, operation, exc)
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _trying_again(owner: str, operation: str, exc: Exception) -> None:
