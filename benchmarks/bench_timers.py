@@ -123,9 +123,15 @@ def redis_up() -> bool:
         return False
 
 
-async def redis_pystator(count: int) -> dict[str, float]:
+async def redis_pystator(count: int, *, timers_only: bool = False) -> dict[str, float]:
+    """The Orchestrator with RedisScheduler and RedisStateStore; with `timers_only`, the
+    in-memory store instead, which leaves the timers' share."""
     prefix = f"bench_timers_{uuid.uuid4().hex[:8]}"
-    store = RedisStateStore(REDIS_URL, key_prefix=prefix + "_store").connect()
+    store: Any = (
+        InMemoryStateStore()
+        if timers_only
+        else RedisStateStore(REDIS_URL, key_prefix=prefix + "_store").connect()
+    )
     scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
     orchestrator = Orchestrator(StateMachine.from_dict(TIMED), store, scheduler=scheduler)
     await scheduler.start()
@@ -134,25 +140,11 @@ async def redis_pystator(count: int) -> dict[str, float]:
     cpu = time.process_time() - cpu
     await scheduler.truncate()
     await orchestrator.close()
-    store.truncate()
-    store.close()
-    return summary("pystator (Redis)", elapsed, lateness, count, cpu)
-
-
-async def redis_timers_only(count: int) -> dict[str, float]:
-    """The Orchestrator with RedisScheduler and the in-memory store: the timers' share."""
-    prefix = f"bench_timers_{uuid.uuid4().hex[:8]}"
-    scheduler = RedisScheduler(REDIS_URL, prefix=prefix, poll_interval=0.01)
-    orchestrator = Orchestrator(
-        StateMachine.from_dict(TIMED), InMemoryStateStore(), scheduler=scheduler
-    )
-    await scheduler.start()
-    cpu = time.process_time()
-    elapsed, lateness = await arm_and_wait(orchestrator, count)
-    cpu = time.process_time() - cpu
-    await scheduler.truncate()
-    await orchestrator.close()
-    return summary("pystator (Redis timers only)", elapsed, lateness, count, cpu)
+    if not timers_only:
+        store.truncate()
+        store.close()
+    label = "pystator (Redis timers only)" if timers_only else "pystator (Redis)"
+    return summary(label, elapsed, lateness, count, cpu)
 
 
 async def redis_baseline(count: int) -> dict[str, float]:
@@ -213,7 +205,7 @@ async def one_round(count: int, redis: bool) -> list[dict[str, float]]:
         rows += [
             await redis_pystator(count),
             await redis_baseline(count),
-            await redis_timers_only(count),
+            await redis_pystator(count, timers_only=True),
         ]
     return rows
 

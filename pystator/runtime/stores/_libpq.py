@@ -63,24 +63,24 @@ class Prepared:
     def value(self, connection: Any, params: tuple[Any, ...]) -> str | None:
         """The first column of the first row the statement answers, as text (None if it
         answers no row or NULL)."""
-        if connection not in self._ready and connection.info.encoding != "utf-8":
+        ready = connection in self._ready
+        if not ready and connection.info.encoding != "utf-8":
             row = connection.execute(self.psycopg_sql, params).fetchone()
             return None if row is None or row[0] is None else str(row[0])
         # Most parameters are text: encoded in line, the rest by `_text`.
         arguments = [value.encode() if type(value) is str else _text(value) for value in params]
         try:
-            return self._run(connection, arguments)
+            return self._run(connection, arguments, ready)
         except Exception as exc:
             if getattr(exc, "sqlstate", None) != _UNKNOWN_STATEMENT:
                 raise
         # The session forgot its prepared statements (DISCARD ALL, a pooler between):
         # nothing ran, so it is prepared again and run once more.
-        self._ready.discard(connection)
-        return self._run(connection, arguments)
+        return self._run(connection, arguments, False)
 
-    def _run(self, connection: Any, arguments: list[bytes | None]) -> str | None:
+    def _run(self, connection: Any, arguments: list[bytes | None], ready: bool) -> str | None:
         pgconn = connection.pgconn
-        if connection not in self._ready:
+        if not ready:
             from psycopg import pq
 
             prepared = pgconn.prepare(self.name, self.sql)

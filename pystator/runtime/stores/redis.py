@@ -12,6 +12,7 @@ import inspect
 import os
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from pystator.runtime.errors import FSMError
@@ -97,7 +98,7 @@ class RedisStateStore(RecordStore):
         self.machine_name = self._scope(machine_name)
         self._client: Any = None
         self._save_sha = b""
-        self._take: Callable[[Any], Any] = _taker(None)
+        self._take: Callable[[], Any] = _taker(None)
         # Per event loop: its client, and the generator that closes it when the loop's
         # async generators are shut down (as `asyncio.run` does before closing the loop).
         self._aclients: weakref.WeakKeyDictionary[
@@ -343,7 +344,7 @@ class RedisStateStore(RecordStore):
         than the script's whole run, and the store decides about repeating a save itself."""
         client = self.client
         pool = client.connection_pool
-        connection = self._take(pool)
+        connection = self._take()
         try:
             # Connection errors disconnect the connection before they are raised, so the
             # pool never hands it out broken.
@@ -424,14 +425,19 @@ def _saved(write: Write, written: Any) -> int:
     return write.version
 
 
-def _taker(pool: Any) -> Callable[[Any], Any]:
-    """How to take a connection from a redis-py pool: before 5.3 the command is named,
-    since then naming it is deprecated."""
-    if pool is not None:
-        parameter = inspect.signature(pool.get_connection).parameters.get("command_name")
-        if parameter is not None and parameter.default is inspect.Parameter.empty:
-            return lambda pool: pool.get_connection("EVALSHA")
-    return lambda pool: pool.get_connection()
+def _taker(pool: Any) -> Callable[[], Any]:
+    """How to take a connection from `pool`: redis-py before 5.3 names the command, later
+    versions deprecate naming it."""
+    if pool is None:
+        return _unconnected
+    parameter = inspect.signature(pool.get_connection).parameters.get("command_name")
+    if parameter is not None and parameter.default is inspect.Parameter.empty:
+        return partial(pool.get_connection, "EVALSHA")
+    return pool.get_connection  # type: ignore[no-any-return]
+
+
+def _unconnected() -> Any:
+    raise RuntimeError("RedisStateStore is not connected")
 
 
 def _unchanged(record: EntityRecord | None) -> tuple[str, ...]:

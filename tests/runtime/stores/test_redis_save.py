@@ -61,13 +61,13 @@ class _NewPool:
 
 def test_a_pool_that_needs_the_command_named_is_told_it() -> None:
     pool = _OldPool()
-    assert _taker(pool)(pool) == "connection"
+    assert _taker(pool)() == "connection"
     assert pool.named == ["EVALSHA"]
 
 
 def test_a_pool_that_deprecates_naming_the_command_is_not_told_it() -> None:
     pool = _NewPool()
-    assert _taker(pool)(pool) is None
+    assert _taker(pool)() is None
 
 
 def _flip() -> Any:
