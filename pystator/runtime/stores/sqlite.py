@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,25 @@ def _path_of(url: str | None) -> str:
     return url[len("sqlite:///") :]
 
 
+def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL mode, waiting up to `timeout` seconds for other connections.
+
+    SQLite answers a journal-mode change that meets another connection's lock with BUSY
+    at once, without its busy handler, so replicas opening a new file together wait here.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SQLiteStateStore(SQLReads):
     """Entities, transition history and idempotency records in one SQLite file."""
 
@@ -83,8 +103,12 @@ class SQLiteStateStore(SQLReads):
         connection = sqlite3.connect(
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
+        try:
+            _use_wal(connection, self.timeout)
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            connection.close()
+            raise
         self._connection = connection
         if auto_initialize:
             self.initialize()

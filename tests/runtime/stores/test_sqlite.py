@@ -115,3 +115,27 @@ def test_parallel_and_history_state_round_trip(url: str) -> None:
     assert SQLiteStateStore(url).connect().load("d").parallel == (  # type: ignore[union-attr]
         "active:trading=scanning,risk_monitor=normal,data_feed=connected"
     )
+
+
+def test_stores_opening_a_new_file_at_once_all_connect(tmp_path: Path) -> None:
+    # Switching a file to WAL mode meets the other openers' locks with BUSY at once; each
+    # store must wait for them rather than fail, however the threads interleave.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    openers = 8
+    for round_ in range(60):
+        path = tmp_path / f"replica-{round_}.db"
+        sqlite3.connect(path).close()
+        start = threading.Barrier(openers)
+
+        def open_store(_: int, path: Path = path, start: threading.Barrier = start) -> str:
+            start.wait()
+            store = SQLiteStateStore(f"sqlite:///{path}").connect()
+            store.close()
+            return "connected"
+
+        with ThreadPoolExecutor(openers) as pool:
+            assert list(pool.map(open_store, range(openers))) == ["connected"] * openers
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
