@@ -52,8 +52,16 @@ class Database:
     def connect(self) -> Database:
         """Open the connection source and create or upgrade every table (`pystator db
         init`): one transaction under a lock."""
-        self._source.connect(auto_initialize=False)
-        self._source.initialize(ALL_TABLES)
+        opened = not self._source.connected
+        try:
+            self._source.connect(auto_initialize=False)
+            self._source.initialize(ALL_TABLES)
+        except BaseException:
+            # A start that failed (an unreachable server, say) leaves no pool behind that
+            # retries in the background; the next use opens the source again.
+            if opened:
+                self._source.close()
+            raise
         return self
 
     def truncate(self) -> None:

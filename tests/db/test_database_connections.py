@@ -86,3 +86,21 @@ def test_a_failing_statement_is_a_store_error_naming_no_sql(
     assert not isinstance(caught.value, StoreUnavailableError)
     assert isinstance(caught.value.__cause__, psycopg.errors.UndefinedTable)
     assert "nowhere" not in str(caught.value) and "secret_column" not in str(caught.value)
+
+
+def test_a_database_that_failed_to_connect_leaves_no_pool_running() -> None:
+    import threading
+
+    def pool_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("pool-")}
+
+    before = pool_threads()
+    with closed_port() as port:
+        database = Database(f"postgresql://postgres@127.0.0.1:{port}/test", timeout=0.5)
+        with pytest.raises(StoreUnavailableError):
+            database.connect()
+        assert database.store.connected is False  # type: ignore[attr-defined]
+        for thread in pool_threads() - before:
+            thread.join(timeout=5)
+        assert pool_threads() - before == set()
+        database.close()

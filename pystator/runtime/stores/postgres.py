@@ -169,6 +169,11 @@ class PostgresStateStore(SQLReads):
         with self._connection() as connection:
             connection.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
 
+    @property
+    def connected(self) -> bool:
+        """True while the store holds its connection pool open."""
+        return self._pool is not None
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

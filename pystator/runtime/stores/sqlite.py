@@ -120,6 +120,11 @@ class SQLiteStateStore(SQLReads):
         with self.transaction() as db:
             initialize_sqlite(db, tables)
 
+    @property
+    def connected(self) -> bool:
+        """True while the store holds its connection open."""
+        return self._connection is not None
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
