@@ -18,17 +18,37 @@ __all__ = ["PG_URL", "REDIS_URL", "open_store", "unavailable"]
 
 STORE_KINDS = ["memory", "sqlite", "postgres", "redis"]
 
+#: Stores `open_store` connected during the running test, closed when it ends.
+_OPENED: list[Any] = []
+
 
 def open_store(spec: tuple[str, str, str]) -> Any:
-    """A connected store from a picklable (kind, url, namespace) spec."""
+    """A connected store from a picklable (kind, url, namespace) spec, closed after the
+    test that opened it."""
     from pystator import PostgresStateStore, RedisStateStore, SQLiteStateStore
 
     kind, url, namespace = spec
+    store: Any
     if kind == "sqlite":
-        return SQLiteStateStore(url).connect()
-    if kind == "postgres":
-        return PostgresStateStore(url, schema=namespace, pool_size=2).connect()
-    return RedisStateStore(url, key_prefix=namespace).connect()
+        store = SQLiteStateStore(url)
+    elif kind == "postgres":
+        store = PostgresStateStore(url, schema=namespace, pool_size=2)
+    else:
+        store = RedisStateStore(url, key_prefix=namespace)
+    _OPENED.append(store)
+    return store.connect()
+
+
+@pytest.fixture(autouse=True)
+def _close_opened_stores() -> Iterator[None]:
+    # A store left open keeps its pool's threads and server sessions for the whole run.
+    # Tests import `open_store` from this file as a module of the tests package, which is
+    # not the module pytest loaded this fixture from: close what that module opened.
+    from tests.runtime.stores import conftest as imported
+
+    yield
+    while imported._OPENED:
+        imported._OPENED.pop().close()
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis"])
