@@ -493,7 +493,18 @@ class RecordStore:
     async def aload_event(
         self, entity_id: str, key: str, *, machine_name: str | None = None
     ) -> tuple[EntityRecord | None, Mapping[str, Any] | None]:
-        return await self._call(self.load_event, entity_id, key, machine_name=machine_name)
+        scope = self._scope(machine_name)
+        if scope is None:
+            return await self._call(self.load_event, entity_id, key, machine_name=machine_name)
+        check_entity_id(entity_id)
+        check_idempotency_key(key)
+        found, seen = await self._afetch_event(entity_id, scope, key)
+        return self._one(entity_id, found), seen
+
+    async def _afetch_event(
+        self, entity_id: str, machine_name: str, key: str
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        return await self._call(self._fetch_event, entity_id, machine_name, key)
 
 
 def _as_written(write: Write, version: int) -> EntityRecord:

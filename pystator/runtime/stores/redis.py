@@ -195,11 +195,16 @@ class RedisStateStore(RecordStore):
         pipe.hmget(self._entity_key(machine_name, entity_id), _FIELDS)
         pipe.get(self._outcome_key(machine_name, entity_id, key))
         values, seen = pipe.execute()
+        return self._event(machine_name, entity_id, values, seen)
+
+    def _event(
+        self, machine_name: str, entity_id: str, values: list[bytes | None], seen: bytes | None
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        """The entity of `values` and the outcome `seen` under its key, if it exists."""
         record = self._record(machine_name, entity_id, values)
         if record is None:
             return [], None
-        outcome = None if seen is None else loads(seen, "event outcome", entity_id)
-        return [record], outcome
+        return [record], None if seen is None else loads(seen, "event outcome", entity_id)
 
     def _read(self, machine_name: str, entity_id: str) -> EntityRecord | None:
         key = self._entity_key(machine_name, entity_id)
@@ -274,6 +279,22 @@ class RedisStateStore(RecordStore):
         values = await aguarded(read, Repeat.ALWAYS, type(self).__name__, "load")
         record = self._record(machine_name, entity_id, values)
         return [] if record is None else [record]
+
+    async def _afetch_event(
+        self, entity_id: str, machine_name: str, key: str
+    ) -> tuple[list[EntityRecord], Mapping[str, Any] | None]:
+        client = await self._aclient()
+        entity_key = self._entity_key(machine_name, entity_id)
+        outcome_key = self._outcome_key(machine_name, entity_id, key)
+
+        async def read() -> Any:
+            pipe = client.pipeline(transaction=False)
+            pipe.hmget(entity_key, _FIELDS)
+            pipe.get(outcome_key)
+            return await pipe.execute()
+
+        values, seen = await aguarded(read, Repeat.ALWAYS, type(self).__name__, "load")
+        return self._event(machine_name, entity_id, values, seen)
 
     async def _aclient(self) -> Any:
         """This event loop's asyncio client, for the reads and saves an Orchestrator awaits

@@ -105,6 +105,48 @@ def test_awaited_reads_and_saves_run_on_the_event_loop(
     assert asyncio.run(run()) == ["B", "A"]
 
 
+def test_awaited_keyed_events_read_on_the_event_loop(
+    redis_store: RedisStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pystator import Orchestrator
+
+    def in_a_thread(*args: Any) -> Any:
+        raise AssertionError("a blocking store call ran for an awaited one")
+
+    orchestrator = Orchestrator(_flip(), redis_store, cache_size=0)
+    orchestrator.create_entity("e")
+    for blocking in ("_save", "_fetch", "_fetch_event", "_recall"):
+        monkeypatch.setattr(redis_store, blocking, in_a_thread)
+
+    async def run() -> list[str | None]:
+        results = [
+            await orchestrator.async_process_event("e", "flip", idempotency_key=key)
+            for key in ("k1", "k2", "k1")
+        ]
+        return [result.target_state for result in results]
+
+    # The third event is k1 again: its stored outcome is replayed, nothing written.
+    assert asyncio.run(run()) == ["B", "A", "B"]
+    monkeypatch.undo()
+    stored = redis_store.load("e", machine_name="m")
+    assert stored is not None and (stored.state, stored.version) == ("A", 3)
+
+
+def test_an_awaited_keyed_read_finds_the_entity_and_its_outcome(
+    redis_store: RedisStateStore,
+) -> None:
+    stored = redis_store.commit(
+        EntityRecord("e", "A", machine_name="m"), 0, outcome=("k1", {"state": "A"})
+    )
+
+    async def read(key: str) -> Any:
+        return await redis_store.aload_event("e", key, machine_name="m")
+
+    assert asyncio.run(read("k1")) == (stored, {"state": "A"})
+    assert asyncio.run(read("k2")) == (stored, None)
+    assert asyncio.run(redis_store.aload_event("other", "k1", machine_name="m")) == (None, None)
+
+
 def test_each_event_loop_gets_its_own_client(redis_store: RedisStateStore) -> None:
     async def save(state: str, expected: Any) -> EntityRecord:
         return await redis_store.acommit(EntityRecord("e", state, machine_name="m"), expected)
