@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError
+from pystator.runtime.errors import ConfigurationError, StoreUnavailableError
 from pystator.runtime.stores._codec import (
     ENTITY_FIELDS,
     HISTORY_FIELDS,
@@ -56,6 +56,20 @@ def _path_of(url: str | None) -> str:
     if not url.startswith("sqlite:///"):
         raise ConfigurationError(f"{url!r} is not a SQLite URL; write sqlite:///path/to/file.db")
     return url[len("sqlite:///") :]
+
+
+def _open(path: str, timeout: float) -> sqlite3.Connection:
+    """A connection to the file at `path` in WAL mode, synced at checkpoints."""
+    connection = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        _use_wal(connection, timeout)
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _use_wal(connection: sqlite3.Connection, timeout: float) -> None:
@@ -100,15 +114,14 @@ class SQLiteStateStore(SQLReads):
     def connect(self, auto_initialize: bool = True) -> SQLiteStateStore:
         if self._connection is not None:
             return self
-        connection = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-        )
         try:
-            _use_wal(connection, self.timeout)
-            connection.execute("PRAGMA synchronous=NORMAL")
-        except BaseException:
-            connection.close()
-            raise
+            connection = _open(self.path, self.timeout)
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(
+                f"cannot open the SQLite database {self.path!r} ({exc}); check that its "
+                "directory exists and is writable and that no other process holds it locked",
+                "connect",
+            ) from exc
         self._connection = connection
         if auto_initialize:
             self.initialize()

@@ -139,3 +139,15 @@ def test_stores_opening_a_new_file_at_once_all_connect(tmp_path: Path) -> None:
             assert list(pool.map(open_store, range(openers))) == ["connected"] * openers
         with sqlite3.connect(path) as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_file_that_cannot_be_opened_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    from pystator import StoreUnavailableError
+
+    path = tmp_path / "missing-directory" / "pystator.db"
+    with pytest.raises(StoreUnavailableError) as caught:
+        SQLiteStateStore(f"sqlite:///{path}").connect()
+    assert str(path) in str(caught.value)
+    assert "directory exists" in str(caught.value)
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert not path.parent.exists()
