@@ -22,7 +22,11 @@ T = TypeVar("T")
 
 logger = logging.getLogger("pystator.stores")
 
-_DRIVERS = ("psycopg", "psycopg_pool", "redis")
+_DRIVERS = ("psycopg", "psycopg_pool", "redis", "sqlite3")
+
+#: SQLite's primary result codes for a file it could not lock or open (sqlite3.SQLITE_BUSY,
+#: SQLITE_LOCKED, SQLITE_CANTOPEN): like a server out of reach, trying later may succeed.
+_SQLITE_UNAVAILABLE = (5, 6, 14)
 
 #: SQLSTATEs of a server that ended the session: the connection is gone, not the statement.
 _SESSION_ENDED = ("57P01", "57P02", "57P03")
@@ -50,7 +54,7 @@ class Unsent(Exception):
 
 
 def is_driver_error(exc: BaseException) -> bool:
-    """True for exceptions of psycopg, psycopg_pool and redis."""
+    """True for exceptions of psycopg, psycopg_pool, redis and sqlite3."""
     return type(exc).__module__.split(".")[0] in _DRIVERS
 
 
@@ -67,6 +71,9 @@ def connection_problem(exc: BaseException) -> bool:
         return isinstance(
             exc, exceptions.ConnectionError | exceptions.TimeoutError | exceptions.ReadOnlyError
         )
+    if module == "sqlite3":
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
     return False
 
 
@@ -98,8 +105,16 @@ def translate(
     exc: BaseException, owner: str, operation: str, *, maybe_committed: bool = False
 ) -> StoreError:
     """The StoreError for a driver's exception; the caller raises it `from exc`."""
+    if type(exc).__module__ == "sqlite3":
+        # SQLite runs in this process: a failed transaction was rolled back, not lost.
+        maybe_committed = False
     if connection_problem(exc):
         message = f"{owner}: the database is unreachable or dropped the connection"
+        if type(exc).__module__ == "sqlite3":
+            message = (
+                f"{owner}: the SQLite file could not be opened, or another connection held "
+                f"its lock past the store's timeout, during {operation}"
+            )
         if maybe_committed:
             message = (
                 f"{owner}: the connection was lost during {operation}, so the write may have "

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pystator.runtime.stores._codec import (
     entity_values,
     history_values,
 )
+from pystator.runtime.stores._failures import Repeat, guarded, store_call
 from pystator.runtime.stores._sql import Row, SQLReads, unchanged
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_sqlite
@@ -127,6 +129,7 @@ class SQLiteStateStore(SQLReads):
             self.initialize()
         return self
 
+    @store_call(Repeat.ALWAYS)
     def initialize(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
         """Create `tables` (the store's own by default), upgrading those an earlier version
         created."""
@@ -143,6 +146,7 @@ class SQLiteStateStore(SQLReads):
             self._connection.close()
             self._connection = None
 
+    @store_call(Repeat.ALWAYS)
     def truncate(self, tables: tuple[Table, ...] = STORE_TABLES) -> None:
         """Delete every row of `tables` (the store's own by default), in one transaction."""
         with self.transaction() as db:
@@ -177,9 +181,16 @@ class SQLiteStateStore(SQLReads):
     # -- versioned protocol ---------------------------------------------------------------
 
     def _read(self, operation: str, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        # sqlite3's errors leave as StoreError naming the operation, as other stores' do.
+        return guarded(
+            partial(self._rows, sql, params), Repeat.ALWAYS, type(self).__name__, operation
+        )
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    @store_call(Repeat.IF_UNSENT, "save")
     def _save(self, write: Write) -> int:
         record, outcome = write.record, write.outcome
         key = (record.machine_name, record.entity_id)
@@ -210,6 +221,7 @@ class SQLiteStateStore(SQLReads):
                     raise write.duplicate()
         return write.version
 
+    @store_call(Repeat.ALWAYS, "remember")
     def _remember(
         self, machine_name: str, entity_id: str, key: str, outcome: Mapping[str, Any]
     ) -> None:

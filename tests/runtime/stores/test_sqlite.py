@@ -151,3 +151,47 @@ def test_a_file_that_cannot_be_opened_is_a_store_error_naming_it(tmp_path: Path)
     assert "directory exists" in str(caught.value)
     assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
     assert not path.parent.exists()
+
+
+FALLBACK = {**FLIP, "error_policy": {"default_fallback": "B", "retry_attempts": 2}}
+
+
+def test_a_file_locked_past_the_timeout_is_unavailable_not_the_entitys_failure(
+    url: str,
+) -> None:
+    # A database failure is not the entity's: no retry under the error policy, no move
+    # to its fallback state, and the event can be sent again once the lock is gone.
+    from pystator import StoreUnavailableError
+
+    store = SQLiteStateStore(url, timeout=0.1).connect()
+    orchestrator = Orchestrator(StateMachine.from_dict(FALLBACK), store)
+    orchestrator.create_entity("e")
+    before, logged = store.load("e"), store.history("e")
+    other = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            orchestrator.process_event("e", "flip")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert caught.value.maybe_committed is False
+    assert caught.value.operation == "save"
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert store.load("e") == before
+    assert store.history("e") == logged
+    assert orchestrator.process_event("e", "flip").target_state == "B"
+
+
+def test_a_statement_sqlite_refuses_is_a_store_error_naming_no_sql(url: str) -> None:
+    from pystator import StoreError, StoreUnavailableError
+
+    store = SQLiteStateStore(url).connect()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        db.execute("DROP TABLE entity_states")
+    with pytest.raises(StoreError) as caught:
+        store.load("e", machine_name="flip")
+    assert not isinstance(caught.value, StoreUnavailableError)
+    assert caught.value.operation == "load"
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert "entity_states" not in str(caught.value) and "SELECT" not in str(caught.value)
