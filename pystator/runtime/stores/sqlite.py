@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pystator.runtime.errors import ConfigurationError, StoreUnavailableError
+from pystator.runtime.errors import ConfigurationError, StoreError, StoreUnavailableError
 from pystator.runtime.stores._codec import (
     ENTITY_FIELDS,
     HISTORY_FIELDS,
@@ -24,7 +24,7 @@ from pystator.runtime.stores._codec import (
     entity_values,
     history_values,
 )
-from pystator.runtime.stores._failures import Repeat, guarded, store_call
+from pystator.runtime.stores._failures import Repeat, connection_problem, guarded, store_call
 from pystator.runtime.stores._sql import Row, SQLReads, unchanged
 from pystator.runtime.stores.base import Write
 from pystator.runtime.stores.migrate import initialize_sqlite
@@ -119,9 +119,13 @@ class SQLiteStateStore(SQLReads):
         try:
             connection = _open(self.path, self.timeout)
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(
+            # A file out of reach (missing, unwritable, locked) may be there later; one
+            # that is not a database will not.
+            kind = StoreUnavailableError if connection_problem(exc) else StoreError
+            raise kind(
                 f"cannot open the SQLite database {self.path!r} ({exc}); check that its "
-                "directory exists and is writable and that no other process holds it locked",
+                "directory exists and is writable, that it is a SQLite file and that no "
+                "other process holds it locked",
                 "connect",
             ) from exc
         self._connection = connection

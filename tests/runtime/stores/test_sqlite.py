@@ -195,3 +195,15 @@ def test_a_statement_sqlite_refuses_is_a_store_error_naming_no_sql(url: str) -> 
     assert caught.value.operation == "load"
     assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
     assert "entity_states" not in str(caught.value) and "SELECT" not in str(caught.value)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error_not_an_outage(tmp_path: Path) -> None:
+    from pystator import StoreError, StoreUnavailableError
+
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"not a database, " * 256)
+    with pytest.raises(StoreError) as caught:
+        SQLiteStateStore(f"sqlite:///{path}").connect()
+    assert not isinstance(caught.value, StoreUnavailableError)
+    assert str(path) in str(caught.value)
+    assert path.read_bytes() == b"not a database, " * 256
